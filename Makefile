@@ -1,0 +1,61 @@
+# Buddy scheme. `make run` serves the demo; `make test` runs lint and the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+PORT ?= 8000
+# make run is the embedded demo: plain HTTP on localhost, SQLite and the file broker under var/.
+RUN_ENV := SECURE_HTTPS=false COORDINATOR_MFA_REQUIRED=$${COORDINATOR_MFA_REQUIRED:-false} SITE_URL=http://127.0.0.1:$(PORT)
+# Reinstall only when pyproject.toml changes.
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: help run test lint bench install system-run system-test clean
+
+help:
+	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
+	@echo "make test   set up everything, lint, and run the whole test suite"
+	@echo "make bench  print performance ratios measured in one run"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+		{ echo "Python 3.12 or newer is needed (found $$($(PYTHON) --version))."; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV) (first time only)…"
+	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@set -o pipefail; $(PY) -m pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+system-run:
+	@bash scripts/system-deps.sh run
+
+system-test:
+	@bash scripts/system-deps.sh test
+
+run: system-run install
+	@mkdir -p var
+	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
+	@$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v0
+	@$(RUN_ENV) $(PY) manage.py seed_demo
+	@echo
+	@echo "Buddy scheme is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "Admin: http://127.0.0.1:$(PORT)/admin/   Health: http://127.0.0.1:$(PORT)/healthz"
+	@$(RUN_ENV) PORT=$(PORT) exec $(VENV)/bin/honcho -f Procfile start
+
+lint: install
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/djlint templates */templates --lint --quiet
+
+test: system-test install lint
+	@bash scripts/test.sh
+
+bench: install
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf var/db.sqlite3* var/broker var/cache var/staticfiles var/celerybeat-schedule*

@@ -1,0 +1,102 @@
+"""Authorisation in one place. Every view calls one of these; no view filters by hand.
+
+`get_<object>_for_user` returns the object or raises Http404 when it belongs to another
+scheme (we do not confirm it exists) and PermissionDenied when the role is wrong.
+"""
+
+from functools import wraps
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+
+from .models import Invitation, Membership, Role
+
+
+def memberships_for_user(user):
+    return (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("scheme")
+        .order_by("scheme__name", "role")
+    )
+
+
+def coordinator_scheme_ids(user) -> set[int]:
+    """Schemes whose rows this user may manage (in the admin and on coordinator pages)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    return set(
+        Membership.objects.filter(user=user, role=Role.COORDINATOR, is_active=True).values_list(
+            "scheme_id", flat=True
+        )
+    )
+
+
+def mfa_missing(user) -> bool:
+    """True when a coordinator must still enrol TOTP before seeing coordinator pages."""
+    if not settings.COORDINATOR_MFA_REQUIRED:
+        return False
+    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def redirect_to_mfa_setup(request):
+    messages.warning(
+        request,
+        "Coordinators see sensitive information, so you need two-step sign-in. "
+        "Set up an authenticator app to continue.",
+    )
+    return redirect("mfa_activate_totp")
+
+
+def role_required(*roles):
+    """The current membership must have one of `roles`; coordinators must have MFA."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            membership = request.membership
+            if membership is None or membership.role not in roles:
+                raise PermissionDenied("This page is not part of your role.")
+            if membership.role == Role.COORDINATOR and mfa_missing(request.user):
+                return redirect_to_mfa_setup(request)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def get_membership_for_user(request, pk: int) -> Membership:
+    """A membership row the requester may manage: a coordinator of the same scheme."""
+    membership = (
+        Membership.objects.select_related("user", "user__profile", "scheme").filter(pk=pk).first()
+    )
+    current = request.membership
+    if membership is None or current is None or membership.scheme_id != current.scheme_id:
+        raise Http404
+    if current.role != Role.COORDINATOR:
+        raise PermissionDenied
+    return membership
+
+
+def get_invitation_for_user(request, pk: int) -> Invitation:
+    invitation = Invitation.objects.select_related("scheme").filter(pk=pk).first()
+    current = request.membership
+    if invitation is None or current is None or invitation.scheme_id != current.scheme_id:
+        raise Http404
+    if current.role != Role.COORDINATOR:
+        raise PermissionDenied
+    return invitation
+
+
+def get_own_membership(request, pk: int) -> Membership:
+    """One of the requester's own memberships (used to switch scheme or role)."""
+    membership = memberships_for_user(request.user).filter(pk=pk).first()
+    if membership is None:
+        raise Http404
+    return membership

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class BuddySchemeConfig(AppConfig):
+    name = "buddyscheme"
+    verbose_name = "Schemes and people"
+    default = True
+
+
+class BuddyAdminConfig(admin_apps.AdminConfig):
+    """The Django admin, with a site that admits coordinators and scopes rows to their schemes."""
+
+    default = False
+    default_site = "buddyscheme.admin_site.BuddyAdminSite"

@@ -1,0 +1,16 @@
+"""The Celery app. Every periodic task is declared here, in one schedule."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buddyscheme.settings")
+
+app = Celery("buddyscheme")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Proves the worker and beat are alive; /healthz turns 503 when it goes stale.
+    "heartbeat": {"task": "buddyscheme.tasks.heartbeat", "schedule": 30.0},
+}

@@ -1,0 +1,71 @@
+import time
+
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+SESSION_MEMBERSHIP_KEY = "current_membership_id"
+SESSION_STARTED_KEY = "session_started_at"
+
+
+class AbsoluteSessionTimeoutMiddleware:
+    """Log out 12 hours after login however active the session is (idle timeout is the cookie age)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            now = time.time()
+            if started is None:
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
+                logout(request)
+                return redirect(reverse("account_login") + "?expired=1")
+        return self.get_response(request)
+
+
+def _current_membership(request):
+    from .access import memberships_for_user
+
+    if not request.user.is_authenticated:
+        request.all_memberships = []
+        return None
+    memberships = list(memberships_for_user(request.user))
+    request.all_memberships = memberships
+    chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
+    for membership in memberships:
+        if membership.pk == chosen:
+            return membership
+    # No choice yet: coordinators land on their dashboard, then buddies, then participants.
+    rank = {"coordinator": 0, "buddy": 1, "participant": 2}
+    return min(memberships, key=lambda m: (rank.get(m.role, 9), m.scheme.name), default=None)
+
+
+class CurrentMembershipMiddleware:
+    """request.membership: the (scheme, role) the user is acting in, chosen from the session."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = _current_membership(request)
+        return self.get_response(request)
+
+
+class NoStoreForLoggedInMiddleware:
+    """Pages for a logged-in person may hold personal data: never let a shared device cache them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+        return response

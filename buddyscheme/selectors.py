@@ -1,0 +1,43 @@
+"""Reads for the shared core."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import Heartbeat, Invitation, Membership, Role
+
+
+def scheme_counts(scheme) -> dict[str, int]:
+    """Head counts for the coordinator dashboard, in one query."""
+    counts = Membership.objects.filter(scheme=scheme, is_active=True).aggregate(
+        coordinators=Count("pk", filter=Q(role=Role.COORDINATOR)),
+        buddies=Count("pk", filter=Q(role=Role.BUDDY)),
+        participants=Count("pk", filter=Q(role=Role.PARTICIPANT)),
+        on_call=Count("pk", filter=Q(is_on_call=True)),
+        facilitators=Count("pk", filter=Q(is_facilitator=True)),
+    )
+    counts["open_invitations"] = Invitation.objects.open().filter(scheme=scheme).count()
+    return counts
+
+
+def invitations_for_scheme(scheme):
+    return Invitation.objects.filter(scheme=scheme).select_related(
+        "invited_by", "invited_by__profile"
+    )
+
+
+def members_for_scheme(scheme, role=None):
+    qs = Membership.objects.filter(scheme=scheme, is_active=True).select_related(
+        "user", "user__profile"
+    )
+    if role:
+        qs = qs.filter(role=role)
+    return qs.order_by("role", "user__email")
+
+
+def heartbeat_age(name: str, now=None) -> timedelta | None:
+    beat_at = Heartbeat.objects.filter(name=name).values_list("beat_at", flat=True).first()
+    if beat_at is None:
+        return None
+    return (now or timezone.now()) - beat_at

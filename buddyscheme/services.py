@@ -1,0 +1,162 @@
+"""Writes for the shared core. Each service owns its transaction."""
+
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from .errors import DomainError
+from .models import Heartbeat, Invitation, Membership, Profile, Role, Scheme
+
+User = get_user_model()
+
+
+def membership_grant(
+    *, user, scheme: Scheme, role: str, is_facilitator: bool = False, is_on_call: bool = False
+) -> Membership:
+    """Give a user a role in a scheme (or re-activate it). Coordinators get admin access."""
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user,
+            scheme=scheme,
+            role=role,
+            defaults={"is_facilitator": is_facilitator, "is_on_call": is_on_call},
+        )
+        if not created:
+            membership.is_active = True
+            membership.is_facilitator = membership.is_facilitator or is_facilitator
+            membership.is_on_call = membership.is_on_call or is_on_call
+            membership.save(update_fields=["is_active", "is_facilitator", "is_on_call"])
+        if role == Role.COORDINATOR and not user.is_staff:
+            # The Django admin (allauth's secure_admin_login) admits staff only.
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        Profile.objects.get_or_create(user=user)
+    return membership
+
+
+def membership_deactivate(*, membership: Membership) -> None:
+    with transaction.atomic():
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+        user = membership.user
+        still_coordinator = user.memberships.filter(role=Role.COORDINATOR, is_active=True).exists()
+        if user.is_staff and not user.is_superuser and not still_coordinator:
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
+
+
+def invitation_create(
+    *,
+    scheme: Scheme,
+    email: str,
+    role: str,
+    invited_by,
+    is_facilitator: bool = False,
+    is_on_call: bool = False,
+    now=None,
+) -> Invitation:
+    """Invite a person by email. Any earlier open invitation for the same role is revoked."""
+    now = now or timezone.now()
+    email = email.strip().lower()
+    if Membership.objects.filter(
+        scheme=scheme, user__email__iexact=email, role=role, is_active=True
+    ).exists():
+        raise DomainError("This person already has that role in the scheme.")
+    with transaction.atomic():
+        Invitation.objects.open(now).filter(scheme=scheme, email__iexact=email, role=role).update(
+            revoked_at=now
+        )
+        invitation = Invitation.objects.create(
+            scheme=scheme,
+            email=email,
+            role=role,
+            is_facilitator=is_facilitator,
+            is_on_call=is_on_call,
+            invited_by=invited_by,
+            created_at=now,
+            expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
+        )
+        from .tasks import send_invitation  # tasks import services; import here to avoid a cycle
+
+        send_invitation.delay_on_commit(invitation.pk)
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation, now=None) -> None:
+    if invitation.status != "open":
+        raise DomainError("Only an open invitation can be withdrawn.")
+    invitation.revoked_at = now or timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+
+
+class InvitationUnusable(DomainError):
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def invitation_check(token: str, now=None) -> Invitation:
+    invitation = Invitation.objects.select_related("scheme").filter(token=token).first()
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    now = now or timezone.now()
+    if invitation.accepted_at:
+        raise InvitationUnusable("used")
+    if invitation.revoked_at:
+        raise InvitationUnusable("revoked")
+    if invitation.expires_at <= now:
+        raise InvitationUnusable("expired")
+    return invitation
+
+
+def invitation_accept(
+    *, token: str, password: str | None, preferred_name: str = "", user=None, now=None
+):
+    """Use an invitation: create the account (or add the role to a logged-in one).
+
+    The link was emailed to the address, so following it verifies that address. The
+    conditional UPDATE makes the link single-use even if it is submitted twice at once.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = invitation_check(token, now)
+        claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            accepted_at=now
+        )
+        if not claimed:
+            raise InvitationUnusable("used")
+        if user is None:
+            if User.objects.filter(email__iexact=invitation.email).exists():
+                raise DomainError(
+                    "An account with this email already exists: log in first, then open the link again."
+                )
+            user = User.objects.create_user(email=invitation.email, password=password)
+        elif user.email.lower() != invitation.email.lower():
+            raise DomainError("This invitation was sent to a different email address.")
+        profile, _ = Profile.objects.get_or_create(user=user)
+        if preferred_name and not profile.preferred_name:
+            profile.preferred_name = preferred_name
+            profile.save(update_fields=["preferred_name"])
+        EmailAddress.objects.update_or_create(
+            user=user, email=invitation.email, defaults={"verified": True, "primary": True}
+        )
+        membership = membership_grant(
+            user=user,
+            scheme=invitation.scheme,
+            role=invitation.role,
+            is_facilitator=invitation.is_facilitator,
+            is_on_call=invitation.is_on_call,
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+    return user, membership
+
+
+def heartbeat_record(name: str, now=None) -> Heartbeat:
+    heartbeat, _ = Heartbeat.objects.update_or_create(
+        name=name, defaults={"beat_at": now or timezone.now()}
+    )
+    return heartbeat

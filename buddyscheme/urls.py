@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("switch/", views.switch_membership, name="switch_membership"),
+    path("profile/", views.profile_edit, name="profile"),
+    path("me/", views.participant_home, name="participant_home"),
+    path("coordinator/", views.coordinator_dashboard, name="coordinator_dashboard"),
+    path("coordinator/people/", views.people, name="people"),
+    path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
+    path(
+        "coordinator/invitations/<int:pk>/withdraw/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("meetings.urls")),
+]

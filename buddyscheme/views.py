@@ -1,0 +1,225 @@
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .access import get_invitation_for_user, get_own_membership, role_required
+from .errors import DomainError
+from .forms import AcceptInvitationForm, InvitationForm, ProfileForm
+from .middleware import SESSION_MEMBERSHIP_KEY
+from .models import Profile, Role
+
+logger = logging.getLogger(__name__)
+
+HOME_FOR_ROLE = {
+    Role.COORDINATOR: "coordinator_dashboard",
+    Role.BUDDY: "meetings:today",
+    Role.PARTICIPANT: "participant_home",
+}
+
+
+@require_GET
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "buddyscheme/welcome.html")
+    if request.membership is None:
+        return render(request, "buddyscheme/no_scheme.html")
+    return redirect(HOME_FOR_ROLE[request.membership.role])
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def switch_membership(request):
+    if request.method == "POST":
+        try:
+            pk = int(request.POST.get("membership", ""))
+        except ValueError:
+            pk = 0
+        membership = get_own_membership(request, pk)
+        request.session[SESSION_MEMBERSHIP_KEY] = membership.pk
+        messages.success(
+            request,
+            f"You are now working as {membership.get_role_display().lower()} in {membership.scheme}.",
+        )
+        return redirect(HOME_FOR_ROLE[membership.role])
+    return render(request, "buddyscheme/switch.html")
+
+
+@require_GET
+@role_required(Role.COORDINATOR)
+def coordinator_dashboard(request):
+    scheme = request.membership.scheme
+    return render(
+        request,
+        "buddyscheme/coordinator_dashboard.html",
+        {"scheme": scheme, "counts": selectors.scheme_counts(scheme)},
+    )
+
+
+@require_GET
+@role_required(Role.COORDINATOR)
+def people(request):
+    scheme = request.membership.scheme
+    role = request.GET.get("role")
+    if role not in Role.values:
+        role = None
+    return render(
+        request,
+        "buddyscheme/people.html",
+        {
+            "members": selectors.members_for_scheme(scheme, role),
+            "role": role,
+            "roles": Role.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def invitation_list(request):
+    scheme = request.membership.scheme
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_create(scheme=scheme, invited_by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                "Invitation sent. The link works once and expires in "
+                f"{settings.INVITATION_VALID_DAYS} days.",
+            )
+            return redirect("invitation_list")
+    return render(
+        request,
+        "buddyscheme/invitations.html",
+        {"form": form, "invitations": selectors.invitations_for_scheme(scheme)[:100]},
+    )
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def invitation_revoke(request, pk):
+    invitation = get_invitation_for_user(request, pk)
+    try:
+        services.invitation_revoke(invitation=invitation)
+        messages.success(request, "Invitation withdrawn: the link no longer works.")
+    except DomainError as error:
+        messages.error(request, str(error))
+    return redirect("invitation_list")
+
+
+INVITATION_PROBLEMS = {
+    "unknown": "This link is not valid. Check you copied the whole link from the email.",
+    "used": "This link has already been used. If that was you, log in with your email and password.",
+    "revoked": "This invitation was withdrawn. Please ask your coordinator for a new one.",
+    "expired": "This link has expired. Please ask your coordinator to send a new invitation.",
+}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    try:
+        invitation = services.invitation_check(token)
+    except services.InvitationUnusable as problem:
+        return render(
+            request,
+            "buddyscheme/invitation_problem.html",
+            {"problem": INVITATION_PROBLEMS[problem.reason]},
+            status=410 if problem.reason != "unknown" else 404,
+        )
+    logged_in = request.user.is_authenticated
+    form = None if logged_in else AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and (logged_in or form.is_valid()):
+        try:
+            user, membership = services.invitation_accept(
+                token=token,
+                password=None if logged_in else form.cleaned_data["password1"],
+                preferred_name="" if logged_in else form.cleaned_data["preferred_name"],
+                user=request.user if logged_in else None,
+            )
+        except services.InvitationUnusable as problem:
+            return render(
+                request,
+                "buddyscheme/invitation_problem.html",
+                {"problem": INVITATION_PROBLEMS[problem.reason]},
+                status=410,
+            )
+        except DomainError as error:
+            if form is None:
+                messages.error(request, str(error))
+                return redirect("home")
+            form.add_error(None, str(error))
+        else:
+            if not logged_in:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_MEMBERSHIP_KEY] = membership.pk
+            messages.success(request, f"Welcome to {membership.scheme}.")
+            return redirect("home")
+    return render(
+        request, "buddyscheme/invitation_accept.html", {"invitation": invitation, "form": form}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile_edit(request):
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    is_buddy = any(m.role == Role.BUDDY for m in request.all_memberships)
+    form = ProfileForm(request.POST or None, instance=profile, show_emergency_contact=is_buddy)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your details are saved.")
+        return redirect("profile")
+    return render(request, "buddyscheme/profile.html", {"form": form})
+
+
+@require_GET
+@role_required(Role.PARTICIPANT)
+def participant_home(request):
+    return render(request, "buddyscheme/participant_home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Database, broker and the age of the last heartbeat. 503 when any is unhealthy."""
+    from .celery import app as celery_app
+
+    report = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        report["database"] = "ok"
+    except Exception:  # the point is to report any failure, not to crash
+        logger.exception("healthz: database check failed")
+        report["database"] = "error"
+        healthy = False
+    try:
+        with celery_app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+        report["broker"] = "ok"
+    except Exception:
+        logger.exception("healthz: broker check failed")
+        report["broker"] = "error"
+        healthy = False
+    age = selectors.heartbeat_age("celery") if report["database"] == "ok" else None
+    report["heartbeat_age_seconds"] = None if age is None else round(age.total_seconds())
+    if age is None or age.total_seconds() > settings.HEARTBEAT_MAX_AGE_SECONDS:
+        report["heartbeat"] = "stale" if age is not None else "missing"
+        healthy = False
+    else:
+        report["heartbeat"] = "ok"
+    report["status"] = "ok" if healthy else "unhealthy"
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,48 @@
+"""Personas shared by every view test, after healthchecks' alice/bob/charlie.
+
+Scheme A has a coordinator (with MFA), a buddy and a participant; scheme B has its own
+coordinator, a stranger to everything in scheme A.
+"""
+
+from django.test import TestCase
+
+from buddyscheme.models import Role
+
+from .factories import MembershipFactory, SchemeFactory, enrol_totp
+
+PERSONAS = ("anonymous", "coordinator", "buddy", "participant", "other_coordinator")
+
+
+class PersonaTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.scheme = SchemeFactory(name="Scheme A", sender_name="A Appointments")
+        cls.other_scheme = SchemeFactory(name="Scheme B", sender_name="B Appointments")
+        cls.coordinator_membership = MembershipFactory(
+            scheme=cls.scheme, role=Role.COORDINATOR, user__email="coordinator@a.example"
+        )
+        cls.buddy_membership = MembershipFactory(
+            scheme=cls.scheme, role=Role.BUDDY, user__email="buddy@a.example"
+        )
+        cls.participant_membership = MembershipFactory(
+            scheme=cls.scheme, role=Role.PARTICIPANT, user__email="participant@a.example"
+        )
+        cls.other_coordinator_membership = MembershipFactory(
+            scheme=cls.other_scheme, role=Role.COORDINATOR, user__email="coordinator@b.example"
+        )
+        cls.coordinator = cls.coordinator_membership.user
+        cls.buddy = cls.buddy_membership.user
+        cls.participant = cls.participant_membership.user
+        cls.other_coordinator = cls.other_coordinator_membership.user
+        enrol_totp(cls.coordinator)
+        enrol_totp(cls.other_coordinator)
+
+    def persona_user(self, persona):
+        return None if persona == "anonymous" else getattr(self, persona)
+
+    def login_as(self, persona):
+        self.client.logout()
+        user = self.persona_user(persona)
+        if user is not None:
+            self.client.force_login(user)
+        return user

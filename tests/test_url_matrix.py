@@ -1,0 +1,251 @@
+"""Every URL pattern × every persona, with the status each must get.
+
+A new URL pattern that is not listed here fails `test_every_url_is_in_the_matrix`: whoever
+adds a view also decides, here, who may see it.
+"""
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import Group
+from django.urls import URLResolver, get_resolver
+
+from buddyscheme.models import Heartbeat, Role
+from buddyscheme.services import heartbeat_record, invitation_create
+
+from .base import PERSONAS, PersonaTestCase
+
+A, C, B, P, O = PERSONAS  # noqa: E741  (anonymous, coordinator, buddy, participant, other coordinator)
+
+
+def every(status):
+    return dict.fromkeys(PERSONAS, status)
+
+
+def logged_in(status, anonymous=302):
+    return {**every(status), A: anonymous}
+
+
+def for_role(allowed, ok=200, also_other_coordinator=False):
+    expected = {A: 302, C: 403, B: 403, P: 403, O: 403}
+    for persona in allowed:
+        expected[persona] = ok
+    return expected
+
+
+COORDINATOR_PAGE = {A: 302, C: 200, B: 403, P: 403, O: 200}
+
+# route pattern -> (method, kwargs name or None, expected status per persona)
+MATRIX = {
+    "": ("get", None, {A: 200, C: 302, B: 302, P: 302, O: 302}),
+    "healthz": ("get", None, every(200)),
+    "switch/": ("get", None, logged_in(200)),
+    "profile/": ("get", None, logged_in(200)),
+    "me/": ("get", None, for_role([P])),
+    "today/": ("get", None, for_role([B])),
+    "coordinator/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/people/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/invitations/": ("get", None, COORDINATOR_PAGE),
+    # POST; the other scheme's coordinator must not learn the invitation exists.
+    "coordinator/invitations/<int:pk>/withdraw/": (
+        "post",
+        "invitation",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    "invite/<str:token>/": ("get", "token", every(200)),
+    # allauth: pages for visitors redirect logged-in people home, and the reverse.
+    "accounts/login/": ("get", None, logged_in(302, anonymous=200)),
+    "accounts/logout/": ("get", None, logged_in(200)),
+    "accounts/inactive/": ("get", None, every(200)),
+    "accounts/signup/": ("get", None, logged_in(302, anonymous=200)),  # closed: says so
+    "accounts/reauthenticate/": ("get", None, logged_in(200)),
+    "accounts/email/": ("get", None, logged_in(200)),
+    "accounts/confirm-email/": ("get", None, every(200)),
+    "accounts/password/change/": ("get", None, logged_in(200)),
+    "accounts/password/set/": ("get", None, logged_in(302)),
+    "accounts/password/reset/": ("get", None, every(200)),
+    "accounts/login/code/confirm/": ("get", None, every(302)),
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": ("get", "confirm_key", every(200)),
+    "accounts/password/reset/key/done/": ("get", None, every(200)),
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": (
+        "get",
+        "reset_key",
+        every(200),  # an invalid key: allauth's "bad token" page
+    ),
+    "accounts/password/reset/done/": ("get", None, every(200)),
+    "accounts/2fa/": ("get", None, logged_in(200)),
+    "accounts/2fa/authenticate/": ("get", None, every(302)),
+    # Only people with an authenticator can re-authenticate with it.
+    "accounts/2fa/reauthenticate/": ("get", None, {A: 302, C: 200, B: 302, P: 302, O: 200}),
+    # Changing sign-in security asks for the password again first (a redirect to reauthenticate).
+    "accounts/2fa/totp/activate/": ("get", None, every(302)),
+    "accounts/2fa/totp/deactivate/": ("get", None, {A: 302, C: 302, B: 404, P: 404, O: 302}),
+    "accounts/2fa/recovery-codes/": ("get", None, {A: 302, C: 404, B: 404, P: 404, O: 404}),
+    "accounts/2fa/recovery-codes/generate/": ("get", None, every(302)),
+    "accounts/2fa/recovery-codes/download/": (
+        "get",
+        None,
+        {A: 302, C: 404, B: 404, P: 404, O: 404},
+    ),
+    # Admin pages outside the model admins.
+    "admin/": ("get", None, {A: 302, C: 200, B: 302, P: 302, O: 200}),
+    "admin/login/": ("get", None, {A: 302, C: 302, B: 403, P: 403, O: 302}),
+    "admin/logout/": ("post", None, logged_in(302)),
+    "admin/password_change/": ("get", None, {A: 302, C: 200, B: 302, P: 302, O: 200}),
+    "admin/password_change/done/": ("get", None, {A: 302, C: 200, B: 302, P: 302, O: 200}),
+    "admin/autocomplete/": ("get", None, {A: 302, C: 403, B: 302, P: 302, O: 403}),
+    "admin/jsi18n/": ("get", None, {A: 302, C: 200, B: 302, P: 302, O: 200}),
+    "admin/r/<path:content_type_id>/<path:object_id>/": (
+        "get",
+        "view_on_site",
+        {A: 302, C: 404, B: 302, P: 302, O: 404},
+    ),
+    "admin/(?P<url>.*)$": ("get", "catch_all", {A: 302, C: 404, B: 302, P: 302, O: 404}),
+}
+
+# Model admins: scheme-scoped ones are a coordinator's own scheme's rows; the rest are
+# for the installation's superusers only. (model, scoped, coordinator may add)
+MODEL_ADMINS = {
+    "buddyscheme/scheme": (True, False),
+    "buddyscheme/membership": (True, False),
+    "buddyscheme/invitation": (True, True),
+    "buddyscheme/profile": (True, False),
+    "buddyscheme/user": (False, False),
+    "buddyscheme/heartbeat": (False, False),
+    "auth/group": (False, False),
+    "account/emailaddress": (False, False),
+    "mfa/authenticator": (False, False),
+}
+NOT_STAFF = {A: 302, B: 302, P: 302}
+for model, (scoped, can_add) in MODEL_ADMINS.items():
+    base = f"admin/{model}/"
+    if scoped:
+        # The other scheme's coordinator gets the admin's "does not exist" redirect, never the row.
+        obj_page = {**NOT_STAFF, C: 200, O: 302}
+        MATRIX[base] = ("get", None, {**NOT_STAFF, C: 200, O: 200})
+        MATRIX[base + "add/"] = (
+            "get",
+            None,
+            {**NOT_STAFF, C: 200 if can_add else 403, O: 200 if can_add else 403},
+        )
+        MATRIX[base + "<path:object_id>/change/"] = ("get", model, obj_page)
+        MATRIX[base + "<path:object_id>/history/"] = ("get", model, obj_page)
+        MATRIX[base + "<path:object_id>/delete/"] = ("get", model, {**NOT_STAFF, C: 403, O: 403})
+    else:
+        for suffix in (
+            "",
+            "add/",
+            "<path:object_id>/change/",
+            "<path:object_id>/history/",
+            "<path:object_id>/delete/",
+        ):
+            MATRIX[base + suffix] = ("get", model, {**NOT_STAFF, C: 403, O: 403})
+    MATRIX[base + "<path:object_id>/"] = ("get", model, {**NOT_STAFF, C: 302, O: 302})
+MATRIX["admin/buddyscheme/user/<id>/password/"] = (
+    "get",
+    "user_password",
+    {**NOT_STAFF, C: 403, O: 403},
+)
+MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme)/$"] = (
+    "get",
+    "app_label",
+    {**NOT_STAFF, C: 200, O: 200},
+)
+
+
+def all_routes():
+    def walk(resolver, prefix=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    return list(walk(get_resolver()))
+
+
+class UrlMatrixTest(PersonaTestCase):
+    def test_every_url_is_in_the_matrix(self):
+        missing = [route for route in all_routes() if route not in MATRIX]
+        stale = [route for route in MATRIX if route not in all_routes()]
+        self.assertEqual(
+            missing, [], "add these URL patterns to MATRIX with their status per persona"
+        )
+        self.assertEqual(stale, [], "these MATRIX rows name no URL pattern any more")
+
+    def _objects(self):
+        invitation = invitation_create(
+            scheme=self.scheme,
+            email="newcomer@example.org",
+            role=Role.BUDDY,
+            invited_by=self.coordinator,
+        )
+        # A second one, because the withdraw row uses up the first.
+        kept_open = invitation_create(
+            scheme=self.scheme,
+            email="another@example.org",
+            role=Role.PARTICIPANT,
+            invited_by=self.coordinator,
+        )
+        heartbeat_record("celery")
+        return {
+            "buddyscheme/scheme": self.scheme.pk,
+            "buddyscheme/membership": self.buddy_membership.pk,
+            "buddyscheme/invitation": invitation.pk,
+            "buddyscheme/profile": self.buddy.profile.pk,
+            "buddyscheme/user": self.buddy.pk,
+            "buddyscheme/heartbeat": Heartbeat.objects.get().pk,
+            "auth/group": Group.objects.create(name="Volunteers").pk,
+            "account/emailaddress": EmailAddress.objects.get(user=self.buddy).pk,
+            "mfa/authenticator": Authenticator.objects.filter(user=self.coordinator).first().pk,
+            "invitation": invitation,
+            "open_invitation": kept_open,
+        }
+
+    def _url(self, route, kwargs_name, objects):
+        invitation = objects["invitation"]
+        if kwargs_name == "invitation":
+            return f"/coordinator/invitations/{invitation.pk}/withdraw/"
+        if kwargs_name == "token":
+            return f"/invite/{objects['open_invitation'].token}/"
+        if kwargs_name == "confirm_key":
+            return "/accounts/confirm-email/not-a-real-key/"
+        if kwargs_name == "reset_key":
+            return "/accounts/password/reset/key/1-set-password/"
+        if kwargs_name == "view_on_site":
+            return "/admin/r/999999/1/"
+        if kwargs_name == "catch_all":
+            return "/admin/no-such-page/"
+        if kwargs_name == "user_password":
+            return f"/admin/buddyscheme/user/{objects['buddyscheme/user']}/password/"
+        if kwargs_name == "app_label":
+            return "/admin/buddyscheme/"
+        path = "/" + route
+        if kwargs_name in objects:
+            path = path.replace("<path:object_id>", str(objects[kwargs_name]))
+        return path
+
+    def test_each_persona_gets_the_expected_status(self):
+        objects = self._objects()
+        mismatches = []
+        for route, (method, kwargs_name, expected) in MATRIX.items():
+            url = self._url(route, kwargs_name, objects)
+            for persona in PERSONAS:
+                self.login_as(persona)
+                response = getattr(self.client, method)(url)
+                if response.status_code != expected[persona]:
+                    mismatches.append(
+                        f"{method.upper()} {url} as {persona}: {response.status_code}, "
+                        f"expected {expected[persona]}"
+                    )
+        self.assertEqual(mismatches, [], "\n" + "\n".join(mismatches))
+
+    def test_anonymous_redirects_go_to_the_login_page(self):
+        for url in ("/profile/", "/coordinator/", "/today/", "/me/", "/admin/"):
+            response = self.client.get(url)
+            self.assertEqual(response.status_code, 302, url)
+            self.assertIn(
+                "/accounts/login/",
+                response["Location"]
+                if url != "/admin/"
+                else self.client.get(response["Location"])["Location"],
+            )
