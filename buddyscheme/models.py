@@ -109,20 +109,18 @@ class Scheme(models.Model):
         return self.name
 
     def clean(self):
-        if (
-            self.working_hours_start
-            and self.working_hours_end
-            and self.working_hours_start >= self.working_hours_end
-        ):
-            raise ValidationError({"working_hours_end": "Working hours must end after they start."})
+        errors = {}
+        start, end = self.working_hours_start, self.working_hours_end
+        if start and end and start >= end:
+            errors["working_hours_end"] = "Working hours must end after they start."
         try:
             days = self.working_day_numbers
         except ValueError:
             days = None
         if not days or any(day not in range(7) for day in days):
-            raise ValidationError(
-                {"working_days": "Give weekday numbers 0–6 separated by commas, e.g. 0,1,2,3,4."}
-            )
+            errors["working_days"] = "Give weekday numbers 0–6 separated by commas, e.g. 0,1,2,3,4."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

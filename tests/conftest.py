@@ -7,6 +7,11 @@ from django.db import connection
 IN_CI = os.environ.get("CI") == "true"
 
 
+def pytest_configure(config):
+    # Real password hashing is slow by design; tests log people in many times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # allauth keeps login rate limits in the cache, which outlives a test run.
