@@ -1,6 +1,7 @@
 """Health check, Celery wiring, and the demo data command."""
 
 import os
+from io import StringIO
 import subprocess
 import sys
 import time
@@ -94,19 +95,23 @@ def test_the_file_broker_carries_messages_between_processes(tmp_path):
             {"n": 1}, exchange=queue.exchange, routing_key="probe", declare=[queue]
         )
     received = []
+
+    def on_message(body, message):
+        received.append(body)
+        message.ack()
+
     with Connection("filesystem://", transport_options=options) as consumer_side:
-        with consumer_side.Consumer(
-            queue, callbacks=[lambda body, message: (received.append(body), message.ack())]
-        ):
+        consumer = consumer_side.Consumer(queue, callbacks=[on_message])
+        with consumer:
             consumer_side.drain_events(timeout=5)
     assert received == [{"n": 1}]
 
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_realistic():
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=StringIO())
     counts = (User.objects.count(), Membership.objects.count(), Scheme.objects.count())
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=StringIO())
     assert (User.objects.count(), Membership.objects.count(), Scheme.objects.count()) == counts
     scheme = Scheme.objects.get(name="Positive Steps Buddies")
     assert scheme.memberships.filter(role=Role.BUDDY).count() == 10
