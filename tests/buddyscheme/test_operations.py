@@ -1,11 +1,11 @@
 """Health check, Celery wiring, and the demo data command."""
 
 import os
-from io import StringIO
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
