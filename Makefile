@@ -23,8 +23,7 @@ $(STAMP): pyproject.toml
 		{ echo "Python 3.12 or newer is needed (found $$($(PYTHON) --version))."; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Python packages into $(VENV) (first time only)…"
-	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@set -o pipefail; $(PY) -m pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
+	@set -o pipefail; $(PY) -m pip install -q '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buddyscheme.settings")
 
@@ -14,3 +15,9 @@ app.conf.beat_schedule = {
     # Proves the worker and beat are alive; /healthz turns 503 when it goes stale.
     "heartbeat": {"task": "buddyscheme.tasks.heartbeat", "schedule": 30.0},
 }
+
+
+@worker_ready.connect
+def beat_once_at_start(sender, **kwargs):
+    # /healthz should turn healthy as soon as a worker is up, not 30 s later.
+    sender.app.send_task("buddyscheme.tasks.heartbeat")
