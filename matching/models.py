@@ -1,0 +1,402 @@
+"""The menu, matching profiles, matches and how they were made (rounds, speed-buddying, choice)."""
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from buddyscheme.models import Membership, Scheme
+
+# --- The menu -------------------------------------------------------------------------------
+
+
+class MenuCategory(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="menu_categories")
+    name = models.CharField(max_length=80)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["scheme", "order", "name"]
+        verbose_name_plural = "menu categories"
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "name"], name="menu_category_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MenuItem(models.Model):
+    """Something a buddy can offer and a participant can want (the same list for both)."""
+
+    category = models.ForeignKey(MenuCategory, on_delete=models.CASCADE, related_name="items")
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["category__order", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="menu_item_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+# --- Matching profiles ------------------------------------------------------------------------
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+# Part of day and the hours it stands for (used to explain overlap "in hours").
+DAY_PARTS = [
+    ("morning", "Morning (9–12)", 3),
+    ("afternoon", "Afternoon (12–5)", 5),
+    ("evening", "Evening (5–9)", 4),
+]
+SLOT_HOURS = [hours for _day in WEEKDAYS for (_key, _label, hours) in DAY_PARTS]
+
+
+def slot_index(day: int, part: int) -> int:
+    return day * len(DAY_PARTS) + part
+
+
+class Gender(models.TextChoices):
+    WOMAN = "woman", "Woman"
+    MAN = "man", "Man"
+    NON_BINARY = "non_binary", "Non-binary"
+    UNDISCLOSED = "undisclosed", "Prefer not to say"
+
+
+class AgeBand(models.TextChoices):
+    UNDER_25 = "18_24", "18–24"
+    FROM_25 = "25_34", "25–34"
+    FROM_35 = "35_49", "35–49"
+    FROM_50 = "50_64", "50–64"
+    OVER_65 = "65_plus", "65 or over"
+
+
+class TravelRange(models.TextChoices):
+    DISTRICT = "district", "Only my own postcode district"
+    AREA = "area", "My postcode area (e.g. anywhere in SW)"
+    ANYWHERE = "anywhere", "Anywhere the scheme covers"
+
+
+POSTCODE_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+
+
+def validate_postcode_district(value):
+    if not POSTCODE_DISTRICT.match(value or ""):
+        raise ValidationError("Give only the first half of the postcode, for example SW9 or M14.")
+
+
+class MatchProfile(models.Model):
+    """What one side brings to matching. A buddy offers items; a participant wants them."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="match_profile"
+    )
+    items = models.ManyToManyField(MenuItem, blank=True, related_name="profiles")
+    languages = models.JSONField(default=list, blank=True)
+    interests = models.JSONField(default=list, blank=True)
+    availability = models.PositiveIntegerField(
+        default=0, help_text="Bit i = weekday i//3, part of day i%3."
+    )
+    postcode_district = models.CharField(
+        max_length=4, blank=True, validators=[validate_postcode_district]
+    )
+    travel_range = models.CharField(
+        max_length=10, choices=TravelRange.choices, default=TravelRange.AREA
+    )
+    gender = models.CharField(max_length=12, choices=Gender.choices, default=Gender.UNDISCLOSED)
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices, blank=True)
+    wants_buddy_gender = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=[(g.value, g.label) for g in Gender if g != Gender.UNDISCLOSED],
+    )
+    wants_age_bands = models.JSONField(default=list, blank=True)
+    about = models.TextField(blank=True, max_length=1000)
+    capacity = models.PositiveSmallIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1, capacity__lte=10), name="profile_capacity_1_10"
+            )
+        ]
+
+    def __str__(self):
+        return f"Matching profile {self.membership_id}"
+
+    @property
+    def available_slots(self) -> list[int]:
+        return [i for i in range(len(SLOT_HOURS)) if self.availability >> i & 1]
+
+
+# --- Matching settings ------------------------------------------------------------------------
+
+
+class MatchingSettings(models.Model):
+    """How a scheme weighs each reason. Coordinators tune these in the admin."""
+
+    scheme = models.OneToOneField(
+        Scheme, on_delete=models.CASCADE, related_name="matching_settings"
+    )
+    per_shared_item = models.FloatField(default=10)
+    per_hour_of_shared_availability = models.FloatField(default=1)
+    same_district = models.FloatField(default=15)
+    same_area = models.FloatField(default=8)
+    within_travel_range = models.FloatField(default=5)
+    per_shared_language = models.FloatField(default=6)
+    per_shared_interest = models.FloatField(default=3)
+    preference_fit = models.FloatField(default=5)
+    choices_shown = models.PositiveSmallIntegerField(default=3)
+    rematch_flag_count = models.PositiveSmallIntegerField(default=3)
+    rematch_flag_months = models.PositiveSmallIntegerField(default=12)
+    review_after_months = models.PositiveSmallIntegerField(default=6)
+
+    class Meta:
+        verbose_name_plural = "matching settings"
+
+    def __str__(self):
+        return f"Matching settings for {self.scheme}"
+
+
+class PairBlockKind(models.TextChoices):
+    NEVER_AGAIN = "never_again", "Never re-match this pair"
+    CONFLICT = "conflict", "Conflict of interest"
+
+
+class PairBlock(models.Model):
+    buddy = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=PairBlockKind.choices)
+    reason = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buddy", "participant", "kind"], name="pair_block_once")
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+# --- Matches ----------------------------------------------------------------------------------
+
+
+class MatchState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted by both"
+    INTRODUCED = "introduced", "Introduction booked"
+    ACTIVE = "active", "Active"
+    ENDING = "ending", "Ending"
+    ENDED = "ended", "Ended"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+CLOSED_STATES = [MatchState.ENDED, MatchState.DECLINED, MatchState.WITHDRAWN]
+# States that use up a buddy's capacity and take the participant out of the waiting pool.
+OPEN_STATES = [s for s in MatchState if s not in CLOSED_STATES]
+
+
+class MatchingRound(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="matching_rounds")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    participant_count = models.PositiveIntegerField(default=0)
+    buddy_count = models.PositiveIntegerField(default=0)
+    assigned_count = models.PositiveIntegerField(default=0)
+    total_score = models.FloatField(default=0)
+    greedy_score = models.FloatField(default=0)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Round of {self.created_at:%d %b %Y %H:%M}"
+
+
+class Match(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="matches")
+    buddy = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="matches_as_buddy")
+    participant = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="matches_as_participant"
+    )
+    state = models.CharField(max_length=12, choices=MatchState.choices, default=MatchState.DRAFT)
+    score = models.FloatField(default=0)
+    reasons = models.JSONField(default=list, blank=True)
+    round = models.ForeignKey(
+        MatchingRound, null=True, blank=True, on_delete=models.SET_NULL, related_name="matches"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    buddy_accepted_at = models.DateTimeField(null=True, blank=True)
+    participant_accepted_at = models.DateTimeField(null=True, blank=True)
+    intro_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the introduction meeting is booked."
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    review_due = models.DateField(null=True, blank=True)
+    ending_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+    declined_by = models.CharField(max_length=12, blank=True)
+    decline_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "matches"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buddy", "participant"],
+                condition=~Q(state__in=CLOSED_STATES),
+                name="one_open_match_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~Q(buddy=models.F("participant")), name="match_two_people"
+            ),
+        ]
+        indexes = [models.Index(fields=["scheme", "state"], name="match_scheme_state")]
+
+    def __str__(self):
+        return f"Match {self.pk} ({self.get_state_display()})"
+
+
+class MatchEvent(models.Model):
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=12, choices=MatchState.choices, blank=True)
+    to_state = models.CharField(max_length=12, choices=MatchState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class RematchRequest(models.Model):
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="rematch_requests")
+    requested_by = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="rematch_requests"
+    )
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+# --- Participant choice mode ------------------------------------------------------------------
+
+
+class SuggestionOffer(models.Model):
+    """Up to N anonymised buddies shown to a participant, who picks one or asks for others."""
+
+    participant = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="suggestion_offers"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    chosen = models.ForeignKey(
+        "SuggestionOption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    asked_for_others_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.chosen_id is None and self.asked_for_others_at is None
+
+
+class SuggestionOption(models.Model):
+    offer = models.ForeignKey(SuggestionOffer, on_delete=models.CASCADE, related_name="options")
+    buddy = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "buddy"], name="suggestion_option_once")
+        ]
+
+
+# --- Speed-buddying ----------------------------------------------------------------------------
+
+
+class SpeedEvent(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="speed_events")
+    name = models.CharField(max_length=120)
+    held_on = models.DateField()
+    rankings_close_at = models.DateTimeField(null=True, blank=True)
+    matched_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-held_on"]
+
+    def __str__(self):
+        return self.name
+
+
+class SpeedMeeting(models.Model):
+    """At the event, this buddy and this participant met."""
+
+    event = models.ForeignKey(SpeedEvent, on_delete=models.CASCADE, related_name="meetings")
+    buddy = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "buddy", "participant"], name="speed_meeting_once"
+            )
+        ]
+
+
+class SpeedPreference(models.Model):
+    """One person's view of someone they met: a rank (1 = first choice) or a veto."""
+
+    event = models.ForeignKey(SpeedEvent, on_delete=models.CASCADE, related_name="preferences")
+    ranker = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    ranked = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    veto = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "ranker", "ranked"], name="speed_preference_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(veto=True) | Q(rank__isnull=False), name="speed_rank_or_veto"
+            ),
+        ]

@@ -88,7 +88,11 @@ def test_the_file_broker_carries_messages_between_processes(tmp_path):
 
     folder = tmp_path / "broker"
     folder.mkdir()
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(folder),
+    }
     queue = Queue("probe", Exchange("probe"), routing_key="probe")
     with Connection("filesystem://", transport_options=options) as producer_side:
         producer_side.Producer().publish(

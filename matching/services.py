@@ -1,0 +1,541 @@
+"""Writes for matching. Every state change goes through `_transition` and leaves a MatchEvent."""
+
+from __future__ import annotations
+
+import django.dispatch
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from buddyscheme.errors import DomainError
+from buddyscheme.models import Membership, Role
+from buddyscheme.vetting import vetting_blockers
+
+from . import selectors
+from .assignment import assign_greedy, assign_optimal, stable_match, total
+from .models import (
+    OPEN_STATES,
+    Match,
+    MatchEvent,
+    MatchingRound,
+    MatchState,
+    MenuItem,
+    PairBlock,
+    PairBlockKind,
+    RematchRequest,
+    SpeedEvent,
+    SpeedMeeting,
+    SpeedPreference,
+    SuggestionOffer,
+    SuggestionOption,
+)
+from .scoring import Weights, preference_problems, score_matrix, score_pair
+
+# Sent inside the activation transaction; a receiver (e.g. contracts: "not signed yet") may
+# raise DomainError to refuse. Lets higher apps add rules without matching importing them.
+match_activating = django.dispatch.Signal()
+
+STATE_LABEL = {state.value: state.label for state in MatchState}
+
+
+def _transition(
+    match: Match, allowed_from: set[str], to_state: str, actor, note: str = "", now=None
+) -> Match:
+    """Lock the row, check the current state, move it, record the event."""
+    now = now or timezone.now()
+    locked = Match.objects.select_for_update().get(pk=match.pk)
+    if locked.state not in allowed_from:
+        raise DomainError(
+            f"This match is {STATE_LABEL[locked.state].lower()}, so it cannot be "
+            f"{'moved to ' + STATE_LABEL[to_state].lower() if to_state != locked.state else 'changed that way'}."
+        )
+    MatchEvent.objects.create(
+        match=locked, from_state=locked.state, to_state=to_state, actor=actor, at=now, note=note
+    )
+    locked.state = to_state
+    return locked
+
+
+def _side(match: Match, membership: Membership) -> str:
+    if membership.pk == match.buddy_id:
+        return "buddy"
+    if membership.pk == match.participant_id:
+        return "participant"
+    raise DomainError("Only the two people in a match can answer for it.")
+
+
+def check_pair(participant: Membership, buddy: Membership, today=None) -> list[str]:
+    """Every hard constraint in plain words; empty when the pair may be matched."""
+    problems = []
+    if participant.scheme_id != buddy.scheme_id:
+        return ["they belong to different schemes"]
+    if participant.role != Role.PARTICIPANT or buddy.role != Role.BUDDY:
+        return ["a match needs one participant and one buddy"]
+    problems += [
+        f"the buddy is {p}" if p.startswith("not") else f"the buddy's {p}"
+        for p in vetting_blockers(buddy, today)
+    ]
+    if (participant.pk, buddy.pk) in selectors.blocked_pairs(participant.scheme):
+        problems.append(
+            "this pair is blocked (never re-match, conflict of interest, or already matched)"
+        )
+    capacity = buddy.match_profile.capacity if hasattr(buddy, "match_profile") else 1
+    if Match.objects.filter(buddy=buddy, state__in=OPEN_STATES).count() >= capacity:
+        problems.append("the buddy has no places left")
+    participant_capacity = (
+        participant.match_profile.capacity if hasattr(participant, "match_profile") else 1
+    )
+    if (
+        Match.objects.filter(participant=participant, state__in=OPEN_STATES).count()
+        >= participant_capacity
+    ):
+        problems.append("the participant already has as many buddies as they asked for")
+    wanted, offered = selectors.facts(participant), selectors.facts(buddy)
+    problems += [f"the participant {p}" for p in preference_problems(wanted, offered)]
+    return problems
+
+
+def _score(participant: Membership, buddy: Membership):
+    weights = Weights.from_settings(selectors.matching_settings(participant.scheme))
+    names = dict(
+        MenuItem.objects.filter(category__scheme=participant.scheme_id).values_list("pk", "name")
+    )
+    return score_pair(selectors.facts(participant), selectors.facts(buddy), weights, names)
+
+
+def match_create(
+    *,
+    participant: Membership,
+    buddy: Membership,
+    by,
+    state=MatchState.DRAFT,
+    matching_round=None,
+    now=None,
+) -> Match:
+    problems = check_pair(participant, buddy)
+    if problems:
+        raise DomainError("This pair cannot be matched: " + "; ".join(problems) + ".")
+    now = now or timezone.now()
+    suggestion = _score(participant, buddy)
+    try:
+        with transaction.atomic():
+            match = Match.objects.create(
+                scheme=participant.scheme,
+                buddy=buddy,
+                participant=participant,
+                state=state,
+                score=suggestion.total,
+                reasons=[reason.as_dict() for reason in suggestion.reasons],
+                round=matching_round,
+                created_by=by,
+                created_at=now,
+                proposed_at=now if state == MatchState.PROPOSED else None,
+            )
+            MatchEvent.objects.create(match=match, to_state=state, actor=by, at=now)
+    except IntegrityError as error:
+        raise DomainError("This pair already has an open match.") from error
+    return match
+
+
+@transaction.atomic
+def match_propose(*, match: Match, by, now=None) -> Match:
+    now = now or timezone.now()
+    match = _transition(match, {MatchState.DRAFT}, MatchState.PROPOSED, by, now=now)
+    match.proposed_at = now
+    match.save(update_fields=["state", "proposed_at"])
+    return match
+
+
+@transaction.atomic
+def match_accept(*, match: Match, by_membership: Membership, now=None) -> Match:
+    """One side says yes; when both have, the match is accepted."""
+    now = now or timezone.now()
+    side = _side(match, by_membership)
+    locked = Match.objects.select_for_update().get(pk=match.pk)
+    if locked.state != MatchState.PROPOSED:
+        raise DomainError(
+            f"This match is {STATE_LABEL[locked.state].lower()}: there is nothing to accept."
+        )
+    setattr(locked, f"{side}_accepted_at", getattr(locked, f"{side}_accepted_at") or now)
+    locked.save(update_fields=[f"{side}_accepted_at"])
+    if locked.buddy_accepted_at and locked.participant_accepted_at:
+        locked = _transition(
+            locked, {MatchState.PROPOSED}, MatchState.ACCEPTED, by_membership.user, now=now
+        )
+        locked.save(update_fields=["state"])
+    return locked
+
+
+@transaction.atomic
+def match_decline(*, match: Match, by_membership: Membership, reason: str, now=None) -> Match:
+    """Either side says no. The participant returns to the waiting pool; the reason is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Please give a short reason: it helps us find a better match.")
+    side = _side(match, by_membership)
+    match = _transition(
+        match,
+        {MatchState.PROPOSED, MatchState.ACCEPTED},
+        MatchState.DECLINED,
+        by_membership.user,
+        reason,
+        now,
+    )
+    match.declined_by, match.decline_reason = side, reason[:200]
+    match.save(update_fields=["state", "declined_by", "decline_reason"])
+    return match
+
+
+@transaction.atomic
+def match_withdraw(*, match: Match, by, reason: str = "", now=None) -> Match:
+    match = _transition(
+        match, {MatchState.DRAFT, MatchState.PROPOSED}, MatchState.WITHDRAWN, by, reason, now
+    )
+    match.save(update_fields=["state"])
+    return match
+
+
+@transaction.atomic
+def match_introduce(*, match: Match, intro_at, by, now=None) -> Match:
+    now = now or timezone.now()
+    if intro_at is None:
+        raise DomainError("Give the date and time of the introduction meeting.")
+    match = _transition(match, {MatchState.ACCEPTED}, MatchState.INTRODUCED, by, now=now)
+    match.intro_at = intro_at
+    match.save(update_fields=["state", "intro_at"])
+    return match
+
+
+@transaction.atomic
+def match_activate(*, match: Match, by, now=None) -> Match:
+    from buddyscheme.vetting import _add_months
+
+    now = now or timezone.now()
+    match = _transition(match, {MatchState.INTRODUCED}, MatchState.ACTIVE, by, now=now)
+    match_activating.send(sender=Match, match=match, by=by)
+    problems = vetting_blockers(match.buddy)
+    if problems:
+        raise DomainError("The buddy cannot start: " + "; ".join(problems) + ".")
+    months = selectors.matching_settings(match.scheme).review_after_months
+    match.activated_at = now
+    match.review_due = _add_months(timezone.localdate(now), months)
+    match.save(update_fields=["state", "activated_at", "review_due"])
+    return match
+
+
+@transaction.atomic
+def match_start_ending(*, match: Match, by, reason: str, now=None) -> Match:
+    now = now or timezone.now()
+    match = _transition(match, {MatchState.ACTIVE}, MatchState.ENDING, by, reason, now)
+    match.ending_at, match.end_reason = now, (reason or "")[:200]
+    match.save(update_fields=["state", "ending_at", "end_reason"])
+    return match
+
+
+@transaction.atomic
+def match_end(*, match: Match, by, reason: str, never_again: bool = False, now=None) -> Match:
+    now = now or timezone.now()
+    match = _transition(
+        match, {MatchState.ACTIVE, MatchState.ENDING}, MatchState.ENDED, by, reason, now
+    )
+    match.ended_at = now
+    match.end_reason = (reason or match.end_reason)[:200]
+    match.save(update_fields=["state", "ended_at", "end_reason"])
+    if never_again:
+        pair_block(
+            buddy=match.buddy,
+            participant=match.participant,
+            kind=PairBlockKind.NEVER_AGAIN,
+            reason=reason,
+            by=by,
+        )
+    return match
+
+
+def pair_block(
+    *, buddy: Membership, participant: Membership, kind: str, reason: str, by
+) -> PairBlock:
+    if buddy.scheme_id != participant.scheme_id:
+        raise DomainError("They belong to different schemes.")
+    block, _ = PairBlock.objects.get_or_create(
+        buddy=buddy,
+        participant=participant,
+        kind=kind,
+        defaults={"reason": (reason or "")[:200], "recorded_by": by},
+    )
+    return block
+
+
+def rematch_request(
+    *, match: Match, by_membership: Membership, reason: str, now=None
+) -> RematchRequest:
+    """Either side asks for a different match. Coordinators see it; repeats are flagged."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Please say a little about why, so your coordinator can help.")
+    _side(match, by_membership)
+    if match.state not in (
+        MatchState.ACCEPTED,
+        MatchState.INTRODUCED,
+        MatchState.ACTIVE,
+        MatchState.ENDING,
+    ):
+        raise DomainError("You can ask for a different match once a match has been agreed.")
+    return RematchRequest.objects.create(
+        match=match,
+        requested_by=by_membership,
+        reason=reason[:300],
+        created_at=now or timezone.now(),
+    )
+
+
+# --- Rounds -----------------------------------------------------------------------------------
+
+
+def round_run(
+    *, scheme, participant_ids: list[int], buddy_ids: list[int], by, now=None
+) -> MatchingRound:
+    """Draft matches for the selected people with the maximum total score."""
+    now = now or timezone.now()
+    waiting = list(selectors.waiting_participants(scheme).filter(pk__in=participant_ids))
+    if not waiting:
+        raise DomainError("Choose at least one waiting participant.")
+    available = [
+        (b, left) for b, left in selectors.available_buddies(scheme) if b.pk in set(buddy_ids)
+    ]
+    if not available:
+        raise DomainError("Choose at least one buddy who is cleared and has a place.")
+    participants = list(
+        selectors._with_profiles(type(waiting[0]).objects.filter(pk__in=[p.pk for p in waiting]))
+    )
+    weights = Weights.from_settings(selectors.matching_settings(scheme))
+    participant_facts = [selectors.facts(p) for p in participants]
+    buddy_facts = [selectors.facts(b) for b, _ in available]
+    scores, allowed = score_matrix(participant_facts, buddy_facts, weights)
+    blocked = selectors.blocked_pairs(scheme)
+    for row, participant in enumerate(participants):
+        for col, (buddy, _) in enumerate(available):
+            if (participant.pk, buddy.pk) in blocked or participant.user_id == buddy.user_id:
+                allowed[row, col] = False
+    capacities = [left for _, left in available]
+    pairs = assign_optimal(scores, allowed, capacities)
+    greedy = assign_greedy(scores, allowed, capacities)
+    with transaction.atomic():
+        matching_round = MatchingRound.objects.create(
+            scheme=scheme,
+            created_by=by,
+            created_at=now,
+            participant_count=len(participants),
+            buddy_count=len(available),
+            assigned_count=len(pairs),
+            total_score=total(scores, pairs),
+            greedy_score=total(scores, greedy),
+        )
+        # Constraints were applied to the whole matrix above, so the drafts are written in bulk.
+        names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
+        drafts = []
+        for row, col in pairs:
+            explained = score_pair(participant_facts[row], buddy_facts[col], weights, names)
+            drafts.append(
+                Match(
+                    scheme=scheme,
+                    participant=participants[row],
+                    buddy=available[col][0],
+                    score=explained.total,
+                    reasons=[reason.as_dict() for reason in explained.reasons],
+                    round=matching_round,
+                    created_by=by,
+                    created_at=now,
+                )
+            )
+        Match.objects.bulk_create(drafts)
+        MatchEvent.objects.bulk_create(
+            MatchEvent(
+                match=match, to_state=MatchState.DRAFT, actor=by, at=now, note="matching round"
+            )
+            for match in Match.objects.filter(round=matching_round)
+        )
+    return matching_round
+
+
+@transaction.atomic
+def round_release(*, matching_round: MatchingRound, by, now=None) -> int:
+    """Propose every draft still in the round (the coordinator has removed those they did not want)."""
+    now = now or timezone.now()
+    drafts = list(matching_round.matches.filter(state=MatchState.DRAFT))
+    for match in drafts:
+        match_propose(match=match, by=by, now=now)
+    matching_round.released_at = now
+    matching_round.save(update_fields=["released_at"])
+    return len(drafts)
+
+
+# --- Participant choice -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def suggestion_offer_create(*, participant: Membership, by, now=None) -> SuggestionOffer:
+    """Show the participant the best few buddies (first names only) to choose from."""
+    if selectors.participant_has_open_match(participant):
+        raise DomainError("This participant already has a match in progress.")
+    count = selectors.matching_settings(participant.scheme).choices_shown
+    previous = SuggestionOffer.objects.filter(participant=participant).values_list(
+        "options__buddy_id", flat=True
+    )
+    already_shown = {pk for pk in previous if pk}
+    candidates = [
+        c for c in selectors.suggestions_for(participant) if c.buddy.pk not in already_shown
+    ][:count]
+    if not candidates:
+        raise DomainError("There are no suitable buddies to suggest right now.")
+    SuggestionOffer.objects.filter(
+        participant=participant, chosen__isnull=True, asked_for_others_at__isnull=True
+    ).update(asked_for_others_at=now or timezone.now())
+    offer = SuggestionOffer.objects.create(
+        participant=participant, created_by=by, created_at=now or timezone.now()
+    )
+    SuggestionOption.objects.bulk_create(
+        SuggestionOption(
+            offer=offer,
+            buddy=c.buddy,
+            position=position,
+            score=c.suggestion.total,
+            reasons=[r.as_dict() for r in c.suggestion.reasons],
+        )
+        for position, c in enumerate(candidates, start=1)
+    )
+    return offer
+
+
+@transaction.atomic
+def suggestion_choose(
+    *, offer: SuggestionOffer, option_id: int, by_membership: Membership, now=None
+) -> Match:
+    offer = SuggestionOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.participant_id != by_membership.pk:
+        raise DomainError("Only the participant can choose.")
+    if not offer.is_open:
+        raise DomainError("You have already answered these suggestions.")
+    option = offer.options.filter(pk=option_id).select_related("buddy").first()
+    if option is None:
+        raise DomainError("Please choose one of the buddies shown.")
+    now = now or timezone.now()
+    match = match_create(
+        participant=offer.participant,
+        buddy=option.buddy,
+        by=by_membership.user,
+        state=MatchState.PROPOSED,
+        now=now,
+    )
+    match.participant_accepted_at = now
+    match.save(update_fields=["participant_accepted_at"])
+    offer.chosen = option
+    offer.save(update_fields=["chosen"])
+    return match
+
+
+@transaction.atomic
+def suggestion_ask_for_others(
+    *, offer: SuggestionOffer, by_membership: Membership, now=None
+) -> SuggestionOffer:
+    offer = SuggestionOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.participant_id != by_membership.pk:
+        raise DomainError("Only the participant can answer.")
+    if not offer.is_open:
+        raise DomainError("You have already answered these suggestions.")
+    offer.asked_for_others_at = now or timezone.now()
+    offer.save(update_fields=["asked_for_others_at"])
+    return offer
+
+
+# --- Speed-buddying ---------------------------------------------------------------------------
+
+
+def speed_meeting_record(
+    *, event: SpeedEvent, buddy: Membership, participant: Membership
+) -> SpeedMeeting:
+    if {buddy.scheme_id, participant.scheme_id} != {event.scheme_id}:
+        raise DomainError("Both people must belong to the event's scheme.")
+    if buddy.role != Role.BUDDY or participant.role != Role.PARTICIPANT:
+        raise DomainError("Record a buddy and a participant.")
+    meeting, _ = SpeedMeeting.objects.get_or_create(
+        event=event, buddy=buddy, participant=participant
+    )
+    return meeting
+
+
+def _met(event: SpeedEvent, a: Membership, b: Membership) -> bool:
+    buddy, participant = (a, b) if a.role == Role.BUDDY else (b, a)
+    return SpeedMeeting.objects.filter(event=event, buddy=buddy, participant=participant).exists()
+
+
+@transaction.atomic
+def speed_preferences_save(
+    *, event: SpeedEvent, ranker: Membership, choices: dict[int, str]
+) -> None:
+    """Save one person's answers: {membership id: "1", "2", … or "veto" or ""}."""
+    if event.matched_at:
+        raise DomainError("The matches for this event have been made; rankings are closed.")
+    ranks = [value for value in choices.values() if value not in ("", "veto")]
+    if len(ranks) != len(set(ranks)):
+        raise DomainError("Give each person a different place (1, 2, 3 …).")
+    others = {m.pk: m for m in Membership.objects.filter(pk__in=choices, scheme=event.scheme)}
+    SpeedPreference.objects.filter(event=event, ranker=ranker).delete()
+    for pk, value in choices.items():
+        other = others.get(pk)
+        if other is None or not _met(event, ranker, other) or value == "":
+            continue
+        if value == "veto":
+            SpeedPreference.objects.create(event=event, ranker=ranker, ranked=other, veto=True)
+        else:
+            try:
+                rank = int(value)
+            except ValueError as error:
+                raise DomainError("Places are numbers: 1 for your first choice.") from error
+            SpeedPreference.objects.create(event=event, ranker=ranker, ranked=other, rank=rank)
+
+
+def speed_event_match(*, event: SpeedEvent, by, now=None) -> list[Match]:
+    """A stable matching from everyone's rankings; vetoes hold; buddies up to their places."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = SpeedEvent.objects.select_for_update().get(pk=event.pk)
+        if event.matched_at:
+            raise DomainError("Matches for this event have already been made.")
+        met = set(
+            SpeedMeeting.objects.filter(event=event).values_list("participant_id", "buddy_id")
+        )
+        preferences = list(SpeedPreference.objects.filter(event=event).select_related("ranker"))
+        vetoed = {(p.ranker_id, p.ranked_id) for p in preferences if p.veto}
+        places = {b.pk: left for b, left in selectors.available_buddies(event.scheme)}
+
+        def ordered(ranker_id, candidates):
+            ranks = {
+                p.ranked_id: p.rank for p in preferences if p.ranker_id == ranker_id and not p.veto
+            }
+            usable = [
+                c
+                for c in candidates
+                if (ranker_id, c) not in vetoed and (c, ranker_id) not in vetoed
+            ]
+            return sorted(usable, key=lambda c: (ranks.get(c) is None, ranks.get(c) or 0, c))
+
+        participant_prefs = {
+            p: ordered(p, [b for (q, b) in met if q == p and b in places])
+            for p in {p for p, _ in met}
+        }
+        buddy_prefs = {
+            b: ordered(b, [p for (p, c) in met if c == b])
+            for b in places
+            if any(c == b for _, c in met)
+        }
+        result = stable_match(participant_prefs, buddy_prefs, places)
+        members = Membership.objects.in_bulk(set(result) | set(result.values()))
+        matches = []
+        for participant_id, buddy_id in sorted(result.items()):
+            participant, buddy = members[participant_id], members[buddy_id]
+            if check_pair(participant, buddy):
+                continue
+            matches.append(match_create(participant=participant, buddy=buddy, by=by, now=now))
+        event.matched_at = now
+        event.save(update_fields=["matched_at"])
+    return matches
