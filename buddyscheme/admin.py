@@ -2,11 +2,26 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
-from . import services
+from . import services, vetting
 from .access import coordinator_scheme_ids
 from .errors import DomainError
-from .models import Heartbeat, Invitation, Membership, Profile, Scheme, User
+from .models import (
+    BuddyVetting,
+    DBSCheck,
+    EligibilityQuestion,
+    Heartbeat,
+    Invitation,
+    Membership,
+    ParticipantEnrolment,
+    Profile,
+    Scheme,
+    TrainingCompletion,
+    TrainingModule,
+    User,
+    VettingStep,
+)
 
 
 class SchemeScopedAdmin(admin.ModelAdmin):
@@ -174,3 +189,114 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.is_superuser
+
+
+# --- People and vetting ---------------------------------------------------------------------
+
+
+class VettingStepInline(admin.TabularInline):
+    model = VettingStep
+    extra = 0
+    can_delete = False
+    fields = ["from_stage", "to_stage", "recorded_by", "recorded_at", "evidence"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False  # steps are recorded through the pipeline page so the rules apply
+
+
+@admin.register(BuddyVetting)
+class BuddyVettingAdmin(SchemeScopedAdmin):
+    scheme_path = "membership__scheme"
+    coordinator_can_add = False
+    list_display = ["buddy", "stage", "stage_changed_at"]
+    list_filter = ["stage"]
+    search_fields = ["membership__user__email", "membership__user__profile__preferred_name"]
+    list_select_related = ["membership__user__profile"]
+    readonly_fields = ["membership", "stage", "stage_changed_at"]
+    inlines = [VettingStepInline]
+
+    @admin.display(description="Buddy")
+    def buddy(self, vetting):
+        return vetting.membership.user.display_name
+
+
+@admin.register(DBSCheck)
+class DBSCheckAdmin(SchemeScopedAdmin):
+    scheme_path = "membership__scheme"
+    list_display = ["buddy", "level", "issue_date", "renewal_due", "update_service"]
+    list_filter = ["level", "update_service"]
+    list_select_related = ["membership__user__profile"]
+    raw_id_fields = ["membership"]
+    exclude = ["recorded_by", "recorded_at"]
+
+    @admin.display(description="Buddy")
+    def buddy(self, check):
+        return check.membership.user.display_name
+
+    def save_model(self, request, obj, form, change):
+        if obj.membership.scheme_id not in self._schemes(request) and not request.user.is_superuser:
+            raise PermissionDenied
+        obj.recorded_by = obj.recorded_by or request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(TrainingModule)
+class TrainingModuleAdmin(SchemeScopedAdmin):
+    coordinator_can_delete = True
+    list_display = ["name", "scheme", "mandatory", "valid_for_months", "order"]
+    list_editable = ["mandatory", "valid_for_months", "order"]
+
+
+@admin.register(TrainingCompletion)
+class TrainingCompletionAdmin(SchemeScopedAdmin):
+    scheme_path = "membership__scheme"
+    list_display = ["membership", "module", "completed_on", "expires_on"]
+    list_select_related = ["membership__user__profile", "module"]
+    raw_id_fields = ["membership"]
+    exclude = ["recorded_by"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "module" and not request.user.is_superuser:
+            kwargs["queryset"] = TrainingModule.objects.filter(scheme__in=self._schemes(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            vetting.training_complete(
+                membership=obj.membership,
+                module=obj.module,
+                completed_on=obj.completed_on,
+                by=request.user,
+            )
+        except DomainError as error:
+            self.message_user(request, str(error), level=messages.ERROR)
+
+
+@admin.register(EligibilityQuestion)
+class EligibilityQuestionAdmin(SchemeScopedAdmin):
+    coordinator_can_delete = True
+    list_display = ["text", "scheme", "eligible_answer", "order"]
+
+
+@admin.register(ParticipantEnrolment)
+class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
+    scheme_path = "membership__scheme"
+    coordinator_can_add = False
+    list_display = [
+        "membership",
+        "referral_source",
+        "eligible",
+        "consent_to_hold_data",
+        "waiting_since",
+    ]
+    list_filter = ["referral_source", "eligible"]
+    list_select_related = ["membership__user__profile"]
+    readonly_fields = [
+        "membership",
+        "eligibility_answers",
+        "eligible",
+        "consent_given_at",
+        "enrolled_by",
+        "enrolled_at",
+    ]

@@ -101,3 +101,61 @@ def menu(scheme, *names):
 
     category, _ = MenuCategory.objects.get_or_create(scheme=scheme, name="Support")
     return [MenuItem.objects.get_or_create(category=category, name=name)[0] for name in names]
+
+
+def scheme_a_rows(scheme, buddy, participant):
+    """One row of each scheme-scoped admin model, keyed like the admin URL (app/model)."""
+    from datetime import date
+
+    from buddyscheme.models import (
+        BuddyVetting,
+        DBSCheck,
+        EligibilityQuestion,
+        ParticipantEnrolment,
+        TrainingCompletion,
+        TrainingModule,
+    )
+    from matching.models import (
+        Match,
+        MatchingRound,
+        MatchingSettings,
+        MenuCategory,
+        PairBlock,
+        SpeedEvent,
+    )
+
+    module = TrainingModule.objects.create(scheme=scheme, name="Safeguarding")
+    return {
+        "buddyscheme/buddyvetting": BuddyVetting.objects.get_or_create(membership=buddy)[0].pk,
+        "buddyscheme/dbscheck": DBSCheck.objects.create(
+            membership=buddy,
+            level="enhanced",
+            certificate_number="1",
+            issue_date=date(2026, 1, 1),
+            renewal_due=date(2029, 1, 1),
+        ).pk,
+        "buddyscheme/trainingmodule": module.pk,
+        "buddyscheme/trainingcompletion": TrainingCompletion.objects.create(
+            membership=buddy, module=module, completed_on=date(2026, 2, 1)
+        ).pk,
+        "buddyscheme/eligibilityquestion": EligibilityQuestion.objects.create(
+            scheme=scheme, text="Over 18?"
+        ).pk,
+        "buddyscheme/participantenrolment": ParticipantEnrolment.objects.get_or_create(
+            membership=participant
+        )[0].pk,
+        "matching/menucategory": MenuCategory.objects.create(
+            scheme=scheme, name="Practical help"
+        ).pk,
+        "matching/matchingsettings": MatchingSettings.objects.get_or_create(scheme=scheme)[0].pk,
+        "matching/match": Match.objects.create(
+            scheme=scheme, buddy=buddy, participant=participant
+        ).pk,
+        "matching/matchinground": MatchingRound.objects.create(scheme=scheme).pk,
+        "matching/pairblock": PairBlock.objects.create(
+            buddy=buddy, participant=participant, kind="conflict", reason="neighbours"
+        ).pk,
+        "matching/speedevent": SpeedEvent.objects.create(
+            scheme=scheme, name="Mixer", held_on=date(2026, 3, 1)
+        ).pk,
+    }

@@ -13,6 +13,7 @@ from buddyscheme.models import Heartbeat, Role
 from buddyscheme.services import heartbeat_record, invitation_create
 
 from .base import PERSONAS, PersonaTestCase
+from .factories import scheme_a_rows
 
 A, C, B, P, O = PERSONAS  # noqa: E741  (anonymous, coordinator, buddy, participant, other coordinator)
 
@@ -103,20 +104,32 @@ MATRIX = {
 }
 
 # Model admins: scheme-scoped ones are a coordinator's own scheme's rows; the rest are
-# for the installation's superusers only. (model, scoped, coordinator may add)
+# for the installation's superusers only. model -> (scoped, coordinator may add, may delete)
 MODEL_ADMINS = {
-    "buddyscheme/scheme": (True, False),
-    "buddyscheme/membership": (True, False),
-    "buddyscheme/invitation": (True, True),
-    "buddyscheme/profile": (True, False),
-    "buddyscheme/user": (False, False),
-    "buddyscheme/heartbeat": (False, False),
-    "auth/group": (False, False),
-    "account/emailaddress": (False, False),
-    "mfa/authenticator": (False, False),
+    "buddyscheme/scheme": (True, False, False),
+    "buddyscheme/membership": (True, False, False),
+    "buddyscheme/invitation": (True, True, False),
+    "buddyscheme/profile": (True, False, False),
+    "buddyscheme/buddyvetting": (True, False, False),
+    "buddyscheme/dbscheck": (True, True, False),
+    "buddyscheme/trainingmodule": (True, True, True),
+    "buddyscheme/trainingcompletion": (True, True, False),
+    "buddyscheme/eligibilityquestion": (True, True, True),
+    "buddyscheme/participantenrolment": (True, False, False),
+    "matching/menucategory": (True, True, True),
+    "matching/matchingsettings": (True, False, False),
+    "matching/match": (True, False, False),
+    "matching/matchinground": (True, False, False),
+    "matching/pairblock": (True, False, True),
+    "matching/speedevent": (True, True, False),
+    "buddyscheme/user": (False, False, False),
+    "buddyscheme/heartbeat": (False, False, False),
+    "auth/group": (False, False, False),
+    "account/emailaddress": (False, False, False),
+    "mfa/authenticator": (False, False, False),
 }
 NOT_STAFF = {A: 302, B: 302, P: 302}
-for model, (scoped, can_add) in MODEL_ADMINS.items():
+for model, (scoped, can_add, can_delete) in MODEL_ADMINS.items():
     base = f"admin/{model}/"
     if scoped:
         # The other scheme's coordinator gets the admin's "does not exist" redirect, never the row.
@@ -129,7 +142,11 @@ for model, (scoped, can_add) in MODEL_ADMINS.items():
         )
         MATRIX[base + "<path:object_id>/change/"] = ("get", model, obj_page)
         MATRIX[base + "<path:object_id>/history/"] = ("get", model, obj_page)
-        MATRIX[base + "<path:object_id>/delete/"] = ("get", model, {**NOT_STAFF, C: 403, O: 403})
+        MATRIX[base + "<path:object_id>/delete/"] = (
+            "get",
+            model,
+            {**NOT_STAFF, C: 200 if can_delete else 403, O: 302 if can_delete else 403},
+        )
     else:
         for suffix in (
             "",
@@ -145,7 +162,7 @@ MATRIX["admin/buddyscheme/user/<id>/password/"] = (
     "user_password",
     {**NOT_STAFF, C: 403, O: 403},
 )
-MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme)/$"] = (
+MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme|matching)/$"] = (
     "get",
     "app_label",
     {**NOT_STAFF, C: 200, O: 200},
@@ -187,7 +204,9 @@ class UrlMatrixTest(PersonaTestCase):
             invited_by=self.coordinator,
         )
         heartbeat_record("celery")
+        rows = scheme_a_rows(self.scheme, self.buddy_membership, self.participant_membership)
         return {
+            **rows,
             "buddyscheme/scheme": self.scheme.pk,
             "buddyscheme/membership": self.buddy_membership.pk,
             "buddyscheme/invitation": invitation.pk,

@@ -1,0 +1,92 @@
+from django.contrib import admin
+
+from buddyscheme.admin import SchemeScopedAdmin
+
+from .models import (
+    Match,
+    MatchEvent,
+    MatchingRound,
+    MatchingSettings,
+    MenuCategory,
+    MenuItem,
+    PairBlock,
+    SpeedEvent,
+)
+
+
+class MenuItemInline(admin.TabularInline):
+    model = MenuItem
+    extra = 1
+    fields = ["name", "description", "is_active", "order"]
+
+
+@admin.register(MenuCategory)
+class MenuCategoryAdmin(SchemeScopedAdmin):
+    """The scheme's menu: categories with their items, each usable as an offer and a want."""
+
+    coordinator_can_delete = True
+    list_display = ["name", "scheme", "order"]
+    list_editable = ["order"]
+    inlines = [MenuItemInline]
+
+
+@admin.register(MatchingSettings)
+class MatchingSettingsAdmin(SchemeScopedAdmin):
+    coordinator_can_add = False
+    list_display = [
+        "scheme",
+        "per_shared_item",
+        "per_hour_of_shared_availability",
+        "same_district",
+        "choices_shown",
+    ]
+
+
+class MatchEventInline(admin.TabularInline):
+    model = MatchEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_state", "to_state", "actor", "at", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Match)
+class MatchAdmin(SchemeScopedAdmin):
+    """Read-mostly: state changes go through the matching workspace so every rule applies."""
+
+    coordinator_can_add = False
+    list_display = ["pk", "state", "score", "created_at", "review_due"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in Match._meta.fields]
+    inlines = [MatchEventInline]
+
+
+@admin.register(MatchingRound)
+class MatchingRoundAdmin(SchemeScopedAdmin):
+    coordinator_can_add = False
+    list_display = [
+        "created_at",
+        "participant_count",
+        "buddy_count",
+        "assigned_count",
+        "total_score",
+        "greedy_score",
+    ]
+    readonly_fields = [f.name for f in MatchingRound._meta.fields]
+
+
+@admin.register(PairBlock)
+class PairBlockAdmin(SchemeScopedAdmin):
+    scheme_path = "buddy__scheme"
+    coordinator_can_add = False
+    coordinator_can_delete = True
+    list_display = ["kind", "reason", "created_at"]
+    readonly_fields = ["buddy", "participant", "kind", "reason", "recorded_by", "created_at"]
+
+
+@admin.register(SpeedEvent)
+class SpeedEventAdmin(SchemeScopedAdmin):
+    list_display = ["name", "held_on", "matched_at"]
+    readonly_fields = ["matched_at", "created_by"]
