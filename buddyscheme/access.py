@@ -100,3 +100,46 @@ def get_own_membership(request, pk: int) -> Membership:
     if membership is None:
         raise Http404
     return membership
+
+
+def get_scheme_object_for_user(
+    request, queryset, pk: int, *, scheme_path: str, roles, own_paths=()
+):
+    """The pattern every app's `get_<object>_for_user` follows.
+
+    404 when the object is missing or in another scheme than the one the user is acting in;
+    403 when the role may not see it. A role in `roles` sees every object of the scheme; any
+    other role sees the object only if one of `own_paths` (lookups to a Membership) is them.
+    """
+    current = request.membership
+    if current is None:
+        raise Http404
+    obj = queryset.filter(pk=pk, **{scheme_path: current.scheme_id}).first()
+    if obj is None:
+        raise Http404
+    if current.role in roles:
+        if current.role == Role.COORDINATOR and mfa_missing(request.user):
+            raise PermissionDenied("Set up two-step sign-in first.")
+        return obj
+    if own_paths and queryset.filter(pk=pk).filter(_any_of(own_paths, current.pk)).exists():
+        return obj
+    raise PermissionDenied
+
+
+def _any_of(paths, membership_pk):
+    from django.db.models import Q
+
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{path: membership_pk})
+    return condition
+
+
+def get_member_for_coordinator(request, pk: int, role=None) -> Membership:
+    """A person in the coordinator's current scheme (optionally of one role)."""
+    qs = Membership.objects.select_related("user", "user__profile", "scheme")
+    if role:
+        qs = qs.filter(role=role)
+    return get_scheme_object_for_user(
+        request, qs, pk, scheme_path="scheme_id", roles=[Role.COORDINATOR]
+    )

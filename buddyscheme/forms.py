@@ -106,3 +106,83 @@ class AcceptInvitationForm(CrispyMixin, forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class StageMoveForm(forms.Form):
+    to_stage = forms.ChoiceField(label="Move to")
+    evidence = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Evidence",
+        help_text="What was checked, by whom.",
+    )
+
+    def __init__(self, *args, current_stage, **kwargs):
+        from .models import BUDDY_PIPELINE, BuddyStage
+
+        super().__init__(*args, **kwargs)
+        choices = []
+        if current_stage in BUDDY_PIPELINE and current_stage != BuddyStage.APPROVED:
+            following = BUDDY_PIPELINE[BUDDY_PIPELINE.index(current_stage) + 1]
+            choices.append((following, BuddyStage(following).label))
+        if current_stage == BuddyStage.PAUSED:
+            choices.append((BuddyStage.APPROVED, "Approved (back from a pause)"))
+        choices += [
+            (s, BuddyStage(s).label)
+            for s in (BuddyStage.PAUSED, BuddyStage.LEFT)
+            if s != current_stage
+        ]
+        self.fields["to_stage"].choices = choices
+
+
+class DBSCheckForm(forms.ModelForm):
+    class Meta:
+        from .models import DBSCheck
+
+        model = DBSCheck
+        fields = ["level", "certificate_number", "issue_date", "renewal_due", "update_service"]
+        widgets = {
+            "issue_date": forms.DateInput(attrs={"type": "date"}),
+            "renewal_due": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class TrainingCompletionForm(forms.Form):
+    module = forms.ModelChoiceField(queryset=None)
+    completed_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, scheme, **kwargs):
+        from .models import TrainingModule
+
+        super().__init__(*args, **kwargs)
+        self.fields["module"].queryset = TrainingModule.objects.filter(scheme=scheme)
+
+
+class EnrolmentForm(forms.Form):
+    referral_source = forms.ChoiceField(label="How were they referred?")
+    referral_detail = forms.CharField(
+        max_length=120, required=False, label="Referred by (service name)"
+    )
+    consent_to_hold_data = forms.BooleanField(
+        required=False,
+        label="They agree to us holding their information (explained in plain words)",
+    )
+    buddies_needed = forms.IntegerField(
+        min_value=1, max_value=3, initial=1, label="How many buddies do they need?"
+    )
+
+    def __init__(self, *args, questions, **kwargs):
+        from .models import ReferralSource
+
+        super().__init__(*args, **kwargs)
+        self.fields["referral_source"].choices = ReferralSource.choices
+        self.questions = list(questions)
+        for question in self.questions:
+            self.fields[f"question_{question.pk}"] = forms.TypedChoiceField(
+                label=question.text,
+                choices=[("yes", "Yes"), ("no", "No")],
+                coerce=lambda value: value == "yes",
+                widget=forms.RadioSelect,
+            )
+
+    def answers(self) -> dict[int, bool]:
+        return {q.pk: self.cleaned_data[f"question_{q.pk}"] for q in self.questions}

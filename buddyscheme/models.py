@@ -467,6 +467,7 @@ class ParticipantEnrolment(models.Model):
     )
     enrolled_at = models.DateTimeField(default=timezone.now)
     waiting_since = models.DateField(default=timezone.localdate)
+    buddies_needed = models.PositiveSmallIntegerField(default=1, help_text="Usually 1.")
 
     def __str__(self):
         return f"Enrolment {self.membership_id}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/", views.participant_home, name="participant_home"),
     path("coordinator/", views.coordinator_dashboard, name="coordinator_dashboard"),
     path("coordinator/people/", views.people, name="people"),
+    path("coordinator/people/<int:pk>/", views.person_detail, name="person"),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",
@@ -20,5 +21,6 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("matching.urls")),
     path("", include("meetings.urls")),
 ]

@@ -243,6 +243,7 @@ def participant_enrol(
     referral_detail: str = "",
     answers: dict[int, bool],
     consent_to_hold_data: bool,
+    buddies_needed: int = 1,
     now=None,
 ) -> ParticipantEnrolment:
     """Enrol a participant. Eligibility follows the scheme's questions; holding data needs consent."""
@@ -266,6 +267,7 @@ def participant_enrol(
             "consent_to_hold_data": True,
             "consent_given_at": now,
             "enrolled_by": by,
+            "buddies_needed": buddies_needed,
         },
     )
     return enrolment

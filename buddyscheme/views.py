@@ -4,18 +4,32 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
-from .access import get_invitation_for_user, get_own_membership, role_required
+from . import selectors, services, vetting
+from .access import (
+    get_invitation_for_user,
+    get_member_for_coordinator,
+    get_own_membership,
+    role_required,
+)
 from .errors import DomainError
-from .forms import AcceptInvitationForm, InvitationForm, ProfileForm
+from .forms import (
+    AcceptInvitationForm,
+    DBSCheckForm,
+    EnrolmentForm,
+    InvitationForm,
+    ProfileForm,
+    StageMoveForm,
+    TrainingCompletionForm,
+)
 from .middleware import SESSION_MEMBERSHIP_KEY
-from .models import Profile, Role
+from .models import BuddyStage, EligibilityQuestion, Profile, Role
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +74,11 @@ def coordinator_dashboard(request):
     return render(
         request,
         "buddyscheme/coordinator_dashboard.html",
-        {"scheme": scheme, "counts": selectors.scheme_counts(scheme)},
+        {
+            "scheme": scheme,
+            "counts": selectors.scheme_counts(scheme),
+            "lapses": vetting.vetting_lapses(scheme),
+        },
     )
 
 
@@ -182,6 +200,83 @@ def profile_edit(request):
         messages.success(request, "Your details are saved.")
         return redirect("profile")
     return render(request, "buddyscheme/profile.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def person_detail(request, pk):
+    """One person: vetting for a buddy (pipeline, DBS, training), enrolment for a participant."""
+    member = get_member_for_coordinator(request, pk)
+    context = {"member": member}
+    if member.role == Role.BUDDY:
+        record = vetting.vetting_for(member)
+        stage_form = StageMoveForm(current_stage=record.stage)
+        dbs_form = DBSCheckForm()
+        training_form = TrainingCompletionForm(scheme=member.scheme)
+        if request.method == "POST":
+            action = request.POST.get("action")
+            try:
+                if action == "stage":
+                    stage_form = StageMoveForm(request.POST, current_stage=record.stage)
+                    if stage_form.is_valid():
+                        vetting.buddy_stage_move(
+                            membership=member, by=request.user, **stage_form.cleaned_data
+                        )
+                        messages.success(request, "Step recorded.")
+                        return redirect("person", pk=member.pk)
+                elif action == "dbs":
+                    dbs_form = DBSCheckForm(request.POST)
+                    if dbs_form.is_valid():
+                        vetting.dbs_check_record(
+                            membership=member, by=request.user, **dbs_form.cleaned_data
+                        )
+                        messages.success(request, "DBS check recorded.")
+                        return redirect("person", pk=member.pk)
+                elif action == "training":
+                    training_form = TrainingCompletionForm(request.POST, scheme=member.scheme)
+                    if training_form.is_valid():
+                        vetting.training_complete(
+                            membership=member, by=request.user, **training_form.cleaned_data
+                        )
+                        messages.success(request, "Training recorded.")
+                        return redirect("person", pk=member.pk)
+            except DomainError as error:
+                messages.error(request, str(error))
+            except ValidationError as error:
+                dbs_form.add_error(None, error)
+        context.update(
+            record=record,
+            steps=record.steps.select_related("recorded_by"),
+            blockers=vetting.vetting_blockers(member),
+            dbs_checks=member.dbs_checks.all(),
+            completions=member.training_completions.select_related("module"),
+            stage_form=stage_form,
+            dbs_form=dbs_form,
+            training_form=training_form,
+            approved=record.stage == BuddyStage.APPROVED,
+        )
+    elif member.role == Role.PARTICIPANT:
+        questions = EligibilityQuestion.objects.filter(scheme=member.scheme)
+        enrolment = getattr(member, "enrolment", None)
+        form = EnrolmentForm(request.POST or None, questions=questions)
+        if request.method == "POST" and form.is_valid():
+            try:
+                vetting.participant_enrol(
+                    membership=member,
+                    by=request.user,
+                    referral_source=form.cleaned_data["referral_source"],
+                    referral_detail=form.cleaned_data["referral_detail"],
+                    answers=form.answers(),
+                    consent_to_hold_data=form.cleaned_data["consent_to_hold_data"],
+                    buddies_needed=form.cleaned_data["buddies_needed"],
+                )
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Enrolment saved.")
+                return redirect("person", pk=member.pk)
+        context.update(enrolment=enrolment, enrolment_form=form)
+    return render(request, "buddyscheme/person.html", context)
 
 
 @require_GET

@@ -149,7 +149,7 @@ def scheme_a_rows(scheme, buddy, participant):
         ).pk,
         "matching/matchingsettings": MatchingSettings.objects.get_or_create(scheme=scheme)[0].pk,
         "matching/match": Match.objects.create(
-            scheme=scheme, buddy=buddy, participant=participant
+            scheme=scheme, buddy=buddy, participant=participant, state="proposed"
         ).pk,
         "matching/matchinground": MatchingRound.objects.create(scheme=scheme).pk,
         "matching/pairblock": PairBlock.objects.create(

@@ -11,6 +11,7 @@ from django.urls import URLResolver, get_resolver
 
 from buddyscheme.models import Heartbeat, Role
 from buddyscheme.services import heartbeat_record, invitation_create
+from matching.models import SpeedMeeting, SuggestionOffer
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import scheme_a_rows
@@ -53,6 +54,36 @@ MATRIX = {
         {A: 302, C: 302, B: 403, P: 403, O: 404},
     ),
     "invite/<str:token>/": ("get", "token", every(200)),
+    "coordinator/people/<int:pk>/": ("get", "buddy", {A: 302, C: 200, B: 403, P: 403, O: 404}),
+    # Matching: the coordinator's workspace, and each person's own menu, matches and choices.
+    "coordinator/matching/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/matching/participants/<int:pk>/": (
+        "get",
+        "participant",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/matching/people/<int:pk>/menu/": (
+        "get",
+        "participant",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/matching/matches/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/matching/rounds/new/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/matching/rounds/<int:pk>/": (
+        "get",
+        "matching/matchinground",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/matching/events/<int:pk>/": (
+        "get",
+        "matching/speedevent",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "matches/<int:pk>/": ("get", "matching/match", {A: 302, C: 200, B: 200, P: 200, O: 404}),
+    "menu/": ("get", None, for_role([B, P])),
+    "matches/": ("get", None, for_role([B, P])),
+    "choose/<int:pk>/": ("get", "offer", for_role([P])),
+    "events/<int:pk>/rank/": ("get", "matching/speedevent", for_role([B, P])),
     # allauth: pages for visitors redirect logged-in people home, and the reverse.
     "accounts/login/": ("get", None, logged_in(302, anonymous=200)),
     "accounts/logout/": ("get", None, logged_in(200)),
@@ -205,6 +236,11 @@ class UrlMatrixTest(PersonaTestCase):
         )
         heartbeat_record("celery")
         rows = scheme_a_rows(self.scheme, self.buddy_membership, self.participant_membership)
+        SpeedMeeting.objects.create(
+            event_id=rows["matching/speedevent"],
+            buddy=self.buddy_membership,
+            participant=self.participant_membership,
+        )
         return {
             **rows,
             "buddyscheme/scheme": self.scheme.pk,
@@ -218,6 +254,9 @@ class UrlMatrixTest(PersonaTestCase):
             "mfa/authenticator": Authenticator.objects.filter(user=self.coordinator).first().pk,
             "invitation": invitation,
             "open_invitation": kept_open,
+            "buddy": self.buddy_membership.pk,
+            "participant": self.participant_membership.pk,
+            "offer": SuggestionOffer.objects.create(participant=self.participant_membership).pk,
         }
 
     def _url(self, route, kwargs_name, objects):
@@ -234,6 +273,12 @@ class UrlMatrixTest(PersonaTestCase):
             return "/admin/r/999999/1/"
         if kwargs_name == "catch_all":
             return "/admin/no-such-page/"
+        if (
+            kwargs_name in ("buddy", "participant", "offer")
+            or route.count("<int:pk>")
+            and kwargs_name in objects
+        ):
+            return "/" + route.replace("<int:pk>", str(objects[kwargs_name]))
         if kwargs_name == "user_password":
             return f"/admin/buddyscheme/user/{objects['buddyscheme/user']}/password/"
         if kwargs_name == "app_label":

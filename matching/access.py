@@ -1,0 +1,54 @@
+"""Authorisation for matching objects, built on buddyscheme.access (404 other scheme, 403 role)."""
+
+from django.http import Http404
+
+from buddyscheme.access import get_scheme_object_for_user
+from buddyscheme.models import Role
+
+from .models import Match, MatchingRound, SpeedEvent, SuggestionOffer
+
+
+def get_match_for_user(request, pk: int) -> Match:
+    qs = Match.objects.select_related(
+        "buddy__user__profile", "participant__user__profile", "scheme"
+    )
+    match = get_scheme_object_for_user(
+        request,
+        qs,
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+        own_paths=["buddy", "participant"],
+    )
+    if request.membership.role != Role.COORDINATOR and match.state in ("draft", "withdrawn"):
+        raise Http404  # a draft is the coordinator's working note, not yet theirs to see
+    return match
+
+
+def get_round_for_user(request, pk: int) -> MatchingRound:
+    return get_scheme_object_for_user(
+        request, MatchingRound.objects.all(), pk, scheme_path="scheme_id", roles=[Role.COORDINATOR]
+    )
+
+
+def get_speed_event_for_user(request, pk: int) -> SpeedEvent:
+    """Coordinators see every event; buddies and participants only events where they met someone."""
+    return get_scheme_object_for_user(
+        request,
+        SpeedEvent.objects.all(),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+        own_paths=["meetings__buddy", "meetings__participant"],
+    )
+
+
+def get_offer_for_user(request, pk: int) -> SuggestionOffer:
+    return get_scheme_object_for_user(
+        request,
+        SuggestionOffer.objects.select_related("participant"),
+        pk,
+        scheme_path="participant__scheme_id",
+        roles=[],
+        own_paths=["participant"],
+    )

@@ -1,0 +1,196 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Fieldset, Layout, Submit
+from django import forms
+
+from buddyscheme.forms import CrispyMixin
+
+from .models import DAY_PARTS, WEEKDAYS, AgeBand, MatchProfile, MenuItem, slot_index
+
+AVAILABILITY_CHOICES = [
+    (str(slot_index(day, part)), f"{WEEKDAYS[day]} {label.split(' ')[0].lower()}")
+    for day in range(len(WEEKDAYS))
+    for part, (_key, label, _hours) in enumerate(DAY_PARTS)
+]
+
+
+def _split_list(text: str) -> list[str]:
+    seen = []
+    for part in (text or "").replace(";", ",").split(","):
+        value = " ".join(part.split()).lower()
+        if value and value not in seen:
+            seen.append(value)
+    return seen[:20]
+
+
+class MatchProfileForm(forms.ModelForm):
+    """The menu, filled by a buddy (offers), a participant (wants) or a coordinator with them."""
+
+    items = forms.ModelMultipleChoiceField(
+        queryset=MenuItem.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    availability_slots = forms.MultipleChoiceField(
+        choices=AVAILABILITY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="When are you free?",
+    )
+    languages_text = forms.CharField(
+        required=False,
+        label="Languages you speak",
+        help_text="Separate with commas, e.g. English, Shona",
+    )
+    interests_text = forms.CharField(
+        required=False,
+        label="Interests",
+        help_text="Separate with commas, e.g. music, football, cooking",
+    )
+    wants_age_bands = forms.MultipleChoiceField(
+        choices=AgeBand.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Age of buddy you would like (leave empty for any)",
+    )
+
+    class Meta:
+        model = MatchProfile
+        fields = [
+            "postcode_district",
+            "travel_range",
+            "gender",
+            "age_band",
+            "wants_buddy_gender",
+            "about",
+            "capacity",
+        ]
+        widgets = {
+            "postcode_district": forms.TextInput(attrs={"autocapitalize": "characters", "size": 5}),
+            "travel_range": forms.RadioSelect,
+            "gender": forms.RadioSelect,
+            "wants_buddy_gender": forms.RadioSelect,
+            "about": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {
+            "postcode_district": "First half of your postcode",
+            "travel_range": "How far can you travel?",
+            "gender": "Your gender",
+            "age_band": "Your age",
+            "wants_buddy_gender": "Would you like a buddy of a particular gender?",
+            "about": "About you (a few lines; no surnames, addresses or health details)",
+        }
+        help_texts = {
+            "postcode_district": "For example SW9 or M14. We never use your full address for matching."
+        }
+
+    def __init__(self, *args, scheme, side, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.side = side
+        self.fields["items"].queryset = MenuItem.objects.filter(
+            category__scheme=scheme, is_active=True
+        ).select_related("category")
+        self.fields["items"].label_from_instance = lambda item: f"{item.category.name}: {item.name}"
+        self.fields["items"].label = (
+            "What can you offer?" if side == "buddy" else "What would you like help with?"
+        )
+        self.fields["wants_buddy_gender"].choices = [("", "No preference")] + list(
+            self.fields["wants_buddy_gender"].choices
+        )[1:]
+        self.fields["wants_buddy_gender"].required = False
+        if self.instance.pk:
+            self.initial.setdefault("items", list(self.instance.items.all()))
+            self.initial.setdefault(
+                "availability_slots", [str(i) for i in self.instance.available_slots]
+            )
+            self.initial.setdefault("languages_text", ", ".join(self.instance.languages))
+            self.initial.setdefault("interests_text", ", ".join(self.instance.interests))
+            self.initial.setdefault("wants_age_bands", self.instance.wants_age_bands)
+        if side == "buddy":
+            del self.fields["wants_buddy_gender"]
+            del self.fields["wants_age_bands"]
+            self.fields["capacity"].label = "How many people could you support at once?"
+            self.fields["capacity"].widget.attrs.update({"min": 1, "max": 5})
+        else:
+            del self.fields["capacity"]
+            del self.fields["travel_range"]
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset("What you offer" if side == "buddy" else "What you want", "items"),
+            Fieldset(
+                "When", Field("availability_slots", template="matching/availability_grid.html")
+            ),
+            Fieldset(
+                "Where",
+                "postcode_district",
+                *(["travel_range"] if side == "buddy" else []),
+            ),
+            Fieldset(
+                "About you",
+                "languages_text",
+                "interests_text",
+                "gender",
+                "age_band",
+                "about",
+                *(["capacity"] if side == "buddy" else []),
+            ),
+            *(
+                [Fieldset("Your buddy", "wants_buddy_gender", "wants_age_bands")]
+                if side == "participant"
+                else []
+            ),
+        )
+        self.helper.add_input(Submit("submit", "Save", css_class="btn-lg w-100 mt-2"))
+
+    def clean_postcode_district(self):
+        return "".join(self.cleaned_data["postcode_district"].split()).upper()
+
+    def save(self, commit=True):
+        profile = super().save(commit=False)
+        profile.availability = sum(
+            1 << int(slot) for slot in self.cleaned_data["availability_slots"]
+        )
+        profile.languages = _split_list(self.cleaned_data["languages_text"])
+        profile.interests = _split_list(self.cleaned_data["interests_text"])
+        if self.side == "participant":
+            profile.wants_age_bands = list(self.cleaned_data["wants_age_bands"])
+        if commit:
+            profile.save()
+            profile.items.set(self.cleaned_data["items"])
+        return profile
+
+
+class ReasonForm(CrispyMixin, forms.Form):
+    submit_label = "Send"
+    reason = forms.CharField(
+        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), label="Please tell us why"
+    )
+
+
+class IntroductionForm(forms.Form):
+    intro_at = forms.DateTimeField(
+        label="Introduction meeting (date and time)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+
+
+class EndForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Why is the match ending?")
+    never_again = forms.BooleanField(required=False, label="Never re-match this pair")
+
+
+class SpeedMeetingForm(forms.Form):
+    buddy = forms.ModelChoiceField(queryset=None)
+    participant = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, scheme, **kwargs):
+        from buddyscheme.models import Membership, Role
+
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.filter(scheme=scheme, is_active=True).select_related(
+            "user__profile"
+        )
+        self.fields["buddy"].queryset = members.filter(role=Role.BUDDY)
+        self.fields["participant"].queryset = members.filter(role=Role.PARTICIPANT)
+        for name in ("buddy", "participant"):
+            self.fields[name].label_from_instance = lambda m: (
+                f"{m.user.display_name} ({m.user.email})"
+            )

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+app_name = "matching"
+
+urlpatterns = [
+    path("coordinator/matching/", views.workspace, name="workspace"),
+    path(
+        "coordinator/matching/participants/<int:pk>/",
+        views.participant_candidates,
+        name="participant",
+    ),
+    path("coordinator/matching/people/<int:pk>/menu/", views.profile_for, name="profile_for"),
+    path("coordinator/matching/matches/", views.match_list, name="matches"),
+    path("coordinator/matching/rounds/new/", views.round_new, name="round_new"),
+    path("coordinator/matching/rounds/<int:pk>/", views.round_detail, name="round"),
+    path("coordinator/matching/events/<int:pk>/", views.event_detail, name="event"),
+    path("matches/<int:pk>/", views.match_detail, name="match"),
+    path("menu/", views.my_profile, name="my_profile"),
+    path("matches/", views.my_matches, name="my_matches"),
+    path("choose/<int:pk>/", views.choose, name="choose"),
+    path("events/<int:pk>/rank/", views.event_rank, name="event_rank"),
+]

@@ -1,0 +1,394 @@
+"""Matching pages: the coordinator's workspace, rounds and events; everyone's menu and matches."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from buddyscheme.access import get_member_for_coordinator, role_required
+from buddyscheme.errors import DomainError
+from buddyscheme.models import Role
+
+from . import selectors, services
+from .access import (
+    get_match_for_user,
+    get_offer_for_user,
+    get_round_for_user,
+    get_speed_event_for_user,
+)
+from .forms import EndForm, IntroductionForm, MatchProfileForm, ReasonForm, SpeedMeetingForm
+from .models import CLOSED_STATES, MatchProfile, MatchState, SpeedMeeting, SpeedPreference
+
+
+def _profile_form(request, membership):
+    profile, _ = MatchProfile.objects.get_or_create(membership=membership)
+    side = "buddy" if membership.role == Role.BUDDY else "participant"
+    return MatchProfileForm(
+        request.POST or None, instance=profile, scheme=membership.scheme, side=side
+    )
+
+
+# --- Coordinator --------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(Role.COORDINATOR)
+def workspace(request):
+    scheme = request.membership.scheme
+    waiting = selectors.waiting_participants(scheme)
+    district = request.GET.get("district", "").strip().upper()
+    if district:
+        waiting = waiting.filter(match_profile__postcode_district__startswith=district)
+    min_days = request.GET.get("min_days", "")
+    if min_days.isdigit():
+        waiting = waiting.filter(
+            enrolment__waiting_since__lte=timezone.localdate()
+            - timezone.timedelta(days=int(min_days))
+        )
+    today = timezone.localdate()
+    rows = [(p, (today - p.enrolment.waiting_since).days) for p in waiting]
+    return render(
+        request,
+        "matching/workspace.html",
+        {
+            "rows": rows,
+            "district": district,
+            "min_days": min_days,
+            "buddies_available": len(selectors.available_buddies(scheme)),
+            "flags": selectors.rematch_flags(scheme),
+            "rematch_requests": selectors.open_rematch_requests(scheme)[:20],
+            "proposals": selectors.matches_for_coordinator(
+                scheme,
+                [MatchState.DRAFT, MatchState.PROPOSED, MatchState.ACCEPTED, MatchState.INTRODUCED],
+            )[:50],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def participant_candidates(request, pk):
+    """One participant beside their best candidate buddies, with the reasons for each."""
+    participant = get_member_for_coordinator(request, pk, role=Role.PARTICIPANT)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "offer_choice":
+                services.suggestion_offer_create(participant=participant, by=request.user)
+                messages.success(
+                    request, "The participant can now choose from the suggested buddies."
+                )
+                return redirect("matching:participant", pk=participant.pk)
+            buddy = get_member_for_coordinator(
+                request, int(request.POST.get("buddy", 0) or 0), role=Role.BUDDY
+            )
+            state = MatchState.PROPOSED if action == "propose" else MatchState.DRAFT
+            match = services.match_create(
+                participant=participant, buddy=buddy, by=request.user, state=state
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                "Match proposed: both will be asked." if state == "proposed" else "Draft saved.",
+            )
+            return redirect("matching:match", pk=match.pk)
+    candidates = selectors.suggestions_for(participant, limit=10)
+    return render(
+        request,
+        "matching/participant.html",
+        {
+            "participant": participant,
+            "wanted": selectors.facts(participant),
+            "candidates": candidates,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def profile_for(request, pk):
+    """A coordinator fills someone's menu with them (on a tablet at enrolment, say)."""
+    member = get_member_for_coordinator(request, pk)
+    if member.role == Role.COORDINATOR:
+        raise Http404  # coordinators have no menu
+    form = _profile_form(request, member)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {member.user.display_name}'s menu.")
+        return redirect("people")
+    return render(request, "matching/profile.html", {"form": form, "member": member})
+
+
+@require_GET
+@role_required(Role.COORDINATOR)
+def match_list(request):
+    state = request.GET.get("state")
+    states = [state] if state in MatchState.values else None
+    return render(
+        request,
+        "matching/match_list.html",
+        {
+            "matches": selectors.matches_for_coordinator(request.membership.scheme, states)[:200],
+            "state": state,
+            "states": MatchState.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def match_detail(request, pk):
+    """Coordinators act on a match here; buddies and participants answer proposals."""
+    match = get_match_for_user(request, pk)
+    is_coordinator = request.membership.role == Role.COORDINATOR
+    forms = {"intro_form": IntroductionForm(), "end_form": EndForm(), "reason_form": ReasonForm()}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        handle = _coordinator_action if is_coordinator else _member_action
+        try:
+            handle(request, match, action, forms)
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            if all(form.is_valid() for form in forms.values() if form.is_bound):
+                return redirect("matching:match", pk=match.pk)
+        match.refresh_from_db()
+    return render(
+        request,
+        "matching/match.html" if is_coordinator else "matching/my_match.html",
+        {
+            "match": match,
+            **forms,
+            "events": match.events.select_related("actor") if is_coordinator else [],
+            "my_side": None
+            if is_coordinator
+            else ("buddy" if match.buddy_id == request.membership.pk else "participant"),
+        },
+    )
+
+
+def _coordinator_action(request, match, action, forms):
+    by = request.user
+    if action == "propose":
+        services.match_propose(match=match, by=by)
+        messages.success(request, "Proposed: both will see it on their phones.")
+    elif action == "withdraw":
+        services.match_withdraw(match=match, by=by, reason=request.POST.get("reason", ""))
+        messages.success(request, "Withdrawn.")
+    elif action == "introduce":
+        form = forms["intro_form"] = IntroductionForm(request.POST)
+        if form.is_valid():
+            services.match_introduce(match=match, intro_at=form.cleaned_data["intro_at"], by=by)
+            messages.success(request, "Introduction booked.")
+    elif action == "activate":
+        services.match_activate(match=match, by=by)
+        messages.success(request, "The match is active.")
+    elif action in ("start_ending", "end"):
+        form = forms["end_form"] = EndForm(request.POST)
+        if form.is_valid() and action == "start_ending":
+            services.match_start_ending(match=match, by=by, reason=form.cleaned_data["reason"])
+            messages.success(request, "The match is ending.")
+        elif form.is_valid():
+            services.match_end(match=match, by=by, **form.cleaned_data)
+            messages.success(request, "The match has ended.")
+    else:
+        raise DomainError("That is not something you can do here.")
+
+
+def _member_action(request, match, action, forms):
+    me = request.membership
+    if action == "accept":
+        services.match_accept(match=match, by_membership=me)
+        messages.success(request, "Thank you. We will be in touch about meeting.")
+    elif action in ("decline", "rematch"):
+        form = forms["reason_form"] = ReasonForm(request.POST)
+        if form.is_valid() and action == "decline":
+            services.match_decline(
+                match=match, by_membership=me, reason=form.cleaned_data["reason"]
+            )
+            messages.success(
+                request, "Thank you for letting us know. Your coordinator will be in touch."
+            )
+        elif form.is_valid():
+            services.rematch_request(
+                match=match, by_membership=me, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, "Your coordinator has your request and will contact you.")
+    else:
+        raise DomainError("That is not something you can do here.")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def round_new(request):
+    scheme = request.membership.scheme
+    waiting = list(selectors.waiting_participants(scheme))
+    buddies = selectors.available_buddies(scheme)
+    if request.method == "POST":
+        try:
+            matching_round = services.round_run(
+                scheme=scheme,
+                participant_ids=[
+                    int(pk) for pk in request.POST.getlist("participants") if pk.isdigit()
+                ],
+                buddy_ids=[int(pk) for pk in request.POST.getlist("buddies") if pk.isdigit()],
+                by=request.user,
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            return redirect("matching:round", pk=matching_round.pk)
+    return render(request, "matching/round_new.html", {"waiting": waiting, "buddies": buddies})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def round_detail(request, pk):
+    matching_round = get_round_for_user(request, pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "release":
+                count = services.round_release(matching_round=matching_round, by=request.user)
+                messages.success(request, f"{count} match{'es' if count != 1 else ''} proposed.")
+            elif request.POST.get("action") == "remove":
+                match = get_match_for_user(request, int(request.POST.get("match", 0) or 0))
+                if match.round_id != matching_round.pk:
+                    raise DomainError("That match is not part of this round.")
+                services.match_withdraw(match=match, by=request.user, reason="removed from round")
+                messages.success(request, "Removed from the round.")
+        except DomainError as error:
+            messages.error(request, str(error))
+        return redirect("matching:round", pk=matching_round.pk)
+    matches = matching_round.matches.select_related(
+        "buddy__user__profile", "participant__user__profile"
+    ).order_by("-score")
+    gain = matching_round.total_score - matching_round.greedy_score
+    return render(
+        request, "matching/round.html", {"round": matching_round, "matches": matches, "gain": gain}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def event_detail(request, pk):
+    event = get_speed_event_for_user(request, pk)
+    form = SpeedMeetingForm(request.POST or None, scheme=event.scheme)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "match":
+                made = services.speed_event_match(event=event, by=request.user)
+                messages.success(
+                    request, f"{len(made)} draft match{'es' if len(made) != 1 else ''} made."
+                )
+                return redirect("matching:matches")
+            if form.is_valid():
+                services.speed_meeting_record(event=event, **form.cleaned_data)
+                messages.success(request, "Recorded.")
+                return redirect("matching:event", pk=event.pk)
+        except DomainError as error:
+            messages.error(request, str(error))
+    meetings = SpeedMeeting.objects.filter(event=event).select_related(
+        "buddy__user__profile", "participant__user__profile"
+    )
+    answered = set(SpeedPreference.objects.filter(event=event).values_list("ranker_id", flat=True))
+    return render(
+        request,
+        "matching/event.html",
+        {"event": event, "form": form, "meetings": meetings, "answered": answered},
+    )
+
+
+# --- Buddies and participants -------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUDDY, Role.PARTICIPANT)
+def my_profile(request):
+    form = _profile_form(request, request.membership)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved. Thank you.")
+        return redirect("matching:my_profile")
+    return render(request, "matching/profile.html", {"form": form})
+
+
+@require_GET
+@role_required(Role.BUDDY, Role.PARTICIPANT)
+def my_matches(request):
+    matches = selectors.matches_for_member(request.membership)
+    return render(
+        request,
+        "matching/my_matches.html",
+        {
+            "open_matches": [m for m in matches if m.state not in CLOSED_STATES],
+            "offer": selectors.open_offer_for(request.membership)
+            if request.membership.role == Role.PARTICIPANT
+            else None,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.PARTICIPANT)
+def choose(request, pk):
+    """The participant picks one of the suggested buddies (first names only) or asks for others."""
+    offer = get_offer_for_user(request, pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "others":
+                services.suggestion_ask_for_others(offer=offer, by_membership=request.membership)
+                messages.success(
+                    request, "Thank you. Your coordinator will find other people for you."
+                )
+            else:
+                option = int(request.POST.get("option", 0) or 0)
+                services.suggestion_choose(
+                    offer=offer, option_id=option, by_membership=request.membership
+                )
+                messages.success(request, "Thank you. We will ask them and let you know.")
+            return redirect("matching:my_matches")
+        except DomainError as error:
+            messages.error(request, str(error))
+    options = offer.options.select_related(
+        "buddy__user__profile", "buddy__match_profile"
+    ).prefetch_related("buddy__match_profile__items")
+    return render(request, "matching/choose.html", {"offer": offer, "options": options})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUDDY, Role.PARTICIPANT)
+def event_rank(request, pk):
+    """After speed-buddying: put the people you met in order, or say no to someone."""
+    event = get_speed_event_for_user(request, pk)
+    me = request.membership
+    side, other = ("buddy", "participant") if me.role == Role.BUDDY else ("participant", "buddy")
+    met = [
+        getattr(meeting, other)
+        for meeting in SpeedMeeting.objects.filter(event=event, **{side: me}).select_related(
+            f"{other}__user__profile"
+        )
+    ]
+    current = {
+        p.ranked_id: ("veto" if p.veto else str(p.rank))
+        for p in SpeedPreference.objects.filter(event=event, ranker=me)
+    }
+    if request.method == "POST":
+        choices = {person.pk: request.POST.get(f"choice_{person.pk}", "") for person in met}
+        try:
+            services.speed_preferences_save(event=event, ranker=me, choices=choices)
+        except DomainError as error:
+            messages.error(request, str(error))
+            current = {pk: value for pk, value in choices.items()}
+        else:
+            messages.success(request, "Thank you. Your choices are saved.")
+            return redirect("matching:my_matches")
+    rows = [(person, current.get(person.pk, "")) for person in met]
+    return render(
+        request,
+        "matching/event_rank.html",
+        {"event": event, "rows": rows, "places": range(1, len(met) + 1)},
+    )
