@@ -1,10 +1,22 @@
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
 
 from buddyscheme.forms import CrispyMixin
 
-from .models import DAY_PARTS, WEEKDAYS, AgeBand, MatchProfile, MenuItem, slot_index
+from .models import (
+    DAY_PARTS,
+    WEEKDAYS,
+    AgeBand,
+    MatchProfile,
+    MenuItem,
+    slot_index,
+    validate_postcode_district,
+)
+
+FULL_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?[0-9][A-Z]{2}$")
 
 AVAILABILITY_CHOICES = [
     (str(slot_index(day, part)), f"{WEEKDAYS[day]} {label.split(' ')[0].lower()}")
@@ -49,6 +61,14 @@ class MatchProfileForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Age of buddy you would like (leave empty for any)",
+    )
+
+    postcode_district = forms.CharField(
+        max_length=10,
+        required=False,
+        label="First half of your postcode",
+        help_text="For example SW9 or M14. We never use your full address for matching.",
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 8}),
     )
 
     class Meta:
@@ -140,7 +160,14 @@ class MatchProfileForm(forms.ModelForm):
         self.helper.add_input(Submit("submit", "Save", css_class="btn-lg w-100 mt-2"))
 
     def clean_postcode_district(self):
-        return "".join(self.cleaned_data["postcode_district"].split()).upper()
+        typed = " ".join(self.cleaned_data["postcode_district"].split()).upper()
+        # Someone who types their whole postcode gets only the first half kept: the rest is
+        # never stored, so matching cannot reveal an address.
+        full = FULL_POSTCODE.match(typed)
+        district = full.group(1) if full else typed.replace(" ", "")
+        if district:
+            validate_postcode_district(district)
+        return district
 
     def save(self, commit=True):
         profile = super().save(commit=False)
