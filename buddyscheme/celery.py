@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buddyscheme.settings")
@@ -14,6 +15,11 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Proves the worker and beat are alive; /healthz turns 503 when it goes stale.
     "heartbeat": {"task": "buddyscheme.tasks.heartbeat", "schedule": 30.0},
+    # Coordinators hear about DBS and training renewals a month ahead, every Monday morning.
+    "remind-vetting-lapses": {
+        "task": "buddyscheme.tasks.remind_vetting_lapses",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
 }
 
 

@@ -8,7 +8,6 @@ ALLOWED_HOSTS, EMAIL_URL and DEBUG=false; `manage.py check --deploy` is then cle
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab  # noqa: F401  (kept for schedules added later)
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -4,7 +4,8 @@ from celery import shared_task
 
 from . import services
 from .emails import send_email
-from .models import Invitation
+from .models import Invitation, Membership, Role, Scheme
+from .vetting import vetting_lapses
 
 
 @shared_task
@@ -23,3 +24,19 @@ def send_invitation(invitation_id: int):
         context={"invitation": invitation, "path": f"/invite/{invitation.token}/"},
         scheme=invitation.scheme,
     )
+
+
+@shared_task
+def remind_vetting_lapses():
+    """Weekly: tell each scheme's coordinators how many checks run out soon (no names by email)."""
+    for scheme in Scheme.objects.all():
+        count = len(vetting_lapses(scheme))
+        if not count:
+            continue
+        coordinators = Membership.objects.filter(
+            scheme=scheme, role=Role.COORDINATOR, is_active=True
+        ).select_related("user")
+        for coordinator in coordinators:
+            send_email(
+                "vetting_lapses", to=coordinator.user.email, context={"count": count}, scheme=scheme
+            )

@@ -221,3 +221,31 @@ def test_enrolment_records_eligibility_and_requires_consent():
         consent_to_hold_data=True,
     )
     assert not enrolment.eligible
+
+
+def test_weekly_reminder_tells_coordinators_how_many_without_names():
+    from django.core import mail
+
+    from buddyscheme.tasks import remind_vetting_lapses
+
+    scheme = SchemeFactory(sender_name="Appointments")
+    coordinator = MembershipFactory(scheme=scheme, role=Role.COORDINATOR)
+    quiet_scheme = SchemeFactory()
+    MembershipFactory(scheme=quiet_scheme, role=Role.COORDINATOR)
+    buddy = buddy_with_dbs(scheme, renewal_due=timezone.localdate() + timedelta(days=9))
+    vetting.vetting_for(buddy)
+    type(buddy.vetting).objects.filter(membership=buddy).update(stage=BuddyStage.APPROVED)
+    remind_vetting_lapses()
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [coordinator.user.email]
+    assert message.subject == "1 renewal due in the next 30 days"
+    assert buddy.user.email not in message.body and buddy.user.first_name not in message.body
+
+
+def test_the_reminder_is_on_the_weekly_schedule():
+    from buddyscheme.celery import app
+
+    entry = app.conf.beat_schedule["remind-vetting-lapses"]
+    assert entry["task"] == "buddyscheme.tasks.remind_vetting_lapses"
+    assert entry["schedule"].day_of_week == {1}

@@ -1,0 +1,292 @@
+"""Idempotent demo data for every app (it lives in evaluation, the app that may import all others): two schemes, coordinators, ~10 buddies, ~20 participants.
+
+Buddies are vetted (one with a DBS renewal due soon, one still in training), everyone has a
+matching menu, participants are enrolled and waiting, and a few matches are under way.
+"""
+
+import random
+from datetime import time, timedelta
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from buddyscheme.models import (
+    BuddyStage,
+    BuddyVetting,
+    DBSCheck,
+    DBSLevel,
+    EligibilityQuestion,
+    ParticipantEnrolment,
+    Profile,
+    Role,
+    Scheme,
+    TrainingCompletion,
+    TrainingModule,
+)
+from buddyscheme.services import membership_grant
+from matching import services as matching_services
+from matching.models import Match, MatchProfile, MenuCategory, MenuItem, SpeedEvent, SuggestionOffer
+
+DEMO_PASSWORD = "buddy-demo-2026"
+
+BUDDIES = [
+    ("Amara", "Okafor", "she/her"),
+    ("Tom", "Hughes", "he/him"),
+    ("Priya", "Shah", "she/her"),
+    ("Kwame", "Mensah", "he/him"),
+    ("Sian", "Davies", "she/her"),
+    ("Alex", "Nowak", "they/them"),
+    ("Fatima", "Rahman", "she/her"),
+    ("Joe", "Walsh", "he/him"),
+    ("Mei", "Chen", "she/her"),
+    ("Daniel", "Costa", "he/him"),
+]
+PARTICIPANTS = [
+    ("Grace",),
+    ("Samuel",),
+    ("Nadia",),
+    ("Owen",),
+    ("Chipo",),
+    ("Luis",),
+    ("Hannah",),
+    ("Yusuf",),
+    ("Beatriz",),
+    ("Kofi",),
+    ("Ellie",),
+    ("Marek",),
+    ("Aisha",),
+    ("Patrick",),
+    ("Zara",),
+    ("Ibrahim",),
+    ("Ruth",),
+    ("Tendai",),
+    ("Lena",),
+    ("Dev",),
+]
+
+
+def _user(email, first_name="", last_name="", preferred_name="", pronouns="", phone=""):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"first_name": first_name, "last_name": last_name}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    Profile.objects.update_or_create(
+        user=user,
+        defaults={
+            "preferred_name": preferred_name or first_name,
+            "pronouns": pronouns,
+            "phone": phone,
+        },
+    )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo schemes and people. Safe to run again."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        scheme, _ = Scheme.objects.update_or_create(
+            name="Positive Steps Buddies",
+            defaults={
+                "sender_name": "PS Appointments",
+                "time_zone": "Europe/London",
+                "working_hours_start": time(9, 0),
+                "working_hours_end": time(17, 30),
+            },
+        )
+        other, _ = Scheme.objects.update_or_create(
+            name="Northside Befriending",
+            defaults={"sender_name": "Northside", "time_zone": "Europe/London"},
+        )
+        coordinator = _user(
+            "coordinator@example.org", "Ruth", "Morgan", pronouns="she/her", phone="020 7946 0101"
+        )
+        membership_grant(user=coordinator, scheme=scheme, role=Role.COORDINATOR, is_on_call=True)
+        membership_grant(user=coordinator, scheme=other, role=Role.COORDINATOR)
+        second = _user("coordinator2@example.org", "Ben", "Adeyemi", pronouns="he/him")
+        membership_grant(user=second, scheme=scheme, role=Role.COORDINATOR, is_on_call=True)
+        northside = _user("north.coordinator@example.org", "Nia", "Evans")
+        membership_grant(user=northside, scheme=other, role=Role.COORDINATOR)
+
+        for number, (first, last, pronouns) in enumerate(BUDDIES, start=1):
+            buddy = _user(
+                f"buddy{number}@example.org",
+                first,
+                last,
+                pronouns=pronouns,
+                phone=f"07700 900{number:03d}",
+            )
+            membership_grant(user=buddy, scheme=scheme, role=Role.BUDDY, is_facilitator=number <= 2)
+        for number, (first,) in enumerate(PARTICIPANTS, start=1):
+            participant = _user(f"participant{number}@example.org", first, "")
+            membership_grant(user=participant, scheme=scheme, role=Role.PARTICIPANT)
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "  Coordinator: coordinator@example.org (two schemes: switch between them)"
+        )
+        self.stdout.write("  Buddy:       buddy1@example.org … buddy10@example.org")
+        self.stdout.write("  Participant: participant1@example.org … participant20@example.org")
+        self.stdout.write(
+            "  (participant1 has buddies to choose from; buddy3 and participant6 met at a speed event)"
+        )
+        self.stdout.write("  Other scheme's coordinator: north.coordinator@example.org")
+
+    def _vetting_and_menu(self, scheme, coordinator, buddies, participants):
+        # Imported here: the core command fills in the matching app's demo data too.
+
+        rng = random.Random(2026)
+        today = timezone.localdate()
+        modules = []
+        for order, (name, months) in enumerate(
+            [("Induction", None), ("Safeguarding", 24), ("Lone working", 12)]
+        ):
+            module, _ = TrainingModule.objects.get_or_create(
+                scheme=scheme,
+                name=name,
+                defaults={"mandatory": True, "valid_for_months": months, "order": order},
+            )
+            modules.append(module)
+        for order, text in enumerate(["Lives in the borough?", "Aged 18 or over?"]):
+            EligibilityQuestion.objects.get_or_create(
+                scheme=scheme, text=text, defaults={"order": order}
+            )
+        menu = {
+            "Practical help": [
+                "Benefits forms",
+                "Letters and phone calls",
+                "Shopping",
+                "Finding services",
+            ],
+            "Social contact": ["A coffee and a chat", "Getting out and about", "Joining groups"],
+            "Appointments": [
+                "Going with you to the clinic",
+                "Going with you to the housing office",
+            ],
+            "Peer experience": [
+                "Living well after diagnosis",
+                "Telling family and friends",
+                "Medication routines",
+            ],
+            "Skills": ["Cooking on a budget", "English practice", "Using a smartphone"],
+        }
+        items = []
+        for order, (category_name, names) in enumerate(menu.items()):
+            category, _ = MenuCategory.objects.get_or_create(
+                scheme=scheme, name=category_name, defaults={"order": order}
+            )
+            items += [
+                MenuItem.objects.get_or_create(category=category, name=name)[0] for name in names
+            ]
+        districts = ["SE5", "SE15", "SW9", "SW2", "SE22", "SE1", "SW4", "E8"]
+        languages = ["english", "french", "portuguese", "shona", "polish", "yoruba", "spanish"]
+        interests = [
+            "music",
+            "football",
+            "cooking",
+            "films",
+            "walking",
+            "gardening",
+            "reading",
+            "faith",
+        ]
+
+        def profile_for(membership, **extra):
+            profile, created = MatchProfile.objects.get_or_create(
+                membership=membership,
+                defaults={
+                    "postcode_district": rng.choice(districts),
+                    "languages": ["english", *rng.sample(languages[1:], rng.randint(0, 1))],
+                    "interests": rng.sample(interests, 2),
+                    "availability": rng.getrandbits(21),
+                    "gender": rng.choice(["woman", "man", "non_binary", "woman"]),
+                    "age_band": rng.choice(["25_34", "35_49", "50_64"]),
+                    **extra,
+                },
+            )
+            if created:
+                profile.items.set(rng.sample(items, 4))
+            return profile
+
+        for number, buddy in enumerate(buddies, start=1):
+            profile_for(
+                buddy,
+                travel_range=rng.choice(["area", "anywhere"]),
+                capacity=2 if number % 3 == 0 else 1,
+            )
+            stage = BuddyStage.TRAINING if number == 10 else BuddyStage.APPROVED
+            BuddyVetting.objects.get_or_create(membership=buddy, defaults={"stage": stage})
+            renewal = today + timedelta(days=20 if number == 9 else 700)
+            DBSCheck.objects.get_or_create(
+                membership=buddy,
+                defaults={
+                    "level": DBSLevel.ENHANCED_BARRED,
+                    "certificate_number": f"0011{number:08d}",
+                    "issue_date": renewal - timedelta(days=1095),
+                    "renewal_due": renewal,
+                    "update_service": number % 2 == 0,
+                },
+            )
+            for module in modules if number != 10 else modules[:1]:
+                completed = today - timedelta(days=60)
+                expires = (
+                    completed + timedelta(days=30 * module.valid_for_months)
+                    if module.valid_for_months
+                    else None
+                )
+                TrainingCompletion.objects.get_or_create(
+                    membership=buddy,
+                    module=module,
+                    completed_on=completed,
+                    defaults={"expires_on": expires},
+                )
+        for number, participant in enumerate(participants, start=1):
+            profile_for(participant, wants_buddy_gender="woman" if number % 5 == 0 else "")
+            ParticipantEnrolment.objects.get_or_create(
+                membership=participant,
+                defaults={
+                    "referral_source": rng.choice(["self", "clinic", "voluntary"]),
+                    "eligible": True,
+                    "consent_to_hold_data": True,
+                    "consent_given_at": timezone.now(),
+                    "waiting_since": today - timedelta(days=rng.randint(3, 120)),
+                },
+            )
+        if Match.objects.filter(scheme=scheme).exists():
+            return
+        by = coordinator
+        active = matching_services.match_create(
+            participant=participants[1], buddy=buddies[1], by=by, state="proposed"
+        )
+        matching_services.match_accept(match=active, by_membership=participants[1])
+        matching_services.match_accept(match=active, by_membership=buddies[1])
+        matching_services.match_introduce(
+            match=active, intro_at=timezone.now() - timedelta(days=20), by=by
+        )
+        matching_services.match_activate(match=active, by=by)
+        matching_services.match_create(
+            participant=participants[2], buddy=buddies[0], by=by, state="proposed"
+        )
+        if not SuggestionOffer.objects.filter(participant=participants[0]).exists():
+            matching_services.suggestion_offer_create(participant=participants[0], by=by)
+        event, _ = SpeedEvent.objects.get_or_create(
+            scheme=scheme,
+            name="Autumn speed-buddying",
+            defaults={"held_on": today - timedelta(days=2)},
+        )
+        for buddy in buddies[2:5]:
+            for participant in participants[5:8]:
+                matching_services.speed_meeting_record(
+                    event=event, buddy=buddy, participant=participant
+                )
