@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from buddyscheme.models import Membership, Scheme
 
+from .fields import TagListField
+
 # --- The menu -------------------------------------------------------------------------------
 
 
@@ -100,8 +102,8 @@ class MatchProfile(models.Model):
         Membership, on_delete=models.CASCADE, related_name="match_profile"
     )
     items = models.ManyToManyField(MenuItem, blank=True, related_name="profiles")
-    languages = models.JSONField(default=list, blank=True)
-    interests = models.JSONField(default=list, blank=True)
+    languages = TagListField()
+    interests = TagListField()
     availability = models.PositiveIntegerField(
         default=0, help_text="Bit i = weekday i//3, part of day i%3."
     )
@@ -118,7 +120,7 @@ class MatchProfile(models.Model):
         blank=True,
         choices=[(g.value, g.label) for g in Gender if g != Gender.UNDISCLOSED],
     )
-    wants_age_bands = models.JSONField(default=list, blank=True)
+    wants_age_bands = TagListField(max_length=60)
     about = models.TextField(blank=True, max_length=1000)
     capacity = models.PositiveSmallIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)

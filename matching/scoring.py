@@ -21,7 +21,6 @@ class Facts:
     """What matching knows about one person. Never a full address: a postcode district only."""
 
     membership_id: int
-    first_name: str = ""
     items: frozenset[int] = frozenset()
     languages: frozenset[str] = frozenset()
     interests: frozenset[str] = frozenset()

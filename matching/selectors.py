@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from buddyscheme.models import Membership, Role
@@ -15,12 +27,13 @@ from .models import (
     OPEN_STATES,
     Match,
     MatchingSettings,
+    MatchProfile,
     MenuItem,
     PairBlock,
     RematchRequest,
     SuggestionOffer,
 )
-from .scoring import Facts, Suggestion, Weights, preference_problems, score_pair
+from .scoring import Facts, Suggestion, Weights, score_matrix, score_pair
 
 
 def matching_settings(scheme) -> MatchingSettings:
@@ -29,29 +42,7 @@ def matching_settings(scheme) -> MatchingSettings:
 
 
 def facts(membership: Membership) -> Facts:
-    """Facts from a membership whose match_profile (with items) may be prefetched."""
-    profile = getattr(membership, "match_profile", None)
-    user = membership.user
-    first_name = (
-        getattr(getattr(user, "profile", None), "preferred_name", "") or user.first_name or ""
-    ).split(" ")[0]
-    if profile is None:
-        return Facts(membership_id=membership.pk, first_name=first_name)
-    return Facts(
-        membership_id=membership.pk,
-        first_name=first_name,
-        items=frozenset(item.pk for item in profile.items.all()),
-        languages=frozenset(language.lower() for language in profile.languages),
-        interests=frozenset(interest.lower() for interest in profile.interests),
-        availability=profile.availability,
-        district=profile.postcode_district,
-        travel_range=profile.travel_range,
-        gender=profile.gender,
-        age_band=profile.age_band,
-        wants_buddy_gender=profile.wants_buddy_gender,
-        wants_age_bands=frozenset(profile.wants_age_bands),
-        capacity=profile.capacity,
-    )
+    return facts_for_many(Membership.objects.filter(pk=membership.pk))[0]
 
 
 def _with_profiles(qs: QuerySet[Membership]) -> QuerySet[Membership]:
@@ -109,6 +100,77 @@ def blocked_pairs(scheme) -> set[tuple[int, int]]:
     return set(blocks) | set(open_pairs)
 
 
+FACT_FIELDS = {
+    "languages": "match_profile__languages",
+    "interests": "match_profile__interests",
+    "availability": "match_profile__availability",
+    "district": "match_profile__postcode_district",
+    "travel_range": "match_profile__travel_range",
+    "gender": "match_profile__gender",
+    "age_band": "match_profile__age_band",
+    "wants_buddy_gender": "match_profile__wants_buddy_gender",
+    "wants_age_bands": "match_profile__wants_age_bands",
+    "capacity": "match_profile__capacity",
+}
+
+
+def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
+    """One row per person with everything matching needs, item ids aggregated in the database."""
+    through = MatchProfile.items.through
+    item_ids = (
+        through.objects.filter(matchprofile=OuterRef("match_profile"))
+        .values("matchprofile")
+        .annotate(ids=StringAgg(Cast("menuitem_id", CharField()), delimiter=Value(",")))
+        .values("ids")
+    )
+    return memberships.annotate(item_ids=Subquery(item_ids)).values(
+        "pk", "user_id", "item_ids", *FACT_FIELDS.values()
+    )
+
+
+def _facts_from_row(row: dict) -> Facts:
+    if row["match_profile__availability"] is None:  # no matching profile yet
+        return Facts(membership_id=row["pk"])
+    return Facts(
+        membership_id=row["pk"],
+        items=frozenset(int(pk) for pk in row["item_ids"].split(","))
+        if row["item_ids"]
+        else frozenset(),
+        languages=frozenset(row["match_profile__languages"]),
+        interests=frozenset(row["match_profile__interests"]),
+        availability=row["match_profile__availability"],
+        district=row["match_profile__postcode_district"],
+        travel_range=row["match_profile__travel_range"],
+        gender=row["match_profile__gender"],
+        age_band=row["match_profile__age_band"],
+        wants_buddy_gender=row["match_profile__wants_buddy_gender"],
+        wants_age_bands=frozenset(row["match_profile__wants_age_bands"]),
+        capacity=row["match_profile__capacity"],
+    )
+
+
+def facts_for_many(memberships: QuerySet[Membership]) -> list[Facts]:
+    """Facts for many people in one query of plain values (no model instances: it is hot)."""
+    return [_facts_from_row(row) for row in _with_fact_values(memberships)]
+
+
+def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
+    """(facts, places left, user id) for every cleared buddy with a place free, in two queries."""
+    open_matches = dict(
+        Match.objects.filter(scheme=scheme, state__in=OPEN_STATES)
+        .values("buddy")
+        .annotate(n=Count("pk"))
+        .values_list("buddy", "n")
+    )
+    result = []
+    for row in _with_fact_values(cleared_buddies(scheme, today)):
+        fact = _facts_from_row(row)
+        places = fact.capacity - open_matches.get(fact.membership_id, 0)
+        if places > 0:
+            result.append((fact, places, row["user_id"]))
+    return result
+
+
 @dataclass
 class Candidate:
     suggestion: Suggestion
@@ -117,27 +179,43 @@ class Candidate:
 
 
 def suggestions_for(
-    participant: Membership, limit: int | None = None, today=None
+    participant: Membership, limit: int | None = None, today=None, exclude=()
 ) -> list[Candidate]:
-    """Every eligible buddy for one participant, best first, each with its reasons."""
+    """Every eligible buddy for one participant, best first, each with its reasons.
+
+    Scores everyone from plain values, then loads the people shown (the first `limit`).
+    """
     scheme = participant.scheme
     weights = Weights.from_settings(matching_settings(scheme))
-    participant = _with_profiles(Membership.objects.filter(pk=participant.pk)).get()
-    wanted = facts(participant)
+    wanted = facts_for_many(Membership.objects.filter(pk=participant.pk))[0]
     blocked = blocked_pairs(scheme)
     names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
-    candidates = []
-    for buddy, places_left in available_buddies(scheme, today):
-        if (participant.pk, buddy.pk) in blocked or buddy.user_id == participant.user_id:
-            continue
-        offered = facts(buddy)
-        if preference_problems(wanted, offered):
-            continue
-        candidates.append(
-            Candidate(score_pair(wanted, offered, weights, names), buddy, places_left)
-        )
-    candidates.sort(key=lambda c: (-c.suggestion.total, c.buddy.pk))
-    return candidates[:limit] if limit else candidates
+    available = [
+        (offered, places_left)
+        for offered, places_left, user_id in available_buddy_facts(scheme, today)
+        if (participant.pk, offered.membership_id) not in blocked
+        and user_id != participant.user_id
+        and offered.membership_id not in exclude
+    ]
+    if not available:
+        return []
+    # Rank everyone with the vectorised scores, then explain only the people shown.
+    scores, allowed = score_matrix([wanted], [offered for offered, _ in available], weights)
+    order = sorted(
+        (i for i in range(len(available)) if allowed[0, i]),
+        key=lambda i: (-scores[0, i], available[i][0].membership_id),
+    )
+    scored = [
+        (score_pair(wanted, available[i][0], weights, names), available[i][1])
+        for i in order[:limit]
+    ]
+    people = Membership.objects.select_related("user", "user__profile").in_bulk(
+        [suggestion.buddy.membership_id for suggestion, _ in scored]
+    )
+    return [
+        Candidate(suggestion, people[suggestion.buddy.membership_id], places)
+        for suggestion, places in scored
+    ]
 
 
 def matches_for_coordinator(scheme, states=None) -> QuerySet[Match]:

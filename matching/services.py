@@ -296,29 +296,33 @@ def round_run(
 ) -> MatchingRound:
     """Draft matches for the selected people with the maximum total score."""
     now = now or timezone.now()
-    waiting = list(selectors.waiting_participants(scheme).filter(pk__in=participant_ids))
-    if not waiting:
+    waiting = selectors.waiting_participants(scheme).filter(pk__in=participant_ids)
+    participant_users = dict(waiting.values_list("pk", "user_id"))
+    participants = selectors.facts_for_many(waiting)
+    if not participants:
         raise DomainError("Choose at least one waiting participant.")
+    chosen = set(buddy_ids)
     available = [
-        (b, left) for b, left in selectors.available_buddies(scheme) if b.pk in set(buddy_ids)
+        entry
+        for entry in selectors.available_buddy_facts(scheme)
+        if entry[0].membership_id in chosen
     ]
     if not available:
         raise DomainError("Choose at least one buddy who is cleared and has a place.")
-    participants = list(
-        selectors._with_profiles(type(waiting[0]).objects.filter(pk__in=[p.pk for p in waiting]))
-    )
+    buddies = [facts for facts, _, _ in available]
     weights = Weights.from_settings(selectors.matching_settings(scheme))
-    participant_facts = [selectors.facts(p) for p in participants]
-    buddy_facts = [selectors.facts(b) for b, _ in available]
-    scores, allowed = score_matrix(participant_facts, buddy_facts, weights)
+    scores, allowed = score_matrix(participants, buddies, weights)
     blocked = selectors.blocked_pairs(scheme)
     for row, participant in enumerate(participants):
-        for col, (buddy, _) in enumerate(available):
-            if (participant.pk, buddy.pk) in blocked or participant.user_id == buddy.user_id:
+        for col, (buddy, _, buddy_user) in enumerate(available):
+            if (participant.membership_id, buddy.membership_id) in blocked or participant_users[
+                participant.membership_id
+            ] == buddy_user:
                 allowed[row, col] = False
-    capacities = [left for _, left in available]
+    capacities = [places for _, places, _ in available]
     pairs = assign_optimal(scores, allowed, capacities)
     greedy = assign_greedy(scores, allowed, capacities)
+    names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
     with transaction.atomic():
         matching_round = MatchingRound.objects.create(
             scheme=scheme,
@@ -330,16 +334,15 @@ def round_run(
             total_score=total(scores, pairs),
             greedy_score=total(scores, greedy),
         )
-        # Constraints were applied to the whole matrix above, so the drafts are written in bulk.
-        names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
+        # Every constraint was applied to the whole matrix above, so the drafts go in bulk.
         drafts = []
         for row, col in pairs:
-            explained = score_pair(participant_facts[row], buddy_facts[col], weights, names)
+            explained = score_pair(participants[row], buddies[col], weights, names)
             drafts.append(
                 Match(
                     scheme=scheme,
-                    participant=participants[row],
-                    buddy=available[col][0],
+                    participant_id=participants[row].membership_id,
+                    buddy_id=buddies[col].membership_id,
                     score=explained.total,
                     reasons=[reason.as_dict() for reason in explained.reasons],
                     round=matching_round,
