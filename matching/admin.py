@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from buddyscheme.admin import SchemeScopedAdmin
+from buddyscheme.errors import DomainError
 
+from . import services
 from .models import (
     Match,
     MatchEvent,
@@ -61,6 +63,25 @@ class MatchAdmin(SchemeScopedAdmin):
     list_filter = ["state"]
     readonly_fields = [f.name for f in Match._meta.fields]
     inlines = [MatchEventInline]
+    actions = ["propose_drafts", "withdraw_drafts"]
+
+    def _each(self, request, queryset, service, done):
+        count = 0
+        for match in queryset:
+            try:
+                service(match=match, by=request.user)
+                count += 1
+            except DomainError as error:
+                self.message_user(request, f"Match {match.pk}: {error}", level=messages.WARNING)
+        self.message_user(request, f"{count} match(es) {done}.")
+
+    @admin.action(description="Propose selected drafts to both people")
+    def propose_drafts(self, request, queryset):
+        self._each(request, queryset, services.match_propose, "proposed")
+
+    @admin.action(description="Withdraw selected drafts or proposals")
+    def withdraw_drafts(self, request, queryset):
+        self._each(request, queryset, services.match_withdraw, "withdrawn")
 
 
 @admin.register(MatchingRound)

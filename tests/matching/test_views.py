@@ -316,3 +316,30 @@ class PersonPageTest(PersonaTestCase):
         )
         self.login_as("coordinator")
         self.assertContains(self.client.get("/coordinator/"), "DBS renewal due")
+
+
+class MatchAdminActionTest(PersonaTestCase):
+    def test_propose_drafts_in_bulk_from_the_admin(self):
+        drafts = [
+            services.match_create(
+                participant=waiting_participant(self.scheme),
+                buddy=cleared_buddy(self.scheme),
+                by=None,
+            )
+            for _ in range(2)
+        ]
+        active = Match.objects.create(
+            scheme=self.scheme,
+            buddy=cleared_buddy(self.scheme),
+            participant=waiting_participant(self.scheme),
+            state=MatchState.ACTIVE,
+        )
+        self.login_as("coordinator")
+        response = self.client.post(
+            "/admin/matching/match/",
+            {"action": "propose_drafts", "_selected_action": [m.pk for m in drafts] + [active.pk]},
+            follow=True,
+        )
+        self.assertContains(response, "2 match(es) proposed")
+        self.assertContains(response, f"Match {active.pk}: This match is active")
+        self.assertEqual(Match.objects.filter(state=MatchState.PROPOSED).count(), 2)
