@@ -1,4 +1,6 @@
+import environ
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 
 from . import views
@@ -24,3 +26,11 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("meetings.urls")),
 ]
+
+if environ.Env().bool("BENCH_BARE_VIEW", default=False):
+    # `make bench` only: Django's floor (middleware, no database, no template), to divide
+    # every other endpoint by. Never registered unless BENCH_BARE_VIEW=true.
+    def bench_bare(request):
+        return HttpResponse(b"ok", content_type="text/plain")
+
+    urlpatterns.append(path("bench/bare", bench_bare))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, when it can (root + apt), and otherwise
-# stops with a message naming them. Usage: scripts/system-deps.sh run|test
+# stops with a message naming them. Usage: scripts/system-deps.sh run|test|bench
 set -euo pipefail
 purpose="${1:-run}"
 
@@ -9,6 +9,10 @@ packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 if [ "$purpose" = "test" ]; then
     # Browser tests (Debian's chromium, never a downloaded one) and reading PDFs back.
     packages+=(chromium chromium-driver poppler-utils)
+fi
+if [ "$purpose" = "bench" ]; then
+    # make bench: the HTTP load generator (scripts/bench.py falls back to Python without it).
+    packages+=(wrk)
 fi
 
 missing=()

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make bench: performance figures measured in one run on this machine, as ratios where they
+# are timings. Serves the app with gunicorn (2 workers) on a free local port against a
+# throwaway SQLite database in var/bench/ (migrated, demo data loaded), then runs
+# scripts/bench.py against it. The server is stopped and var/bench/ removed on exit
+# (BENCH_KEEP=1 keeps var/bench/ to look at; BENCH_SECONDS sets the seconds per endpoint).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+bash scripts/system-deps.sh bench ||
+    echo "(wrk is not installed: the Python client measures instead; figures are lower)"
+
+BENCH_DIR="$PWD/var/bench"
+rm -rf "$BENCH_DIR"
+mkdir -p "$BENCH_DIR"
+# Everything the app writes (database, file broker, cache, static files) goes in var/bench/.
+export BUDDY_VAR_DIR="$BENCH_DIR"
+export DATABASE_URL="sqlite:///$BENCH_DIR/db.sqlite3"
+export CELERY_BROKER_URL="filesystem://" CACHE_URL=""
+export DEBUG=false SECURE_HTTPS=false COORDINATOR_MFA_REQUIRED=false
+export ALLOWED_HOSTS=127.0.0.1 SITE_URL=http://127.0.0.1 LOG_LEVEL=WARNING
+export SECRET_KEY="bench-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+export BENCH_BARE_VIEW=true # registers /bench/bare, the baseline (never set in production)
+unset STATICFILES_BACKEND CELERY_TASK_ALWAYS_EAGER SECURE_SSL_REDIRECT
+
+server=""
+cleanup() {
+    status=$?
+    if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
+        kill -TERM "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    if [ "$status" != 0 ] && [ -s "$BENCH_DIR/gunicorn.log" ]; then
+        echo "--- gunicorn log (last lines) ---" >&2
+        tail -n 30 "$BENCH_DIR/gunicorn.log" >&2
+    fi
+    [ "${BENCH_KEEP:-}" = "1" ] || rm -rf "$BENCH_DIR"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "Preparing a throwaway database in var/bench/ (migrate, static files, demo data)…"
+$PY manage.py migrate --noinput -v0
+$PY manage.py collectstatic --noinput -v0
+$PY manage.py seed_demo >/dev/null
+
+port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+.venv/bin/gunicorn buddyscheme.wsgi:application --bind "127.0.0.1:$port" --workers 2 \
+    --timeout 30 --log-level warning >"$BENCH_DIR/gunicorn.log" 2>&1 &
+server=$!
+
+echo
+$PY scripts/bench.py http "http://127.0.0.1:$port"
+echo
+$PY scripts/bench.py queries 10 200
+if [ -f scripts/bench_matching.py ]; then
+    echo
+    $PY scripts/bench_matching.py
+fi
