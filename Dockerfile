@@ -41,4 +41,5 @@ USER buddy
 EXPOSE 8000
 # Workers: gunicorn reads WEB_CONCURRENCY. X-Forwarded-Proto comes from the TLS proxy.
 ENV WEB_CONCURRENCY=3
-CMD ["gunicorn", "buddyscheme.wsgi:application", "--bind", "0.0.0.0:8000", "--timeout", "30", "--access-logfile", "-"]
+# No access log: URLs may carry one-time invitation tokens.
+CMD ["gunicorn", "buddyscheme.wsgi:application", "--bind", "0.0.0.0:8000", "--timeout", "30"]
