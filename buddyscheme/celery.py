@@ -15,6 +15,11 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Proves the worker and beat are alive; /healthz turns 503 when it goes stale.
     "heartbeat": {"task": "buddyscheme.tasks.heartbeat", "schedule": 30.0},
+    # The lone-working safety net. Its heartbeat is what /healthz watches.
+    "sweep": {"task": "meetings.tasks.sweep", "schedule": 30.0, "options": {"expires": 25}},
+    # The outbox is also drained on every commit that adds to it; this catches retries and
+    # anything a dead worker or broker left behind.
+    "deliver-notifications": {"task": "buddyscheme.tasks.deliver_notifications", "schedule": 15.0},
     # Coordinators hear about DBS and training renewals a month ahead, every Monday morning.
     "remind-vetting-lapses": {
         "task": "buddyscheme.tasks.remind_vetting_lapses",

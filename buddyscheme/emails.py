@@ -30,3 +30,14 @@ def send_email(name: str, to: str, context: dict, scheme=None) -> None:
     )
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def render_notification(notification) -> tuple[str, str, str, str]:
+    """Subject, text, HTML and SMS wording for an outbox row, from templates/notifications/."""
+    context = {"scheme": notification.scheme, "site_url": settings.SITE_URL, **notification.context}
+    name = f"notifications/{notification.template}"
+    subject = " ".join(render_to_string(f"{name}/subject.txt", context).split())
+    text = render_to_string(f"{name}/body.txt", context)
+    html = render_to_string("notifications/body.html", {**context, "text": text})
+    sms = " ".join(render_to_string(f"{name}/sms.txt", context).split())
+    return subject, text, html, sms

@@ -224,6 +224,11 @@ _email_options = {
 if _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
     _email_options = {}
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
+# Text messages: console (logs that a text would go) unless an HTTP provider is configured.
+SMS_BACKEND = env.str("SMS_BACKEND", default="buddyscheme.channels.ConsoleSMSBackend")
+SMS_ACCOUNT_ID = env.str("SMS_ACCOUNT_ID", default="")
+SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
+SMS_FROM = env.str("SMS_FROM", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="appointments@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -40,3 +40,10 @@ def remind_vetting_lapses():
             send_email(
                 "vetting_lapses", to=coordinator.user.email, context={"count": count}, scheme=scheme
             )
+
+
+@shared_task(acks_late=True)
+def deliver_notifications():
+    from .notifications import notifications_deliver
+
+    notifications_deliver()

@@ -309,12 +309,14 @@ def healthz(request):
         logger.exception("healthz: broker check failed")
         report["broker"] = "error"
         healthy = False
-    age = selectors.heartbeat_age("celery") if report["database"] == "ok" else None
-    report["heartbeat_age_seconds"] = None if age is None else round(age.total_seconds())
-    if age is None or age.total_seconds() > settings.HEARTBEAT_MAX_AGE_SECONDS:
-        report["heartbeat"] = "stale" if age is not None else "missing"
-        healthy = False
-    else:
-        report["heartbeat"] = "ok"
+    # The Celery heartbeat proves worker and beat run; the sweep's proves the safety net does.
+    for name, key in (("celery", "heartbeat"), ("sweep", "sweep")):
+        age = selectors.heartbeat_age(name) if report["database"] == "ok" else None
+        report[f"{key}_age_seconds"] = None if age is None else round(age.total_seconds())
+        if age is None or age.total_seconds() > settings.HEARTBEAT_MAX_AGE_SECONDS:
+            report[key] = "stale" if age is not None else "missing"
+            healthy = False
+        else:
+            report[key] = "ok"
     report["status"] = "ok" if healthy else "unhealthy"
     return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,260 @@
+"""Venues, meetings and the lone-working safety net: events, alerts, on-call cover, calendars."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from buddyscheme.models import Membership, Scheme
+
+
+class LoneWorkingSettings(models.Model):
+    """The scheme's safety timings. Coordinators change them in the admin."""
+
+    scheme = models.OneToOneField(Scheme, on_delete=models.CASCADE, related_name="lone_working")
+    grace_minutes = models.PositiveSmallIntegerField(default=10)
+    high_risk_grace_minutes = models.PositiveSmallIntegerField(default=5)
+    escalation_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="Minutes between alert levels while nobody acknowledges."
+    )
+    reminder_before_minutes = models.PositiveSmallIntegerField(default=30)
+    max_extension_minutes = models.PositiveSmallIntegerField(
+        default=120, help_text="The most a meeting can be extended in total."
+    )
+
+    class Meta:
+        verbose_name_plural = "lone working settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(escalation_minutes__gte=1), name="escalation_at_least_a_minute"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Lone working settings for {self.scheme}"
+
+
+class VenueKind(models.TextChoices):
+    IN_HOUSE = "in_house", "In-house room"
+    COMMUNITY = "community", "Community venue"
+    HOME_VISIT = "home_visit", "Home visit"
+    REMOTE = "remote", "Phone or video"
+
+
+class RiskRating(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Venue(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="venues")
+    name = models.CharField(
+        max_length=80, help_text="A neutral name buddies see, e.g. 'Café on the high street'."
+    )
+    kind = models.CharField(max_length=12, choices=VenueKind.choices)
+    address = models.TextField(
+        blank=True, help_text="Staff only: never shown to participants or in calendars."
+    )
+    risk_rating = models.CharField(max_length=8, choices=RiskRating.choices, default=RiskRating.LOW)
+    risk_notes = models.TextField(blank=True)
+    risk_review_due = models.DateField(
+        help_text="After this date the venue cannot be booked until reviewed."
+    )
+    room = models.CharField(max_length=60, blank=True)
+    key_holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["scheme", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class OnCallShift(models.Model):
+    """Someone is on call for lone-working escalations in this window (out-of-hours cover)."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="on_call_shifts")
+    responder = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="on_call_shifts"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ordered"
+            )
+        ]
+        indexes = [models.Index(fields=["scheme", "starts_at", "ends_at"], name="shift_window")]
+
+
+class MeetingState(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    CHECKED_IN = "checked_in", "In progress"
+    CHECKED_OUT = "checked_out", "Finished safely"
+    CANCELLED = "cancelled", "Cancelled"
+    MISSED = "missed", "Missed"
+
+
+class Meeting(models.Model):
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="meetings")
+    match = models.ForeignKey(
+        "matching.Match", null=True, blank=True, on_delete=models.PROTECT, related_name="meetings"
+    )
+    buddy = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="meetings")
+    support_person = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supported_meetings",
+        help_text="Who the buddy checks in with; alerted at level 2.",
+    )
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="meetings")
+    purpose = models.CharField(max_length=120, help_text="What it is for, in neutral words.")
+    planned_start = models.DateTimeField()
+    planned_end = models.DateTimeField()
+    expected_end = models.DateTimeField(help_text="The planned end plus any extensions.")
+    extended_minutes = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(
+        max_length=12, choices=MeetingState.choices, default=MeetingState.PLANNED
+    )
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+    alert_level = models.PositiveSmallIntegerField(
+        default=0, help_text="Highest overdue level raised so far."
+    )
+    # The one instant the sweep looks at: when the next alert falls due (null = none pending).
+    next_alert_at = models.DateTimeField(null=True, blank=True)
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["planned_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__gt=models.F("planned_start")),
+                name="meeting_ends_after_start",
+            ),
+        ]
+        indexes = [
+            # The sweep's hot queries: only rows with something pending are in these indexes.
+            models.Index(
+                fields=["next_alert_at"],
+                condition=Q(next_alert_at__isnull=False),
+                name="meeting_alert_due",
+            ),
+            models.Index(
+                fields=["next_reminder_at"],
+                condition=Q(next_reminder_at__isnull=False),
+                name="meeting_reminder_due",
+            ),
+            models.Index(fields=["scheme", "state", "planned_start"], name="meeting_scheme_state"),
+            models.Index(fields=["buddy", "planned_start"], name="meeting_buddy_start"),
+        ]
+
+    def __str__(self):
+        return f"Meeting {self.pk}"
+
+
+class SafetyEventKind(models.TextChoices):
+    CHECK_IN = "check_in", "Arrived"
+    EXTEND = "extend", "Needed more time"
+    CHECK_OUT = "check_out", "Left safely"
+    HELP = "help", "Asked for help"
+
+
+class SafetyEvent(models.Model):
+    """What the buddy pressed. The client's idempotency key makes a repeated post count once."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="safety_events")
+    kind = models.CharField(max_length=10, choices=SafetyEventKind.choices)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    at = models.DateTimeField(default=timezone.now)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class AlertReason(models.TextChoices):
+    MISSED_CHECK_IN = "missed_check_in", "Missed check-in"
+    OVERDUE = "overdue", "Overdue check-out"
+    HELP = "help", "Help requested"
+
+
+class AlertOutcome(models.TextChoices):
+    SAFE = "safe", "Safe"
+    INCIDENT = "incident", "Incident"
+    FALSE_ALARM = "false_alarm", "False alarm"
+
+
+MISSED_CHECK_IN_LEVEL = 0
+TOP_LEVEL = 3
+
+
+class Alert(models.Model):
+    """Level 0: missed check-in. 1: buddy prompted. 2: support person. 3: every on-call responder."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="alerts")
+    level = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=16, choices=AlertReason.choices)
+    due_at = models.DateTimeField(
+        help_text="The instant it fell due (raised_at can be later after an outage)."
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=AlertOutcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-level", "raised_at"]
+        constraints = [
+            # Two sweepers, a retried task, a help press racing the sweep: still one alert per level.
+            models.UniqueConstraint(
+                fields=["meeting", "level"], name="one_alert_per_meeting_level"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["meeting"], condition=Q(resolved_at__isnull=True), name="alert_open"
+            )
+        ]
+
+    def __str__(self):
+        return f"Level {self.level} alert on meeting {self.meeting_id}"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeed(models.Model):
+    """A buddy's private iCal address. Titles are neutral; the token can be reset at any time."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=40, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)

@@ -80,6 +80,7 @@ def record_heartbeat():
     from buddyscheme.services import heartbeat_record
 
     heartbeat_record("celery")
+    heartbeat_record("sweep")
 
 
 def load_wrk(base, path, headers, seconds, connections):

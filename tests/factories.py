@@ -159,3 +159,36 @@ def scheme_a_rows(scheme, buddy, participant):
             scheme=scheme, name="Mixer", held_on=date(2026, 3, 1)
         ).pk,
     }
+
+
+def venue(scheme, **kwargs):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from meetings.models import Venue
+
+    defaults = {
+        "name": "Community café",
+        "kind": "community",
+        "risk_review_due": timezone.localdate() + timedelta(days=365),
+    }
+    return Venue.objects.create(scheme=scheme, **{**defaults, **kwargs})
+
+
+def book_meeting(buddy, start, minutes=60, place=None, **kwargs):
+    """A meeting booked through the service (so every deadline is computed as in real use)."""
+    from datetime import timedelta
+
+    from meetings.services import meeting_book
+
+    return meeting_book(
+        buddy=buddy,
+        venue=place or venue(buddy.scheme),
+        planned_start=start,
+        planned_end=start + timedelta(minutes=minutes),
+        purpose="Coffee",
+        by=None,
+        now=kwargs.pop("now", start - timedelta(hours=1)),
+        **kwargs,
+    )

@@ -235,6 +235,7 @@ class UrlMatrixTest(PersonaTestCase):
             invited_by=self.coordinator,
         )
         heartbeat_record("celery")
+        heartbeat_record("sweep")
         rows = scheme_a_rows(self.scheme, self.buddy_membership, self.participant_membership)
         SpeedMeeting.objects.create(
             event_id=rows["matching/speedevent"],
@@ -248,7 +249,7 @@ class UrlMatrixTest(PersonaTestCase):
             "buddyscheme/invitation": invitation.pk,
             "buddyscheme/profile": self.buddy.profile.pk,
             "buddyscheme/user": self.buddy.pk,
-            "buddyscheme/heartbeat": Heartbeat.objects.get().pk,
+            "buddyscheme/heartbeat": Heartbeat.objects.get(name="celery").pk,
             "auth/group": Group.objects.create(name="Volunteers").pk,
             "account/emailaddress": EmailAddress.objects.get(user=self.buddy).pk,
             "mfa/authenticator": Authenticator.objects.filter(user=self.coordinator).first().pk,

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 class TestHealthz:
     def test_healthy_when_the_heartbeat_is_fresh(self, client):
         heartbeat_record("celery", now=timezone.now() - timedelta(seconds=45))
+        heartbeat_record("sweep", now=timezone.now() - timedelta(seconds=10))
         response = client.get("/healthz")
         assert response.status_code == 200
         body = response.json()
@@ -32,8 +33,17 @@ class TestHealthz:
         assert body["database"] == "ok"
         assert body["broker"] == "ok"
         assert 44 <= body["heartbeat_age_seconds"] <= 50
+        assert 9 <= body["sweep_age_seconds"] <= 15
+
+    def test_503_when_the_safety_sweep_has_stopped(self, client):
+        heartbeat_record("celery")
+        heartbeat_record("sweep", now=timezone.now() - timedelta(minutes=3))
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["sweep"] == "stale"
 
     def test_503_when_the_heartbeat_is_older_than_two_minutes(self, client):
+        heartbeat_record("sweep")
         heartbeat_record("celery", now=timezone.now() - timedelta(seconds=121))
         response = client.get("/healthz")
         assert response.status_code == 503
@@ -48,6 +58,7 @@ class TestHealthz:
         from kombu import Connection
 
         heartbeat_record("celery")
+        heartbeat_record("sweep")
         # A real connection attempt to a port where nothing listens (the discard port).
         monkeypatch.setattr(
             celery_app, "connection_for_write", lambda: Connection("redis://127.0.0.1:9/0")
@@ -58,13 +69,17 @@ class TestHealthz:
 
     def test_no_personal_data_and_no_cache(self, client):
         heartbeat_record("celery")
+        heartbeat_record("sweep")
         response = client.get("/healthz")
+        assert response.status_code == 200
         assert set(response.json()) == {
             "status",
             "database",
             "broker",
             "heartbeat",
             "heartbeat_age_seconds",
+            "sweep",
+            "sweep_age_seconds",
         }
         assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
 

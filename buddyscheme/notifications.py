@@ -1,0 +1,139 @@
+"""The notification outbox: enqueue in the caller's transaction, deliver with a lease.
+
+Nothing is sent inside the transaction that decides to send it: the row is the promise, and
+`notifications_deliver` keeps it at least once. Each send is recorded; a failing channel is
+retried with backoff; a worker or broker that dies loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .channels import ChannelError, get_sms_backend, send_email_message
+from .models import Channel, Notification, NotificationStatus
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min … capped at 30 min."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def notification_enqueue(
+    *, scheme, recipient, template: str, dedupe_key: str, context=None, channels=None, now=None
+):
+    """Queue a message for a person on their channels. Returns the rows created (none twice)."""
+    now = now or timezone.now()
+    if channels is None:
+        channels = [Channel.EMAIL]
+        profile = getattr(recipient, "profile", None)
+        if profile is not None and profile.phone:
+            channels.append(Channel.SMS)
+    created = []
+    for channel in channels:
+        try:
+            with transaction.atomic():
+                created.append(
+                    Notification.objects.create(
+                        scheme=scheme,
+                        channel=channel,
+                        recipient=recipient,
+                        template=template,
+                        context=context or {},
+                        dedupe_key=f"{dedupe_key}:{recipient.pk}:{channel}",
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue  # already queued: the dedupe key makes enqueueing idempotent
+    if created:
+        from .tasks import deliver_notifications
+
+        transaction.on_commit(lambda: deliver_notifications.delay(), robust=True)
+    return created
+
+
+def _claimable(now):
+    return Notification.objects.filter(
+        status=NotificationStatus.PENDING, next_attempt_at__lte=now
+    ).exclude(lease_until__gt=now)
+
+
+def notifications_claim(*, now=None, limit=50) -> list[Notification]:
+    """Take a lease on up to `limit` due rows. Two workers never hold the same row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        candidates = _claimable(now).order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("pk", flat=True)[:limit])
+        claimed = []
+        for pk in ids:
+            # The conditional UPDATE is the claim: on databases without SKIP LOCKED it is
+            # still what stops a second worker (its UPDATE then matches no row).
+            won = (
+                _claimable(now)
+                .filter(pk=pk)
+                .update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+            )
+            if won:
+                claimed.append(pk)
+    return list(
+        Notification.objects.filter(pk__in=claimed).select_related(
+            "recipient", "recipient__profile", "scheme"
+        )
+    )
+
+
+def notification_send(notification: Notification, now=None) -> bool:
+    """Send one claimed row and record the outcome. True when sent."""
+    from .emails import render_notification
+
+    now = now or timezone.now()
+    try:
+        subject, text, html, sms = render_notification(notification)
+        if notification.channel == Channel.EMAIL:
+            send_email_message(notification, subject, text, html)
+        else:
+            get_sms_backend().send(notification, sms)
+    except ChannelError as error:
+        return _failed(notification, str(error), now)
+    except Exception as error:  # a channel bug must not lose the message: retry it
+        logger.exception("notification %s failed", notification.pk)
+        return _failed(notification, type(error).__name__, now)
+    Notification.objects.filter(pk=notification.pk, status=NotificationStatus.PENDING).update(
+        status=NotificationStatus.SENT, sent_at=now, lease_until=None, last_error=""
+    )
+    return True
+
+
+def _failed(notification, error: str, now) -> bool:
+    gave_up = notification.attempts >= MAX_ATTEMPTS
+    Notification.objects.filter(pk=notification.pk, status=NotificationStatus.PENDING).update(
+        status=NotificationStatus.FAILED if gave_up else NotificationStatus.PENDING,
+        next_attempt_at=now + backoff(notification.attempts),
+        lease_until=None,
+        last_error=error[:200],
+    )
+    logger.warning("notification %s attempt %s failed", notification.pk, notification.attempts)
+    return False
+
+
+def notifications_deliver(*, now=None, limit=50) -> int:
+    """Claim and send due notifications until none is left. Returns how many were sent."""
+    sent = 0
+    while True:
+        batch = notifications_claim(now=now, limit=limit)
+        if not batch:
+            return sent
+        sent += sum(notification_send(n, now=now) for n in batch)
