@@ -88,9 +88,13 @@ def booking_problems(
         problems.append("meetings are logged before they happen: the start time has passed")
     if planned_end - planned_start > timedelta(hours=8):
         problems.append("a meeting can last at most 8 hours")
+    # Vetting must hold on the day of the meeting, not just today.
+    meeting_day = max(
+        timezone.localdate(), timezone.localtime(planned_start, buddy.scheme.zone).date()
+    )
     problems += [
         f"the buddy is {p}" if p.startswith("not") else f"the buddy's {p}"
-        for p in vetting_blockers(buddy)
+        for p in vetting_blockers(buddy, meeting_day)
     ]
     if not venue.is_active:
         problems.append("this venue is no longer used")
