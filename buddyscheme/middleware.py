@@ -3,6 +3,7 @@ import time
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
@@ -54,7 +55,13 @@ class CurrentMembershipMiddleware:
 
     def __call__(self, request):
         request.membership = _current_membership(request)
-        return self.get_response(request)
+        # Times on every page are the scheme's local time (stored in UTC).
+        if request.membership is not None:
+            timezone.activate(request.membership.scheme.zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class NoStoreForLoggedInMiddleware:

@@ -6,4 +6,15 @@ app_name = "meetings"
 
 urlpatterns = [
     path("today/", views.today, name="today"),
+    path("meetings/new/", views.meeting_new, name="new"),
+    path("meetings/<int:pk>/help/", views.meeting_help, name="help"),
+    path("meetings/<int:pk>/<str:action>/", views.meeting_action, name="action"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
+    path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
+    path("coordinator/meetings/", views.meeting_list, name="list"),
+    path("coordinator/meetings/<int:pk>/", views.meeting_edit, name="edit"),
+    path("coordinator/board/", views.board, name="board"),
+    path("coordinator/board/live/", views.board_live, name="board_live"),
+    path("coordinator/alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
+    path("coordinator/alerts/<int:pk>/resolve/", views.alert_resolve, name="resolve"),
 ]

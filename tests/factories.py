@@ -105,7 +105,8 @@ def menu(scheme, *names):
 
 def scheme_a_rows(scheme, buddy, participant):
     """One row of each scheme-scoped admin model, keyed like the admin URL (app/model)."""
-    from datetime import date
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
 
     from buddyscheme.models import (
         BuddyVetting,
@@ -123,8 +124,20 @@ def scheme_a_rows(scheme, buddy, participant):
         PairBlock,
         SpeedEvent,
     )
+    from meetings.models import Alert, LoneWorkingSettings, Meeting, OnCallShift
 
     module = TrainingModule.objects.create(scheme=scheme, name="Safeguarding")
+    place = venue(scheme)
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("UTC"))
+    meeting = Meeting.objects.create(
+        scheme=scheme,
+        buddy=buddy,
+        venue=place,
+        purpose="Coffee",
+        planned_start=start,
+        planned_end=start + timedelta(hours=1),
+        expected_end=start + timedelta(hours=1),
+    )
     return {
         "buddyscheme/buddyvetting": BuddyVetting.objects.get_or_create(membership=buddy)[0].pk,
         "buddyscheme/dbscheck": DBSCheck.objects.create(
@@ -157,6 +170,17 @@ def scheme_a_rows(scheme, buddy, participant):
         ).pk,
         "matching/speedevent": SpeedEvent.objects.create(
             scheme=scheme, name="Mixer", held_on=date(2026, 3, 1)
+        ).pk,
+        "meetings/venue": place.pk,
+        "meetings/loneworkingsettings": LoneWorkingSettings.objects.get_or_create(scheme=scheme)[
+            0
+        ].pk,
+        "meetings/oncallshift": OnCallShift.objects.create(
+            scheme=scheme, responder=buddy, starts_at=start, ends_at=start + timedelta(hours=8)
+        ).pk,
+        "meetings/meeting": meeting.pk,
+        "meetings/alert": Alert.objects.create(
+            meeting=meeting, level=1, reason="overdue", due_at=start
         ).pk,
     }
 

@@ -12,6 +12,7 @@ from django.urls import URLResolver, get_resolver
 from buddyscheme.models import Heartbeat, Role
 from buddyscheme.services import heartbeat_record, invitation_create
 from matching.models import SpeedMeeting, SuggestionOffer
+from meetings.models import CalendarFeed
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import scheme_a_rows
@@ -84,6 +85,35 @@ MATRIX = {
     "matches/": ("get", None, for_role([B, P])),
     "choose/<int:pk>/": ("get", "offer", for_role([P])),
     "events/<int:pk>/rank/": ("get", "matching/speedevent", for_role([B, P])),
+    # Meetings and lone working.
+    "meetings/new/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
+    "meetings/<int:pk>/help/": ("get", "meetings/meeting", for_role([B])),
+    # POST without an idempotency key: the buddy is told to reload; nothing is recorded.
+    "meetings/<int:pk>/<str:action>/": (
+        "post",
+        "check_in",
+        {A: 302, C: 404, B: 302, P: 403, O: 404},
+    ),
+    "calendar/<str:token>.ics": ("get", "feed", every(200)),
+    "calendar/reset/": ("post", None, for_role([B], ok=302)),
+    "coordinator/meetings/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/meetings/<int:pk>/": (
+        "get",
+        "meetings/meeting",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/board/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/board/live/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/alerts/<int:pk>/acknowledge/": (
+        "post",
+        "meetings/alert",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/alerts/<int:pk>/resolve/": (
+        "post",
+        "meetings/alert",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
     # allauth: pages for visitors redirect logged-in people home, and the reverse.
     "accounts/login/": ("get", None, logged_in(302, anonymous=200)),
     "accounts/logout/": ("get", None, logged_in(200)),
@@ -153,6 +183,11 @@ MODEL_ADMINS = {
     "matching/matchinground": (True, False, False),
     "matching/pairblock": (True, False, True),
     "matching/speedevent": (True, True, False),
+    "meetings/venue": (True, True, False),
+    "meetings/loneworkingsettings": (True, False, False),
+    "meetings/oncallshift": (True, True, True),
+    "meetings/meeting": (True, False, False),
+    "meetings/alert": (True, False, False),
     "buddyscheme/user": (False, False, False),
     "buddyscheme/heartbeat": (False, False, False),
     "auth/group": (False, False, False),
@@ -193,7 +228,7 @@ MATRIX["admin/buddyscheme/user/<id>/password/"] = (
     "user_password",
     {**NOT_STAFF, C: 403, O: 403},
 )
-MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme|matching)/$"] = (
+MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme|matching|meetings)/$"] = (
     "get",
     "app_label",
     {**NOT_STAFF, C: 200, O: 200},
@@ -256,6 +291,7 @@ class UrlMatrixTest(PersonaTestCase):
             "invitation": invitation,
             "open_invitation": kept_open,
             "buddy": self.buddy_membership.pk,
+            "feed": CalendarFeed.objects.create(membership=self.buddy_membership).token,
             "participant": self.participant_membership.pk,
             "offer": SuggestionOffer.objects.create(participant=self.participant_membership).pk,
         }
@@ -280,6 +316,10 @@ class UrlMatrixTest(PersonaTestCase):
             and kwargs_name in objects
         ):
             return "/" + route.replace("<int:pk>", str(objects[kwargs_name]))
+        if kwargs_name == "check_in":
+            return f"/meetings/{objects['meetings/meeting']}/check-in/"
+        if kwargs_name == "feed":
+            return f"/calendar/{objects['feed']}.ics"
         if kwargs_name == "user_password":
             return f"/admin/buddyscheme/user/{objects['buddyscheme/user']}/password/"
         if kwargs_name == "app_label":

@@ -245,7 +245,8 @@ class TestBooking:
 
     def test_a_buddy_whose_vetting_lapsed_cannot_be_booked(self, people):
         people["buddy"].dbs_checks.update(
-            issue_date=MONDAY_10AM.date() - timedelta(days=1200), renewal_due=MONDAY_10AM.date() - timedelta(days=1)
+            issue_date=MONDAY_10AM.date() - timedelta(days=1200),
+            renewal_due=MONDAY_10AM.date() - timedelta(days=1),
         )
         with pytest.raises(DomainError, match="DBS renewal was due"):
             book_meeting(people["buddy"], MONDAY_10AM)

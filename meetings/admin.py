@@ -1,0 +1,65 @@
+from django.contrib import admin
+
+from buddyscheme.admin import SchemeScopedAdmin
+
+from .models import Alert, LoneWorkingSettings, Meeting, OnCallShift, Venue
+
+
+@admin.register(Venue)
+class VenueAdmin(SchemeScopedAdmin):
+    """Venues with their risk assessment; an assessment past its review date blocks booking."""
+
+    list_display = ["name", "kind", "risk_rating", "risk_review_due", "is_active"]
+    list_filter = ["kind", "risk_rating", "is_active"]
+    search_fields = ["name"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "key_holder" and not request.user.is_superuser:
+            from buddyscheme.models import User
+
+            kwargs["queryset"] = User.objects.filter(
+                memberships__scheme__in=self._schemes(request)
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(LoneWorkingSettings)
+class LoneWorkingSettingsAdmin(SchemeScopedAdmin):
+    coordinator_can_add = False
+    list_display = ["scheme", "grace_minutes", "high_risk_grace_minutes", "escalation_minutes"]
+
+
+@admin.register(OnCallShift)
+class OnCallShiftAdmin(SchemeScopedAdmin):
+    """The out-of-hours rota: bookings outside office hours need a shift covering them."""
+
+    coordinator_can_delete = True
+    list_display = ["responder", "starts_at", "ends_at"]
+    raw_id_fields = ["responder"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(SchemeScopedAdmin):
+    """Read-only here: meetings change through the booking pages and the safety buttons."""
+
+    coordinator_can_add = False
+    list_display = ["pk", "planned_start", "state", "alert_level"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in Meeting._meta.fields]
+
+
+@admin.register(Alert)
+class AlertAdmin(SchemeScopedAdmin):
+    scheme_path = "meeting__scheme"
+    coordinator_can_add = False
+    list_display = [
+        "meeting",
+        "level",
+        "reason",
+        "raised_at",
+        "acknowledged_at",
+        "resolved_at",
+        "outcome",
+    ]
+    list_filter = ["level", "reason", "outcome"]
+    readonly_fields = [f.name for f in Alert._meta.fields]

@@ -1,0 +1,64 @@
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from .models import Alert, Meeting, MeetingState
+
+
+def meetings_for_buddy_today(buddy, now=None):
+    """Today's and the coming week's meetings, plus any still open from before."""
+    now = now or timezone.now()
+    start_of_day = timezone.make_aware(
+        datetime.combine(timezone.localtime(now, buddy.scheme.zone).date(), datetime.min.time()),
+        buddy.scheme.zone,
+    )
+    return (
+        (
+            Meeting.objects.filter(buddy=buddy, planned_start__lt=now + timedelta(days=7)).filter(
+                planned_start__gte=start_of_day
+            )
+            | Meeting.objects.filter(buddy=buddy, state=MeetingState.CHECKED_IN)
+        )
+        .select_related("venue", "match__participant__user__profile", "scheme")
+        .order_by("planned_start")
+        .distinct()
+    )
+
+
+def meetings_in_progress(scheme, now=None):
+    """Every meeting checked in, or due to start within the hour, for the live board."""
+    now = now or timezone.now()
+    return (
+        Meeting.objects.filter(scheme=scheme)
+        .filter(
+            Q(state=MeetingState.CHECKED_IN)
+            | Q(
+                state=MeetingState.PLANNED,
+                planned_start__lte=now + timedelta(hours=1),
+                planned_start__gte=now - timedelta(hours=12),
+            )
+        )
+        .select_related("venue", "buddy__user__profile", "support_person__user__profile")
+        .prefetch_related(
+            Prefetch("alerts", queryset=Alert.objects.filter(resolved_at__isnull=True))
+        )
+        .order_by("expected_end")
+    )
+
+
+def open_alerts(scheme):
+    return (
+        Alert.objects.filter(meeting__scheme=scheme, resolved_at__isnull=True)
+        .select_related("meeting__venue", "meeting__buddy__user__profile", "acknowledged_by")
+        .order_by("-level", "raised_at")
+    )
+
+
+def meetings_for_coordinator(scheme, now=None):
+    now = now or timezone.now()
+    return (
+        Meeting.objects.filter(scheme=scheme, planned_start__gte=now - timedelta(days=7))
+        .select_related("venue", "buddy__user__profile")
+        .order_by("planned_start")[:300]
+    )
