@@ -162,7 +162,7 @@ def bench_http(base, seconds, connections):
     tool = os.environ.get("BENCH_TOOL") or ("wrk" if shutil.which("wrk") else "python")
     load = load_wrk if tool == "wrk" else load_python
     print(
-        f"HTTP: gunicorn with 2 sync workers on {base}, SQLite, DEBUG=false; "
+        f"HTTP: gunicorn with 2 sync workers on {base}, {os.environ.get('BENCH_DATABASE', 'SQLite')}, DEBUG=false; "
         f"{tool}, {connections} connections, {seconds} s per endpoint after a 1 s warm-up"
     )
     rates = {}
@@ -178,6 +178,146 @@ def bench_http(base, seconds, connections):
     width = max(len(name) for name in rates) + 1
     for name, rate in rates.items():
         print(f"  {name + ':':<{width}} {rate:7.0f} req/s ({rate / bare:.2f}x bare view)")
+
+
+LUA_CHECK_IN = """
+-- POST a real check-in to a different planned meeting each time, with a fresh key.
+local ids = {%(ids)s}
+local counter = 0
+local thread_seed = math.random(1, 1000000000)
+request = function()
+  counter = counter + 1
+  local id = ids[(counter %% #ids) + 1]
+  local body = "key=bench-" .. thread_seed .. "-" .. counter
+  return wrk.format("POST", "/meetings/" .. id .. "/check-in/", nil, body)
+end
+"""
+
+
+def buddy_session():
+    """The demo buddy's session and a CSRF token, as headers for a POST."""
+    from django.conf import settings
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    client = Client(HTTP_HOST=HOST)
+    if not client.login(email="buddy1@example.org", password=DEMO_PASSWORD):
+        sys.exit("could not log in as buddy1@example.org: did seed_demo run?")
+    token = _get_new_csrf_string()
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={token}",
+        "X-CSRFToken": token,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Referer": f"http://{HOST}/today/",
+    }
+
+
+def lone_working_data(in_progress=200, planned=40_000):
+    """200 meetings in progress for the board; many planned meetings for check-ins to hit."""
+    from django.utils import timezone
+
+    from buddyscheme.models import Membership, Role, Scheme
+    from meetings.models import Meeting, Venue
+
+    scheme = Scheme.objects.get(name="Positive Steps Buddies")
+    buddies = list(Membership.objects.filter(scheme=scheme, role=Role.BUDDY))
+    buddy1 = Membership.objects.get(
+        scheme=scheme, role=Role.BUDDY, user__email="buddy1@example.org"
+    )
+    now = timezone.now()
+    venue = Venue.objects.create(
+        scheme=scheme, name="Bench café", kind="community", risk_review_due=now.date()
+    )
+
+    def meeting(buddy, state, start):
+        end = start + timedelta(hours=1)
+        return Meeting(
+            scheme=scheme,
+            buddy=buddy,
+            venue=venue,
+            purpose="Coffee",
+            planned_start=start,
+            planned_end=end,
+            expected_end=end,
+            state=state,
+            next_alert_at=end + timedelta(minutes=10),
+            checked_in_at=start,
+        )
+
+    Meeting.objects.bulk_create(
+        meeting(buddies[n % len(buddies)], "checked_in", now - timedelta(minutes=n % 50))
+        for n in range(in_progress)
+    )
+    planned_meetings = Meeting.objects.bulk_create(
+        meeting(buddy1, "planned", now + timedelta(minutes=5)) for _ in range(planned)
+    )
+    return [m.pk for m in planned_meetings]
+
+
+def bench_lone_working(base, seconds, connections):
+    """Check-in POSTs and the live board with 200 meetings in progress, against the bare view."""
+    django_setup()
+    if not shutil.which("wrk"):
+        print("lone working: wrk is not installed, so the POST benchmark is skipped")
+        return
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    ids = lone_working_data()
+    headers = buddy_session()
+    script = Path(os.environ.get("BUDDY_VAR_DIR", "var")) / "check_in.lua"
+    script.write_text(LUA_CHECK_IN % {"ids": ",".join(map(str, ids))})
+    cookie = coordinator_cookie()
+    status, body = get(base, "/coordinator/board/live/", {"Host": HOST, "Cookie": cookie})
+    if status != 200:
+        sys.exit(f"the live board answered {status}: {body[:200]!r}")
+
+    def wrk(path, extra, lua=None):
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+        for key, value in {"Host": HOST, **extra}.items():
+            command += ["-H", f"{key}: {value}"]
+        if lua:
+            command += ["-s", str(lua)]
+        output = subprocess.run(
+            command + [base + path],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=True,
+        ).stdout
+        failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        if failed:
+            sys.exit(f"{path}: {failed[1]} failed requests")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+
+    wrk("/bench/bare", {})
+    bare = wrk("/bench/bare", {})
+    check_ins = wrk("/", headers, lua=script)
+    board = wrk("/coordinator/board/live/", {"Cookie": cookie})
+    from meetings.models import SafetyEvent
+
+    recorded = SafetyEvent.objects.filter(kind="check_in").count()
+    print(f"Lone working (same server, {connections} connections, {seconds} s each):")
+    print(f"  bare view:                      {bare:7.0f} req/s")
+    print(
+        f"  check-in POST:                  {check_ins:7.0f} req/s ({check_ins / bare:.2f}x bare view; target >= 0.5x) — {recorded:,} real check-ins recorded"
+    )
+    print(
+        f"  live board, 200 in progress:    {board:7.0f} req/s ({board / bare:.2f}x bare view; target >= 0.2x)"
+    )
+
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(
+        __import__("buddyscheme.models", fromlist=["User"]).User.objects.get(email=DEMO_COORDINATOR)
+    )
+    client.get("/coordinator/board/live/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/coordinator/board/live/")
+    print(
+        f"  live board queries with 200 meetings in progress: {len(queries)} (the board test checks it is flat as meetings grow)"
+    )
 
 
 def dashboard_queries(members):
@@ -271,11 +411,19 @@ def main():
         "--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 5))
     )
     http_command.add_argument("--connections", type=int, default=8)
+    lone_command = commands.add_parser("lone")
+    lone_command.add_argument("base")
+    lone_command.add_argument(
+        "--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 5))
+    )
+    lone_command.add_argument("--connections", type=int, default=8)
     queries_command = commands.add_parser("queries")
     queries_command.add_argument("members", type=int, nargs="+")
     args = parser.parse_args()
     if args.command == "http":
         bench_http(args.base.rstrip("/"), args.seconds, args.connections)
+    elif args.command == "lone":
+        bench_lone_working(args.base.rstrip("/"), args.seconds, args.connections)
     else:
         bench_queries(args.members)
 

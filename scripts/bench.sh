@@ -16,8 +16,18 @@ rm -rf "$BENCH_DIR"
 mkdir -p "$BENCH_DIR"
 # Everything the app writes (database, file broker, cache, static files) goes in var/bench/.
 export BUDDY_VAR_DIR="$BENCH_DIR"
-export DATABASE_URL="sqlite:///$BENCH_DIR/db.sqlite3"
-export CELERY_BROKER_URL="filesystem://" CACHE_URL=""
+# The production shape when it is here (PostgreSQL + Redis), else the embedded default.
+if services=$(bash scripts/services.sh) && [[ "$services" == *postgres* && "$services" == *redis* ]]; then
+    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS buddyscheme_benchhttp" -c "CREATE DATABASE buddyscheme_benchhttp" postgres
+    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/buddyscheme_benchhttp"
+    export CACHE_URL="redis://127.0.0.1:6379/3" CELERY_BROKER_URL="redis://127.0.0.1:6379/4"
+    BENCH_DATABASE="PostgreSQL + Redis"
+else
+    export DATABASE_URL="sqlite:///$BENCH_DIR/db.sqlite3"
+    export CELERY_BROKER_URL="filesystem://" CACHE_URL=""
+    BENCH_DATABASE="SQLite"
+fi
+export BENCH_DATABASE
 export DEBUG=false SECURE_HTTPS=false COORDINATOR_MFA_REQUIRED=false
 export ALLOWED_HOSTS=127.0.0.1 SITE_URL=http://127.0.0.1 LOG_LEVEL=WARNING
 export SECRET_KEY="bench-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
@@ -54,8 +64,14 @@ server=$!
 echo
 $PY scripts/bench.py http "http://127.0.0.1:$port"
 echo
+$PY scripts/bench.py lone "http://127.0.0.1:$port"
+echo
 $PY scripts/bench.py queries 10 200
-if [ -f scripts/bench_matching.py ]; then
+if true; then
     echo
     $PY scripts/bench_matching.py
 fi
+echo
+# The sweep bench makes its own 1,000,000-meeting database (PostgreSQL when it answers).
+unset DATABASE_URL
+$PY scripts/bench_sweep.py
