@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .channels import ChannelError, get_sms_backend, send_email_message
+from .consent import may_text
 from .models import Channel, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def notification_enqueue(
     if channels is None:
         channels = [Channel.EMAIL]
         profile = getattr(recipient, "profile", None)
-        if profile is not None and profile.phone:
+        if profile is not None and profile.phone and may_text(recipient, scheme):
             channels.append(Channel.SMS)
     created = []
     for channel in channels:

@@ -216,3 +216,20 @@ def book_meeting(buddy, start, minutes=60, place=None, **kwargs):
         now=kwargs.pop("now", start - timedelta(hours=1)),
         **kwargs,
     )
+
+
+def sign_all(match):
+    """Generate the match's agreement and have the participant, buddy and a coordinator sign it."""
+    from contracts.services import contract_generate, contract_sign
+
+    contract = contract_generate(match=match, by=None)
+    coordinator = MembershipFactory(scheme=match.scheme, role=Role.COORDINATOR)
+    for member in (match.participant, match.buddy, coordinator):
+        contract_sign(
+            contract=contract,
+            membership=member,
+            typed_name="Signed Name",
+            agreed=True,
+            read_to_end=True,
+        )
+    return contract

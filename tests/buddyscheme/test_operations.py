@@ -136,6 +136,15 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert scheme.memberships.filter(role=Role.BUDDY).count() == 10
     assert scheme.memberships.filter(role=Role.PARTICIPANT).count() == 20
     assert scheme.memberships.filter(role=Role.COORDINATOR).count() >= 1
+    # Everything the demo is for: vetted buddies, a menu, enrolments, matches under way.
+    from buddyscheme.vetting import cleared_buddies
+    from contracts.models import Contract
+    from matching.models import Match, MenuItem
+
+    assert cleared_buddies(scheme).count() == 9
+    assert MenuItem.objects.filter(category__scheme=scheme).count() >= 10
+    assert Match.objects.filter(scheme=scheme, state="active").count() == 1
+    assert Contract.objects.filter(scheme=scheme, state="signed").count() == 1
     coordinator = User.objects.get(email="coordinator@example.org")
     assert coordinator.is_staff and coordinator.memberships.count() == 2
     assert coordinator.check_password("buddy-demo-2026")

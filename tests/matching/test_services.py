@@ -22,6 +22,7 @@ from ..factories import (
     UserFactory,
     cleared_buddy,
     menu,
+    sign_all,
     waiting_participant,
 )
 
@@ -119,6 +120,7 @@ def test_the_life_of_a_match(scheme, coordinator):
     assert match.state == MatchState.ACCEPTED
     intro = timezone.now() + timedelta(days=3)
     match = services.match_introduce(match=match, intro_at=intro, by=coordinator)
+    sign_all(match)
     match = services.match_activate(match=match, by=coordinator)
     assert match.state == MatchState.ACTIVE and match.review_due is not None
     match = services.match_start_ending(match=match, by=coordinator, reason="goals met")
@@ -176,6 +178,7 @@ def test_a_lapsed_buddy_cannot_be_matched_or_activated(scheme, coordinator):
     services.match_accept(match=match, by_membership=participant)
     services.match_accept(match=match, by_membership=buddy)
     services.match_introduce(match=match, intro_at=timezone.now(), by=coordinator)
+    sign_all(match)
     buddy.dbs_checks.update(renewal_due=timezone.localdate() - timedelta(days=1))
     with pytest.raises(DomainError, match="DBS renewal was due"):
         services.match_activate(match=match, by=coordinator)

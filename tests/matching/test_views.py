@@ -7,7 +7,7 @@ from matching import services
 from matching.models import Match, MatchProfile, MatchState, SpeedEvent, SpeedPreference
 
 from ..base import PersonaTestCase
-from ..factories import MembershipFactory, cleared_buddy, menu, waiting_participant
+from ..factories import MembershipFactory, cleared_buddy, menu, sign_all, waiting_participant
 
 
 class MenuFormTest(PersonaTestCase):
@@ -173,6 +173,9 @@ class CoordinatorMatchingTest(PersonaTestCase):
         response = self.client.post(url, {"action": "introduce", "intro_at": "not a date"})
         self.assertContains(response, "Enter a valid date/time")
         self.client.post(url, {"action": "introduce", "intro_at": "2026-12-01T14:30"})
+        response = self.client.post(url, {"action": "activate"}, follow=True)
+        self.assertContains(response, "The agreement must be signed")
+        sign_all(match)
         self.client.post(url, {"action": "activate"})
         self.client.post(url, {"action": "end", "reason": "breakdown", "never_again": "on"})
         match.refresh_from_db()

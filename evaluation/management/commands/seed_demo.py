@@ -27,6 +27,7 @@ from buddyscheme.models import (
     TrainingModule,
 )
 from buddyscheme.services import membership_grant
+from contracts import services as contract_services
 from matching import services as matching_services
 from matching.models import Match, MatchProfile, MenuCategory, MenuItem, SpeedEvent, SuggestionOffer
 
@@ -118,6 +119,7 @@ class Command(BaseCommand):
         northside = _user("north.coordinator@example.org", "Nia", "Evans")
         membership_grant(user=northside, scheme=other, role=Role.COORDINATOR)
 
+        buddies, participants = [], []
         for number, (first, last, pronouns) in enumerate(BUDDIES, start=1):
             buddy = _user(
                 f"buddy{number}@example.org",
@@ -126,10 +128,17 @@ class Command(BaseCommand):
                 pronouns=pronouns,
                 phone=f"07700 900{number:03d}",
             )
-            membership_grant(user=buddy, scheme=scheme, role=Role.BUDDY, is_facilitator=number <= 2)
+            buddies.append(
+                membership_grant(
+                    user=buddy, scheme=scheme, role=Role.BUDDY, is_facilitator=number <= 2
+                )
+            )
         for number, (first,) in enumerate(PARTICIPANTS, start=1):
             participant = _user(f"participant{number}@example.org", first, "")
-            membership_grant(user=participant, scheme=scheme, role=Role.PARTICIPANT)
+            participants.append(
+                membership_grant(user=participant, scheme=scheme, role=Role.PARTICIPANT)
+            )
+        self._vetting_and_menu(scheme, coordinator, buddies, participants)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -274,6 +283,17 @@ class Command(BaseCommand):
         matching_services.match_introduce(
             match=active, intro_at=timezone.now() - timedelta(days=20), by=by
         )
+        # The agreement is made and signed by all three before the match can start.
+        contract = contract_services.contract_generate(match=active, by=by)
+        coordinator_membership = coordinator.memberships.get(scheme=scheme, role=Role.COORDINATOR)
+        for member in (participants[1], buddies[1], coordinator_membership):
+            contract_services.contract_sign(
+                contract=contract,
+                membership=member,
+                typed_name=member.user.get_full_name() or member.user.display_name,
+                agreed=True,
+                read_to_end=True,
+            )
         matching_services.match_activate(match=active, by=by)
         matching_services.match_create(
             participant=participants[2], buddy=buddies[0], by=by, state="proposed"

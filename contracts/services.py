@@ -1,0 +1,396 @@
+"""Contracts: versioned templates, frozen and hashed contracts, signing, re-consent."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyphen
+from django.db import IntegrityError, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from buddyscheme.errors import DomainError
+from buddyscheme.models import Membership, Role
+from buddyscheme.notifications import notification_enqueue
+from matching.models import Match
+from matching.services import match_activating
+
+from .defaults import DEFAULTS
+from .models import (
+    Contract,
+    ContractKind,
+    ContractSettings,
+    ContractState,
+    ContractTemplate,
+    Party,
+    Signature,
+    SigningMode,
+    TemplateVersion,
+)
+
+PLACEHOLDER = re.compile(r"{{\s*(\w+)\s*}}")
+KNOWN_PLACEHOLDERS = {
+    "participant": "the participant's initials",
+    "buddy": "the buddy's first name",
+    "coordinator": "the coordinator's name",
+    "coordinator_phone": "the scheme's phone number for stopping at once",
+    "frequency": "how often they meet",
+    "meeting_length": "how long meetings last",
+    "contact_means": "how they keep in touch",
+    "contact_hours": "when contact is allowed",
+    "will_do": "what the buddy will help with (from the menu)",
+    "wont_do": "what the buddy will not do",
+    "review_date": "the review date",
+    "support_person": "the buddy's named support person",
+}
+SPECIFIC_DEFAULTS = {
+    "frequency": "once a week",
+    "meeting_length": "about two hours",
+    "contact_means": "phone calls and text messages through the scheme",
+    "contact_hours": "on weekdays between 9am and 6pm",
+    "wont_do": "lend or borrow money, give lifts in their own car, or visit at home unless we agree it first",
+    "coordinator_phone": "the number on your card",
+}
+
+
+def settings_for(scheme) -> ContractSettings:
+    config, _ = ContractSettings.objects.get_or_create(scheme=scheme)
+    return config
+
+
+# --- Templates --------------------------------------------------------------------------------
+
+
+def templates_ensure(scheme) -> dict[str, ContractTemplate]:
+    """The scheme's three templates, created from the shipped defaults the first time."""
+    templates = {}
+    for kind, default in DEFAULTS.items():
+        template, created = ContractTemplate.objects.get_or_create(
+            scheme=scheme, kind=kind, defaults={"title": default["title"]}
+        )
+        if created:
+            TemplateVersion.objects.create(
+                template=template,
+                number=1,
+                clauses=default["clauses"],
+                easy_read=default["easy_read"],
+            )
+        templates[kind] = template
+    return templates
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    return sorted({name for name in PLACEHOLDER.findall(text) if name not in KNOWN_PLACEHOLDERS})
+
+
+def readability(text: str) -> dict:
+    """Flesch reading ease and an approximate reading age, with syllables from hyphenation rules.
+
+    An estimate to guide plain English, not a verdict: aim for a score over 60 (reading age
+    under about 13).
+    """
+    plain = PLACEHOLDER.sub("name", text)
+    sentences = [s for s in re.split(r"[.!?]+(?:\s|$)|\n", plain) if s.strip()]
+    words = re.findall(r"[A-Za-z']+", plain)
+    if not words or not sentences:
+        return {"score": None, "reading_age": None, "words": 0, "long_sentences": 0}
+    dictionary = pyphen.Pyphen(lang="en_GB")
+    syllables = sum(len(dictionary.positions(word)) + 1 for word in words)
+    score = 206.835 - 1.015 * (len(words) / len(sentences)) - 84.6 * (syllables / len(words))
+    grade = 0.39 * (len(words) / len(sentences)) + 11.8 * (syllables / len(words)) - 15.59
+    long_sentences = sum(1 for s in sentences if len(re.findall(r"[A-Za-z']+", s)) > 25)
+    return {
+        "score": round(score),
+        "reading_age": max(5, round(grade + 5)),
+        "words": len(words),
+        "long_sentences": long_sentences,
+    }
+
+
+@transaction.atomic
+def template_revise(
+    *,
+    template: ContractTemplate,
+    clauses: list[dict],
+    easy_read: str,
+    by,
+    requires_reconsent: bool,
+    now=None,
+) -> TemplateVersion:
+    """Editing makes a new version. With re-consent, every active match gets the new text to sign."""
+    clauses = [
+        {"heading": c["heading"].strip(), "text": c["text"].strip()}
+        for c in clauses
+        if c.get("text", "").strip()
+    ]
+    if not clauses:
+        raise DomainError("A contract needs at least one clause.")
+    unknown = unknown_placeholders(" ".join(c["text"] for c in clauses) + easy_read)
+    if unknown:
+        raise DomainError(
+            f"Unknown placeholder(s): {', '.join(unknown)}. Use only the ones listed."
+        )
+    current = template.current
+    version = TemplateVersion.objects.create(
+        template=template,
+        number=(current.number + 1) if current else 1,
+        clauses=clauses,
+        easy_read=easy_read,
+        created_by=by,
+        created_at=now or timezone.now(),
+        requires_reconsent=requires_reconsent,
+    )
+    if requires_reconsent and template.kind == ContractKind.MATCH:
+        for match in Match.objects.filter(
+            scheme=template.scheme, state__in=["introduced", "active", "ending"]
+        ):
+            latest = match.contracts.order_by("-created_at").first()
+            if latest is not None and latest.version_id != version.pk:
+                contract_generate(match=match, by=by, reconsent=True)
+    return version
+
+
+# --- Making contracts ---------------------------------------------------------------------------
+
+
+def _initials(user) -> str:
+    return (
+        ".".join(
+            part[0].upper() for part in (user.get_full_name() or user.display_name).split() if part
+        )
+        + "."
+    )
+
+
+def _fill(text: str, values: dict) -> str:
+    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+def _render(version: TemplateVersion, values: dict) -> str:
+    lines = [version.template.title, ""]
+    for number, clause in enumerate(version.clauses, start=1):
+        lines += [f"{number}. {clause['heading']}", _fill(clause["text"], values), ""]
+    return "\n".join(lines).strip() + "\n"
+
+
+def match_values(match: Match, specifics: dict | None = None) -> dict:
+    coordinator = (
+        Membership.objects.filter(scheme=match.scheme, role=Role.COORDINATOR, is_active=True)
+        .select_related("user__profile")
+        .first()
+    )
+    wanted = (
+        set(match.participant.match_profile.items.all())
+        if hasattr(match.participant, "match_profile")
+        else set()
+    )
+    offered = (
+        set(match.buddy.match_profile.items.all())
+        if hasattr(match.buddy, "match_profile")
+        else set()
+    )
+    will_do = sorted(item.name for item in wanted & offered) or [
+        "the things agreed at the introduction meeting"
+    ]
+    review = match.review_due or (timezone.localdate() + timedelta(days=182))
+    return {
+        **SPECIFIC_DEFAULTS,
+        "participant": _initials(match.participant.user),
+        "buddy": match.buddy.user.display_name,
+        "coordinator": coordinator.user.display_name if coordinator else "your coordinator",
+        "support_person": coordinator.user.display_name if coordinator else "your coordinator",
+        "will_do": "The buddy will help with: " + ", ".join(will_do) + ".",
+        "review_date": f"{review:%-d %B %Y}",
+        **{
+            key: value
+            for key, value in (specifics or {}).items()
+            if key in KNOWN_PLACEHOLDERS and value
+        },
+    }
+
+
+@transaction.atomic
+def contract_generate(
+    *, match: Match, by, specifics: dict | None = None, reconsent=False, now=None
+) -> Contract:
+    """Fill the current template for this match and freeze the text with its SHA-256 hash."""
+    match = Match.objects.select_related("scheme", "participant__user", "buddy__user").get(pk=match.pk)
+    if match.state not in ("accepted", "introduced", "active", "ending"):
+        raise DomainError("A contract is made once both have accepted the match.")
+    template = templates_ensure(match.scheme)[ContractKind.MATCH]
+    version = template.current
+    return Contract.objects.create(
+        scheme=match.scheme,
+        kind=ContractKind.MATCH,
+        match=match,
+        version=version,
+        title=template.title,
+        text=_render(version, match_values(match, specifics)),
+        is_reconsent=reconsent,
+        created_by=by,
+        created_at=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def volunteer_agreement_generate(*, buddy: Membership, by, now=None) -> Contract:
+    template = templates_ensure(buddy.scheme)[ContractKind.VOLUNTEER]
+    version = template.current
+    values = {**SPECIFIC_DEFAULTS, "buddy": buddy.user.display_name}
+    return Contract.objects.create(
+        scheme=buddy.scheme,
+        kind=ContractKind.VOLUNTEER,
+        volunteer=buddy,
+        version=version,
+        title=template.title,
+        text=_render(version, values),
+        created_by=by,
+        created_at=now or timezone.now(),
+    )
+
+
+# --- Signing ----------------------------------------------------------------------------------
+
+
+def party_of(contract: Contract, membership: Membership) -> str | None:
+    if membership.scheme_id != contract.scheme_id:
+        return None
+    if membership.role == Role.COORDINATOR:
+        return Party.COORDINATOR
+    if contract.match_id:
+        if membership.pk == contract.match.participant_id:
+            return Party.PARTICIPANT
+        if membership.pk == contract.match.buddy_id:
+            return Party.BUDDY
+    if contract.volunteer_id == membership.pk:
+        return Party.BUDDY
+    return None
+
+
+@transaction.atomic
+def contract_sign(
+    *,
+    contract: Contract,
+    membership: Membership,
+    typed_name: str,
+    agreed: bool,
+    read_to_end: bool,
+    ip_address=None,
+    user_agent: str = "",
+    mode: str = SigningMode.ONLINE,
+    attested_by=None,
+    now=None,
+) -> Signature:
+    """Read to the end, tick "I agree", type your name. Recorded with time, IP and browser."""
+    now = now or timezone.now()
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.state != ContractState.AWAITING:
+        raise DomainError("This agreement is not waiting for signatures.")
+    party = party_of(contract, membership)
+    if party is None or party not in contract.parties:
+        raise DomainError("Only the people named in this agreement can sign it.")
+    if not read_to_end:
+        raise DomainError("Please read the agreement to the end before signing.")
+    if not agreed:
+        raise DomainError("Tick 'I agree' to sign.")
+    typed_name = " ".join((typed_name or "").split())
+    if len(typed_name) < 2:
+        raise DomainError("Type your name to sign.")
+    if mode == SigningMode.IN_PERSON and attested_by is None:
+        raise DomainError("Signing in person needs a coordinator to witness it.")
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                contract=contract,
+                party=party,
+                membership=membership,
+                typed_name=typed_name[:120],
+                signed_at=now,
+                ip_address=ip_address,
+                user_agent=(user_agent or "")[:300],
+                mode=mode,
+                attested_by=attested_by,
+            )
+    except IntegrityError as error:
+        raise DomainError("This agreement already has that signature.") from error
+    signed = set(contract.signatures.values_list("party", flat=True))
+    if signed >= set(contract.parties):
+        Contract.objects.filter(pk=contract.pk).update(state=ContractState.SIGNED, signed_at=now)
+        if contract.match_id:
+            # The new text replaces any earlier agreement for this match.
+            Contract.objects.filter(match=contract.match, state=ContractState.SIGNED).exclude(
+                pk=contract.pk
+            ).update(state=ContractState.SUPERSEDED)
+    return signature
+
+
+def match_contract_status(match: Match) -> str:
+    """'signed', 'reconsent' (a newer text waits to be signed), 'awaiting' or 'none'."""
+    contracts = list(
+        match.contracts.exclude(state=ContractState.SUPERSEDED).order_by("-created_at")
+    )
+    if not contracts:
+        return "none"
+    latest = contracts[0]
+    if latest.state == ContractState.SIGNED:
+        return "signed"
+    if any(c.state == ContractState.SIGNED for c in contracts[1:]):
+        return "reconsent"
+    return "awaiting"
+
+
+@receiver(match_activating)
+def require_signed_contract(sender, match, **kwargs):
+    config = settings_for(match.scheme)
+    if config.match_needs_signed_contract and match_contract_status(match) not in (
+        "signed",
+        "reconsent",
+    ):
+        raise DomainError(
+            "The agreement must be signed by the participant, the buddy and a coordinator first."
+        )
+    if (
+        config.buddy_needs_volunteer_agreement
+        and not Contract.objects.filter(volunteer=match.buddy, state=ContractState.SIGNED).exists()
+    ):
+        raise DomainError("The buddy must sign the volunteer agreement first.")
+
+
+def remind_unsigned(*, now=None) -> int:
+    """Nudge whoever has not signed after the scheme's number of days (default 3), once a day."""
+    now = now or timezone.now()
+    sent = 0
+    for contract in Contract.objects.filter(state=ContractState.AWAITING).select_related(
+        "scheme",
+        "match__participant__user__profile",
+        "match__buddy__user__profile",
+        "volunteer__user__profile",
+    ):
+        if contract.created_at > now - timedelta(
+            days=settings_for(contract.scheme).remind_after_days
+        ):
+            continue
+        signed = set(contract.signatures.values_list("party", flat=True))
+        people = []
+        if contract.match_id:
+            people += [
+                (Party.PARTICIPANT, contract.match.participant),
+                (Party.BUDDY, contract.match.buddy),
+            ]
+        elif contract.volunteer_id:
+            people.append((Party.BUDDY, contract.volunteer))
+        for party, membership in people:
+            if party in signed:
+                continue
+            sent += len(
+                notification_enqueue(
+                    scheme=contract.scheme,
+                    recipient=membership.user,
+                    template="contract_reminder",
+                    dedupe_key=f"contract:{contract.pk}:{party}:{now:%Y-%m-%d}",
+                    context={"contract_id": contract.pk},
+                    now=now,
+                )
+            )
+    return sent
