@@ -20,6 +20,11 @@ app.conf.beat_schedule = {
     # The outbox is also drained on every commit that adds to it; this catches retries and
     # anything a dead worker or broker left behind.
     "deliver-notifications": {"task": "buddyscheme.tasks.deliver_notifications", "schedule": 15.0},
+    # Whoever has not signed an agreement after 3 days gets one nudge a day.
+    "remind-unsigned-contracts": {
+        "task": "contracts.tasks.remind_unsigned_contracts",
+        "schedule": crontab(minute=0, hour=10),
+    },
     # Coordinators hear about DBS and training renewals a month ahead, every Monday morning.
     "remind-vetting-lapses": {
         "task": "buddyscheme.tasks.remind_vetting_lapses",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("matching.urls")),
+    path("", include("contracts.urls")),
     path("", include("meetings.urls")),
 ]
 

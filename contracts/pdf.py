@@ -5,7 +5,8 @@ import re
 
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from weasyprint import HTML, URLFetcher, URLFetcherResponse
+from weasyprint import HTML, URLFetcher
+from weasyprint.urls import URLFetcherResponse
 
 STATIC_PREFIX = "https://static.invalid/"
 

@@ -163,14 +163,14 @@ def _initials(user) -> str:
     )
 
 
-def _fill(text: str, values: dict) -> str:
+def fill(text: str, values: dict) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 
 def _render(version: TemplateVersion, values: dict) -> str:
     lines = [version.template.title, ""]
     for number, clause in enumerate(version.clauses, start=1):
-        lines += [f"{number}. {clause['heading']}", _fill(clause["text"], values), ""]
+        lines += [f"{number}. {clause['heading']}", fill(clause["text"], values), ""]
     return "\n".join(lines).strip() + "\n"
 
 
@@ -215,7 +215,9 @@ def contract_generate(
     *, match: Match, by, specifics: dict | None = None, reconsent=False, now=None
 ) -> Contract:
     """Fill the current template for this match and freeze the text with its SHA-256 hash."""
-    match = Match.objects.select_related("scheme", "participant__user", "buddy__user").get(pk=match.pk)
+    match = Match.objects.select_related("scheme", "participant__user", "buddy__user").get(
+        pk=match.pk
+    )
     if match.state not in ("accepted", "introduced", "active", "ending"):
         raise DomainError("A contract is made once both have accepted the match.")
     template = templates_ensure(match.scheme)[ContractKind.MATCH]

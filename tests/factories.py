@@ -116,6 +116,8 @@ def scheme_a_rows(scheme, buddy, participant):
         TrainingCompletion,
         TrainingModule,
     )
+    from contracts.models import Contract, ContractSettings
+    from contracts.services import templates_ensure
     from matching.models import (
         Match,
         MatchingRound,
@@ -127,6 +129,9 @@ def scheme_a_rows(scheme, buddy, participant):
     from meetings.models import Alert, LoneWorkingSettings, Meeting, OnCallShift
 
     module = TrainingModule.objects.create(scheme=scheme, name="Safeguarding")
+    match = Match.objects.create(
+        scheme=scheme, buddy=buddy, participant=participant, state="proposed"
+    )
     place = venue(scheme)
     start = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("UTC"))
     meeting = Meeting.objects.create(
@@ -161,9 +166,7 @@ def scheme_a_rows(scheme, buddy, participant):
             scheme=scheme, name="Practical help"
         ).pk,
         "matching/matchingsettings": MatchingSettings.objects.get_or_create(scheme=scheme)[0].pk,
-        "matching/match": Match.objects.create(
-            scheme=scheme, buddy=buddy, participant=participant, state="proposed"
-        ).pk,
+        "matching/match": match.pk,
         "matching/matchinground": MatchingRound.objects.create(scheme=scheme).pk,
         "matching/pairblock": PairBlock.objects.create(
             buddy=buddy, participant=participant, kind="conflict", reason="neighbours"
@@ -179,6 +182,15 @@ def scheme_a_rows(scheme, buddy, participant):
             scheme=scheme, responder=buddy, starts_at=start, ends_at=start + timedelta(hours=8)
         ).pk,
         "meetings/meeting": meeting.pk,
+        "contracts/contract": Contract.objects.create(
+            scheme=scheme,
+            kind="match",
+            match=match,
+            version=templates_ensure(scheme)["match"].current,
+            title="Buddy agreement",
+            text="1. Who this is between\nA.B. and C.\n",
+        ).pk,
+        "contracts/contractsettings": ContractSettings.objects.get_or_create(scheme=scheme)[0].pk,
         "meetings/alert": Alert.objects.create(
             meeting=meeting, level=1, reason="overdue", due_at=start
         ).pk,

@@ -11,6 +11,7 @@ from django.urls import URLResolver, get_resolver
 
 from buddyscheme.models import Heartbeat, Role
 from buddyscheme.services import heartbeat_record, invitation_create
+from contracts.services import templates_ensure
 from matching.models import SpeedMeeting, SuggestionOffer
 from meetings.models import CalendarFeed
 
@@ -114,6 +115,46 @@ MATRIX = {
         "meetings/alert",
         {A: 302, C: 302, B: 403, P: 403, O: 404},
     ),
+    # Contracts and consent: a participant sees only their own agreements.
+    "contracts/": ("get", None, logged_in(200)),
+    "contracts/<int:pk>/": ("get", "contracts/contract", {A: 302, C: 200, B: 200, P: 200, O: 404}),
+    "contracts/<int:pk>/pdf/": (
+        "get",
+        "contracts/contract",
+        {A: 302, C: 200, B: 200, P: 200, O: 404},
+    ),
+    "contracts/<int:pk>/verify/": (
+        "get",
+        "contracts/contract",
+        {A: 302, C: 200, B: 200, P: 200, O: 404},
+    ),
+    "consents/": ("get", None, for_role([B, P])),
+    "coordinator/contracts/<int:pk>/sign-in-person/": (
+        "get",
+        "contracts/contract",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/matches/<int:match_pk>/contract/": (
+        "get",
+        "match_pk",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/people/<int:pk>/volunteer-agreement/": (
+        "post",
+        "buddy",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/people/<int:pk>/consents/": (
+        "get",
+        "participant",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/contract-templates/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/contract-templates/<int:pk>/": (
+        "get",
+        "template",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
     # allauth: pages for visitors redirect logged-in people home, and the reverse.
     "accounts/login/": ("get", None, logged_in(302, anonymous=200)),
     "accounts/logout/": ("get", None, logged_in(200)),
@@ -188,6 +229,8 @@ MODEL_ADMINS = {
     "meetings/oncallshift": (True, True, True),
     "meetings/meeting": (True, False, False),
     "meetings/alert": (True, False, False),
+    "contracts/contract": (True, False, False),
+    "contracts/contractsettings": (True, False, False),
     "buddyscheme/user": (False, False, False),
     "buddyscheme/heartbeat": (False, False, False),
     "auth/group": (False, False, False),
@@ -228,7 +271,7 @@ MATRIX["admin/buddyscheme/user/<id>/password/"] = (
     "user_password",
     {**NOT_STAFF, C: 403, O: 403},
 )
-MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme|matching|meetings)/$"] = (
+MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme|matching|contracts|meetings)/$"] = (
     "get",
     "app_label",
     {**NOT_STAFF, C: 200, O: 200},
@@ -291,6 +334,7 @@ class UrlMatrixTest(PersonaTestCase):
             "invitation": invitation,
             "open_invitation": kept_open,
             "buddy": self.buddy_membership.pk,
+            "template": templates_ensure(self.scheme)["match"].pk,
             "feed": CalendarFeed.objects.create(membership=self.buddy_membership).token,
             "participant": self.participant_membership.pk,
             "offer": SuggestionOffer.objects.create(participant=self.participant_membership).pk,
@@ -316,6 +360,8 @@ class UrlMatrixTest(PersonaTestCase):
             and kwargs_name in objects
         ):
             return "/" + route.replace("<int:pk>", str(objects[kwargs_name]))
+        if kwargs_name == "match_pk":
+            return f"/coordinator/matches/{objects['matching/match']}/contract/"
         if kwargs_name == "check_in":
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
         if kwargs_name == "feed":
