@@ -1,4 +1,7 @@
-"""Database-level freeze: a contract's text and hash, and any signature, can never be changed."""
+"""Database-level freeze: a contract's text and hash, and any signature, can never be changed.
+
+Deleting stays possible: retention and erasure must be able to remove a person's records.
+"""
 
 from django.db import migrations
 
@@ -12,12 +15,12 @@ POSTGRES = [
             END IF;
             RETURN NEW;
         END IF;
-        RAISE EXCEPTION 'signatures cannot be changed or removed';
+        RAISE EXCEPTION 'signatures cannot be changed';
     END $$ LANGUAGE plpgsql;
     """,
     """CREATE TRIGGER contracts_contract_freeze BEFORE UPDATE ON contracts_contract
        FOR EACH ROW EXECUTE FUNCTION contracts_refuse_change();""",
-    """CREATE TRIGGER contracts_signature_freeze BEFORE UPDATE OR DELETE ON contracts_signature
+    """CREATE TRIGGER contracts_signature_freeze BEFORE UPDATE ON contracts_signature
        FOR EACH ROW EXECUTE FUNCTION contracts_refuse_change();""",
 ]
 SQLITE = [
@@ -25,9 +28,7 @@ SQLITE = [
        WHEN NEW.text IS NOT OLD.text OR NEW.sha256 IS NOT OLD.sha256
        BEGIN SELECT RAISE(ABORT, 'a signed contract''s text is frozen'); END;""",
     """CREATE TRIGGER contracts_signature_no_update BEFORE UPDATE ON contracts_signature
-       BEGIN SELECT RAISE(ABORT, 'signatures cannot be changed or removed'); END;""",
-    """CREATE TRIGGER contracts_signature_no_delete BEFORE DELETE ON contracts_signature
-       BEGIN SELECT RAISE(ABORT, 'signatures cannot be changed or removed'); END;""",
+       BEGIN SELECT RAISE(ABORT, 'signatures cannot be changed'); END;""",
 ]
 DROP = {
     "postgresql": [
@@ -38,7 +39,6 @@ DROP = {
     "sqlite": [
         "DROP TRIGGER IF EXISTS contracts_contract_freeze",
         "DROP TRIGGER IF EXISTS contracts_signature_no_update",
-        "DROP TRIGGER IF EXISTS contracts_signature_no_delete",
     ],
 }
 
