@@ -18,4 +18,9 @@ class ContractAdmin(SchemeScopedAdmin):
 @admin.register(ContractSettings)
 class ContractSettingsAdmin(SchemeScopedAdmin):
     coordinator_can_add = False
-    list_display = ["scheme", "match_needs_signed_contract", "buddy_needs_volunteer_agreement", "discreet_pdf"]
+    list_display = [
+        "scheme",
+        "match_needs_signed_contract",
+        "buddy_needs_volunteer_agreement",
+        "discreet_pdf",
+    ]

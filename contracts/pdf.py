@@ -36,7 +36,18 @@ def contract_pdf(contract, discreet: bool) -> bytes:
         {
             "contract": contract,
             "clauses": _clauses(contract.text),
-            "signatures": contract.signatures.select_related("membership__user", "attested_by"),
+            "signatures": [
+                # PDFs leave the system: the participant appears by initials only.
+                (
+                    signature,
+                    _initials(signature.typed_name)
+                    if signature.party == "participant"
+                    else signature.typed_name,
+                )
+                for signature in contract.signatures.select_related(
+                    "membership__user", "attested_by"
+                )
+            ],
             "discreet": discreet,
             "static": STATIC_PREFIX,
         },
@@ -51,3 +62,7 @@ def _clauses(text: str) -> list[tuple[str, str]]:
     blocks = ([title_and_first[1]] if len(title_and_first) > 1 else []) + blocks[1:]
     pairs = [tuple(block.split("\n", 1)) if "\n" in block else (block, "") for block in blocks]
     return [(re.sub(r"^\d+\.\s*", "", heading), body) for heading, body in pairs]
+
+
+def _initials(name: str) -> str:
+    return ".".join(part[0].upper() for part in name.split() if part) + "."

@@ -72,6 +72,8 @@ if true; then
     $PY scripts/bench_matching.py
 fi
 echo
+$PY scripts/bench_pdf.py
+echo
 # The sweep bench makes its own 1,000,000-meeting database (PostgreSQL when it answers).
 unset DATABASE_URL
 $PY scripts/bench_sweep.py
