@@ -18,6 +18,7 @@ from .access import (
     get_own_membership,
     role_required,
 )
+from .consent import has_consent, sensitive_notes_visible
 from .errors import DomainError
 from .forms import (
     AcceptInvitationForm,
@@ -29,7 +30,7 @@ from .forms import (
     TrainingCompletionForm,
 )
 from .middleware import SESSION_MEMBERSHIP_KEY
-from .models import BuddyStage, EligibilityQuestion, Profile, Role
+from .models import BuddyStage, ConsentKind, EligibilityQuestion, Profile, Role
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,16 @@ def person_detail(request, pk):
     elif member.role == Role.PARTICIPANT:
         questions = EligibilityQuestion.objects.filter(scheme=member.scheme)
         enrolment = getattr(member, "enrolment", None)
+        sensitive_allowed = has_consent(member, ConsentKind.SPECIAL_CATEGORY)
+        if request.method == "POST" and request.POST.get("action") == "sensitive":
+            # Special-category data is recorded only with its own consent.
+            if enrolment is None or not sensitive_allowed:
+                messages.error(request, "Record their consent to hold sensitive information first.")
+            else:
+                enrolment.sensitive_notes = request.POST.get("sensitive_notes", "")[:2000]
+                enrolment.save(update_fields=["sensitive_notes"])
+                messages.success(request, "Saved. Only coordinators can see this.")
+            return redirect("person", pk=member.pk)
         form = EnrolmentForm(request.POST or None, questions=questions)
         if request.method == "POST" and form.is_valid():
             try:
@@ -275,7 +286,12 @@ def person_detail(request, pk):
             else:
                 messages.success(request, "Enrolment saved.")
                 return redirect("person", pk=member.pk)
-        context.update(enrolment=enrolment, enrolment_form=form)
+        context.update(
+            enrolment=enrolment,
+            enrolment_form=form,
+            sensitive_allowed=sensitive_allowed,
+            sensitive_visible=enrolment is not None and sensitive_notes_visible(enrolment),
+        )
     return render(request, "buddyscheme/person.html", context)
 
 

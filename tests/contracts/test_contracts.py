@@ -367,3 +367,29 @@ class ContractViewsTest(PersonaTestCase):
         self.assertFalse(
             self.participant_membership.consents.filter(withdrawn_at__isnull=True).exists()
         )
+
+
+class SensitiveNotesTest(PersonaTestCase):
+    def test_recorded_only_with_consent_and_hidden_after_withdrawal(self):
+        ParticipantEnrolment.objects.create(membership=self.participant_membership, eligible=True)
+        url = f"/coordinator/people/{self.participant_membership.pk}/"
+        self.login_as("coordinator")
+        self.assertContains(self.client.get(url), "No consent to hold sensitive information")
+        self.client.post(
+            url, {"action": "sensitive", "sensitive_notes": "Diagnosed 2019"}, follow=True
+        )
+        self.assertEqual(ParticipantEnrolment.objects.get().sensitive_notes, "")
+        consent_give(
+            membership=self.participant_membership,
+            kind=ConsentKind.SPECIAL_CATEGORY,
+            by=None,
+            how="paper",
+        )
+        self.client.post(url, {"action": "sensitive", "sensitive_notes": "Diagnosed 2019"})
+        self.assertContains(self.client.get(url), "Diagnosed 2019")
+        consent_withdraw(
+            membership=self.participant_membership, kind=ConsentKind.SPECIAL_CATEGORY, by=None
+        )
+        page = self.client.get(url)
+        self.assertNotContains(page, "Diagnosed 2019")
+        self.assertContains(page, "flagged for deletion")
