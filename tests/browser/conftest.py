@@ -56,7 +56,19 @@ def open_phone(chromium, live_server, settings, transactional_db):
     def open_page(size=None):
         context = chromium.new_context(base_url=live_server.url, **(size or PHONE))
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Script errors, and anything the Content-Security-Policy blocked, count as problems too.
+        page.problems = []
+        page.on(
+            "console",
+            lambda message: (
+                page.problems.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
+        return page
 
     yield open_page
     for context in contexts:
@@ -70,6 +82,8 @@ def log_in(page, email, totp_secret=None):
     page.get_by_role("button", name="Sign In").click()
     if totp_secret:
         page.wait_for_url("**/2fa/authenticate/")
+        if 30 - time.time() % 30 < 2:
+            time.sleep(2)  # a code computed just before it rolls over could arrive stale
         code = format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30))
         page.fill("input[name=code]", code)
         page.get_by_role("button", name="Sign In").click()
@@ -77,10 +91,10 @@ def log_in(page, email, totp_secret=None):
 
 
 def serious_accessibility_problems(page) -> list[str]:
-    """axe-core's serious and critical violations, as readable lines (empty is good)."""
+    """axe-core's serious and critical violations, plus script and CSP errors (empty is good)."""
     violations = Axe().run(page).response["violations"]
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[node['target'] for node in v['nodes']][:3]}"
+    return list(getattr(page, "problems", [])) + [
+        f"{v['id']} ({v['impact']}): {v['help']} {v['helpUrl']} on {[node['target'] for node in v['nodes']][:3]}"
         for v in violations
         if v["impact"] in ("serious", "critical")
     ]
