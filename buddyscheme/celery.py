@@ -35,5 +35,7 @@ app.conf.beat_schedule = {
 
 @worker_ready.connect
 def beat_once_at_start(sender, **kwargs):
-    # /healthz should turn healthy as soon as a worker is up, not 30 s later.
+    # /healthz should turn healthy as soon as a worker is up, not 30 s later; and a worker
+    # coming back after an outage should raise whatever fell due at once.
     sender.app.send_task("buddyscheme.tasks.heartbeat")
+    sender.app.send_task("meetings.tasks.sweep")
