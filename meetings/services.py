@@ -215,25 +215,40 @@ def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None) -> boo
     key = (key or "").strip()[:64]
     if not key:
         raise DomainError("Something went wrong with the page. Please reload it and press again.")
-    existing = SafetyEvent.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.meeting_id != meeting.pk or existing.kind != kind:
-            raise DomainError("Please reload the page and press again.")
-        return False
     try:
         with transaction.atomic():
             SafetyEvent.objects.create(
                 meeting=meeting, kind=kind, idempotency_key=key, at=now, by=by, minutes=minutes
             )
     except IntegrityError:
-        return False  # the same post arrived twice at once; the other one recorded it
+        # The same post arrived again (a retry on a poor signal): it was recorded the first time.
+        existing = (
+            SafetyEvent.objects.filter(idempotency_key=key)
+            .values_list("meeting_id", "kind")
+            .first()
+        )
+        if existing != (meeting.pk, kind):
+            raise DomainError("Please reload the page and press again.") from None
+        return False
     return True
+
+
+def _config(meeting: Meeting) -> LoneWorkingSettings:
+    try:
+        return meeting.scheme.lone_working
+    except LoneWorkingSettings.DoesNotExist:
+        return lone_working(meeting.scheme)
+
+
+def _may_have_alerts(meeting: Meeting) -> bool:
+    """Open alerts are possible only once one was raised (a level, or a cleared next_alert_at)."""
+    return meeting.alert_level > 0 or meeting.next_alert_at is None
 
 
 def _locked(meeting: Meeting) -> Meeting:
     return (
-        Meeting.objects.select_for_update()
-        .select_related("venue", "scheme", "buddy__user")
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("venue", "scheme__lone_working", "buddy__user")
         .get(pk=meeting.pk)
     )
 
@@ -250,14 +265,16 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
             if meeting.state == "checked_in"
             else "This meeting is not open for check-in."
         )
-    config = lone_working(meeting.scheme)
+    config = _config(meeting)
+    had_alerts = _may_have_alerts(meeting)
     meeting.state = MeetingState.CHECKED_IN
     meeting.checked_in_at = now
     meeting.next_alert_at = meeting.expected_end + grace(meeting, config)
     meeting.next_reminder_at = meeting.expected_end if meeting.expected_end > now else None
     meeting.save(update_fields=["state", "checked_in_at", "next_alert_at", "next_reminder_at"])
     # A late arrival answers a missed check-in alert: everyone told gets the all-clear.
-    _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
+    if had_alerts:
+        _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
     return meeting
 
 
@@ -271,7 +288,7 @@ def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) ->
         return meeting
     if meeting.state != MeetingState.CHECKED_IN:
         raise DomainError("You can ask for more time once you have checked in.")
-    config = lone_working(meeting.scheme)
+    config = _config(meeting)
     if meeting.extended_minutes + minutes > config.max_extension_minutes:
         left = config.max_extension_minutes - meeting.extended_minutes
         raise DomainError(
@@ -306,11 +323,13 @@ def meeting_check_out(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
             if meeting.state == "planned"
             else "This meeting is already finished."
         )
+    had_alerts = _may_have_alerts(meeting)
     meeting.state = MeetingState.CHECKED_OUT
     meeting.checked_out_at = now
     meeting.next_alert_at = meeting.next_reminder_at = None
     meeting.save(update_fields=["state", "checked_out_at", "next_alert_at", "next_reminder_at"])
-    _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked out", now)
+    if had_alerts:
+        _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked out", now)
     return meeting
 
 
