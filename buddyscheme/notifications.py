@@ -57,11 +57,18 @@ def notification_enqueue(
                 )
         except IntegrityError:
             continue  # already queued: the dedupe key makes enqueueing idempotent
-    if created:
-        from .tasks import deliver_notifications
-
-        transaction.on_commit(lambda: deliver_notifications.delay(), robust=True)
+    if created and not any(
+        callback is _deliver_soon for _, callback, _ in connection.run_on_commit
+    ):
+        # One delivery task per transaction, however many messages it queued.
+        transaction.on_commit(_deliver_soon, robust=True)
     return created
+
+
+def _deliver_soon():
+    from .tasks import deliver_notifications
+
+    deliver_notifications.delay()
 
 
 def _claimable(now):

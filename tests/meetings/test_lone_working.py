@@ -412,3 +412,14 @@ def test_the_sweep_writes_its_heartbeat(people):
 
 def test_on_call_membership_flag_counts(people, scheme):
     assert Membership.objects.filter(scheme=scheme, is_on_call=True).count() == 1
+
+
+def test_one_delivery_task_per_transaction_however_many_messages(
+    people, django_capture_on_commit_callbacks
+):
+    MembershipFactory(scheme=people["buddy"].scheme, role=Role.COORDINATOR, is_on_call=True)
+    meeting = checked_in(people)
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.meeting_help(meeting=meeting, key="h1", by=None, now=MONDAY_10AM + minutes(5))
+    assert Notification.objects.count() >= 2
+    assert len(callbacks) == 1
