@@ -409,15 +409,21 @@ def suggestion_offer_create(*, participant: Membership, by, now=None) -> Suggest
     return offer
 
 
+def _lock_open_offer(offer: SuggestionOffer, by_membership: Membership) -> SuggestionOffer:
+    """The offer, locked, if it is this participant's and still unanswered."""
+    offer = SuggestionOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.participant_id != by_membership.pk:
+        raise DomainError("Only the participant can answer.")
+    if not offer.is_open:
+        raise DomainError("You have already answered these suggestions.")
+    return offer
+
+
 @transaction.atomic
 def suggestion_choose(
     *, offer: SuggestionOffer, option_id: int, by_membership: Membership, now=None
 ) -> Match:
-    offer = SuggestionOffer.objects.select_for_update().get(pk=offer.pk)
-    if offer.participant_id != by_membership.pk:
-        raise DomainError("Only the participant can choose.")
-    if not offer.is_open:
-        raise DomainError("You have already answered these suggestions.")
+    offer = _lock_open_offer(offer, by_membership)
     option = offer.options.filter(pk=option_id).select_related("buddy").first()
     if option is None:
         raise DomainError("Please choose one of the buddies shown.")
@@ -440,11 +446,7 @@ def suggestion_choose(
 def suggestion_ask_for_others(
     *, offer: SuggestionOffer, by_membership: Membership, now=None
 ) -> SuggestionOffer:
-    offer = SuggestionOffer.objects.select_for_update().get(pk=offer.pk)
-    if offer.participant_id != by_membership.pk:
-        raise DomainError("Only the participant can answer.")
-    if not offer.is_open:
-        raise DomainError("You have already answered these suggestions.")
+    offer = _lock_open_offer(offer, by_membership)
     offer.asked_for_others_at = now or timezone.now()
     offer.save(update_fields=["asked_for_others_at"])
     return offer
