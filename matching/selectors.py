@@ -123,7 +123,8 @@ def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
         .annotate(ids=StringAgg(Cast("menuitem_id", CharField()), delimiter=Value(",")))
         .values("ids")
     )
-    return memberships.annotate(item_ids=Subquery(item_ids)).values(
+    # order_by(): Membership's default ordering would join and sort by scheme name for nothing.
+    return memberships.order_by().annotate(item_ids=Subquery(item_ids)).values(
         "pk", "user_id", "item_ids", *FACT_FIELDS.values()
     )
 
