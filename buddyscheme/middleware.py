@@ -42,9 +42,10 @@ def _current_membership(request):
     for membership in memberships:
         if membership.pk == chosen:
             return membership
-    # No choice yet: coordinators land on their dashboard, then buddies, then participants.
+    # No choice yet: coordinators land on their dashboard, then buddies, then participants;
+    # among several schemes, the one they joined first.
     rank = {"coordinator": 0, "buddy": 1, "participant": 2}
-    return min(memberships, key=lambda m: (rank.get(m.role, 9), m.scheme.name), default=None)
+    return min(memberships, key=lambda m: (rank.get(m.role, 9), m.joined_at, m.pk), default=None)
 
 
 class CurrentMembershipMiddleware:
