@@ -10,7 +10,7 @@ from buddyscheme.models import Invitation, Membership, Role
 from buddyscheme.services import invitation_create
 
 from ..base import PersonaTestCase
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory, SchemeFactory, UserFactory
 
 
 class HomeTest(PersonaTestCase):
@@ -59,6 +59,12 @@ class SwitchMembershipTest(PersonaTestCase):
         # The buddy page now works and the coordinator pages refuse (acting as buddy).
         self.assertEqual(self.client.get("/today/").status_code, 200)
         self.assertEqual(self.client.get("/coordinator/").status_code, 403)
+
+    def test_without_a_choice_the_first_scheme_joined_comes_first(self):
+        later = SchemeFactory(name="AAA alphabetically first")
+        MembershipFactory(user=self.coordinator, scheme=later, role=Role.COORDINATOR)
+        self.login_as("coordinator")
+        self.assertEqual(self.client.get("/coordinator/").context["scheme"], self.scheme)
 
     def test_cannot_switch_into_someone_elses_membership(self):
         self.login_as("buddy")
