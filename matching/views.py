@@ -19,7 +19,7 @@ from .access import (
     get_speed_event_for_user,
 )
 from .forms import EndForm, IntroductionForm, MatchProfileForm, ReasonForm, SpeedMeetingForm
-from .models import CLOSED_STATES, MatchProfile, MatchState, SpeedMeeting, SpeedPreference
+from .models import CLOSED_STATES, MatchProfile, MatchState, MenuItem, SpeedMeeting, SpeedPreference
 
 
 def _profile_form(request, membership):
@@ -103,6 +103,7 @@ def participant_candidates(request, pk):
         {
             "participant": participant,
             "wanted": selectors.facts(participant),
+            "wanted_items": MenuItem.objects.filter(profiles__membership=participant).order_by("name"),
             "candidates": candidates,
         },
     )

@@ -143,6 +143,7 @@ class CoordinatorMatchingTest(PersonaTestCase):
         self.login_as("coordinator")
         page = self.client.get(f"/coordinator/matching/participants/{participant.pk}/")
         self.assertContains(page, "Offers what is wanted: Cooking")
+        self.assertContains(page, "Would like help with")
         response = self.client.post(
             f"/coordinator/matching/participants/{participant.pk}/",
             {"action": "propose", "buddy": buddy.pk},
