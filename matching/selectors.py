@@ -124,8 +124,10 @@ def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
         .values("ids")
     )
     # order_by(): Membership's default ordering would join and sort by scheme name for nothing.
-    return memberships.order_by().annotate(item_ids=Subquery(item_ids)).values(
-        "pk", "user_id", "item_ids", *FACT_FIELDS.values()
+    return (
+        memberships.order_by()
+        .annotate(item_ids=Subquery(item_ids))
+        .values("pk", "user_id", "item_ids", *FACT_FIELDS.values())
     )
 
 

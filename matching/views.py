@@ -103,7 +103,9 @@ def participant_candidates(request, pk):
         {
             "participant": participant,
             "wanted": selectors.facts(participant),
-            "wanted_items": MenuItem.objects.filter(profiles__membership=participant).order_by("name"),
+            "wanted_items": MenuItem.objects.filter(profiles__membership=participant).order_by(
+                "name"
+            ),
             "candidates": candidates,
         },
     )

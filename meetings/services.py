@@ -414,8 +414,14 @@ def _raise_alert(meeting: Meeting, level: int, reason: str, due_at, now) -> Aler
 
 
 def _resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> int:
-    """Close every open alert and send the all-clear to everyone who was alerted."""
-    open_alerts = list(meeting.alerts.filter(resolved_at__isnull=True))
+    """Close the open timing alerts and send the all-clear to everyone who was alerted.
+
+    A help request is never closed by a button press (someone may be pressing it for the
+    buddy): a responder resolves it on the board after speaking to them.
+    """
+    open_alerts = list(
+        meeting.alerts.filter(resolved_at__isnull=True).exclude(reason=AlertReason.HELP)
+    )
     if not open_alerts:
         return 0
     Alert.objects.filter(pk__in=[a.pk for a in open_alerts]).update(

@@ -423,3 +423,17 @@ def test_one_delivery_task_per_transaction_however_many_messages(
         services.meeting_help(meeting=meeting, key="h1", by=None, now=MONDAY_10AM + minutes(5))
     assert Notification.objects.count() >= 2
     assert len(callbacks) == 1
+
+
+def test_a_help_request_stays_open_until_a_responder_resolves_it(people):
+    meeting = checked_in(people)
+    services.meeting_help(meeting=meeting, key="help", by=None, now=MONDAY_10AM + minutes(5))
+    services.meeting_check_out(meeting=meeting, key="out", by=None, now=MONDAY_10AM + minutes(6))
+    alert = meeting.alerts.get(level=3)
+    assert alert.resolved_at is None
+    assert told("all_clear") == []
+    services.alert_resolve(
+        alert=alert, by=people["on_call"].user, outcome="safe", notes="Spoke to AB"
+    )
+    alert.refresh_from_db()
+    assert alert.outcome == "safe"
