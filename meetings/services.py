@@ -431,7 +431,7 @@ def _resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> 
     return len(open_alerts)
 
 
-def _send_all_clear(meeting: Meeting, now) -> None:
+def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
     from buddyscheme.models import Notification
 
     alerted_users = (
@@ -439,6 +439,7 @@ def _send_all_clear(meeting: Meeting, now) -> None:
             scheme=meeting.scheme, template__startswith="alert_", context__meeting_id=meeting.pk
         )
         .exclude(recipient=meeting.buddy.user)
+        .exclude(recipient=also_skip)
         .select_related("recipient__profile")
     )
     users = {n.recipient_id: n.recipient for n in alerted_users}
@@ -464,6 +465,9 @@ def alert_acknowledge(*, alert: Alert, by, now=None) -> Alert:
     if updated:
         Meeting.objects.filter(pk=alert.meeting_id).update(next_alert_at=None)
     alert.refresh_from_db()
+    if not Alert.objects.filter(meeting_id=alert.meeting_id, resolved_at__isnull=True).exists():
+        # The last open alert is closed: everyone else who was alerted can stand down.
+        _send_all_clear(alert.meeting, now, also_skip=by)
     return alert
 
 
@@ -484,6 +488,9 @@ def alert_resolve(*, alert: Alert, by, outcome: str, notes: str = "", now=None) 
         raise DomainError("This alert is already resolved.")
     Meeting.objects.filter(pk=alert.meeting_id).update(next_alert_at=None)
     alert.refresh_from_db()
+    if not Alert.objects.filter(meeting_id=alert.meeting_id, resolved_at__isnull=True).exists():
+        # The last open alert is closed: everyone else who was alerted can stand down.
+        _send_all_clear(alert.meeting, now, also_skip=by)
     return alert
 
 

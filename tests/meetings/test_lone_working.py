@@ -426,8 +426,15 @@ def test_one_delivery_task_per_transaction_however_many_messages(
 
 
 def test_a_help_request_stays_open_until_a_responder_resolves_it(people):
+    MembershipFactory(
+        scheme=people["buddy"].scheme,
+        role=Role.COORDINATOR,
+        is_on_call=True,
+        user__email="second@example.org",
+    )
     meeting = checked_in(people)
     services.meeting_help(meeting=meeting, key="help", by=None, now=MONDAY_10AM + minutes(5))
+    assert told("alert_help") == ["oncall@example.org", "second@example.org"]
     services.meeting_check_out(meeting=meeting, key="out", by=None, now=MONDAY_10AM + minutes(6))
     alert = meeting.alerts.get(level=3)
     assert alert.resolved_at is None
@@ -437,3 +444,5 @@ def test_a_help_request_stays_open_until_a_responder_resolves_it(people):
     )
     alert.refresh_from_db()
     assert alert.outcome == "safe"
+    # Everyone else who was alerted stands down; the responder who resolved it needs no message.
+    assert told("all_clear") == ["second@example.org"]
