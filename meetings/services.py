@@ -564,14 +564,16 @@ def sweep(*, now=None, batch: int = 500) -> int:
     """Raise every alert and reminder that is due. Safe to run twice at once. Returns alerts raised."""
     now = now or timezone.now()
     raised = 0
+    previous = None
     while True:
         due = list(
             Meeting.objects.filter(next_alert_at__lte=now)
             .order_by("next_alert_at")
             .values_list("pk", "next_alert_at")[:batch]
         )
-        if not due:
-            break
+        if not due or due == previous:
+            break  # nothing left, or only rows another sweeper holds locked right now
+        previous = due
         # After an outage one meeting may owe several levels: loop until nothing is due.
         raised += sum(1 for pk, due_at in due if _process_due(pk, due_at, now))
     for pk, due_at in Meeting.objects.filter(next_reminder_at__lte=now).values_list(
