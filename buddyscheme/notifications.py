@@ -126,7 +126,10 @@ def notification_send(notification: Notification, now=None) -> bool:
 
 
 def _failed(notification, error: str, now) -> bool:
-    gave_up = notification.attempts >= MAX_ATTEMPTS
+    # Safety alerts are never given up: they keep retrying (backoff capped at 30 minutes).
+    gave_up = notification.attempts >= MAX_ATTEMPTS and not notification.template.startswith(
+        "alert_"
+    )
     Notification.objects.filter(pk=notification.pk, status=NotificationStatus.PENDING).update(
         status=NotificationStatus.FAILED if gave_up else NotificationStatus.PENDING,
         next_attempt_at=now + backoff(notification.attempts),

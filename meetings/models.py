@@ -95,6 +95,14 @@ class OnCallShift(models.Model):
         ]
         indexes = [models.Index(fields=["scheme", "starts_at", "ends_at"], name="shift_window")]
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.responder_id and self.scheme_id and self.responder.scheme_id != self.scheme_id:
+            raise ValidationError({"responder": "The responder must be a member of this scheme."})
+        if self.responder_id and not self.responder.is_active:
+            raise ValidationError({"responder": "This person is no longer active in the scheme."})
+
 
 class MeetingState(models.TextChoices):
     PLANNED = "planned", "Planned"
@@ -132,6 +140,9 @@ class Meeting(models.Model):
     alert_level = models.PositiveSmallIntegerField(
         default=0, help_text="Highest overdue level raised so far."
     )
+    # A new watch starts at each check-in, extension or reschedule: escalation restarts at the
+    # bottom, and alerts of earlier watches never block the new ones.
+    cycle = models.PositiveIntegerField(default=0)
     # The one instant the sweep looks at: when the next alert falls due (null = none pending).
     next_alert_at = models.DateTimeField(null=True, blank=True)
     next_reminder_at = models.DateTimeField(null=True, blank=True)
@@ -213,6 +224,9 @@ class Alert(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="alerts")
     level = models.PositiveSmallIntegerField()
     reason = models.CharField(max_length=16, choices=AlertReason.choices)
+    cycle = models.PositiveIntegerField(
+        default=0, help_text="The meeting's watch (help: the nth request)."
+    )
     due_at = models.DateTimeField(
         help_text="The instant it fell due (raised_at can be later after an outage)."
     )
@@ -227,13 +241,14 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=12, choices=AlertOutcome.choices, blank=True)
     notes = models.TextField(blank=True)
+    all_clear_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-level", "raised_at"]
         constraints = [
-            # Two sweepers, a retried task, a help press racing the sweep: still one alert per level.
+            # Two sweepers or a retried task: still one alert per level in each watch.
             models.UniqueConstraint(
-                fields=["meeting", "level"], name="one_alert_per_meeting_level"
+                fields=["meeting", "reason", "cycle", "level"], name="one_alert_per_meeting_level"
             ),
         ]
         indexes = [

@@ -191,7 +191,9 @@ def meeting_reschedule(
     )
     meeting.expected_end = planned_end
     _deadlines(meeting, lone_working(meeting.scheme), now)
+    _new_watch(meeting)
     meeting.save()
+    _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting rescheduled", now)
     return meeting
 
 
@@ -240,9 +242,10 @@ def _config(meeting: Meeting) -> LoneWorkingSettings:
         return lone_working(meeting.scheme)
 
 
-def _may_have_alerts(meeting: Meeting) -> bool:
-    """Open alerts are possible only once one was raised (a level, or a cleared next_alert_at)."""
-    return meeting.alert_level > 0 or meeting.next_alert_at is None
+def _new_watch(meeting: Meeting) -> None:
+    """Check-in, extension and reschedule start a new watch: escalation restarts at the bottom."""
+    meeting.cycle += 1
+    meeting.alert_level = 0
 
 
 def _locked(meeting: Meeting) -> Meeting:
@@ -266,15 +269,23 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
             else "This meeting is not open for check-in."
         )
     config = _config(meeting)
-    had_alerts = _may_have_alerts(meeting)
+    _new_watch(meeting)
     meeting.state = MeetingState.CHECKED_IN
     meeting.checked_in_at = now
     meeting.next_alert_at = meeting.expected_end + grace(meeting, config)
     meeting.next_reminder_at = meeting.expected_end if meeting.expected_end > now else None
-    meeting.save(update_fields=["state", "checked_in_at", "next_alert_at", "next_reminder_at"])
+    meeting.save(
+        update_fields=[
+            "state",
+            "checked_in_at",
+            "next_alert_at",
+            "next_reminder_at",
+            "cycle",
+            "alert_level",
+        ]
+    )
     # A late arrival answers a missed check-in alert: everyone told gets the all-clear.
-    if had_alerts:
-        _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
+    _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
     return meeting
 
 
@@ -304,8 +315,16 @@ def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) ->
     meeting.extended_minutes += minutes
     meeting.next_alert_at = meeting.expected_end + grace(meeting, config)
     meeting.next_reminder_at = meeting.expected_end
+    _new_watch(meeting)
     meeting.save(
-        update_fields=["expected_end", "extended_minutes", "next_alert_at", "next_reminder_at"]
+        update_fields=[
+            "expected_end",
+            "extended_minutes",
+            "next_alert_at",
+            "next_reminder_at",
+            "cycle",
+            "alert_level",
+        ]
     )
     _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "buddy asked for more time", now)
     return meeting
@@ -323,29 +342,34 @@ def meeting_check_out(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
             if meeting.state == "planned"
             else "This meeting is already finished."
         )
-    had_alerts = _may_have_alerts(meeting)
     meeting.state = MeetingState.CHECKED_OUT
     meeting.checked_out_at = now
     meeting.next_alert_at = meeting.next_reminder_at = None
     meeting.save(update_fields=["state", "checked_out_at", "next_alert_at", "next_reminder_at"])
-    if had_alerts:
-        _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked out", now)
+    _resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked out", now)
     return meeting
 
 
 @transaction.atomic
 def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
-    """The help button: straight to the top level, whoever is on call, at once."""
+    """The help button: straight to the top level, whoever is on call, at once.
+
+    Each request is its own alert (the nth help request of the meeting), never blocked by the
+    overdue alerts or an earlier false alarm; the overdue watch carries on untouched.
+    """
     now = now or timezone.now()
     meeting = _locked(meeting)
+    help_alerts = meeting.alerts.filter(reason=AlertReason.HELP)
     if not _record(meeting, SafetyEventKind.HELP, key, by, now):
-        return meeting.alerts.filter(level=TOP_LEVEL).first()
+        return help_alerts.order_by("-cycle").first()
     if meeting.state not in (MeetingState.PLANNED, MeetingState.CHECKED_IN):
         raise DomainError("This meeting has finished. If you need help now, call 999.")
-    meeting.alert_level = TOP_LEVEL
-    meeting.next_alert_at = None
-    meeting.save(update_fields=["alert_level", "next_alert_at"])
-    return _raise_alert(meeting, TOP_LEVEL, AlertReason.HELP, due_at=now, now=now)
+    already_open = help_alerts.filter(resolved_at__isnull=True).first()
+    if already_open is not None:
+        return already_open  # pressed again while responders are on it
+    return _raise_alert(
+        meeting, TOP_LEVEL, AlertReason.HELP, due_at=now, now=now, cycle=help_alerts.count()
+    )
 
 
 # --- Alerts -----------------------------------------------------------------------------------
@@ -360,23 +384,27 @@ def _coordinators(scheme):
 
 
 def recipients(meeting: Meeting, level: int, now=None) -> list:
-    """Users to tell at each level. Level 3 reaches every on-call responder of the scheme."""
+    """Users to tell at each level: only active members of this scheme, never nobody.
+
+    0 and 2: the named support person, else the coordinators. 1: the buddy. 3: every on-call
+    responder and whoever is on the rota now (plus the support person); if that adds nobody
+    beyond the support person, the coordinators too.
+    """
     now = now or timezone.now()
-    support = [meeting.support_person] if meeting.support_person_id else []
+    active = Membership.objects.filter(scheme=meeting.scheme, is_active=True)
+    support = list(active.filter(pk=meeting.support_person_id)) if meeting.support_person_id else []
     if level == 1:
         people = [meeting.buddy]
     elif level in (MISSED_CHECK_IN_LEVEL, 2):
         people = support or _coordinators(meeting.scheme)
     else:
-        on_call = Membership.objects.filter(scheme=meeting.scheme, is_on_call=True, is_active=True)
-        on_shift = Membership.objects.filter(
+        on_call = active.filter(is_on_call=True) | active.filter(
             on_call_shifts__scheme=meeting.scheme,
             on_call_shifts__starts_at__lte=now,
             on_call_shifts__ends_at__gte=now,
         )
-        people = support + list(
-            (on_call | on_shift).distinct().select_related("user__profile")
-        ) or _coordinators(meeting.scheme)
+        responders = list(on_call.distinct().select_related("user__profile"))
+        people = support + (responders or _coordinators(meeting.scheme))
     users = {}
     for membership in people:
         users.setdefault(membership.user_id, membership.user)
@@ -392,11 +420,18 @@ TEMPLATE_FOR = {
 }
 
 
-def _raise_alert(meeting: Meeting, level: int, reason: str, due_at, now) -> Alert | None:
+def _raise_alert(
+    meeting: Meeting, level: int, reason: str, due_at, now, cycle=None
+) -> Alert | None:
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                meeting=meeting, level=level, reason=reason, due_at=due_at, raised_at=now
+                meeting=meeting,
+                level=level,
+                reason=reason,
+                cycle=meeting.cycle if cycle is None else cycle,
+                due_at=due_at,
+                raised_at=now,
             )
     except IntegrityError:
         return None  # already raised (another sweeper, or help raced the sweep)
@@ -414,7 +449,7 @@ def _raise_alert(meeting: Meeting, level: int, reason: str, due_at, now) -> Aler
 
 
 def _resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> int:
-    """Close the open timing alerts and send the all-clear to everyone who was alerted.
+    """Close the open timing alerts and send the all-clear to those they reached.
 
     A help request is never closed by a button press (someone may be pressing it for the
     buddy): a responder resolves it on the board after speaking to them.
@@ -432,42 +467,69 @@ def _resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> 
 
 
 def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
+    """Tell the people reached by alerts resolved since the last all-clear that all is well.
+
+    Not the buddy (they know), not whoever resolved it, and not anyone told about a help
+    request that is still open: for them the buddy is not yet known to be safe.
+    """
     from buddyscheme.models import Notification
 
-    alerted_users = (
-        Notification.objects.filter(
-            scheme=meeting.scheme, template__startswith="alert_", context__meeting_id=meeting.pk
+    resolved = list(
+        meeting.alerts.filter(resolved_at__isnull=False, all_clear_at__isnull=True).values_list(
+            "pk", flat=True
         )
+    )
+    if not resolved:
+        return
+    open_help = list(
+        meeting.alerts.filter(reason=AlertReason.HELP, resolved_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    still_worried = set(
+        Notification.objects.filter(context__alert_id__in=open_help).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    reached = (
+        Notification.objects.filter(context__alert_id__in=resolved)
         .exclude(recipient=meeting.buddy.user)
-        .exclude(recipient=also_skip)
+        .exclude(recipient_id__in=still_worried)
         .select_related("recipient__profile")
     )
-    users = {n.recipient_id: n.recipient for n in alerted_users}
-    round_number = meeting.alerts.filter(resolved_at__isnull=False).count()
-    for user in users.values():
+    if also_skip is not None:
+        reached = reached.exclude(recipient=also_skip)
+    Alert.objects.filter(pk__in=resolved).update(all_clear_at=now)
+    for user in {n.recipient_id: n.recipient for n in reached}.values():
         notification_enqueue(
             scheme=meeting.scheme,
             recipient=user,
             template="all_clear",
-            dedupe_key=f"all-clear:{meeting.pk}:{round_number}",
+            dedupe_key=f"all-clear:{meeting.pk}:{min(resolved)}",
             context={"meeting_id": meeting.pk},
             now=now,
         )
 
 
+def _stop_escalation(alert: Alert) -> None:
+    """A human has a timing alert of the current watch in hand: no further levels for it."""
+    if alert.reason != AlertReason.HELP:
+        Meeting.objects.filter(pk=alert.meeting_id, cycle=alert.cycle).update(next_alert_at=None)
+
+
 @transaction.atomic
 def alert_acknowledge(*, alert: Alert, by, now=None) -> Alert:
-    """Someone is dealing with it: escalation stops (the alert stays open until resolved)."""
+    """Someone is dealing with it: escalation stops (the alert stays open until resolved).
+
+    An alert already resolved (say by a late check-in) changes nothing: the meeting stays watched.
+    """
     now = now or timezone.now()
-    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=by
-    )
-    if updated:
-        Meeting.objects.filter(pk=alert.meeting_id).update(next_alert_at=None)
+    updated = Alert.objects.filter(
+        pk=alert.pk, acknowledged_at__isnull=True, resolved_at__isnull=True
+    ).update(acknowledged_at=now, acknowledged_by=by)
     alert.refresh_from_db()
-    if not Alert.objects.filter(meeting_id=alert.meeting_id, resolved_at__isnull=True).exists():
-        # The last open alert is closed: everyone else who was alerted can stand down.
-        _send_all_clear(alert.meeting, now, also_skip=by)
+    if updated:
+        _stop_escalation(alert)
     return alert
 
 
@@ -486,8 +548,8 @@ def alert_resolve(*, alert: Alert, by, outcome: str, notes: str = "", now=None) 
     )
     if not updated:
         raise DomainError("This alert is already resolved.")
-    Meeting.objects.filter(pk=alert.meeting_id).update(next_alert_at=None)
     alert.refresh_from_db()
+    _stop_escalation(alert)
     if not Alert.objects.filter(meeting_id=alert.meeting_id, resolved_at__isnull=True).exists():
         # The last open alert is closed: everyone else who was alerted can stand down.
         _send_all_clear(alert.meeting, now, also_skip=by)

@@ -203,9 +203,14 @@ class TestHelp:
             meeting=meeting, key="help", by=people["buddy"].user, now=MONDAY_10AM + minutes(20)
         )
         assert again == alert and levels(meeting) == [3]
-        # No lower level is raised after the top one.
+        # The overdue watch carries on beside the help request.
         services.sweep(now=MONDAY_10AM + minutes(200))
-        assert levels(meeting) == [3]
+        assert sorted(meeting.alerts.values_list("reason", "level")) == [
+            ("help", 3),
+            ("overdue", 1),
+            ("overdue", 2),
+            ("overdue", 3),
+        ]
 
 
 class TestIdempotency:
