@@ -8,6 +8,8 @@ from django.template.loader import render_to_string
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from .services import initials
+
 STATIC_PREFIX = "https://static.invalid/"
 
 
@@ -40,7 +42,7 @@ def contract_pdf(contract, discreet: bool) -> bytes:
                 # PDFs leave the system: the participant appears by initials only.
                 (
                     signature,
-                    _initials(signature.typed_name)
+                    initials(signature.typed_name)
                     if signature.party == "participant"
                     else signature.typed_name,
                 )
@@ -62,7 +64,3 @@ def _clauses(text: str) -> list[tuple[str, str]]:
     blocks = ([title_and_first[1]] if len(title_and_first) > 1 else []) + blocks[1:]
     pairs = [tuple(block.split("\n", 1)) if "\n" in block else (block, "") for block in blocks]
     return [(re.sub(r"^\d+\.\s*", "", heading), body) for heading, body in pairs]
-
-
-def _initials(name: str) -> str:
-    return ".".join(part[0].upper() for part in name.split() if part) + "."

@@ -154,13 +154,9 @@ def template_revise(
 # --- Making contracts ---------------------------------------------------------------------------
 
 
-def _initials(user) -> str:
-    return (
-        ".".join(
-            part[0].upper() for part in (user.get_full_name() or user.display_name).split() if part
-        )
-        + "."
-    )
+def initials(name: str) -> str:
+    """ "Grace Obi" -> "G.O.": how a participant appears in agreements and PDFs."""
+    return ".".join(part[0].upper() for part in name.split() if part) + "."
 
 
 def fill(text: str, values: dict) -> str:
@@ -196,7 +192,9 @@ def match_values(match: Match, specifics: dict | None = None) -> dict:
     review = match.review_due or (timezone.localdate() + timedelta(days=182))
     return {
         **SPECIFIC_DEFAULTS,
-        "participant": _initials(match.participant.user),
+        "participant": initials(
+            match.participant.user.get_full_name() or match.participant.user.display_name
+        ),
         "buddy": match.buddy.user.display_name,
         "coordinator": coordinator.user.display_name if coordinator else "your coordinator",
         "support_person": coordinator.user.display_name if coordinator else "your coordinator",

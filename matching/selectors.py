@@ -45,12 +45,6 @@ def facts(membership: Membership) -> Facts:
     return facts_for_many(Membership.objects.filter(pk=membership.pk))[0]
 
 
-def _with_profiles(qs: QuerySet[Membership]) -> QuerySet[Membership]:
-    return qs.select_related("user", "user__profile", "match_profile").prefetch_related(
-        Prefetch("match_profile__items", queryset=MenuItem.objects.only("pk"))
-    )
-
-
 def _open_matches(side: str):
     return Count(
         f"matches_as_{side}",
@@ -60,16 +54,18 @@ def _open_matches(side: str):
 
 
 def available_buddies(scheme, today=None) -> list[tuple[Membership, int]]:
-    """Cleared buddies with capacity left, and how many more participants each can take."""
-    buddies = _with_profiles(cleared_buddies(scheme, today)).annotate(
-        open_matches=_open_matches("buddy")
+    """Cleared buddies with capacity left, and how many more participants each can take.
+
+    The same rule as `available_buddy_facts`, with the people loaded for pages that list them.
+    """
+    available = available_buddy_facts(scheme, today)
+    people = Membership.objects.select_related("user", "user__profile").in_bulk(
+        [facts.membership_id for facts, _, _ in available]
     )
-    result = []
-    for buddy in buddies:
-        capacity = buddy.match_profile.capacity if hasattr(buddy, "match_profile") else 1
-        if capacity - buddy.open_matches > 0:
-            result.append((buddy, capacity - buddy.open_matches))
-    return result
+    return sorted(
+        ((people[facts.membership_id], places) for facts, places, _ in available),
+        key=lambda pair: pair[0].pk,
+    )
 
 
 def waiting_participants(scheme, today=None) -> QuerySet[Membership]:
