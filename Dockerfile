@@ -8,19 +8,29 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# WeasyPrint's libraries and a font (contracts and reports are rendered to PDF).
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-    && rm -rf /var/lib/apt/lists/*
+# Debian packages: WeasyPrint's libraries and a font (contracts and reports are PDFs), from the
+# one list in scripts/system-deps.sh (the README shows the same list).
+COPY scripts/system-deps.sh /tmp/system-deps.sh
+RUN bash /tmp/system-deps.sh run && rm -rf /var/lib/apt/lists/* /tmp/system-deps.sh
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them. pyproject.toml declares no
-# packages ([tool.setuptools] packages = []): `pip install .` installs the dependencies only,
-# and the apps are imported from /app (WORKDIR and PYTHONPATH).
-COPY pyproject.toml README.md ./
-RUN pip install .
+# Python packages exactly as uv.lock pins them, hashes checked: uv itself first (pip
+# --require-hashes, its hashes read from uv.lock), then `uv sync --locked --no-dev`, which
+# refuses a lock that disagrees with pyproject.toml and leaves the dev tools (tests, lint) out.
+# Dependencies come before the source, so code changes do not reinstall them.
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_COMPILE_BYTECODE=1 \
+    UV_NO_CACHE=1 \
+    PATH=/opt/venv/bin:$PATH
+COPY pyproject.toml uv.lock ./
+COPY scripts/uv_requirement.py scripts/
+RUN python -m venv /opt/venv \
+    && python scripts/uv_requirement.py uv.lock > /tmp/uv-requirement.txt \
+    && /opt/venv/bin/pip install --require-hashes --no-deps -r /tmp/uv-requirement.txt \
+    && /opt/venv/bin/uv sync --locked --no-dev \
+    && rm /tmp/uv-requirement.txt
 
 # The source (.dockerignore leaves out the venv, var/, tests and scripts).
 COPY . .

@@ -5,29 +5,22 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+export VENV PYTHON
 PORT ?= 8000
 # make run is the embedded demo: plain HTTP on localhost, SQLite and the file broker under var/.
 RUN_ENV := SECURE_HTTPS=false COORDINATOR_MFA_REQUIRED=$${COORDINATOR_MFA_REQUIRED:-false} SITE_URL=http://127.0.0.1:$(PORT)
-# Reinstall only when pyproject.toml changes.
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help run test lint bench install system-run system-test clean
+.PHONY: help run test lint bench install upgrade system-run system-test clean
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up everything, lint, and run the whole test suite"
 	@echo "make bench  print performance ratios measured in one run"
+	@echo "make upgrade  take the newest releases pyproject.toml allows into uv.lock, then test"
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
-		{ echo "Python 3.12 or newer is needed (found $$($(PYTHON) --version))."; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "Installing Python packages into $(VENV) (first time only)…"
-	@set -o pipefail; $(PY) -m pip install -q '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
-	@rm -f $(VENV)/.installed-*
-	@touch $@
-
-install: $(STAMP)
+# Python packages come from uv.lock (exact versions with hashes); see scripts/install.sh.
+install:
+	@bash scripts/install.sh
 
 system-run:
 	@bash scripts/system-deps.sh run
@@ -55,6 +48,12 @@ test: system-test install lint
 
 bench: install
 	@bash scripts/bench.sh
+
+# Upstream releases are taken on purpose: refresh the lock within pyproject.toml's ranges,
+# install it, run everything. Review `git diff uv.lock` and commit it if the suite passes.
+upgrade: install
+	@$(VENV)/bin/uv lock --upgrade
+	@$(MAKE) --no-print-directory test
 
 clean:
 	rm -rf var/db.sqlite3* var/broker var/cache var/staticfiles var/celerybeat-schedule*

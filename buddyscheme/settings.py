@@ -147,6 +147,10 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Before a sensitive step (changing two-step sign-in, and later exports and erasure) people
+# prove who they are with their password or, where enrolled, their authenticator app. A code
+# emailed to them is not offered: it would prove only access to the mailbox.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Buddy scheme")
 # Coordinators see special-category data: they must enrol TOTP before any coordinator page.

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project needs, when it can (root + apt), and otherwise
-# stops with a message naming them. Usage: scripts/system-deps.sh run|test|bench
+# The one list of Debian packages the project needs (the README and the Dockerfile take it
+# from here). Installs the missing ones when it can (root + apt), otherwise stops with a
+# message naming them. Nothing is pinned: Debian's stable release fixes the versions.
+# Usage: scripts/system-deps.sh run|test|bench     install what that command needs
+#        scripts/system-deps.sh list run|test|bench  print those packages, one a line
 set -euo pipefail
-purpose="${1:-run}"
 
-# WeasyPrint's libraries and a font: needed to render contracts and reports.
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
-if [ "$purpose" = "test" ]; then
+packages_for() {
+    # WeasyPrint's libraries and a font: needed to render contracts and reports.
+    echo libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+    case "$1" in
     # Browser tests (Debian's chromium, never a downloaded one) and reading PDFs back.
-    packages+=(chromium chromium-driver poppler-utils)
-fi
-if [ "$purpose" = "bench" ]; then
+    test) echo chromium chromium-driver poppler-utils ;;
     # make bench: the HTTP load generator (scripts/bench.py falls back to Python without it).
-    packages+=(wrk)
+    bench) echo wrk ;;
+    run) ;;
+    *) echo "unknown purpose: $1 (run, test or bench)" >&2 && return 1 ;;
+    esac
+}
+
+if [ "${1:-}" = "list" ]; then
+    packages_for "${2:-run}" | tr ' ' '\n'
+    exit 0
 fi
+purpose="${1:-run}"
+read -r -a packages <<<"$(packages_for "$purpose" | tr '\n' ' ')"
 
 missing=()
 for package in "${packages[@]}"; do

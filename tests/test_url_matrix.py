@@ -161,6 +161,9 @@ MATRIX = {
     "accounts/inactive/": ("get", None, every(200)),
     "accounts/signup/": ("get", None, logged_in(302, anonymous=200)),  # closed: says so
     "accounts/reauthenticate/": ("get", None, logged_in(200)),
+    # Re-authentication by an emailed code is switched off (settings): password or TOTP only.
+    "accounts/reauthenticate/code/": ("get", None, logged_in(403)),
+    "accounts/reauthenticate/code/confirm/": ("get", None, logged_in(403)),
     "accounts/email/": ("get", None, logged_in(200)),
     "accounts/confirm-email/": ("get", None, every(200)),
     "accounts/password/change/": ("get", None, logged_in(200)),

@@ -1,0 +1,169 @@
+"""Reproducible installs: uv.lock decides what is installed, and it agrees with pyproject.toml.
+
+An upstream release once broke a fresh `make test` (django-allauth 65.22 added URLs) because
+pip resolved open ranges. Now every route into the project installs from the lock: these
+tests fail when the lock drifts from pyproject.toml, when the environment drifts from the
+lock, or when a way in (Makefile, CI, Dockerfile) stops going through it.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+UV = Path(sys.executable).parent / "uv"
+
+
+def uv(*arguments, cwd=ROOT):
+    return subprocess.run(
+        [str(UV), *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # The tests' own interpreter, never a downloaded one.
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_PYTHON": sys.executable},
+    )
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    for name in ("pyproject.toml", "uv.lock", ".python-version"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_the_lock_agrees_with_pyproject():
+    result = uv("lock", "--check", "--offline")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_environment_is_exactly_the_lock():
+    # --check compares the installed packages with the lock without changing anything.
+    result = uv("sync", "--locked", "--check", "--offline")
+    assert result.returncode == 0, result.stderr
+
+
+def _add_dependency(pyproject: Path, requirement: str) -> None:
+    text = pyproject.read_text()
+    assert '"icalendar>=6,<8",\n' in text
+    pyproject.write_text(
+        text.replace('"icalendar>=6,<8",\n', f'"icalendar>=6,<8",\n    "{requirement}",\n')
+    )
+
+
+def test_a_dependency_added_to_pyproject_but_not_locked_fails_the_check(project_copy):
+    # kombu is in the lock only as Celery's dependency: naming it directly changes the lock.
+    _add_dependency(project_copy / "pyproject.toml", "kombu>=5")
+    result = uv("lock", "--check", "--offline", cwd=project_copy)
+    assert result.returncode != 0
+    assert "needs to be updated" in result.stderr
+
+
+def test_a_dependency_dropped_from_pyproject_but_still_locked_fails_the_check(project_copy):
+    pyproject = project_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    assert '"honcho>=2,<3",\n' in text
+    pyproject.write_text(text.replace('    "honcho>=2,<3",\n', ""))
+    result = uv("lock", "--check", "--offline", cwd=project_copy)
+    assert result.returncode != 0
+    assert "needs to be updated" in result.stderr
+
+
+def test_the_lock_pins_every_package_with_hashes():
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    registry_packages = [p for p in lock["package"] if "registry" in p.get("source", {})]
+    assert len(registry_packages) > 50
+    unhashed = [
+        p["name"]
+        for p in registry_packages
+        if not p.get("version")
+        or not all("hash" in file for file in [*p.get("wheels", []), p.get("sdist", {})] if file)
+    ]
+    assert unhashed == []
+    # Every range in pyproject.toml is settled to one version in the lock.
+    names = {p["name"] for p in registry_packages}
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    declared = [*pyproject["project"]["dependencies"], *pyproject["dependency-groups"]["dev"]]
+    for requirement in declared:
+        name = re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower()
+        assert name in names, f"{name} is declared but not locked"
+
+
+def test_uv_itself_is_installed_from_the_lock_with_its_hashes():
+    result = subprocess.run(
+        [sys.executable, "scripts/uv_requirement.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line.strip(" \\") for line in result.stdout.splitlines()]
+    installed = uv("--version").stdout.split()[1]
+    assert lines[0] == f"uv=={installed}"
+    assert len(lines) > 5 and all(line.startswith("--hash=sha256:") for line in lines[1:])
+
+
+def _make_recipe(target: str) -> str:
+    makefile = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{target}:(.*)\n((?:\t.*\n)*)", makefile, re.MULTILINE)
+    assert match, f"the Makefile has no {target} target"
+    return match.group(1) + "\n" + match.group(2)
+
+
+def test_make_run_test_bench_and_upgrade_install_from_the_lock():
+    assert "scripts/install.sh" in _make_recipe("install")
+    for target in ("run", "test", "bench", "upgrade"):
+        assert "install" in _make_recipe(target).split("\n")[0].split(), target
+    upgrade = _make_recipe("upgrade")
+    assert "uv lock --upgrade" in upgrade and "test" in upgrade
+    install = (ROOT / "scripts/install.sh").read_text()
+    assert "--require-hashes" in install and "uv sync --locked" in install
+    assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_the_image_installs_from_the_lock_and_the_one_list_of_debian_packages():
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    runs = [line for line in dockerfile.splitlines() if line.startswith("RUN ")]
+    assert any("system-deps.sh run" in line for line in runs)
+    install = next(line for line in runs if "uv sync" in line)
+    assert "--require-hashes" in install and "uv sync --locked --no-dev" in install
+    assert "pip install ." not in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "!scripts/system-deps.sh" in ignored and "!scripts/uv_requirement.py" in ignored
+
+
+def _debian_packages(purpose: str) -> list[str]:
+    result = subprocess.run(
+        ["bash", "scripts/system-deps.sh", "list", purpose],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.split()
+
+
+def test_the_readme_shows_the_debian_packages_the_script_installs():
+    readme = (ROOT / "README.md").read_text()
+    rows = {
+        match.group(1): re.findall(r"`([^`]+)`", match.group(2))
+        for match in re.finditer(
+            r"^\| (PDFs \(WeasyPrint\)|tests|make bench) \|(.*)\|$", readme, re.M
+        )
+    }
+    run = _debian_packages("run")
+    assert " ".join(rows["PDFs (WeasyPrint)"]).split() == run
+    shown_for_tests = " ".join(rows["tests"]).split()
+    assert [p for p in shown_for_tests if p not in ("postgresql", "redis-server")] == [
+        p for p in _debian_packages("test") if p not in run
+    ]
+    assert " ".join(rows["make bench"]).split() == [
+        p for p in _debian_packages("bench") if p not in run
+    ]
