@@ -1,0 +1,45 @@
+"""Meetings and the lone-working safety net.
+
+The truth lives in the database. Each meeting carries `next_alert_at`, the instant its next
+alert falls due; a sweep every 30 s (Celery beat) raises whatever is due through a partial
+index, and a UniqueConstraint(meeting, level) makes a duplicate alert impossible even with two
+sweepers. Messages go through the outbox (buddyscheme.notifications). No Celery ETA timers.
+
+One module per subject: `rules` (settings, grace, watches), `booking`, `buttons` (the buddy's
+check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear) and
+`sweep`. Callers import from `meetings.services`.
+"""
+
+from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
+from .booking import (
+    booking_problems,
+    meeting_book,
+    meeting_cancel,
+    meeting_reschedule,
+    on_call_covers,
+)
+from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meeting_help
+from .rules import EXTENSIONS, MATCH_STATES_THAT_MEET, grace, lone_working
+from .sweep import REMINDER_TEMPLATES, sweep
+
+__all__ = [
+    "EXTENSIONS",
+    "MATCH_STATES_THAT_MEET",
+    "REMINDER_TEMPLATES",
+    "TEMPLATE_FOR",
+    "alert_acknowledge",
+    "alert_resolve",
+    "booking_problems",
+    "grace",
+    "lone_working",
+    "meeting_book",
+    "meeting_cancel",
+    "meeting_check_in",
+    "meeting_check_out",
+    "meeting_extend",
+    "meeting_help",
+    "meeting_reschedule",
+    "on_call_covers",
+    "recipients",
+    "sweep",
+]

@@ -1,0 +1,197 @@
+"""Raising, acknowledging and resolving alerts, who they reach, and the all-clear."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from buddyscheme.errors import DomainError
+from buddyscheme.models import Membership, Role
+from buddyscheme.notifications import notification_enqueue
+
+from ..models import (
+    MISSED_CHECK_IN_LEVEL,
+    Alert,
+    AlertOutcome,
+    AlertReason,
+    Meeting,
+)
+
+
+def _coordinators(scheme):
+    return list(
+        Membership.objects.filter(
+            scheme=scheme, role=Role.COORDINATOR, is_active=True
+        ).select_related("user__profile")
+    )
+
+
+def recipients(meeting: Meeting, level: int, now=None) -> list:
+    """Users to tell at each level: only active members of this scheme, never nobody.
+
+    0 and 2: the named support person, else the coordinators. 1: the buddy. 3: every on-call
+    responder and whoever is on the rota now (plus the support person); if that adds nobody
+    beyond the support person, the coordinators too.
+    """
+    now = now or timezone.now()
+    active = Membership.objects.filter(scheme=meeting.scheme, is_active=True)
+    support = list(active.filter(pk=meeting.support_person_id)) if meeting.support_person_id else []
+    if level == 1:
+        people = [meeting.buddy]
+    elif level in (MISSED_CHECK_IN_LEVEL, 2):
+        people = support or _coordinators(meeting.scheme)
+    else:
+        on_call = active.filter(is_on_call=True) | active.filter(
+            on_call_shifts__scheme=meeting.scheme,
+            on_call_shifts__starts_at__lte=now,
+            on_call_shifts__ends_at__gte=now,
+        )
+        responders = list(on_call.distinct().select_related("user__profile"))
+        people = support + (responders or _coordinators(meeting.scheme))
+    users = {}
+    for membership in people:
+        users.setdefault(membership.user_id, membership.user)
+    return list(users.values())
+
+
+TEMPLATE_FOR = {
+    (MISSED_CHECK_IN_LEVEL, AlertReason.MISSED_CHECK_IN): "alert_missed_check_in",
+    (1, AlertReason.OVERDUE): "alert_check_out_prompt",
+    (2, AlertReason.OVERDUE): "alert_overdue",
+    (3, AlertReason.OVERDUE): "alert_urgent",
+    (3, AlertReason.HELP): "alert_help",
+}
+
+
+def raise_alert(meeting: Meeting, level: int, reason: str, due_at, now, cycle=None) -> Alert | None:
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                meeting=meeting,
+                level=level,
+                reason=reason,
+                cycle=meeting.cycle if cycle is None else cycle,
+                due_at=due_at,
+                raised_at=now,
+            )
+    except IntegrityError:
+        return None  # already raised (another sweeper, or help raced the sweep)
+    context = {"meeting_id": meeting.pk, "alert_id": alert.pk, "level": level}
+    for user in recipients(meeting, level, now):
+        notification_enqueue(
+            scheme=meeting.scheme,
+            recipient=user,
+            template=TEMPLATE_FOR[(level, reason)],
+            dedupe_key=f"alert:{alert.pk}",
+            context=context,
+            now=now,
+        )
+    return alert
+
+
+def resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> int:
+    """Close the open timing alerts and send the all-clear to those they reached.
+
+    A help request is never closed by a button press (someone may be pressing it for the
+    buddy): a responder resolves it on the board after speaking to them.
+    """
+    open_alerts = list(
+        meeting.alerts.filter(resolved_at__isnull=True).exclude(reason=AlertReason.HELP)
+    )
+    if not open_alerts:
+        return 0
+    Alert.objects.filter(pk__in=[a.pk for a in open_alerts]).update(
+        resolved_at=now, resolved_by=by, outcome=outcome, notes=note
+    )
+    _send_all_clear(meeting, now)
+    return len(open_alerts)
+
+
+def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
+    """Tell the people reached by alerts resolved since the last all-clear that all is well.
+
+    Not the buddy (they know), not whoever resolved it, and not anyone told about a help
+    request that is still open: for them the buddy is not yet known to be safe.
+    """
+    from buddyscheme.models import Notification
+
+    resolved = list(
+        meeting.alerts.filter(resolved_at__isnull=False, all_clear_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if not resolved:
+        return
+    open_help = list(
+        meeting.alerts.filter(reason=AlertReason.HELP, resolved_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    still_worried = set(
+        Notification.objects.filter(context__alert_id__in=open_help).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    reached = (
+        Notification.objects.filter(context__alert_id__in=resolved)
+        .exclude(recipient=meeting.buddy.user)
+        .exclude(recipient_id__in=still_worried)
+        .select_related("recipient__profile")
+    )
+    if also_skip is not None:
+        reached = reached.exclude(recipient=also_skip)
+    Alert.objects.filter(pk__in=resolved).update(all_clear_at=now)
+    for user in {n.recipient_id: n.recipient for n in reached}.values():
+        notification_enqueue(
+            scheme=meeting.scheme,
+            recipient=user,
+            template="all_clear",
+            dedupe_key=f"all-clear:{meeting.pk}:{min(resolved)}",
+            context={"meeting_id": meeting.pk},
+            now=now,
+        )
+
+
+def _stop_escalation(alert: Alert) -> None:
+    """A human has a timing alert of the current watch in hand: no further levels for it."""
+    if alert.reason != AlertReason.HELP:
+        Meeting.objects.filter(pk=alert.meeting_id, cycle=alert.cycle).update(next_alert_at=None)
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by, now=None) -> Alert:
+    """Someone is dealing with it: escalation stops (the alert stays open until resolved).
+
+    An alert already resolved (say by a late check-in) changes nothing: the meeting stays watched.
+    """
+    now = now or timezone.now()
+    updated = Alert.objects.filter(
+        pk=alert.pk, acknowledged_at__isnull=True, resolved_at__isnull=True
+    ).update(acknowledged_at=now, acknowledged_by=by)
+    alert.refresh_from_db()
+    if updated:
+        _stop_escalation(alert)
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, by, outcome: str, notes: str = "", now=None) -> Alert:
+    now = now or timezone.now()
+    if outcome not in AlertOutcome.values:
+        raise DomainError("Choose what happened: safe, incident or false alarm.")
+    updated = Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
+        resolved_at=now,
+        resolved_by=by,
+        outcome=outcome,
+        notes=notes,
+        acknowledged_at=alert.acknowledged_at or now,
+        acknowledged_by=alert.acknowledged_by or by,
+    )
+    if not updated:
+        raise DomainError("This alert is already resolved.")
+    alert.refresh_from_db()
+    _stop_escalation(alert)
+    if not Alert.objects.filter(meeting_id=alert.meeting_id, resolved_at__isnull=True).exists():
+        # The last open alert is closed: everyone else who was alerted can stand down.
+        _send_all_clear(alert.meeting, now, also_skip=by)
+    return alert

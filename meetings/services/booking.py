@@ -1,0 +1,175 @@
+"""Booking, rescheduling and cancelling meetings: the rules a meeting must pass before it is logged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from buddyscheme.errors import DomainError
+from buddyscheme.models import Role
+from buddyscheme.vetting import vetting_blockers
+
+from ..models import (
+    AlertOutcome,
+    LoneWorkingSettings,
+    Meeting,
+    MeetingState,
+    OnCallShift,
+)
+from .alerts import resolve_open_alerts
+from .rules import MATCH_STATES_THAT_MEET, grace, lone_working, new_watch
+
+
+def on_call_covers(scheme, start, end) -> bool:
+    return OnCallShift.objects.filter(
+        scheme=scheme, starts_at__lte=start, ends_at__gte=end, responder__is_active=True
+    ).exists()
+
+
+def _within_working_hours(scheme, start, end) -> bool:
+    local_start, local_end = (
+        timezone.localtime(start, scheme.zone),
+        timezone.localtime(end, scheme.zone),
+    )
+    return (
+        local_start.date() == local_end.date()
+        and scheme.is_within_working_hours(start)
+        and local_end.time() <= scheme.working_hours_end
+        and local_end.weekday() in scheme.working_day_numbers
+    )
+
+
+def booking_problems(
+    *, buddy, venue, planned_start, planned_end, match=None, now=None
+) -> list[str]:
+    now = now or timezone.now()
+    problems = []
+    if buddy.role != Role.BUDDY or venue.scheme_id != buddy.scheme_id:
+        return ["the buddy and the venue must belong to this scheme"]
+    if planned_end <= planned_start:
+        problems.append("the meeting must end after it starts")
+    if planned_start < now - timedelta(minutes=5):
+        problems.append("meetings are logged before they happen: the start time has passed")
+    if planned_end - planned_start > timedelta(hours=8):
+        problems.append("a meeting can last at most 8 hours")
+    # Vetting must hold on the day of the meeting, not just today.
+    meeting_day = max(
+        timezone.localdate(), timezone.localtime(planned_start, buddy.scheme.zone).date()
+    )
+    problems += [
+        f"the buddy is {p}" if p.startswith("not") else f"the buddy's {p}"
+        for p in vetting_blockers(buddy, meeting_day)
+    ]
+    if not venue.is_active:
+        problems.append("this venue is no longer used")
+    elif venue.risk_review_due < timezone.localtime(planned_start, buddy.scheme.zone).date():
+        problems.append(
+            f"the venue's risk assessment needed review by {venue.risk_review_due:%d %B %Y}: a coordinator must review it first"
+        )
+    if match is not None and (
+        match.buddy_id != buddy.pk or match.state not in MATCH_STATES_THAT_MEET
+    ):
+        problems.append("meetings can be booked only for your own introduced or active matches")
+    out_of_hours = not problems and not _within_working_hours(
+        buddy.scheme, planned_start, planned_end
+    )
+    if out_of_hours and not on_call_covers(buddy.scheme, planned_start, planned_end):
+        problems.append(
+            "it is outside office hours and nobody is on call for that time (our out-of-hours policy: "
+            "someone must be able to respond if you do not check out). Choose office hours or ask your coordinator"
+        )
+    return problems
+
+
+def _deadlines(meeting: Meeting, config: LoneWorkingSettings, now) -> None:
+    meeting.next_alert_at = meeting.planned_start + grace(meeting, config)
+    reminder = meeting.planned_start - timedelta(minutes=config.reminder_before_minutes)
+    meeting.next_reminder_at = reminder if reminder > now else None
+
+
+def meeting_book(
+    *,
+    buddy,
+    venue,
+    planned_start,
+    planned_end,
+    purpose,
+    by,
+    match=None,
+    support_person=None,
+    now=None,
+) -> Meeting:
+    now = now or timezone.now()
+    problems = booking_problems(
+        buddy=buddy,
+        venue=venue,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        match=match,
+        now=now,
+    )
+    if problems:
+        raise DomainError("This meeting cannot be booked: " + "; ".join(problems) + ".")
+    meeting = Meeting(
+        scheme=buddy.scheme,
+        match=match,
+        buddy=buddy,
+        support_person=support_person,
+        venue=venue,
+        purpose=purpose.strip() or "Appointment",
+        planned_start=planned_start,
+        planned_end=planned_end,
+        expected_end=planned_end,
+        created_by=by,
+        created_at=now,
+    )
+    _deadlines(meeting, lone_working(buddy.scheme), now)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def meeting_reschedule(
+    *, meeting: Meeting, venue, planned_start, planned_end, purpose, by, now=None
+) -> Meeting:
+    """A coordinator edits a meeting that has not started yet."""
+    now = now or timezone.now()
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.state != MeetingState.PLANNED:
+        raise DomainError("Only a meeting that has not started can be changed.")
+    problems = booking_problems(
+        buddy=meeting.buddy,
+        venue=venue,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        match=meeting.match,
+        now=now,
+    )
+    if problems:
+        raise DomainError("This change cannot be made: " + "; ".join(problems) + ".")
+    meeting.venue, meeting.planned_start, meeting.planned_end, meeting.purpose = (
+        venue,
+        planned_start,
+        planned_end,
+        purpose,
+    )
+    meeting.expected_end = planned_end
+    _deadlines(meeting, lone_working(meeting.scheme), now)
+    new_watch(meeting)
+    meeting.save()
+    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting rescheduled", now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, by, now=None) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.state != MeetingState.PLANNED:
+        raise DomainError("Only a meeting that has not started can be cancelled.")
+    meeting.state = MeetingState.CANCELLED
+    meeting.next_alert_at = meeting.next_reminder_at = None
+    meeting.save(update_fields=["state", "next_alert_at", "next_reminder_at"])
+    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting cancelled", now or timezone.now())
+    return meeting

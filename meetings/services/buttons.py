@@ -1,0 +1,178 @@
+"""The buddy's buttons: check in, extend, check out and help, each recorded once per idempotency key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from buddyscheme.errors import DomainError
+
+from ..models import (
+    TOP_LEVEL,
+    Alert,
+    AlertOutcome,
+    AlertReason,
+    LoneWorkingSettings,
+    Meeting,
+    MeetingState,
+    SafetyEvent,
+    SafetyEventKind,
+)
+from .alerts import raise_alert, resolve_open_alerts
+from .rules import EXTENSIONS, grace, lone_working, new_watch
+
+
+def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None) -> bool:
+    """Store the event under the client's key. False when that key was already recorded."""
+    key = (key or "").strip()[:64]
+    if not key:
+        raise DomainError("Something went wrong with the page. Please reload it and press again.")
+    try:
+        with transaction.atomic():
+            SafetyEvent.objects.create(
+                meeting=meeting, kind=kind, idempotency_key=key, at=now, by=by, minutes=minutes
+            )
+    except IntegrityError:
+        # The same post arrived again (a retry on a poor signal): it was recorded the first time.
+        existing = (
+            SafetyEvent.objects.filter(idempotency_key=key)
+            .values_list("meeting_id", "kind")
+            .first()
+        )
+        if existing != (meeting.pk, kind):
+            raise DomainError("Please reload the page and press again.") from None
+        return False
+    return True
+
+
+def _config(meeting: Meeting) -> LoneWorkingSettings:
+    try:
+        return meeting.scheme.lone_working
+    except LoneWorkingSettings.DoesNotExist:
+        return lone_working(meeting.scheme)
+
+
+def _locked(meeting: Meeting) -> Meeting:
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("venue", "scheme__lone_working", "buddy__user")
+        .get(pk=meeting.pk)
+    )
+
+
+@transaction.atomic
+def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
+    now = now or timezone.now()
+    meeting = _locked(meeting)
+    if not _record(meeting, SafetyEventKind.CHECK_IN, key, by, now):
+        return meeting
+    if meeting.state != MeetingState.PLANNED:
+        raise DomainError(
+            "You have already checked in to this meeting."
+            if meeting.state == "checked_in"
+            else "This meeting is not open for check-in."
+        )
+    config = _config(meeting)
+    new_watch(meeting)
+    meeting.state = MeetingState.CHECKED_IN
+    meeting.checked_in_at = now
+    meeting.next_alert_at = meeting.expected_end + grace(meeting, config)
+    meeting.next_reminder_at = meeting.expected_end if meeting.expected_end > now else None
+    meeting.save(
+        update_fields=[
+            "state",
+            "checked_in_at",
+            "next_alert_at",
+            "next_reminder_at",
+            "cycle",
+            "alert_level",
+        ]
+    )
+    # A late arrival answers a missed check-in alert: everyone told gets the all-clear.
+    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) -> Meeting:
+    now = now or timezone.now()
+    meeting = _locked(meeting)
+    if minutes not in EXTENSIONS:
+        raise DomainError("Choose 15, 30 or 60 minutes.")
+    if not _record(meeting, SafetyEventKind.EXTEND, key, by, now, minutes=minutes):
+        return meeting
+    if meeting.state != MeetingState.CHECKED_IN:
+        raise DomainError("You can ask for more time once you have checked in.")
+    config = _config(meeting)
+    if meeting.extended_minutes + minutes > config.max_extension_minutes:
+        left = config.max_extension_minutes - meeting.extended_minutes
+        raise DomainError(
+            f"Meetings can be extended by {config.max_extension_minutes} minutes in all"
+            + (
+                f"; you can add up to {left} more."
+                if left > 0
+                else ". Please check out, or call your coordinator."
+            )
+        )
+    # Extending from the later of now and the current end: "30 more minutes" means from now.
+    meeting.expected_end = max(meeting.expected_end, now) + timedelta(minutes=minutes)
+    meeting.extended_minutes += minutes
+    meeting.next_alert_at = meeting.expected_end + grace(meeting, config)
+    meeting.next_reminder_at = meeting.expected_end
+    new_watch(meeting)
+    meeting.save(
+        update_fields=[
+            "expected_end",
+            "extended_minutes",
+            "next_alert_at",
+            "next_reminder_at",
+            "cycle",
+            "alert_level",
+        ]
+    )
+    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "buddy asked for more time", now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_check_out(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
+    now = now or timezone.now()
+    meeting = _locked(meeting)
+    if not _record(meeting, SafetyEventKind.CHECK_OUT, key, by, now):
+        return meeting
+    if meeting.state != MeetingState.CHECKED_IN:
+        raise DomainError(
+            "You can check out after you have checked in."
+            if meeting.state == "planned"
+            else "This meeting is already finished."
+        )
+    meeting.state = MeetingState.CHECKED_OUT
+    meeting.checked_out_at = now
+    meeting.next_alert_at = meeting.next_reminder_at = None
+    meeting.save(update_fields=["state", "checked_out_at", "next_alert_at", "next_reminder_at"])
+    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked out", now)
+    return meeting
+
+
+@transaction.atomic
+def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
+    """The help button: straight to the top level, whoever is on call, at once.
+
+    Each request is its own alert (the nth help request of the meeting), never blocked by the
+    overdue alerts or an earlier false alarm; the overdue watch carries on untouched.
+    """
+    now = now or timezone.now()
+    meeting = _locked(meeting)
+    help_alerts = meeting.alerts.filter(reason=AlertReason.HELP)
+    if not _record(meeting, SafetyEventKind.HELP, key, by, now):
+        return help_alerts.order_by("-cycle").first()
+    if meeting.state not in (MeetingState.PLANNED, MeetingState.CHECKED_IN):
+        raise DomainError("This meeting has finished. If you need help now, call 999.")
+    already_open = help_alerts.filter(resolved_at__isnull=True).first()
+    if already_open is not None:
+        return already_open  # pressed again while responders are on it
+    return raise_alert(
+        meeting, TOP_LEVEL, AlertReason.HELP, due_at=now, now=now, cycle=help_alerts.count()
+    )
