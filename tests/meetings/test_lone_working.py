@@ -415,8 +415,28 @@ def test_the_sweep_writes_its_heartbeat(people):
     assert Heartbeat.objects.get(name="sweep").beat_at == MONDAY_10AM
 
 
-def test_on_call_membership_flag_counts(people, scheme):
-    assert Membership.objects.filter(scheme=scheme, is_on_call=True).count() == 1
+def test_the_on_call_flag_decides_who_a_level_3_alert_reaches(people, scheme):
+    # A buddy flagged on call is reached; the plain coordinator, an on-call member who has
+    # left, and another scheme's on-call responder are not.
+    on_call_buddy = MembershipFactory(
+        scheme=scheme, role=Role.BUDDY, is_on_call=True, user__email="volunteer-on-call@example.org"
+    )
+    MembershipFactory(
+        scheme=scheme,
+        role=Role.BUDDY,
+        is_on_call=True,
+        is_active=False,
+        user__email="left@example.org",
+    )
+    MembershipFactory(is_on_call=True, role=Role.COORDINATOR, user__email="elsewhere@example.org")
+    meeting = book_meeting(people["buddy"], MONDAY_10AM)
+    reached = sorted(user.email for user in services.recipients(meeting, 3, now=MONDAY_10AM))
+    assert reached == sorted([people["on_call"].user.email, on_call_buddy.user.email])
+
+    # Take the flag away from everyone and the coordinators are reached instead, never nobody.
+    Membership.objects.filter(scheme=scheme).update(is_on_call=False)
+    reached = sorted(user.email for user in services.recipients(meeting, 3, now=MONDAY_10AM))
+    assert reached == ["coord@example.org", "oncall@example.org"]
 
 
 def test_one_delivery_task_per_transaction_however_many_messages(
