@@ -3,6 +3,8 @@
 Placeholders in {{ double braces }} are filled from the match when a contract is made.
 """
 
+from typing import Any
+
 MATCH = {
     "title": "Buddy agreement",
     "clauses": [
@@ -110,4 +112,4 @@ GROUP = {
     "easy_read": "What is said here stays here.\nBe kind. Take turns.\nIf someone may be hurt, we must act.\nYou can leave at any time.",
 }
 
-DEFAULTS = {"match": MATCH, "volunteer": VOLUNTEER, "group": GROUP}
+DEFAULTS: dict[str, dict[str, Any]] = {"match": MATCH, "volunteer": VOLUNTEER, "group": GROUP}

@@ -258,10 +258,11 @@ def party_of(contract: Contract, membership: Membership) -> str | None:
         return None
     if membership.role == Role.COORDINATOR:
         return Party.COORDINATOR
-    if contract.match_id:
-        if membership.pk == contract.match.participant_id:
+    match = contract.match
+    if match is not None:
+        if membership.pk == match.participant_id:
             return Party.PARTICIPANT
-        if membership.pk == contract.match.buddy_id:
+        if membership.pk == match.buddy_id:
             return Party.BUDDY
     if contract.volunteer_id == membership.pk:
         return Party.BUDDY
@@ -373,12 +374,10 @@ def remind_unsigned(*, now=None) -> int:
             continue
         signed = set(contract.signatures.values_list("party", flat=True))
         people = []
-        if contract.match_id:
-            people += [
-                (Party.PARTICIPANT, contract.match.participant),
-                (Party.BUDDY, contract.match.buddy),
-            ]
-        elif contract.volunteer_id:
+        match = contract.match
+        if match is not None:
+            people += [(Party.PARTICIPANT, match.participant), (Party.BUDDY, match.buddy)]
+        elif contract.volunteer is not None:
             people.append((Party.BUDDY, contract.volunteer))
         for party, membership in people:
             if party in signed:

@@ -117,7 +117,7 @@ def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
         through.objects.filter(matchprofile=OuterRef("match_profile"))
         .values("matchprofile")
         .annotate(ids=StringAgg(Cast("menuitem_id", CharField()), delimiter=Value(",")))
-        .values("ids")
+        .values("ids")  # type: ignore[misc]  # django-stubs cannot see the annotation
     )
     # order_by(): Membership's default ordering would join and sort by scheme name for nothing.
     return (

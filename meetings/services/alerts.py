@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Membership, Role
+from buddyscheme.models import Membership, Role, User
 from buddyscheme.notifications import notification_enqueue
 
 from ..models import (
@@ -48,13 +48,13 @@ def recipients(meeting: Meeting, level: int, now=None) -> list:
         )
         responders = list(on_call.distinct().select_related("user__profile"))
         people = support + (responders or _coordinators(meeting.scheme))
-    users = {}
+    users: dict[int, User] = {}
     for membership in people:
         users.setdefault(membership.user_id, membership.user)
     return list(users.values())
 
 
-TEMPLATE_FOR = {
+TEMPLATE_FOR: dict[tuple[int, str], str] = {
     (MISSED_CHECK_IN_LEVEL, AlertReason.MISSED_CHECK_IN): "alert_missed_check_in",
     (1, AlertReason.OVERDUE): "alert_check_out_prompt",
     (2, AlertReason.OVERDUE): "alert_overdue",

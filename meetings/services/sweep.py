@@ -53,7 +53,7 @@ def _process_due(pk: int, due_at, now) -> Alert | None:
         return raise_alert(meeting, level, reason, due_at=due_at, now=now)
 
 
-REMINDER_TEMPLATES = {
+REMINDER_TEMPLATES: dict[str, str] = {
     MeetingState.PLANNED: "reminder_before",
     MeetingState.CHECKED_IN: "reminder_check_out",
 }
