@@ -82,7 +82,7 @@ def invitation_create(
         )
         from .tasks import send_invitation  # tasks import services; import here to avoid a cycle
 
-        send_invitation.delay_on_commit(invitation.pk)
+        send_invitation.delay_on_commit(invitation.pk)  # type: ignore[attr-defined]  # celery-types lacks it
     return invitation
 
 

@@ -169,3 +169,20 @@ def test_the_readme_shows_the_debian_packages_the_script_installs():
     assert " ".join(rows["make bench"]).split() == [
         p for p in _debian_packages("bench") if p not in run
     ]
+
+
+def test_pre_commit_runs_the_lint_tools_pinned_in_the_lock():
+    result = subprocess.run(
+        [str(UV.parent / "pre-commit"), "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = (ROOT / ".pre-commit-config.yaml").read_text()
+    entries = re.findall(r"entry: (\S+)", config)
+    # Local hooks calling .venv's tools: the versions are uv.lock's, nothing is downloaded.
+    assert entries and all(entry.startswith(".venv/bin/") for entry in entries)
+    lint = _make_recipe("lint")
+    for tool in ("ruff", "djlint", "mypy"):
+        assert f".venv/bin/{tool}" in entries and f"/bin/{tool}" in lint, tool
