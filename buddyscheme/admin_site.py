@@ -1,5 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 
 from .access import coordinator_scheme_ids, mfa_missing, redirect_to_mfa_setup
@@ -37,4 +38,7 @@ class BuddyAdminSite(admin.AdminSite):
         return wrapper
 
     def logout(self, request, extra_context=None):
+        # Logging out changes state: POST only (the admin's own button posts), as Django's.
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         return redirect("account_logout")

@@ -1,6 +1,7 @@
 import time
 
 from django.contrib.auth import logout
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -77,3 +78,20 @@ class NoStoreForLoggedInMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
         return response
+
+
+PAGE_METHODS = ("GET", "HEAD", "POST")
+
+
+class PageMethodsMiddleware:
+    """405 for any method but GET, HEAD and POST. These are server-rendered pages and forms:
+    no view here takes PUT, PATCH, DELETE or OPTIONS, and third-party views (the admin,
+    allauth) would otherwise treat them as a GET or a POST."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in PAGE_METHODS:
+            return HttpResponseNotAllowed(PAGE_METHODS)
+        return self.get_response(request)

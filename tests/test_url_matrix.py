@@ -281,25 +281,39 @@ MATRIX["admin/^(?P<app_label>auth|account|mfa|buddyscheme|matching|contracts|mee
 )
 
 
-def all_routes():
+def all_views():
+    """{route: view function} for every URL pattern."""
+
     def walk(resolver, prefix=""):
         for pattern in resolver.url_patterns:
             if isinstance(pattern, URLResolver):
                 yield from walk(pattern, prefix + str(pattern.pattern))
             else:
-                yield prefix + str(pattern.pattern)
+                yield prefix + str(pattern.pattern), pattern.callback
 
-    return list(walk(get_resolver()))
+    return dict(walk(get_resolver()))
 
 
-class UrlMatrixTest(PersonaTestCase):
-    def test_every_url_is_in_the_matrix(self):
-        missing = [route for route in all_routes() if route not in MATRIX]
-        stale = [route for route in MATRIX if route not in all_routes()]
-        self.assertEqual(
-            missing, [], "add these URL patterns to MATRIX with their status per persona"
-        )
-        self.assertEqual(stale, [], "these MATRIX rows name no URL pattern any more")
+def all_routes():
+    return list(all_views())
+
+
+OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "evaluation.")
+
+
+def declared_methods(view):
+    """The methods a view's require_http_methods/require_GET/require_POST lets through, found
+    in the decorator's closure; None when the view declares none."""
+    while view is not None:
+        names = getattr(getattr(view, "__code__", None), "co_freevars", ())
+        if "request_method_list" in names:
+            return list(view.__closure__[names.index("request_method_list")].cell_contents)
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+class MatrixCase(PersonaTestCase):
+    """The objects each row's URL needs, and the URL itself."""
 
     def _objects(self):
         invitation = invitation_create(
@@ -378,6 +392,16 @@ class UrlMatrixTest(PersonaTestCase):
             path = path.replace("<path:object_id>", str(objects[kwargs_name]))
         return path
 
+
+class UrlMatrixTest(MatrixCase):
+    def test_every_url_is_in_the_matrix(self):
+        missing = [route for route in all_routes() if route not in MATRIX]
+        stale = [route for route in MATRIX if route not in all_routes()]
+        self.assertEqual(
+            missing, [], "add these URL patterns to MATRIX with their status per persona"
+        )
+        self.assertEqual(stale, [], "these MATRIX rows name no URL pattern any more")
+
     def test_each_persona_gets_the_expected_status(self):
         objects = self._objects()
         mismatches = []
@@ -403,3 +427,36 @@ class UrlMatrixTest(PersonaTestCase):
                 if url != "/admin/"
                 else self.client.get(response["Location"])["Location"],
             )
+
+
+class WrongMethodTest(MatrixCase):
+    """Every URL refuses a method it does not take with 405: GET on a POST-only action, DELETE
+    on a page. Checked as the first persona the page lets in, so access checks cannot hide it."""
+
+    def test_every_url_refuses_the_wrong_method(self):
+        objects = self._objects()
+        views = all_views()
+        wrong = []
+        for route, (method, kwargs_name, expected) in MATRIX.items():
+            url = self._url(route, kwargs_name, objects)
+            wrong_method = "get" if method == "post" else "delete"
+            if views[route].__module__.startswith(OUR_APPS) and not route.startswith("admin/"):
+                # Our own views say which methods they take; a page that takes only GET must
+                # refuse a POST too.
+                allowed_methods = declared_methods(views[route])
+                if allowed_methods is None:
+                    wrong.append(f"{route}: the view declares no methods (require_GET/POST)")
+                    continue
+                if "POST" not in allowed_methods:
+                    wrong_method = "post"
+            # Someone the page lets in: a 200 first, then a logged-in person's 302 (a redirect
+            # for anonymous people is the login page, not the view).
+            allowed = [p for p in PERSONAS if expected[p] == 200] or [
+                p for p in PERSONAS[1:] if expected[p] == 302
+            ]
+            allowed = allowed or [A]
+            self.login_as(allowed[0])
+            status = getattr(self.client, wrong_method)(url).status_code
+            if status != 405:
+                wrong.append(f"{wrong_method.upper()} {url} as {allowed[0]}: {status}")
+        self.assertEqual(wrong, [], "\n" + "\n".join(wrong))
