@@ -1,11 +1,16 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django import forms
-from django.utils import timezone
 
+from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import Membership, Role
 
 from .models import AlertOutcome, Venue
+
+WHICH_CHOICES = [
+    (Which.FIRST, "The first one (before the clocks go back)"),
+    (Which.SECOND, "The second one (after the clocks go back)"),
+]
 
 
 class MeetingForm(forms.Form):
@@ -19,6 +24,13 @@ class MeetingForm(forms.Form):
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Until")
     purpose = forms.CharField(
         max_length=120, initial="Catch-up", label="What it is for (keep it general)"
+    )
+    # Asked only when a time happens twice (the night the clocks go back).
+    start_which = forms.ChoiceField(
+        choices=WHICH_CHOICES, required=False, widget=forms.RadioSelect, label="Which start time?"
+    )
+    end_which = forms.ChoiceField(
+        choices=WHICH_CHOICES, required=False, widget=forms.RadioSelect, label="Which end time?"
     )
 
     def __init__(self, *args, scheme, buddy=None, **kwargs):
@@ -44,17 +56,35 @@ class MeetingForm(forms.Form):
                 f"{m.buddy.user.display_name} with {m.participant.user.display_name}"
             )
         self.fields["match"].queryset = matches
+        self.clock_question = set()  # "start" / "end": a time that happens twice, to ask about
+
+    def visible_fields(self):
+        """The clock questions show only when asked, or when already answered (kept as typed)."""
+        return [
+            field
+            for field in super().visible_fields()
+            if not field.name.endswith("_which")
+            or field.name.removesuffix("_which") in self.clock_question
+            or self[field.name].value()
+        ]
 
     def clean(self):
         cleaned = super().clean()
         day, start, end = cleaned.get("day"), cleaned.get("start"), cleaned.get("end")
         if day and start and end:
-            zone = self.scheme.zone
-            cleaned["planned_start"] = timezone.make_aware(datetime.combine(day, start), zone)
-            planned_end = timezone.make_aware(datetime.combine(day, end), zone)
-            if end <= start:
-                planned_end += timedelta(days=1)  # "22:00 until 01:00" runs past midnight
-            cleaned["planned_end"] = planned_end
+            # "22:00 until 01:00" runs past midnight.
+            end_day = day + timedelta(days=1) if end <= start else day
+            for name, on, at in (("start", day, start), ("end", end_day, end)):
+                try:
+                    cleaned[f"planned_{name}"] = local_to_utc(
+                        on, at, self.scheme.zone, cleaned.get(f"{name}_which") or None
+                    )
+                except LocalTimeProblem as problem:
+                    if problem.ambiguous:
+                        self.clock_question.add(name)
+                        self.add_error(f"{name}_which", str(problem))
+                    else:
+                        self.add_error(name, str(problem))
         return cleaned
 
 

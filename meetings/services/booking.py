@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,12 @@ from ..models import (
 )
 from .alerts import resolve_open_alerts
 from .rules import MATCH_STATES_THAT_MEET, grace, lone_working, new_watch
+
+
+def _instant(moment):
+    """UTC, so that differences and sums are in absolute time. Two datetimes that share a
+    ZoneInfo subtract and compare by wall clock: across a clock change, an hour out."""
+    return moment.astimezone(UTC)
 
 
 def on_call_covers(scheme, start, end) -> bool:
@@ -45,6 +51,7 @@ def booking_problems(
     *, buddy, venue, planned_start, planned_end, match=None, now=None
 ) -> list[str]:
     now = now or timezone.now()
+    planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     problems = []
     if buddy.role != Role.BUDDY or venue.scheme_id != buddy.scheme_id:
         return ["the buddy and the venue must belong to this scheme"]
@@ -102,6 +109,7 @@ def meeting_book(
     now=None,
 ) -> Meeting:
     now = now or timezone.now()
+    planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     problems = booking_problems(
         buddy=buddy,
         venue=venue,
@@ -136,6 +144,7 @@ def meeting_reschedule(
 ) -> Meeting:
     """A coordinator edits a meeting that has not started yet."""
     now = now or timezone.now()
+    planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state != MeetingState.PLANNED:
         raise DomainError("Only a meeting that has not started can be changed.")
