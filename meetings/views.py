@@ -68,6 +68,15 @@ def meeting_action(request, pk, action):
                 meeting=meeting, minutes=minutes, key=key, by=request.user
             )
             done = f"Done. We now expect you to finish by {timezone.localtime(meeting.expected_end, meeting.scheme.zone):%H:%M}."
+            latest = services.last_response_needed(
+                meeting, meeting.expected_end, services.lone_working(meeting.scheme), timedelta(0)
+            )
+            if services.cover_ends_before(meeting.scheme, timezone.now(), latest):
+                messages.warning(
+                    request,
+                    "Nobody from the team is on call for all of that time. If you feel unsafe, "
+                    "leave and call 999.",
+                )
         else:
             raise Http404
     except (DomainError, ValueError) as error:

@@ -13,13 +13,20 @@ check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, al
 from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
 from .booking import (
     booking_problems,
+    cover_ends_before,
     meeting_book,
     meeting_cancel,
     meeting_reschedule,
     on_call_covers,
 )
 from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meeting_help
-from .rules import EXTENSIONS, MATCH_STATES_THAT_MEET, grace, lone_working
+from .rules import (
+    EXTENSIONS,
+    MATCH_STATES_THAT_MEET,
+    grace,
+    last_response_needed,
+    lone_working,
+)
 from .sweep import REMINDER_TEMPLATES, sweep
 
 __all__ = [
@@ -30,7 +37,9 @@ __all__ = [
     "alert_acknowledge",
     "alert_resolve",
     "booking_problems",
+    "cover_ends_before",
     "grace",
+    "last_response_needed",
     "lone_working",
     "meeting_book",
     "meeting_cancel",

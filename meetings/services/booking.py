@@ -19,7 +19,13 @@ from ..models import (
     OnCallShift,
 )
 from .alerts import resolve_open_alerts
-from .rules import MATCH_STATES_THAT_MEET, grace, lone_working, new_watch
+from .rules import (
+    MATCH_STATES_THAT_MEET,
+    grace,
+    last_response_needed,
+    lone_working,
+    new_watch,
+)
 
 
 def _instant(moment):
@@ -32,6 +38,12 @@ def on_call_covers(scheme, start, end) -> bool:
     return OnCallShift.objects.filter(
         scheme=scheme, starts_at__lte=start, ends_at__gte=end, responder__is_active=True
     ).exists()
+
+
+def cover_ends_before(scheme, start, end) -> bool:
+    """True when nobody would be there to respond for all of start..end: outside office hours
+    and no on-call shift covers it."""
+    return not _within_working_hours(scheme, start, end) and not on_call_covers(scheme, start, end)
 
 
 def _within_working_hours(scheme, start, end) -> bool:
@@ -79,13 +91,17 @@ def booking_problems(
         match.buddy_id != buddy.pk or match.state not in MATCH_STATES_THAT_MEET
     ):
         problems.append("meetings can be booked only for your own introduced or active matches")
-    out_of_hours = not problems and not _within_working_hours(
-        buddy.scheme, planned_start, planned_end
-    )
-    if out_of_hours and not on_call_covers(buddy.scheme, planned_start, planned_end):
+    # Someone must be able to respond until the last alert could escalate: the meeting, the
+    # longest extension allowed, the grace and two rounds of escalation.
+    latest = last_response_needed(venue, planned_end, lone_working(buddy.scheme))
+    out_of_hours = not problems and not _within_working_hours(buddy.scheme, planned_start, latest)
+    if out_of_hours and not on_call_covers(buddy.scheme, planned_start, latest):
+        until = timezone.localtime(latest, buddy.scheme.zone)
         problems.append(
-            "it is outside office hours and nobody is on call for that time (our out-of-hours policy: "
-            "someone must be able to respond if you do not check out). Choose office hours or ask your coordinator"
+            "it is outside office hours and nobody is on call for that time: someone may need "
+            f"to respond until {until:%H:%M} if the meeting runs over and nobody answers (our "
+            "out-of-hours policy: someone must be able to respond if you do not check out). "
+            "Choose an earlier time or ask your coordinator"
         )
     return problems
 

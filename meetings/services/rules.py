@@ -29,6 +29,20 @@ def grace(meeting_or_venue, config: LoneWorkingSettings) -> timedelta:
     return timedelta(minutes=minutes)
 
 
+def last_response_needed(meeting_or_venue, end, config: LoneWorkingSettings, extension=None):
+    """The last moment someone may have to respond for a meeting ending at `end`: extended by
+    `extension` (the most the scheme allows unless given), then the grace, then two rounds of
+    escalation before the alert reaches every on-call responder."""
+    if extension is None:
+        extension = timedelta(minutes=config.max_extension_minutes)
+    return (
+        end
+        + extension
+        + grace(meeting_or_venue, config)
+        + 2 * timedelta(minutes=config.escalation_minutes)
+    )
+
+
 def new_watch(meeting: Meeting) -> None:
     """Check-in, extension and reschedule start a new watch: escalation restarts at the bottom."""
     meeting.cycle += 1

@@ -12,7 +12,7 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Notification, Role
 from buddyscheme.notifications import notifications_claim, notifications_deliver
 from meetings import services
-from meetings.models import Alert, MeetingState, OnCallShift, SafetyEvent
+from meetings.models import Alert, LoneWorkingSettings, MeetingState, OnCallShift, SafetyEvent
 from meetings.tasks import sweep as sweep_task
 
 from ..factories import MembershipFactory, SchemeFactory, book_meeting, cleared_buddy, venue
@@ -235,13 +235,53 @@ class TestBooking:
         evening = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
         with pytest.raises(DomainError, match="outside office hours and nobody is on call"):
             book_meeting(people["buddy"], evening)
+        # Cover until the last alert could escalate: the hour, 2 hours of extension at most,
+        # 10 minutes' grace and two rounds of 10 minutes' escalation (22:30).
         OnCallShift.objects.create(
             scheme=scheme,
             responder=people["on_call"],
             starts_at=evening - minutes(60),
-            ends_at=evening + minutes(180),
+            ends_at=evening + minutes(210),
         )
         assert book_meeting(people["buddy"], evening).pk
+
+    def test_cover_must_last_until_the_last_alert_could_escalate(self, people, scheme):
+        evening = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
+        OnCallShift.objects.create(
+            scheme=scheme,
+            responder=people["on_call"],
+            starts_at=evening,
+            ends_at=evening + minutes(209),
+        )
+        with pytest.raises(DomainError, match="respond until 22:30"):
+            book_meeting(people["buddy"], evening)
+        # An afternoon meeting that could run past office hours needs cover too...
+        afternoon = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+        with pytest.raises(DomainError, match="respond until 18:30"):
+            book_meeting(people["buddy"], afternoon)
+        # ...unless the scheme allows no extension that far.
+        LoneWorkingSettings.objects.filter(scheme=scheme).update(max_extension_minutes=30)
+        assert book_meeting(people["buddy"], afternoon).pk
+
+    def test_the_buddy_is_told_when_an_extension_runs_past_cover(self, people, scheme):
+        late = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+        services.lone_working(scheme)
+        LoneWorkingSettings.objects.filter(scheme=scheme).update(max_extension_minutes=0)
+        meeting = book_meeting(people["buddy"], late)  # 15:30-16:30, alerts done by 17:00
+        assert not services.cover_ends_before(
+            scheme,
+            late,
+            services.last_response_needed(
+                meeting, meeting.planned_end, services.lone_working(scheme)
+            ),
+        )
+        LoneWorkingSettings.objects.filter(scheme=scheme).update(max_extension_minutes=60)
+        services.meeting_check_in(meeting=meeting, key="in", by=None, now=late)
+        meeting = services.meeting_extend(meeting=meeting, minutes=30, key="x", by=None, now=late)
+        latest = services.last_response_needed(
+            meeting, meeting.expected_end, services.lone_working(scheme), timedelta(0)
+        )
+        assert services.cover_ends_before(scheme, late, latest)
 
     def test_an_expired_risk_assessment_blocks_booking(self, people, scheme):
         stale = venue(scheme, risk_review_due=MONDAY_10AM.date() - timedelta(days=1))

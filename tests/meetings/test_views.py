@@ -204,3 +204,25 @@ class CoordinatorEditTest(PersonaTestCase):
             self.client.post(f"/coordinator/meetings/{meeting.pk}/", {"action": "cancel"})
         meeting.refresh_from_db()
         self.assertEqual((meeting.state, meeting.next_alert_at), (MeetingState.CANCELLED, None))
+
+
+class ExtensionCoverTest(PersonaTestCase):
+    def test_extending_past_cover_tells_the_buddy(self):
+        buddy = cleared_buddy(self.scheme, email="late.buddy@a.example")
+        start = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
+        settings = services.lone_working(self.scheme)
+        type(settings).objects.filter(pk=settings.pk).update(max_extension_minutes=0)
+        meeting = book_meeting(buddy, start)
+        type(settings).objects.filter(pk=settings.pk).update(max_extension_minutes=120)
+        services.meeting_check_in(meeting=meeting, key="in", by=None, now=start)
+        with time_machine.travel(start + timedelta(minutes=50), tick=False):
+            self.client.force_login(buddy.user)
+            early = self.client.post(
+                f"/meetings/{meeting.pk}/extend/", {"key": "k1", "minutes": "15"}, follow=True
+            )
+            self.assertNotContains(early, "Nobody from the team is on call")
+            late = self.client.post(
+                f"/meetings/{meeting.pk}/extend/", {"key": "k2", "minutes": "60"}, follow=True
+            )
+        self.assertContains(late, "finish by 16:45")
+        self.assertContains(late, "Nobody from the team is on call for all of that time")
