@@ -18,6 +18,7 @@ from ..factories import (
     SchemeFactory,
     book_meeting,
     cleared_buddy,
+    enrol_totp,
 )
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +251,32 @@ class TestAllClearReadsTheTable:
             now=MONDAY_10AM + minutes(90),
         )
         assert all_clear_to() == ["support@example.org"]
+
+
+class TestAdmin:
+    def test_the_alert_page_lists_who_it_reached_read_only(self, client, people, scheme):
+        meeting = checked_in(people)
+        alert = services.meeting_help(
+            meeting=meeting, key="help", by=None, now=MONDAY_10AM + minutes(5)
+        )
+        enrol_totp(people["coordinator"].user)
+        client.force_login(people["coordinator"].user)
+        response = client.get(f"/admin/meetings/alert/{alert.pk}/change/")
+        assert response.status_code == 200
+        inline = response.context["inline_admin_formsets"][0]
+        assert inline.formset.queryset.model is AlertRecipient
+        assert sorted(form.original.channel for form in inline) == ["email", "sms"]
+        assert not inline.has_add_permission
+        assert not inline.has_change_permission
+        assert not inline.has_delete_permission
+
+    def test_another_scheme_coordinator_sees_no_recipients(self, client, people):
+        meeting = checked_in(people)
+        alert = services.meeting_help(
+            meeting=meeting, key="help", by=None, now=MONDAY_10AM + minutes(5)
+        )
+        stranger = MembershipFactory(scheme=SchemeFactory(), role=Role.COORDINATOR)
+        enrol_totp(stranger.user)
+        client.force_login(stranger.user)
+        response = client.get(f"/admin/meetings/alert/{alert.pk}/change/")
+        assert response.status_code == 302  # the admin's "does not exist"
