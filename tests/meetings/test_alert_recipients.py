@@ -129,14 +129,14 @@ class TestRecordedWhenQueued:
         }
         assert recorded == queued
 
-    def test_a_message_that_could_not_be_queued_leaves_no_row(self, people):
-        meeting = book_meeting(people["buddy"], MONDAY_10AM)
-        Alert.objects.create(meeting=meeting, level=0, reason="missed_check_in", due_at=MONDAY_10AM)
-        services.sweep(now=MONDAY_10AM + minutes(10))  # the alert exists already: nothing raised
-        assert not AlertRecipient.objects.exists()
-
 
 class TestNothingRecordedTwice:
+    def test_a_sweep_that_finds_the_alert_raised_already_records_nothing(self, people):
+        meeting = book_meeting(people["buddy"], MONDAY_10AM)
+        Alert.objects.create(meeting=meeting, level=0, reason="missed_check_in", due_at=MONDAY_10AM)
+        services.sweep(now=MONDAY_10AM + minutes(10))
+        assert not AlertRecipient.objects.exists()
+
     def test_a_duplicate_sweep(self, people):
         meeting = checked_in(people, support_person=people["support"])
         services.sweep(now=MONDAY_10AM + minutes(95))
