@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from buddyscheme.admin import SchemeScopedAdmin
 
-from .models import Alert, LoneWorkingSettings, Meeting, OnCallShift, Venue
+from .models import Alert, AlertRecipient, LoneWorkingSettings, Meeting, OnCallShift, Venue
 
 
 @admin.register(Venue)
@@ -48,10 +48,39 @@ class MeetingAdmin(SchemeScopedAdmin):
     readonly_fields = [f.name for f in Meeting._meta.fields]
 
 
+class AlertRecipientInline(admin.TabularInline):
+    """Who the alert reached. Read-only for everyone: the row is a record of what was queued."""
+
+    model = AlertRecipient
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["person", "channel", "notification", "created_at"]
+    _schemes = SchemeScopedAdmin._schemes  # the per-request cache the Alert admin fills
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("person__profile", "notification")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(alert__meeting__scheme__in=self._schemes(request))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or bool(self._schemes(request))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Alert)
 class AlertAdmin(SchemeScopedAdmin):
     scheme_path = "meeting__scheme"
     coordinator_can_add = False
+    inlines = [AlertRecipientInline]
     list_display = [
         "meeting",
         "level",

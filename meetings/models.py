@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from buddyscheme.models import Membership, Scheme
+from buddyscheme.models import Channel, Membership, Notification, Scheme
 
 
 class LoneWorkingSettings(models.Model):
@@ -259,6 +259,35 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"Level {self.level} alert on meeting {self.meeting_id}"
+
+
+class AlertRecipient(models.Model):
+    """One person an alert reached on one channel, written in the transaction that queues the
+    message. The all-clear goes to exactly these people, and responders see who knows."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="recipients")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts_received"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # Null only when the message was queued earlier under a key that can no longer be found:
+    # the person still counts as reached, so the all-clear does not miss them.
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # A retried sweep or a repeated help press records nobody twice.
+            models.UniqueConstraint(
+                fields=["alert", "person", "channel"], name="one_recipient_per_alert_channel"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} by {self.get_channel_display()}"
 
 
 def new_feed_token() -> str:

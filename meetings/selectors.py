@@ -3,7 +3,9 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from .models import Alert, Meeting, MeetingState
+from buddyscheme.models import User
+
+from .models import Alert, AlertRecipient, Meeting, MeetingState
 
 
 def meetings_for_buddy_today(buddy, now=None):
@@ -52,6 +54,27 @@ def open_alerts(scheme):
         Alert.objects.filter(meeting__scheme=scheme, resolved_at__isnull=True)
         .select_related("meeting__venue", "meeting__buddy__user__profile", "acknowledged_by")
         .order_by("-level", "raised_at")
+    )
+
+
+def alert_recipients(alert):
+    """Who an alert reached, on which channel, and how far each message has got."""
+    return (
+        AlertRecipient.objects.filter(alert=alert)
+        .select_related("person__profile", "notification")
+        .order_by("created_at", "pk")
+    )
+
+
+def people_alerted(meeting, alerts=None):
+    """Everyone the meeting's alerts reached (only those of `alerts`, if given), each once."""
+    reached = AlertRecipient.objects.filter(alert__meeting=meeting)
+    if alerts is not None:
+        reached = reached.filter(alert__in=alerts)
+    return (
+        User.objects.filter(pk__in=reached.values("person_id"))
+        .select_related("profile")
+        .order_by("pk")
     )
 
 

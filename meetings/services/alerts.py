@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Membership, Role, User
+from buddyscheme.models import Channel, Membership, Notification, Role, User
 from buddyscheme.notifications import notification_enqueue
 
 from ..models import (
@@ -14,8 +14,10 @@ from ..models import (
     Alert,
     AlertOutcome,
     AlertReason,
+    AlertRecipient,
     Meeting,
 )
+from ..selectors import people_alerted
 
 
 def _coordinators(scheme):
@@ -63,6 +65,7 @@ TEMPLATE_FOR: dict[tuple[int, str], str] = {
 }
 
 
+@transaction.atomic
 def raise_alert(meeting: Meeting, level: int, reason: str, due_at, now, cycle=None) -> Alert | None:
     try:
         with transaction.atomic():
@@ -76,17 +79,54 @@ def raise_alert(meeting: Meeting, level: int, reason: str, due_at, now, cycle=No
             )
     except IntegrityError:
         return None  # already raised (another sweeper, or help raced the sweep)
-    context = {"meeting_id": meeting.pk, "alert_id": alert.pk, "level": level}
-    for user in recipients(meeting, level, now):
-        notification_enqueue(
+    alert_notify(alert, now)
+    return alert
+
+
+@transaction.atomic
+def alert_notify(alert: Alert, now) -> None:
+    """Queue the alert's messages and record each person and channel they reach.
+
+    Safe to repeat: the outbox queues nothing twice, and a message it already held is still
+    recorded, pointing at that row.
+    """
+    meeting = alert.meeting
+    key = f"alert:{alert.pk}"
+    context = {"meeting_id": meeting.pk, "alert_id": alert.pk, "level": alert.level}
+    reached = []
+    for user in recipients(meeting, alert.level, now):
+        queued = notification_enqueue(
             scheme=meeting.scheme,
             recipient=user,
-            template=TEMPLATE_FOR[(level, reason)],
-            dedupe_key=f"alert:{alert.pk}",
+            template=TEMPLATE_FOR[(alert.level, alert.reason)],
+            dedupe_key=key,
             context=context,
             now=now,
         )
-    return alert
+        rows = queued or _queued_before(key, user)
+        if rows:
+            reached += [
+                AlertRecipient(
+                    alert=alert, person=user, channel=row.channel, notification=row, created_at=now
+                )
+                for row in rows
+            ]
+        else:
+            # Queued before under a key we cannot find: email is always among the channels
+            # tried, and whoever was alerted must still get the all-clear.
+            reached.append(
+                AlertRecipient(alert=alert, person=user, channel=Channel.EMAIL, created_at=now)
+            )
+    AlertRecipient.objects.bulk_create(reached, ignore_conflicts=True)
+
+
+def _queued_before(key: str, user) -> list[Notification]:
+    # notification_enqueue keys each row "<dedupe_key>:<recipient pk>:<channel>".
+    return list(
+        Notification.objects.filter(
+            dedupe_key__in=[f"{key}:{user.pk}:{channel}" for channel in Channel.values]
+        )
+    )
 
 
 def resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> int:
@@ -113,8 +153,6 @@ def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
     Not the buddy (they know), not whoever resolved it, and not anyone told about a help
     request that is still open: for them the buddy is not yet known to be safe.
     """
-    from buddyscheme.models import Notification
-
     resolved = list(
         meeting.alerts.filter(resolved_at__isnull=False, all_clear_at__isnull=True).values_list(
             "pk", flat=True
@@ -122,26 +160,16 @@ def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
     )
     if not resolved:
         return
-    open_help = list(
-        meeting.alerts.filter(reason=AlertReason.HELP, resolved_at__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
-    still_worried = set(
-        Notification.objects.filter(context__alert_id__in=open_help).values_list(
-            "recipient_id", flat=True
-        )
-    )
+    open_help = meeting.alerts.filter(reason=AlertReason.HELP, resolved_at__isnull=True)
     reached = (
-        Notification.objects.filter(context__alert_id__in=resolved)
-        .exclude(recipient=meeting.buddy.user)
-        .exclude(recipient_id__in=still_worried)
-        .select_related("recipient__profile")
+        people_alerted(meeting, alerts=resolved)
+        .exclude(pk=meeting.buddy.user_id)
+        .exclude(pk__in=people_alerted(meeting, alerts=open_help).values("pk"))
     )
     if also_skip is not None:
-        reached = reached.exclude(recipient=also_skip)
+        reached = reached.exclude(pk=also_skip.pk)
     Alert.objects.filter(pk__in=resolved).update(all_clear_at=now)
-    for user in {n.recipient_id: n.recipient for n in reached}.values():
+    for user in reached:
         notification_enqueue(
             scheme=meeting.scheme,
             recipient=user,

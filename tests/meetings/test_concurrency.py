@@ -11,7 +11,7 @@ from django.db import connection
 from buddyscheme.models import Notification, Role
 from buddyscheme.notifications import notifications_deliver
 from meetings import services
-from meetings.models import Alert
+from meetings.models import Alert, AlertRecipient
 
 from ..factories import MembershipFactory, SchemeFactory, book_meeting, cleared_buddy
 
@@ -57,6 +57,10 @@ def test_two_sweepers_at_once_raise_one_alert_per_meeting_and_level():
         assert sorted(meeting.alerts.values_list("level", flat=True)) == [1, 2, 3]
     keys = list(Notification.objects.values_list("dedupe_key", flat=True))
     assert len(keys) == len(set(keys))
+    # Each message queued is one recorded recipient, written by the sweeper that raised it.
+    assert sorted(
+        AlertRecipient.objects.values_list("notification__dedupe_key", flat=True)
+    ) == sorted(key for key in keys if key.startswith("alert:"))
 
 
 def test_two_deliverers_at_once_send_each_notification_once():
