@@ -33,6 +33,18 @@ class MeetingForm(forms.Form):
         choices=WHICH_CHOICES, required=False, widget=forms.RadioSelect, label="Which end time?"
     )
 
+    field_order = [
+        "buddy",
+        "match",
+        "venue",
+        "day",
+        "start",
+        "start_which",
+        "end",
+        "end_which",
+        "purpose",
+    ]
+
     def __init__(self, *args, scheme, buddy=None, **kwargs):
         from matching.models import Match
 

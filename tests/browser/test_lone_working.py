@@ -78,3 +78,40 @@ def test_the_board_shows_a_new_alert_without_reloading_and_it_can_be_acknowledge
     page.get_by_role("button", name="Acknowledge").first.click()
     expect(page.get_by_text("escalation has stopped")).to_be_visible()
     assert Alert.objects.filter(acknowledged_by=coordinator.user).exists()
+
+
+def test_a_buddy_booking_on_the_night_the_clocks_go_back_is_asked_which_time(open_phone):
+    from datetime import UTC, datetime
+
+    from meetings.models import Meeting
+
+    from ..factories import venue
+
+    scheme = SchemeFactory(name="Scheme A", sender_name="Appointments")
+    on_call = MembershipFactory(scheme=scheme, role=Role.COORDINATOR, is_on_call=True)
+    OnCallShift.objects.create(
+        scheme=scheme,
+        responder=on_call,
+        starts_at=datetime(2027, 10, 30, 20, 0, tzinfo=UTC),
+        ends_at=datetime(2027, 10, 31, 8, 0, tzinfo=UTC),
+    )
+    cleared_buddy(scheme, email="night@example.org")
+    venue(scheme, name="Station café")
+    page = open_phone()
+    log_in(page, "night@example.org")
+    page.goto("/meetings/new/")
+    page.get_by_label("Where").select_option(label="Station café")
+    page.get_by_label("Date").fill("2027-10-31")
+    page.get_by_label("From").fill("01:30")
+    page.get_by_label("Until").fill("02:30")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("happens twice because the clocks go back")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "phone-meeting-clock-question")
+    # What was typed is kept; only the question is new.
+    expect(page.get_by_label("From")).to_have_value("01:30")
+    page.get_by_label("The second one (after the clocks go back)").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Meeting logged")).to_be_visible()
+    meeting = Meeting.objects.get()
+    assert meeting.planned_start == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
