@@ -5,5 +5,5 @@ from . import services
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep():
-    """Every 30 s from beat: raise due alerts and reminders. Idempotent; two at once are safe."""
+    """Every 10 s from beat: raise due alerts and reminders. Idempotent; two at once are safe."""
     services.sweep()

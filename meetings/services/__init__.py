@@ -1,7 +1,7 @@
 """Meetings and the lone-working safety net.
 
 The truth lives in the database. Each meeting carries `next_alert_at`, the instant its next
-alert falls due; a sweep every 30 s (Celery beat) raises whatever is due through a partial
+alert falls due; a sweep every 10 s (Celery beat) raises whatever is due through a partial
 index, and a UniqueConstraint(meeting, level) makes a duplicate alert impossible even with two
 sweepers. Messages go through the outbox (buddyscheme.notifications). No Celery ETA timers.
 
