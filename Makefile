@@ -42,6 +42,7 @@ lint: install
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/djlint templates */templates --lint --quiet
+	@$(VENV)/bin/lint-imports --no-logo
 
 test: system-test install lint
 	@bash scripts/test.sh

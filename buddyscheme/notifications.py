@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from .channels import ChannelError, get_sms_backend, send_email_message
 from .consent import may_text
+from .emails import render_notification
 from .models import Channel, Notification, NotificationStatus
+from .tasks import deliver_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,6 @@ def notification_enqueue(
 
 
 def _deliver_soon():
-    from .tasks import deliver_notifications
-
     deliver_notifications.delay()
 
 
@@ -105,8 +105,6 @@ def notifications_claim(*, now=None, limit=50) -> list[Notification]:
 
 def notification_send(notification: Notification, now=None) -> bool:
     """Send one claimed row and record the outcome. True when sent."""
-    from .emails import render_notification
-
     now = now or timezone.now()
     try:
         subject, text, html, sms = render_notification(notification)

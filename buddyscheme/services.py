@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .errors import DomainError
 from .models import Heartbeat, Invitation, Membership, Profile, Role, Scheme
+from .tasks import send_invitation
 
 User = get_user_model()
 
@@ -80,8 +81,6 @@ def invitation_create(
             created_at=now,
             expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
-        from .tasks import send_invitation  # tasks import services; import here to avoid a cycle
-
         send_invitation.delay_on_commit(invitation.pk)
     return invitation
 

@@ -6,6 +6,7 @@ and meetings ask one place the same question.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -211,8 +212,6 @@ def dbs_check_record(*, membership: Membership, by, **details) -> DBSCheck:
 def _add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    from calendar import monthrange
-
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from buddyscheme.models import Membership, Role
+from matching.models import Match
 
 from .models import AlertOutcome, Venue
 
@@ -22,8 +23,6 @@ class MeetingForm(forms.Form):
     )
 
     def __init__(self, *args, scheme, buddy=None, **kwargs):
-        from matching.models import Match
-
         super().__init__(*args, **kwargs)
         self.scheme = scheme
         self.fields["venue"].queryset = Venue.objects.filter(scheme=scheme, is_active=True)

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Membership, Role
+from buddyscheme.models import Membership, Notification, Role
 from buddyscheme.notifications import notification_enqueue
 
 from ..models import (
@@ -113,8 +113,6 @@ def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
     Not the buddy (they know), not whoever resolved it, and not anyone told about a help
     request that is still open: for them the buddy is not yet known to be safe.
     """
-    from buddyscheme.models import Notification
-
     resolved = list(
         meeting.alerts.filter(resolved_at__isnull=False, all_clear_at__isnull=True).values_list(
             "pk", flat=True
