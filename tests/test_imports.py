@@ -214,11 +214,13 @@ def test_no_project_module_imports_itself_round_a_cycle_while_loading():
     assert cycles == [], describe(cycles, graph)
 
 
-def test_services_import_tasks_at_the_top_and_a_task_imports_its_service_when_it_runs():
+def test_the_outbox_imports_tasks_at_the_top_and_a_task_imports_its_service_when_it_runs():
     graph = load_time_graph(ROOT, PACKAGES)
-    for enqueuer in ("buddyscheme.services", "buddyscheme.notifications"):
-        assert "buddyscheme.tasks" in graph[enqueuer]
-        assert enqueuer not in graph["buddyscheme.tasks"]
+    assert "buddyscheme.tasks" in graph["buddyscheme.notifications"]
+    for service in ("buddyscheme.services", "buddyscheme.vetting"):
+        assert "buddyscheme.notifications" in graph[service]
+    for called in ("buddyscheme.services", "buddyscheme.vetting", "buddyscheme.notifications"):
+        assert called not in graph["buddyscheme.tasks"]
 
 
 def test_the_cycle_check_allows_a_task_body_import_and_reports_a_ring(tmp_path):
@@ -272,11 +274,15 @@ def test_the_import_contracts_fail_when_broken(tmp_path):
         tmp_path,
         {
             **{f"{package}/__init__.py": "" for package in PACKAGES},
-            "buddyscheme/services.py": "from .tasks import send_invitation\n",
+            "buddyscheme/services.py": "from .notifications import notification_enqueue\n",
+            "buddyscheme/vetting.py": "from .notifications import notification_enqueue\n",
             "buddyscheme/notifications.py": "from .tasks import deliver_notifications\n",
             "buddyscheme/tasks.py": """
-                def send_invitation(invitation_id):
-                    from .services import invitation_email_enqueue
+                def heartbeat():
+                    from .services import heartbeat_record
+
+                def remind_vetting_lapses():
+                    from .vetting import vetting_lapses_remind
 
                 def deliver_notifications():
                     from .notifications import notifications_deliver
@@ -294,7 +300,7 @@ def test_the_import_contracts_fail_when_broken(tmp_path):
         {
             "buddyscheme/selectors.py": "from matching import views\n",
             "buddyscheme/vetting.py": "from . import services\n",
-            "buddyscheme/services.py": "from .tasks import send_invitation\nfrom . import vetting\n",
+            "buddyscheme/services.py": "from . import vetting\n",
             "contracts/views.py": "from meetings import views\n",
         },
     )
