@@ -43,6 +43,7 @@ lint: install
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/djlint templates */templates --lint --quiet
 	@$(VENV)/bin/mypy
+	@$(VENV)/bin/lint-imports --no-logo
 
 test: system-test install lint
 	@bash scripts/test.sh

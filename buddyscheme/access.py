@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 
@@ -127,8 +128,6 @@ def get_scheme_object_for_user(
 
 
 def _any_of(paths, membership_pk):
-    from django.db.models import Q
-
     condition = Q()
     for path in paths:
         condition |= Q(**{path: membership_pk})

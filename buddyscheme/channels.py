@@ -1,5 +1,6 @@
-"""How a notification leaves the building: email through Django's mailer, SMS through a
-small backend interface chosen by SMS_BACKEND (console by default, or an HTTP provider)."""
+"""How a message leaves the building: an email (built by emails.email_build) through Django's
+mailer, SMS through a small backend interface chosen by SMS_BACKEND (console by default, or an
+HTTP provider)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
-from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -22,14 +22,7 @@ class ChannelError(Exception):
     """The channel refused or failed; the outbox will retry with backoff."""
 
 
-def send_email_message(notification, subject: str, text: str, html: str) -> None:
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=formataddr((notification.scheme.sender_name, settings.DEFAULT_FROM_EMAIL)),
-        to=[notification.recipient.email],
-    )
-    message.attach_alternative(html, "text/html")
+def email_send(message: EmailMessage) -> None:
     try:
         message.send()
     except OSError as error:

@@ -1,7 +1,8 @@
-"""The one helper that turns a message template into an email.
+"""The one place a message's words come from: its templates, in
+templates/notifications/<name>/ (subject.txt, body.txt, and sms.txt for one that may go by text;
+body.html when it has its own HTML, otherwise notifications/body.html wraps the text).
 
-Templates live in templates/emails/<name>/{subject.txt,body.txt,body.html}. The sender is the
-scheme's discreet sender name, never the charity's or the condition's name.
+The sender is the scheme's discreet sender name, never the charity's or the condition's name.
 """
 
 from email.utils import formataddr
@@ -11,33 +12,27 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def render_email(name: str, context: dict) -> tuple[str, str, str]:
-    subject = " ".join(render_to_string(f"emails/{name}/subject.txt", context).split())
-    text = render_to_string(f"emails/{name}/body.txt", context)
-    html = render_to_string(f"emails/{name}/body.html", context)
-    return subject, text, html
+def _with_scheme(context: dict, scheme) -> dict:
+    return {"scheme": scheme, "site_url": settings.SITE_URL, **context}
 
 
-def send_email(name: str, to: str, context: dict, scheme=None) -> None:
-    context = {"scheme": scheme, "site_url": settings.SITE_URL, **context}
-    subject, text, html = render_email(name, context)
-    sender_name = scheme.sender_name if scheme else "Appointments"
+def email_build(*, template: str, context: dict, scheme, to: str) -> EmailMultiAlternatives:
+    folder, context = f"notifications/{template}", _with_scheme(context, scheme)
+    subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
+    text = render_to_string(f"{folder}/body.txt", context)
+    html = render_to_string(
+        [f"{folder}/body.html", "notifications/body.html"], {**context, "text": text}
+    )
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=formataddr((sender_name, settings.DEFAULT_FROM_EMAIL)),
+        from_email=formataddr((scheme.sender_name, settings.DEFAULT_FROM_EMAIL)),
         to=[to],
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    return message
 
 
-def render_notification(notification) -> tuple[str, str, str, str]:
-    """Subject, text, HTML and SMS wording for an outbox row, from templates/notifications/."""
-    context = {"scheme": notification.scheme, "site_url": settings.SITE_URL, **notification.context}
-    name = f"notifications/{notification.template}"
-    subject = " ".join(render_to_string(f"{name}/subject.txt", context).split())
-    text = render_to_string(f"{name}/body.txt", context)
-    html = render_to_string("notifications/body.html", {**context, "text": text})
-    sms = " ".join(render_to_string(f"{name}/sms.txt", context).split())
-    return subject, text, html, sms
+def sms_build(*, template: str, context: dict, scheme) -> str:
+    text = render_to_string(f"notifications/{template}/sms.txt", _with_scheme(context, scheme))
+    return " ".join(text.split())

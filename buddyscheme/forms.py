@@ -3,7 +3,16 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
 
-from .models import Profile, Role
+from .models import (
+    BUDDY_PIPELINE,
+    BuddyStage,
+    DBSCheck,
+    Profile,
+    ReferralSource,
+    Role,
+    TrainingModule,
+    User,
+)
 
 
 class CrispyMixin:
@@ -99,8 +108,6 @@ class AcceptInvitationForm(CrispyMixin, forms.Form):
         if first and second and first != second:
             self.add_error("password2", "The two passwords are different. Please type them again.")
         elif first:
-            from .models import User
-
             try:
                 password_validation.validate_password(first, User(email=self.email or ""))
             except forms.ValidationError as error:
@@ -117,8 +124,6 @@ class StageMoveForm(forms.Form):
     )
 
     def __init__(self, *args, current_stage, **kwargs):
-        from .models import BUDDY_PIPELINE, BuddyStage
-
         super().__init__(*args, **kwargs)
         choices = []
         if current_stage in BUDDY_PIPELINE and current_stage != BuddyStage.APPROVED:
@@ -136,8 +141,6 @@ class StageMoveForm(forms.Form):
 
 class DBSCheckForm(forms.ModelForm):
     class Meta:
-        from .models import DBSCheck
-
         model = DBSCheck
         fields = ["level", "certificate_number", "issue_date", "renewal_due", "update_service"]
         widgets = {
@@ -151,8 +154,6 @@ class TrainingCompletionForm(forms.Form):
     completed_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, scheme, **kwargs):
-        from .models import TrainingModule
-
         super().__init__(*args, **kwargs)
         self.fields["module"].queryset = TrainingModule.objects.filter(scheme=scheme)
 
@@ -171,8 +172,6 @@ class EnrolmentForm(forms.Form):
     )
 
     def __init__(self, *args, questions, **kwargs):
-        from .models import ReferralSource
-
         super().__init__(*args, **kwargs)
         self.fields["referral_source"].choices = ReferralSource.choices
         self.questions = list(questions)

@@ -1,11 +1,14 @@
 import time
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+
+from .access import memberships_for_user
 
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
 SESSION_STARTED_KEY = "session_started_at"
@@ -18,8 +21,6 @@ class AbsoluteSessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         if request.user.is_authenticated:
             started = request.session.get(SESSION_STARTED_KEY)
             now = time.time()
@@ -32,8 +33,6 @@ class AbsoluteSessionTimeoutMiddleware:
 
 
 def _current_membership(request):
-    from .access import memberships_for_user
-
     if not request.user.is_authenticated:
         request.all_memberships = []
         return None

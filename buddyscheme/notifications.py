@@ -1,8 +1,9 @@
 """The notification outbox: enqueue in the caller's transaction, deliver with a lease.
 
-Nothing is sent inside the transaction that decides to send it: the row is the promise, and
-`notifications_deliver` keeps it at least once. Each send is recorded; a failing channel is
-retried with backoff; a worker or broker that dies loses nothing.
+Every message the scheme sends leaves through here. Nothing is sent inside the transaction
+that decides to send it: the row is the promise, and `notifications_deliver` keeps it at least
+once. Each send is recorded; a failing channel is retried with backoff; a worker or broker that
+dies loses nothing; a dedupe key means a repeated or redelivered cause never sends twice.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .channels import ChannelError, get_sms_backend, send_email_message
+from .channels import ChannelError, email_send, get_sms_backend
 from .consent import may_text
-from .models import Channel, Notification, NotificationStatus
+from .emails import email_build, sms_build
+from .models import Channel, Invitation, Notification, NotificationStatus
+from .tasks import deliver_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +33,34 @@ def backoff(attempts: int) -> timedelta:
 
 
 def notification_enqueue(
-    *, scheme, recipient, template: str, dedupe_key: str, context=None, channels=None, now=None
+    *,
+    scheme,
+    template: str,
+    dedupe_key: str,
+    recipient=None,
+    to_email: str = "",
+    context=None,
+    channels=None,
+    now=None,
 ):
-    """Queue a message for a person on their channels. Returns the rows created (none twice)."""
+    """Queue a message for a person on their channels, or an email to an address that has no
+    account yet (`to_email`). Returns the rows created (none twice)."""
+    if (recipient is None) == (not to_email):
+        raise ValueError("A message goes to exactly one of a recipient or an email address.")
     now = now or timezone.now()
-    if channels is None:
-        channels = [Channel.EMAIL]
-        profile = getattr(recipient, "profile", None)
-        if profile is not None and profile.phone and may_text(recipient, scheme):
-            channels.append(Channel.SMS)
+    if recipient is None:
+        # An address alone is reached by email only, and its cause (an invitation) names the
+        # one address it goes to: the caller's key needs no address in it.
+        keys = {Channel.EMAIL: f"{dedupe_key}:{Channel.EMAIL}"}
+    else:
+        if channels is None:
+            channels = [Channel.EMAIL]
+            profile = getattr(recipient, "profile", None)
+            if profile is not None and profile.phone and may_text(recipient, scheme):
+                channels.append(Channel.SMS)
+        keys = {channel: f"{dedupe_key}:{recipient.pk}:{channel}" for channel in channels}
     created = []
-    for channel in channels:
+    for channel, key in keys.items():
         try:
             with transaction.atomic():
                 created.append(
@@ -48,9 +68,10 @@ def notification_enqueue(
                         scheme=scheme,
                         channel=channel,
                         recipient=recipient,
+                        to_email=to_email,
                         template=template,
                         context=context or {},
-                        dedupe_key=f"{dedupe_key}:{recipient.pk}:{channel}",
+                        dedupe_key=key,
                         next_attempt_at=now,
                         created_at=now,
                     )
@@ -66,8 +87,6 @@ def notification_enqueue(
 
 
 def _deliver_soon():
-    from .tasks import deliver_notifications
-
     deliver_notifications.delay()
 
 
@@ -103,17 +122,42 @@ def notifications_claim(*, now=None, limit=50) -> list[Notification]:
     )
 
 
+def _message_context(notification: Notification, now) -> dict | None:
+    """What the message's templates need, or None when it is no longer wanted."""
+    context = dict(notification.context)
+    if "invitation_id" in context:
+        # Read when sending, so the link's token is never copied into the outbox; and an
+        # invitation withdrawn meanwhile (often a mistyped address) must not arrive late.
+        invitation = Invitation.objects.open(now).filter(pk=context["invitation_id"]).first()
+        if invitation is None:
+            return None
+        context.update(invitation=invitation, path=f"/invite/{invitation.token}/")
+    return context
+
+
 def notification_send(notification: Notification, now=None) -> bool:
     """Send one claimed row and record the outcome. True when sent."""
-    from .emails import render_notification
-
     now = now or timezone.now()
+    template, scheme = notification.template, notification.scheme
     try:
-        subject, text, html, sms = render_notification(notification)
+        context = _message_context(notification, now)
+        if context is None:
+            Notification.objects.filter(
+                pk=notification.pk, status=NotificationStatus.PENDING
+            ).update(status=NotificationStatus.SKIPPED, lease_until=None)
+            return False
         if notification.channel == Channel.EMAIL:
-            send_email_message(notification, subject, text, html)
+            email_send(
+                email_build(
+                    template=template,
+                    context=context,
+                    scheme=scheme,
+                    to=notification.email_address,
+                )
+            )
         else:
-            get_sms_backend().send(notification, sms)
+            text = sms_build(template=template, context=context, scheme=scheme)
+            get_sms_backend().send(notification, text)
     except ChannelError as error:
         return _failed(notification, str(error), now)
     except Exception as error:  # a channel bug must not lose the message: retry it

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .errors import DomainError
 from .models import Heartbeat, Invitation, Membership, Profile, Role, Scheme
+from .notifications import notification_enqueue
 
 User = get_user_model()
 
@@ -80,10 +81,21 @@ def invitation_create(
             created_at=now,
             expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
-        from .tasks import send_invitation  # tasks import services; import here to avoid a cycle
-
-        send_invitation.delay_on_commit(invitation.pk)  # type: ignore[attr-defined]  # celery-types lacks it
+        invitation_email_enqueue(invitation=invitation, now=now)
     return invitation
+
+
+def invitation_email_enqueue(*, invitation: Invitation, now=None) -> None:
+    """Queue the email with the link. Keyed by the invitation: queued again, it goes once."""
+    # The address has no account yet; the outbox reads the link when it sends.
+    notification_enqueue(
+        scheme=invitation.scheme,
+        to_email=invitation.email,
+        template="invitation",
+        dedupe_key=f"invitation:{invitation.pk}",
+        context={"invitation_id": invitation.pk},
+        now=now,
+    )
 
 
 def invitation_revoke(*, invitation: Invitation, now=None) -> None:

@@ -6,6 +6,7 @@ and meetings ask one place the same question.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,15 +19,18 @@ from .models import (
     BUDDY_PIPELINE,
     BuddyStage,
     BuddyVetting,
+    Channel,
     DBSCheck,
     EligibilityQuestion,
     Membership,
     ParticipantEnrolment,
     Role,
+    Scheme,
     TrainingCompletion,
     TrainingModule,
     VettingStep,
 )
+from .notifications import notification_enqueue
 
 # --- Reads ----------------------------------------------------------------------------------
 
@@ -208,11 +212,43 @@ def dbs_check_record(*, membership: Membership, by, **details) -> DBSCheck:
     return check
 
 
+def vetting_lapses_remind(*, now=None) -> int:
+    """Weekly: tell each scheme's coordinators how many checks run out soon (no names by
+    email). Returns how many emails were queued.
+
+    Keyed by scheme, ISO week and coordinator, so a redelivered or repeated run in the same
+    week queues nothing more.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    year, week, _ = today.isocalendar()
+    queued = 0
+    with transaction.atomic():
+        for scheme in Scheme.objects.all():
+            count = len(vetting_lapses(scheme, today))
+            if not count:
+                continue
+            coordinators = Membership.objects.filter(
+                scheme=scheme, role=Role.COORDINATOR, is_active=True
+            ).select_related("user")
+            for coordinator in coordinators:
+                queued += len(
+                    notification_enqueue(
+                        scheme=scheme,
+                        recipient=coordinator.user,
+                        template="vetting_lapses",
+                        dedupe_key=f"vetting-lapses:{scheme.pk}:{year}-W{week:02d}",
+                        context={"count": count},
+                        channels=[Channel.EMAIL],  # a weekly summary, never worth a text
+                        now=now,
+                    )
+                )
+    return queued
+
+
 def _add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    from calendar import monthrange
-
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 

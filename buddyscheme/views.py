@@ -18,6 +18,7 @@ from .access import (
     get_own_membership,
     role_required,
 )
+from .celery import app as celery_app
 from .consent import has_consent, sensitive_notes_visible
 from .errors import DomainError
 from .forms import (
@@ -305,8 +306,6 @@ def participant_home(request):
 @require_GET
 def healthz(request):
     """Database, broker and the age of the last heartbeat. 503 when any is unhealthy."""
-    from .celery import app as celery_app
-
     report = {}
     healthy = True
     try:

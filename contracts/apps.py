@@ -5,4 +5,6 @@ class ContractsConfig(AppConfig):
     name = "contracts"
 
     def ready(self):
-        from . import services  # noqa: F401 - registers the match-activation rule
+        # Importing services connects the match-activation rule. It imports models, which
+        # cannot load while this module does (the app registry is still being filled).
+        from . import services  # noqa: F401, PLC0415 - models load only once apps are ready

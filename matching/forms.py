@@ -5,6 +5,7 @@ from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
 
 from buddyscheme.forms import CrispyMixin
+from buddyscheme.models import Membership, Role
 
 from .models import (
     DAY_PARTS,
@@ -209,8 +210,6 @@ class SpeedMeetingForm(forms.Form):
     participant = forms.ModelChoiceField(queryset=None)
 
     def __init__(self, *args, scheme, **kwargs):
-        from buddyscheme.models import Membership, Role
-
         super().__init__(*args, **kwargs)
         members = Membership.objects.filter(scheme=scheme, is_active=True).select_related(
             "user__profile"

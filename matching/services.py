@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
-from buddyscheme.vetting import vetting_blockers
+from buddyscheme.vetting import _add_months, vetting_blockers
 
 from . import selectors
 from .assignment import assign_greedy, assign_optimal, stable_match, total
@@ -207,8 +207,6 @@ def match_introduce(*, match: Match, intro_at, by, now=None) -> Match:
 
 @transaction.atomic
 def match_activate(*, match: Match, by, now=None) -> Match:
-    from buddyscheme.vetting import _add_months
-
     now = now or timezone.now()
     match = _transition(match, {MatchState.INTRODUCED}, MatchState.ACTIVE, by, now=now)
     match_activating.send(sender=Match, match=match, by=by)

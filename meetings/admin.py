@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from buddyscheme.admin import SchemeScopedAdmin
+from buddyscheme.models import User
 
 from .models import Alert, AlertRecipient, LoneWorkingSettings, Meeting, OnCallShift, Venue
 
@@ -15,8 +16,6 @@ class VenueAdmin(SchemeScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "key_holder" and not request.user.is_superuser:
-            from buddyscheme.models import User
-
             kwargs["queryset"] = User.objects.filter(
                 memberships__scheme__in=self._schemes(request)
             ).distinct()

@@ -4,6 +4,7 @@ from django import forms
 
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import Membership, Role
+from matching.models import Match
 
 from .models import AlertOutcome, Venue
 
@@ -46,8 +47,6 @@ class MeetingForm(forms.Form):
     ]
 
     def __init__(self, *args, scheme, buddy=None, **kwargs):
-        from matching.models import Match
-
         super().__init__(*args, **kwargs)
         self.scheme = scheme
         self.fields["venue"].queryset = Venue.objects.filter(scheme=scheme, is_active=True)

@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -96,8 +97,6 @@ class OnCallShift(models.Model):
         indexes = [models.Index(fields=["scheme", "starts_at", "ends_at"], name="shift_window")]
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.responder_id and self.scheme_id and self.responder.scheme_id != self.scheme_id:
             raise ValidationError({"responder": "The responder must be a member of this scheme."})
         if self.responder_id and not self.responder.is_active:

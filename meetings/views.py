@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from icalendar import Calendar, Event
 
 from buddyscheme.access import role_required
 from buddyscheme.errors import DomainError
@@ -246,8 +247,6 @@ def alert_resolve(request, pk):
 @require_GET
 def calendar_feed(request, token):
     """Neutral titles only ("Appointment"): calendars sync to places we do not control."""
-    from icalendar import Calendar, Event
-
     feed = CalendarFeed.objects.filter(token=token).select_related("membership__scheme").first()
     if feed is None or not feed.membership.is_active:
         raise Http404

@@ -98,9 +98,7 @@ def main():
     # The worker and beat start first, so their start-up is not counted as latency.
     processes = [
         start("worker", "worker", "--concurrency", "2"),
-        start(
-            "beat", "beat", "--schedule", str(ROOT / "var" / "bench" / "celerybeat-schedule")
-        ),
+        start("beat", "beat", "--schedule", str(ROOT / "var" / "bench" / "celerybeat-schedule")),
     ]
     try:
         time.sleep(8)
@@ -136,7 +134,9 @@ def main():
     print(f"{'from the due instant to':<32}{'n':>6}{'p50':>8}{'p95':>8}{'max':>8}  goal")
     for label, values in (("the alert row", raised), ("the message handed over", handed)):
         if len(values) < count:
-            print(f"{label:<32}{len(values):>6}  only {len(values)} of {count} within the wait: FAIL")
+            print(
+                f"{label:<32}{len(values):>6}  only {len(values)} of {count} within the wait: FAIL"
+            )
             continue
         p50, p95, worst = (
             statistics.median(values),

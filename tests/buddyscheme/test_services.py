@@ -1,13 +1,17 @@
+import logging
+import smtplib
 from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from buddyscheme import services
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Invitation, Membership, Role, User
+from buddyscheme.models import Invitation, Membership, Notification, Role, User
+from buddyscheme.notifications import notifications_deliver
 
 from ..factories import MembershipFactory, SchemeFactory, UserFactory
 
@@ -134,6 +138,59 @@ class TestInvitations:
             services.invitation_accept(token=invitation.token, password=None, user=stranger)
         invitation.refresh_from_db()
         assert invitation.status == "open"  # the failed attempt rolled back the claim
+
+
+class TestInvitationEmail:
+    """The invitation leaves through the outbox, keyed by the invitation."""
+
+    def test_an_invitation_queued_twice_is_emailed_once(self):
+        invitation = invite(SchemeFactory())
+        services.invitation_email_enqueue(invitation=invitation)
+        # ...and the delivery task redelivered as well.
+        assert notifications_deliver() == 1
+        assert notifications_deliver() == 0
+        assert [message.to for message in mail.outbox] == [[invitation.email]]
+        row = Notification.objects.get()
+        assert (row.recipient, row.to_email, row.status) == (None, invitation.email, "sent")
+
+    def test_the_outbox_retries_a_failing_invitation_email(self, monkeypatch, caplog):
+        caplog.set_level(logging.INFO)
+        now = timezone.now()
+        invitation = invite(SchemeFactory(), now=now)
+        send = EmailMultiAlternatives.send
+        attempts = []
+
+        def mail_server_drops_the_first(message, *args, **kwargs):
+            attempts.append(message.to)
+            if len(attempts) == 1:
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            return send(message, *args, **kwargs)
+
+        monkeypatch.setattr(EmailMultiAlternatives, "send", mail_server_drops_the_first)
+        assert notifications_deliver(now=now) == 0
+        row = Notification.objects.get()
+        assert (row.status, row.attempts, row.last_error) == (
+            "pending",
+            1,
+            "email: SMTPServerDisconnected",
+        )
+        assert notifications_deliver(now=now + timedelta(seconds=29)) == 0  # backing off
+        assert notifications_deliver(now=now + timedelta(seconds=31)) == 1
+        assert len(attempts) == 2
+        assert [message.to for message in mail.outbox] == [[invitation.email]]
+        assert f"/invite/{invitation.token}/" in mail.outbox[0].body
+        # Logs are not private: neither the address nor the link appears in them.
+        assert invitation.email not in caplog.text and invitation.token not in caplog.text
+
+    def test_a_withdrawn_invitation_is_not_emailed_late(self):
+        scheme = SchemeFactory()
+        mistyped = invite(scheme, email="sam@exmaple.org")
+        services.invitation_revoke(invitation=mistyped)
+        corrected = invite(scheme, email="sam@example.org")
+        assert notifications_deliver() == 1
+        assert [message.to for message in mail.outbox] == [["sam@example.org"]]
+        assert Notification.objects.get(to_email=mistyped.email).status == "skipped"
+        assert corrected.status == "open"
 
 
 class TestMemberships:

@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from buddyscheme import vetting
@@ -223,7 +224,16 @@ def test_enrolment_records_eligibility_and_requires_consent():
     assert not enrolment.eligible
 
 
-def test_weekly_reminder_tells_coordinators_how_many_without_names():
+def approved_buddy_lapsing_soon(scheme):
+    buddy = buddy_with_dbs(scheme, renewal_due=timezone.localdate() + timedelta(days=9))
+    vetting.vetting_for(buddy)
+    type(buddy.vetting).objects.filter(membership=buddy).update(stage=BuddyStage.APPROVED)
+    return buddy
+
+
+def test_weekly_reminder_tells_coordinators_how_many_without_names(
+    django_capture_on_commit_callbacks,
+):
     from django.core import mail
 
     from buddyscheme.tasks import remind_vetting_lapses
@@ -232,15 +242,36 @@ def test_weekly_reminder_tells_coordinators_how_many_without_names():
     coordinator = MembershipFactory(scheme=scheme, role=Role.COORDINATOR)
     quiet_scheme = SchemeFactory()
     MembershipFactory(scheme=quiet_scheme, role=Role.COORDINATOR)
-    buddy = buddy_with_dbs(scheme, renewal_due=timezone.localdate() + timedelta(days=9))
-    vetting.vetting_for(buddy)
-    type(buddy.vetting).objects.filter(membership=buddy).update(stage=BuddyStage.APPROVED)
-    remind_vetting_lapses()
+    buddy = approved_buddy_lapsing_soon(scheme)
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox delivers on commit
+        remind_vetting_lapses()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [coordinator.user.email]
     assert message.subject == "1 renewal due in the next 30 days"
     assert buddy.user.email not in message.body and buddy.user.first_name not in message.body
+
+
+def test_a_redelivered_weekly_reminder_emails_each_coordinator_once():
+    from django.core import mail
+
+    from buddyscheme.notifications import notifications_deliver
+    from buddyscheme.tasks import remind_vetting_lapses
+
+    scheme = SchemeFactory()
+    coordinators = [MembershipFactory(scheme=scheme, role=Role.COORDINATOR) for _ in range(2)]
+    approved_buddy_lapsing_soon(scheme)
+    # Celery delivers a task at least once: a worker lost mid-run means the task runs again.
+    for _ in range(2):
+        remind_vetting_lapses()
+        notifications_deliver()
+    emails = sorted(coordinator.user.email for coordinator in coordinators)
+    assert sorted(message.to[0] for message in mail.outbox) == emails
+    # The key is the week: next Monday's reminder goes out again.
+    with time_machine.travel(timezone.now() + timedelta(days=7)):
+        remind_vetting_lapses()
+        notifications_deliver()
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(emails * 2)
 
 
 def test_the_reminder_is_on_the_weekly_schedule():

@@ -126,7 +126,7 @@ def test_an_alert_message_is_never_silently_given_up(people, monkeypatch):
     def broken(*args, **kwargs):
         raise ChannelError("email: SMTPServerDisconnected")
 
-    monkeypatch.setattr(notifications, "send_email_message", broken)
+    monkeypatch.setattr(notifications, "email_send", broken)
     meeting = checked_in(people)
     services.meeting_help(meeting=meeting, key="help", by=None, now=MONDAY_10AM + minutes(5))
     moment = MONDAY_10AM + minutes(5)
