@@ -74,6 +74,9 @@ fi
 echo
 $PY scripts/bench_pdf.py
 echo
+# A real worker and beat, as the Procfile runs them, against the same database and broker.
+$PY scripts/bench_latency.py "${BENCH_LATENCY_MEETINGS:-500}"
+echo
 # The sweep bench makes its own 1,000,000-meeting database (PostgreSQL when it answers).
 unset DATABASE_URL
 $PY scripts/bench_sweep.py
