@@ -59,7 +59,8 @@ def test_the_board_shows_a_new_alert_without_reloading_and_it_can_be_acknowledge
         scheme=scheme,
         responder=coordinator,
         starts_at=now - timedelta(hours=3),
-        ends_at=now + timedelta(hours=1),
+        # Until the last alert could escalate (the longest extension, grace, escalation).
+        ends_at=now + timedelta(hours=3),
     )
     buddy = cleared_buddy(scheme)
     start = now - timedelta(minutes=90)
