@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from .audit import RequestMeta, request_meta_reset, request_meta_set
+
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
 SESSION_STARTED_KEY = "session_started_at"
 
@@ -77,3 +79,21 @@ class NoStoreForLoggedInMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
         return response
+
+
+class AuditRequestMetaMiddleware:
+    """The request's IP address and browser, for the audit rows its services write.
+
+    Set in a context variable (see buddyscheme/audit.py for why) and reset afterwards, so
+    nothing carries over to the next request served by the same thread.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = request_meta_set(RequestMeta.from_request(request))
+        try:
+            return self.get_response(request)
+        finally:
+            request_meta_reset(token)

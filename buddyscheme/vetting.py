@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from .audit import audit_record
 from .errors import DomainError
 from .models import (
     BUDDY_PIPELINE,
@@ -184,7 +185,7 @@ def buddy_stage_move(
             ]
             if problems:
                 raise DomainError("Cannot approve yet: " + "; ".join(problems) + ".")
-        VettingStep.objects.create(
+        step = VettingStep.objects.create(
             vetting=vetting,
             from_stage=current,
             to_stage=to_stage,
@@ -195,6 +196,7 @@ def buddy_stage_move(
         vetting.stage = to_stage
         vetting.stage_changed_at = now
         vetting.save(update_fields=["stage", "stage_changed_at"])
+        audit_record(actor=by, verb="buddy_stage_move", obj=step, scheme=membership.scheme_id)
     return vetting
 
 
@@ -204,7 +206,9 @@ def dbs_check_record(*, membership: Membership, by, **details) -> DBSCheck:
     check = DBSCheck(membership=membership, recorded_by=by, **details)
     check.certificate_number = check.certificate_number.strip().upper()
     check.full_clean()
-    check.save()
+    with transaction.atomic():
+        check.save()
+        audit_record(actor=by, verb="dbs_check_record", obj=check, scheme=membership.scheme_id)
     return check
 
 
@@ -226,12 +230,16 @@ def training_complete(
     expires_on = (
         _add_months(completed_on, module.valid_for_months) if module.valid_for_months else None
     )
-    completion, _ = TrainingCompletion.objects.update_or_create(
-        membership=membership,
-        module=module,
-        completed_on=completed_on,
-        defaults={"expires_on": expires_on, "recorded_by": by},
-    )
+    with transaction.atomic():
+        completion, _ = TrainingCompletion.objects.update_or_create(
+            membership=membership,
+            module=module,
+            completed_on=completed_on,
+            defaults={"expires_on": expires_on, "recorded_by": by},
+        )
+        audit_record(
+            actor=by, verb="training_complete", obj=completion, scheme=membership.scheme_id
+        )
     return completion
 
 
@@ -257,17 +265,19 @@ def participant_enrol(
     if missing:
         raise DomainError("Please answer every eligibility question.")
     eligible = all(answers[q.pk] == q.eligible_answer for q in questions)
-    enrolment, _ = ParticipantEnrolment.objects.update_or_create(
-        membership=membership,
-        defaults={
-            "referral_source": referral_source,
-            "referral_detail": referral_detail,
-            "eligibility_answers": {str(pk): value for pk, value in answers.items()},
-            "eligible": eligible,
-            "consent_to_hold_data": True,
-            "consent_given_at": now,
-            "enrolled_by": by,
-            "buddies_needed": buddies_needed,
-        },
-    )
+    with transaction.atomic():
+        enrolment, _ = ParticipantEnrolment.objects.update_or_create(
+            membership=membership,
+            defaults={
+                "referral_source": referral_source,
+                "referral_detail": referral_detail,
+                "eligibility_answers": {str(pk): value for pk, value in answers.items()},
+                "eligible": eligible,
+                "consent_to_hold_data": True,
+                "consent_given_at": now,
+                "enrolled_by": by,
+                "buddies_needed": buddies_needed,
+            },
+        )
+        audit_record(actor=by, verb="participant_enrol", obj=enrolment, scheme=membership.scheme_id)
     return enrolment

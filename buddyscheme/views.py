@@ -130,7 +130,7 @@ def invitation_list(request):
 def invitation_revoke(request, pk):
     invitation = get_invitation_for_user(request, pk)
     try:
-        services.invitation_revoke(invitation=invitation)
+        services.invitation_revoke(invitation=invitation, by=request.user)
         messages.success(request, "Invitation withdrawn: the link no longer works.")
     except DomainError as error:
         messages.error(request, str(error))

@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.urls import URLResolver, get_resolver
 
-from buddyscheme.models import Heartbeat, Role
+from buddyscheme.models import AuditEvent, Heartbeat, Role
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
 from matching.models import SpeedMeeting, SuggestionOffer
@@ -221,6 +221,7 @@ MODEL_ADMINS = {
     "buddyscheme/trainingcompletion": (True, True, False),
     "buddyscheme/eligibilityquestion": (True, True, True),
     "buddyscheme/participantenrolment": (True, False, False),
+    "buddyscheme/auditevent": (True, False, False),
     "matching/menucategory": (True, True, True),
     "matching/matchingsettings": (True, False, False),
     "matching/match": (True, False, False),
@@ -331,6 +332,9 @@ class UrlMatrixTest(PersonaTestCase):
             "buddyscheme/profile": self.buddy.profile.pk,
             "buddyscheme/user": self.buddy.pk,
             "buddyscheme/heartbeat": Heartbeat.objects.get(name="celery").pk,
+            "buddyscheme/auditevent": AuditEvent.objects.get(
+                verb="invitation_create", object_id=invitation.pk
+            ).pk,
             "auth/group": Group.objects.create(name="Volunteers").pk,
             "account/emailaddress": EmailAddress.objects.get(user=self.buddy).pk,
             "mfa/authenticator": Authenticator.objects.filter(user=self.coordinator).first().pk,
