@@ -43,6 +43,10 @@ def consent_give(
 def consent_withdraw(*, membership: Membership, kind: str, by, now=None) -> int:
     """Withdraw at once. Sensitive information is hidden and flagged for deletion."""
     now = now or timezone.now()
+    if kind == ConsentKind.SPECIAL_CATEGORY:
+        # The same lock `enrolment_sensitive_notes_save` takes before checking consent, so
+        # notes cannot be saved against a consent that is being withdrawn.
+        list(ParticipantEnrolment.objects.select_for_update().filter(membership=membership))
     live = list(
         ConsentRecord.objects.select_for_update().filter(
             membership=membership, kind=kind, withdrawn_at__isnull=True

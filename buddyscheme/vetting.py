@@ -14,11 +14,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .audit import audit_record
+from .consent import has_consent
 from .errors import DomainError
 from .models import (
     BUDDY_PIPELINE,
     BuddyStage,
     BuddyVetting,
+    ConsentKind,
     DBSCheck,
     EligibilityQuestion,
     Membership,
@@ -133,6 +135,13 @@ def _latest_per_membership(buddies) -> list[DBSCheck]:
         membership=OuterRef("membership"), renewal_due__gt=OuterRef("renewal_due")
     )
     return list(DBSCheck.objects.filter(membership__in=buddies).exclude(Exists(newer)))
+
+
+def vetting_record(membership: Membership) -> BuddyVetting:
+    """The buddy's vetting row, or an unsaved one at the first stage: reading creates nothing."""
+    return BuddyVetting.objects.filter(membership=membership).first() or BuddyVetting(
+        membership=membership
+    )
 
 
 # --- Writes ---------------------------------------------------------------------------------
@@ -280,4 +289,33 @@ def participant_enrol(
             },
         )
         audit_record(actor=by, verb="participant_enrol", obj=enrolment, scheme=membership.scheme_id)
+    return enrolment
+
+
+SENSITIVE_NOTES_LENGTH = 2000
+
+
+def enrolment_sensitive_notes_save(
+    *, membership: Membership, notes: str, by
+) -> ParticipantEnrolment:
+    """Record what the support needs to know about health, HIV status or sexuality.
+
+    Special-category data is held only with its own consent. `consent_withdraw` takes the same
+    row lock first, so a withdrawal cannot slip in between the check and the save.
+    """
+    with transaction.atomic():
+        enrolment = (
+            ParticipantEnrolment.objects.select_for_update().filter(membership=membership).first()
+        )
+        if enrolment is None or not has_consent(membership, ConsentKind.SPECIAL_CATEGORY):
+            raise DomainError("Record their consent to hold sensitive information first.")
+        enrolment.sensitive_notes = (notes or "")[:SENSITIVE_NOTES_LENGTH]
+        enrolment.save(update_fields=["sensitive_notes"])
+        # The row says that the notes changed, never what they say.
+        audit_record(
+            actor=by,
+            verb="enrolment_sensitive_notes_save",
+            obj=enrolment,
+            scheme=membership.scheme_id,
+        )
     return enrolment

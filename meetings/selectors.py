@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from .models import Alert, Meeting, MeetingState
+from .models import Alert, CalendarFeed, Meeting, MeetingState
 
 
 def meetings_for_buddy_today(buddy, now=None):
@@ -62,3 +62,8 @@ def meetings_for_coordinator(scheme, now=None):
         .select_related("venue", "buddy__user__profile")
         .order_by("planned_start")[:300]
     )
+
+
+def calendar_feed_for(membership):
+    """The buddy's calendar feed, or None until they ask for one."""
+    return CalendarFeed.objects.filter(membership=membership).first()

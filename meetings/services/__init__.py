@@ -6,8 +6,9 @@ index, and a UniqueConstraint(meeting, level) makes a duplicate alert impossible
 sweepers. Messages go through the outbox (buddyscheme.notifications). No Celery ETA timers.
 
 One module per subject: `rules` (settings, grace, watches), `booking`, `buttons` (the buddy's
-check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear) and
-`sweep`. Callers import from `meetings.services`.
+check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear),
+`sweep` and `calendar` (the buddy's private feed address). Callers import from
+`meetings.services`.
 """
 
 from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
@@ -19,6 +20,7 @@ from .booking import (
     on_call_covers,
 )
 from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meeting_help
+from .calendar import calendar_feed_create, calendar_feed_reset
 from .rules import EXTENSIONS, MATCH_STATES_THAT_MEET, grace, lone_working
 from .sweep import REMINDER_TEMPLATES, sweep
 
@@ -30,6 +32,8 @@ __all__ = [
     "alert_acknowledge",
     "alert_resolve",
     "booking_problems",
+    "calendar_feed_create",
+    "calendar_feed_reset",
     "grace",
     "lone_working",
     "meeting_book",

@@ -173,7 +173,7 @@ class TestVettingAndEnrolment:
         )
         assert_audited(verb="training_complete", obj=completion, actor=coordinator, scheme=scheme)
 
-    def test_enrolment_leaves_a_row(self):
+    def test_enrolment_and_sensitive_notes_leave_ids_not_what_was_written(self):
         scheme = SchemeFactory()
         coordinator = MembershipFactory(scheme=scheme, role=Role.COORDINATOR).user
         participant = MembershipFactory(scheme=scheme, role=Role.PARTICIPANT)
@@ -186,6 +186,26 @@ class TestVettingAndEnrolment:
             consent_to_hold_data=True,
         )
         assert_audited(verb="participant_enrol", obj=enrolment, actor=coordinator, scheme=scheme)
+        with pytest.raises(DomainError):  # no consent to special-category data yet
+            vetting.enrolment_sensitive_notes_save(
+                membership=participant, notes="Diagnosed 2019", by=coordinator
+            )
+        assert not AuditEvent.objects.filter(verb="enrolment_sensitive_notes_save").exists()
+        consent_give(membership=participant, kind=ConsentKind.SPECIAL_CATEGORY, by=coordinator)
+        vetting.enrolment_sensitive_notes_save(
+            membership=participant, notes="Diagnosed 2019", by=coordinator
+        )
+        row = assert_audited(
+            verb="enrolment_sensitive_notes_save",
+            obj=enrolment,
+            actor=coordinator,
+            scheme=scheme,
+        )
+        stored = AuditEvent.objects.filter(pk=row.pk).values().get()
+        assert not any("2019" in str(value) for value in stored.values())
+        assert not any(
+            participant.user.email in str(value) for value in stored.values()
+        )  # ids, never the person's details
 
 
 class TestConsent:
@@ -207,8 +227,8 @@ class RequestMetaTest(PersonaTestCase):
     def test_the_address_and_browser_of_the_request_reach_the_row(self):
         self.login_as("coordinator")
         self.client.post(
-            f"/coordinator/people/{self.buddy_membership.pk}/",
-            {"action": "stage", "to_stage": "references", "evidence": "Two references back"},
+            f"/coordinator/people/{self.buddy_membership.pk}/stage/",
+            {"to_stage": "references", "evidence": "Two references back"},
             HTTP_USER_AGENT="Mozilla/5.0 (test phone)",
             REMOTE_ADDR="203.0.113.7",
         )

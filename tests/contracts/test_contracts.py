@@ -392,7 +392,7 @@ class SensitiveNotesTest(PersonaTestCase):
         self.login_as("coordinator")
         self.assertContains(self.client.get(url), "No consent to hold sensitive information")
         self.client.post(
-            url, {"action": "sensitive", "sensitive_notes": "Diagnosed 2019"}, follow=True
+            url + "sensitive-notes/", {"sensitive_notes": "Diagnosed 2019"}, follow=True
         )
         self.assertEqual(ParticipantEnrolment.objects.get().sensitive_notes, "")
         consent_give(
@@ -401,7 +401,7 @@ class SensitiveNotesTest(PersonaTestCase):
             by=None,
             how="paper",
         )
-        self.client.post(url, {"action": "sensitive", "sensitive_notes": "Diagnosed 2019"})
+        self.client.post(url + "sensitive-notes/", {"sensitive_notes": "Diagnosed 2019"})
         self.assertContains(self.client.get(url), "Diagnosed 2019")
         consent_withdraw(
             membership=self.participant_membership, kind=ConsentKind.SPECIAL_CATEGORY, by=None
