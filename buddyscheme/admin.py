@@ -8,6 +8,7 @@ from . import services, vetting
 from .access import coordinator_scheme_ids
 from .errors import DomainError
 from .models import (
+    AuditEvent,
     BuddyVetting,
     DBSCheck,
     EligibilityQuestion,
@@ -103,10 +104,25 @@ class MembershipAdmin(SchemeScopedAdmin):
         # New people join through an invitation, so their email is verified.
         return request.user.is_superuser
 
+    def save_model(self, request, obj, form, change):
+        # Through the services, so admin access follows the role and the change is audited.
+        if change:
+            services.membership_update(membership=obj, changed=form.changed_data, by=request.user)
+            return
+        granted = services.membership_grant(
+            user=obj.user,
+            scheme=obj.scheme,
+            role=obj.role,
+            is_facilitator=obj.is_facilitator,
+            is_on_call=obj.is_on_call,
+            by=request.user,
+        )
+        obj.pk = granted.pk
+
     @admin.action(description="Deactivate selected memberships")
     def deactivate(self, request, queryset):
         for membership in queryset.select_related("user"):
-            services.membership_deactivate(membership=membership)
+            services.membership_deactivate(membership=membership, by=request.user)
         self.message_user(request, f"{queryset.count()} membership(s) deactivated.")
 
 
@@ -144,7 +160,7 @@ class InvitationAdmin(SchemeScopedAdmin):
         withdrawn = 0
         for invitation in queryset:
             try:
-                services.invitation_revoke(invitation=invitation)
+                services.invitation_revoke(invitation=invitation, by=request.user)
                 withdrawn += 1
             except DomainError:
                 pass
@@ -300,3 +316,27 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
         "enrolled_by",
         "enrolled_at",
     ]
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(SchemeScopedAdmin):
+    """Read-only: the trail is written by services and never edited, not even by superusers."""
+
+    list_display = ["at", "verb", "actor", "object_type", "object_id", "scheme", "ip_address"]
+    list_filter = ["verb"]
+    list_select_related = ["actor__profile", "object_type", "scheme"]
+    date_hierarchy = "at"
+    fields = list_display + ["user_agent"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

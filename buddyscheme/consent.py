@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .audit import audit_record
 from .errors import DomainError
 from .models import ConsentKind, ConsentRecord, Membership, ParticipantEnrolment, Role
 
@@ -23,7 +24,7 @@ def consent_give(
         raise DomainError("Unknown kind of consent.")
     try:
         with transaction.atomic():
-            return ConsentRecord.objects.create(
+            record = ConsentRecord.objects.create(
                 membership=membership,
                 kind=kind,
                 given_how=how,
@@ -31,7 +32,10 @@ def consent_give(
                 recorded_by=by,
                 given_at=now or timezone.now(),
             )
+            audit_record(actor=by, verb="consent_give", obj=record, scheme=membership.scheme_id)
+            return record
     except IntegrityError:
+        # Already given and still live: nothing changed, so nothing to record.
         return membership.consents.get(kind=kind, withdrawn_at__isnull=True)
 
 
@@ -39,9 +43,20 @@ def consent_give(
 def consent_withdraw(*, membership: Membership, kind: str, by, now=None) -> int:
     """Withdraw at once. Sensitive information is hidden and flagged for deletion."""
     now = now or timezone.now()
-    closed = ConsentRecord.objects.filter(
-        membership=membership, kind=kind, withdrawn_at__isnull=True
-    ).update(withdrawn_at=now)
+    if kind == ConsentKind.SPECIAL_CATEGORY:
+        # The same lock `enrolment_sensitive_notes_save` takes before checking consent, so
+        # notes cannot be saved against a consent that is being withdrawn.
+        list(ParticipantEnrolment.objects.select_for_update().filter(membership=membership))
+    live = list(
+        ConsentRecord.objects.select_for_update().filter(
+            membership=membership, kind=kind, withdrawn_at__isnull=True
+        )
+    )
+    closed = ConsentRecord.objects.filter(pk__in=[record.pk for record in live]).update(
+        withdrawn_at=now
+    )
+    for record in live:
+        audit_record(actor=by, verb="consent_withdraw", obj=record, scheme=membership.scheme_id)
     if kind == ConsentKind.SPECIAL_CATEGORY:
         ParticipantEnrolment.objects.filter(membership=membership).exclude(
             sensitive_notes=""

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from .access import memberships_for_user
+from .audit import RequestMeta, request_meta_reset, request_meta_set
 
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
 SESSION_STARTED_KEY = "session_started_at"
@@ -94,3 +95,21 @@ class PageMethodsMiddleware:
         if request.method not in PAGE_METHODS:
             return HttpResponseNotAllowed(PAGE_METHODS)
         return self.get_response(request)
+
+
+class AuditRequestMetaMiddleware:
+    """The request's IP address and browser, for the audit rows its services write.
+
+    Set in a context variable (see buddyscheme/audit.py for why) and reset afterwards, so
+    nothing carries over to the next request served by the same thread.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = request_meta_set(RequestMeta.from_request(request))
+        try:
+            return self.get_response(request)
+        finally:
+            request_meta_reset(token)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import Heartbeat, Invitation, Membership, Role
+from .models import EligibilityQuestion, Heartbeat, Invitation, Membership, Role
 
 
 def scheme_counts(scheme) -> dict[str, int]:
@@ -34,6 +34,10 @@ def members_for_scheme(scheme, role=None):
     if role:
         qs = qs.filter(role=role)
     return qs.order_by("role", "user__email")
+
+
+def eligibility_questions(scheme):
+    return EligibilityQuestion.objects.filter(scheme=scheme)
 
 
 def heartbeat_age(name: str, now=None) -> timedelta | None:

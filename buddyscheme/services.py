@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from .audit import audit_record
 from .errors import DomainError
 from .models import Heartbeat, Invitation, Membership, Profile, Role, Scheme
 from .notifications import notification_enqueue
@@ -16,7 +17,13 @@ User = get_user_model()
 
 
 def membership_grant(
-    *, user, scheme: Scheme, role: str, is_facilitator: bool = False, is_on_call: bool = False
+    *,
+    user,
+    scheme: Scheme,
+    role: str,
+    is_facilitator: bool = False,
+    is_on_call: bool = False,
+    by=None,
 ) -> Membership:
     """Give a user a role in a scheme (or re-activate it). Coordinators get admin access."""
     with transaction.atomic():
@@ -36,18 +43,47 @@ def membership_grant(
             user.is_staff = True
             user.save(update_fields=["is_staff"])
         Profile.objects.get_or_create(user=user)
+        audit_record(actor=by, verb="membership_grant", obj=membership, scheme=scheme)
     return membership
 
 
-def membership_deactivate(*, membership: Membership) -> None:
+def _staff_only_while_coordinating(user) -> None:
+    """The admin admits staff only: someone who no longer coordinates anywhere loses it."""
+    still_coordinator = user.memberships.filter(role=Role.COORDINATOR, is_active=True).exists()
+    if user.is_staff and not user.is_superuser and not still_coordinator:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+
+
+def membership_deactivate(*, membership: Membership, by=None) -> None:
     with transaction.atomic():
         membership.is_active = False
         membership.save(update_fields=["is_active"])
+        _staff_only_while_coordinating(membership.user)
+        audit_record(
+            actor=by, verb="membership_deactivate", obj=membership, scheme=membership.scheme_id
+        )
+
+
+def membership_update(*, membership: Membership, changed: list[str], by) -> Membership:
+    """Save an edit made in the admin (role, flags, active), keeping admin access in step.
+
+    A change of role is recorded as such: it decides what the person may see.
+    """
+    with transaction.atomic():
+        membership.save()
         user = membership.user
-        still_coordinator = user.memberships.filter(role=Role.COORDINATOR, is_active=True).exists()
-        if user.is_staff and not user.is_superuser and not still_coordinator:
-            user.is_staff = False
+        if membership.role == Role.COORDINATOR and membership.is_active and not user.is_staff:
+            user.is_staff = True
             user.save(update_fields=["is_staff"])
+        _staff_only_while_coordinating(user)
+        audit_record(
+            actor=by,
+            verb="membership_role_change" if "role" in changed else "membership_update",
+            obj=membership,
+            scheme=membership.scheme_id,
+        )
+    return membership
 
 
 def invitation_create(
@@ -68,9 +104,12 @@ def invitation_create(
     ).exists():
         raise DomainError("This person already has that role in the scheme.")
     with transaction.atomic():
-        Invitation.objects.open(now).filter(scheme=scheme, email__iexact=email, role=role).update(
-            revoked_at=now
+        superseded = list(
+            Invitation.objects.open(now).filter(scheme=scheme, email__iexact=email, role=role)
         )
+        Invitation.objects.filter(pk__in=[old.pk for old in superseded]).update(revoked_at=now)
+        for old in superseded:
+            audit_record(actor=invited_by, verb="invitation_revoke", obj=old, scheme=scheme)
         invitation = Invitation.objects.create(
             scheme=scheme,
             email=email,
@@ -81,6 +120,7 @@ def invitation_create(
             created_at=now,
             expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
+        audit_record(actor=invited_by, verb="invitation_create", obj=invitation, scheme=scheme)
         invitation_email_enqueue(invitation=invitation, now=now)
     return invitation
 
@@ -98,11 +138,15 @@ def invitation_email_enqueue(*, invitation: Invitation, now=None) -> None:
     )
 
 
-def invitation_revoke(*, invitation: Invitation, now=None) -> None:
+def invitation_revoke(*, invitation: Invitation, by=None, now=None) -> None:
     if invitation.status != "open":
         raise DomainError("Only an open invitation can be withdrawn.")
-    invitation.revoked_at = now or timezone.now()
-    invitation.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        invitation.revoked_at = now or timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=by, verb="invitation_revoke", obj=invitation, scheme=invitation.scheme_id
+        )
 
 
 class InvitationUnusable(DomainError):
@@ -162,8 +206,10 @@ def invitation_accept(
             role=invitation.role,
             is_facilitator=invitation.is_facilitator,
             is_on_call=invitation.is_on_call,
+            by=user,
         )
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        audit_record(actor=user, verb="invitation_accept", obj=invitation, scheme=invitation.scheme)
     return user, membership
 
 

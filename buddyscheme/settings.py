@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "buddyscheme.middleware.PageMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "buddyscheme.middleware.AuditRequestMetaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -14,6 +14,19 @@ urlpatterns = [
     path("coordinator/", views.coordinator_dashboard, name="coordinator_dashboard"),
     path("coordinator/people/", views.people, name="people"),
     path("coordinator/people/<int:pk>/", views.person_detail, name="person"),
+    path("coordinator/people/<int:pk>/stage/", views.person_stage_move, name="person_stage"),
+    path("coordinator/people/<int:pk>/dbs/", views.person_dbs_record, name="person_dbs"),
+    path(
+        "coordinator/people/<int:pk>/training/",
+        views.person_training_record,
+        name="person_training",
+    ),
+    path("coordinator/people/<int:pk>/enrolment/", views.person_enrol, name="person_enrolment"),
+    path(
+        "coordinator/people/<int:pk>/sensitive-notes/",
+        views.person_sensitive_notes_save,
+        name="person_sensitive_notes",
+    ),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

@@ -14,12 +14,15 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from .audit import audit_record
+from .consent import has_consent
 from .errors import DomainError
 from .models import (
     BUDDY_PIPELINE,
     BuddyStage,
     BuddyVetting,
     Channel,
+    ConsentKind,
     DBSCheck,
     EligibilityQuestion,
     Membership,
@@ -138,6 +141,13 @@ def _latest_per_membership(buddies) -> list[DBSCheck]:
     return list(DBSCheck.objects.filter(membership__in=buddies).exclude(Exists(newer)))
 
 
+def vetting_record(membership: Membership) -> BuddyVetting:
+    """The buddy's vetting row, or an unsaved one at the first stage: reading creates nothing."""
+    return BuddyVetting.objects.filter(membership=membership).first() or BuddyVetting(
+        membership=membership
+    )
+
+
 # --- Writes ---------------------------------------------------------------------------------
 
 
@@ -188,7 +198,7 @@ def buddy_stage_move(
             ]
             if problems:
                 raise DomainError("Cannot approve yet: " + "; ".join(problems) + ".")
-        VettingStep.objects.create(
+        step = VettingStep.objects.create(
             vetting=vetting,
             from_stage=current,
             to_stage=to_stage,
@@ -199,6 +209,7 @@ def buddy_stage_move(
         vetting.stage = to_stage
         vetting.stage_changed_at = now
         vetting.save(update_fields=["stage", "stage_changed_at"])
+        audit_record(actor=by, verb="buddy_stage_move", obj=step, scheme=membership.scheme_id)
     return vetting
 
 
@@ -208,7 +219,9 @@ def dbs_check_record(*, membership: Membership, by, **details) -> DBSCheck:
     check = DBSCheck(membership=membership, recorded_by=by, **details)
     check.certificate_number = check.certificate_number.strip().upper()
     check.full_clean()
-    check.save()
+    with transaction.atomic():
+        check.save()
+        audit_record(actor=by, verb="dbs_check_record", obj=check, scheme=membership.scheme_id)
     return check
 
 
@@ -262,12 +275,16 @@ def training_complete(
     expires_on = (
         _add_months(completed_on, module.valid_for_months) if module.valid_for_months else None
     )
-    completion, _ = TrainingCompletion.objects.update_or_create(
-        membership=membership,
-        module=module,
-        completed_on=completed_on,
-        defaults={"expires_on": expires_on, "recorded_by": by},
-    )
+    with transaction.atomic():
+        completion, _ = TrainingCompletion.objects.update_or_create(
+            membership=membership,
+            module=module,
+            completed_on=completed_on,
+            defaults={"expires_on": expires_on, "recorded_by": by},
+        )
+        audit_record(
+            actor=by, verb="training_complete", obj=completion, scheme=membership.scheme_id
+        )
     return completion
 
 
@@ -293,17 +310,48 @@ def participant_enrol(
     if missing:
         raise DomainError("Please answer every eligibility question.")
     eligible = all(answers[q.pk] == q.eligible_answer for q in questions)
-    enrolment, _ = ParticipantEnrolment.objects.update_or_create(
-        membership=membership,
-        defaults={
-            "referral_source": referral_source,
-            "referral_detail": referral_detail,
-            "eligibility_answers": {str(pk): value for pk, value in answers.items()},
-            "eligible": eligible,
-            "consent_to_hold_data": True,
-            "consent_given_at": now,
-            "enrolled_by": by,
-            "buddies_needed": buddies_needed,
-        },
-    )
+    with transaction.atomic():
+        enrolment, _ = ParticipantEnrolment.objects.update_or_create(
+            membership=membership,
+            defaults={
+                "referral_source": referral_source,
+                "referral_detail": referral_detail,
+                "eligibility_answers": {str(pk): value for pk, value in answers.items()},
+                "eligible": eligible,
+                "consent_to_hold_data": True,
+                "consent_given_at": now,
+                "enrolled_by": by,
+                "buddies_needed": buddies_needed,
+            },
+        )
+        audit_record(actor=by, verb="participant_enrol", obj=enrolment, scheme=membership.scheme_id)
+    return enrolment
+
+
+SENSITIVE_NOTES_LENGTH = 2000
+
+
+def enrolment_sensitive_notes_save(
+    *, membership: Membership, notes: str, by
+) -> ParticipantEnrolment:
+    """Record what the support needs to know about health, HIV status or sexuality.
+
+    Special-category data is held only with its own consent. `consent_withdraw` takes the same
+    row lock first, so a withdrawal cannot slip in between the check and the save.
+    """
+    with transaction.atomic():
+        enrolment = (
+            ParticipantEnrolment.objects.select_for_update().filter(membership=membership).first()
+        )
+        if enrolment is None or not has_consent(membership, ConsentKind.SPECIAL_CATEGORY):
+            raise DomainError("Record their consent to hold sensitive information first.")
+        enrolment.sensitive_notes = (notes or "")[:SENSITIVE_NOTES_LENGTH]
+        enrolment.save(update_fields=["sensitive_notes"])
+        # The row says that the notes changed, never what they say.
+        audit_record(
+            actor=by,
+            verb="enrolment_sensitive_notes_save",
+            obj=enrolment,
+            scheme=membership.scheme_id,
+        )
     return enrolment

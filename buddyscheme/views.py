@@ -31,7 +31,7 @@ from .forms import (
     TrainingCompletionForm,
 )
 from .middleware import SESSION_MEMBERSHIP_KEY
-from .models import BuddyStage, ConsentKind, EligibilityQuestion, Profile, Role
+from .models import BuddyStage, ConsentKind, Profile, Role
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def invitation_list(request):
 def invitation_revoke(request, pk):
     invitation = get_invitation_for_user(request, pk)
     try:
-        services.invitation_revoke(invitation=invitation)
+        services.invitation_revoke(invitation=invitation, by=request.user)
         messages.success(request, "Invitation withdrawn: the link no longer works.")
     except DomainError as error:
         messages.error(request, str(error))
@@ -204,96 +204,137 @@ def profile_edit(request):
     return render(request, "buddyscheme/profile.html", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def person_detail(request, pk):
-    """One person: vetting for a buddy (pipeline, DBS, training), enrolment for a participant."""
-    member = get_member_for_coordinator(request, pk)
+def _person_page(request, member, **bound_forms):
+    """One person: vetting for a buddy (pipeline, DBS, training), enrolment for a participant.
+
+    `bound_forms` are the forms a failed post brought back, shown with their errors and what
+    was typed; every other form is blank.
+    """
     context = {"member": member}
     if member.role == Role.BUDDY:
-        record = vetting.vetting_for(member)
-        stage_form = StageMoveForm(current_stage=record.stage)
-        dbs_form = DBSCheckForm()
-        training_form = TrainingCompletionForm(scheme=member.scheme)
-        if request.method == "POST":
-            action = request.POST.get("action")
-            try:
-                if action == "stage":
-                    stage_form = StageMoveForm(request.POST, current_stage=record.stage)
-                    if stage_form.is_valid():
-                        vetting.buddy_stage_move(
-                            membership=member, by=request.user, **stage_form.cleaned_data
-                        )
-                        messages.success(request, "Step recorded.")
-                        return redirect("person", pk=member.pk)
-                elif action == "dbs":
-                    dbs_form = DBSCheckForm(request.POST)
-                    if dbs_form.is_valid():
-                        vetting.dbs_check_record(
-                            membership=member, by=request.user, **dbs_form.cleaned_data
-                        )
-                        messages.success(request, "DBS check recorded.")
-                        return redirect("person", pk=member.pk)
-                elif action == "training":
-                    training_form = TrainingCompletionForm(request.POST, scheme=member.scheme)
-                    if training_form.is_valid():
-                        vetting.training_complete(
-                            membership=member, by=request.user, **training_form.cleaned_data
-                        )
-                        messages.success(request, "Training recorded.")
-                        return redirect("person", pk=member.pk)
-            except DomainError as error:
-                messages.error(request, str(error))
-            except ValidationError as error:
-                dbs_form.add_error(None, error)
+        record = vetting.vetting_record(member)
         context.update(
             record=record,
-            steps=record.steps.select_related("recorded_by"),
+            steps=record.steps.select_related("recorded_by") if record.pk else [],
             blockers=vetting.vetting_blockers(member),
             dbs_checks=member.dbs_checks.all(),
             completions=member.training_completions.select_related("module"),
-            stage_form=stage_form,
-            dbs_form=dbs_form,
-            training_form=training_form,
+            stage_form=bound_forms.get("stage_form") or StageMoveForm(current_stage=record.stage),
+            dbs_form=bound_forms.get("dbs_form") or DBSCheckForm(),
+            training_form=bound_forms.get("training_form")
+            or TrainingCompletionForm(scheme=member.scheme),
             approved=record.stage == BuddyStage.APPROVED,
         )
     elif member.role == Role.PARTICIPANT:
-        questions = EligibilityQuestion.objects.filter(scheme=member.scheme)
         enrolment = getattr(member, "enrolment", None)
-        sensitive_allowed = has_consent(member, ConsentKind.SPECIAL_CATEGORY)
-        if request.method == "POST" and request.POST.get("action") == "sensitive":
-            # Special-category data is recorded only with its own consent.
-            if enrolment is None or not sensitive_allowed:
-                messages.error(request, "Record their consent to hold sensitive information first.")
-            else:
-                enrolment.sensitive_notes = request.POST.get("sensitive_notes", "")[:2000]
-                enrolment.save(update_fields=["sensitive_notes"])
-                messages.success(request, "Saved. Only coordinators can see this.")
-            return redirect("person", pk=member.pk)
-        form = EnrolmentForm(request.POST or None, questions=questions)
-        if request.method == "POST" and form.is_valid():
-            try:
-                vetting.participant_enrol(
-                    membership=member,
-                    by=request.user,
-                    referral_source=form.cleaned_data["referral_source"],
-                    referral_detail=form.cleaned_data["referral_detail"],
-                    answers=form.answers(),
-                    consent_to_hold_data=form.cleaned_data["consent_to_hold_data"],
-                    buddies_needed=form.cleaned_data["buddies_needed"],
-                )
-            except DomainError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, "Enrolment saved.")
-                return redirect("person", pk=member.pk)
         context.update(
             enrolment=enrolment,
-            enrolment_form=form,
-            sensitive_allowed=sensitive_allowed,
+            enrolment_form=bound_forms.get("enrolment_form")
+            or EnrolmentForm(questions=selectors.eligibility_questions(member.scheme)),
+            sensitive_allowed=has_consent(member, ConsentKind.SPECIAL_CATEGORY),
             sensitive_visible=enrolment is not None and sensitive_notes_visible(enrolment),
         )
     return render(request, "buddyscheme/person.html", context)
+
+
+@require_GET
+@role_required(Role.COORDINATOR)
+def person_detail(request, pk):
+    return _person_page(request, get_member_for_coordinator(request, pk))
+
+
+# Each form on the person page posts to its own URL below: the view parses, calls one
+# service, and either redirects back to the page or shows the page again with the form as typed.
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def person_stage_move(request, pk):
+    member = get_member_for_coordinator(request, pk, role=Role.BUDDY)
+    form = StageMoveForm(request.POST, current_stage=vetting.vetting_record(member).stage)
+    if form.is_valid():
+        try:
+            vetting.buddy_stage_move(membership=member, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Step recorded.")
+            return redirect("person", pk=member.pk)
+    return _person_page(request, member, stage_form=form)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def person_dbs_record(request, pk):
+    member = get_member_for_coordinator(request, pk, role=Role.BUDDY)
+    form = DBSCheckForm(request.POST)
+    if form.is_valid():
+        try:
+            vetting.dbs_check_record(membership=member, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            # The model's own rules (the renewal after the issue date) belong on the form.
+            form.add_error(None, error)
+        else:
+            messages.success(request, "DBS check recorded.")
+            return redirect("person", pk=member.pk)
+    return _person_page(request, member, dbs_form=form)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def person_training_record(request, pk):
+    member = get_member_for_coordinator(request, pk, role=Role.BUDDY)
+    form = TrainingCompletionForm(request.POST, scheme=member.scheme)
+    if form.is_valid():
+        try:
+            vetting.training_complete(membership=member, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Training recorded.")
+            return redirect("person", pk=member.pk)
+    return _person_page(request, member, training_form=form)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def person_enrol(request, pk):
+    member = get_member_for_coordinator(request, pk, role=Role.PARTICIPANT)
+    form = EnrolmentForm(request.POST, questions=selectors.eligibility_questions(member.scheme))
+    if form.is_valid():
+        try:
+            vetting.participant_enrol(
+                membership=member,
+                by=request.user,
+                referral_source=form.cleaned_data["referral_source"],
+                referral_detail=form.cleaned_data["referral_detail"],
+                answers=form.answers(),
+                consent_to_hold_data=form.cleaned_data["consent_to_hold_data"],
+                buddies_needed=form.cleaned_data["buddies_needed"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Enrolment saved.")
+            return redirect("person", pk=member.pk)
+    return _person_page(request, member, enrolment_form=form)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def person_sensitive_notes_save(request, pk):
+    member = get_member_for_coordinator(request, pk, role=Role.PARTICIPANT)
+    try:
+        vetting.enrolment_sensitive_notes_save(
+            membership=member, notes=request.POST.get("sensitive_notes", ""), by=request.user
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Saved. Only coordinators can see this.")
+    return redirect("person", pk=member.pk)
 
 
 @require_GET

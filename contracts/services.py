@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from buddyscheme.audit import RequestMeta, audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
@@ -315,6 +316,16 @@ def contract_sign(
             )
     except IntegrityError as error:
         raise DomainError("This agreement already has that signature.") from error
+    # In person, the coordinator at the tablet is the one acting; online, the signer.
+    audit_record(
+        actor=attested_by or membership.user,
+        verb="contract_sign",
+        obj=signature,
+        scheme=contract.scheme_id,
+        request_meta=RequestMeta(ip_address=ip_address, user_agent=user_agent)
+        if ip_address
+        else None,
+    )
     signed = set(contract.signatures.values_list("party", flat=True))
     if signed >= set(contract.parties):
         Contract.objects.filter(pk=contract.pk).update(state=ContractState.SIGNED, signed_at=now)

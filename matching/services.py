@@ -1,4 +1,5 @@
-"""Writes for matching. Every state change goes through `_transition` and leaves a MatchEvent."""
+"""Writes for matching. Every state change goes through `_transition` and leaves a MatchEvent,
+and every service that changes a match, a pair block or a rematch request leaves an audit row."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import django.dispatch
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.vetting import _add_months, vetting_blockers
@@ -131,6 +133,7 @@ def match_create(
                 proposed_at=now if state == MatchState.PROPOSED else None,
             )
             MatchEvent.objects.create(match=match, to_state=state, actor=by, at=now)
+            audit_record(actor=by, verb="match_create", obj=match, scheme=match.scheme_id)
     except IntegrityError as error:
         raise DomainError("This pair already has an open match.") from error
     return match
@@ -142,6 +145,7 @@ def match_propose(*, match: Match, by, now=None) -> Match:
     match = _transition(match, {MatchState.DRAFT}, MatchState.PROPOSED, by, now=now)
     match.proposed_at = now
     match.save(update_fields=["state", "proposed_at"])
+    audit_record(actor=by, verb="match_propose", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -162,6 +166,7 @@ def match_accept(*, match: Match, by_membership: Membership, now=None) -> Match:
             locked, {MatchState.PROPOSED}, MatchState.ACCEPTED, by_membership.user, now=now
         )
         locked.save(update_fields=["state"])
+    audit_record(actor=by_membership.user, verb="match_accept", obj=locked, scheme=locked.scheme_id)
     return locked
 
 
@@ -182,6 +187,7 @@ def match_decline(*, match: Match, by_membership: Membership, reason: str, now=N
     )
     match.declined_by, match.decline_reason = side, reason[:200]
     match.save(update_fields=["state", "declined_by", "decline_reason"])
+    audit_record(actor=by_membership.user, verb="match_decline", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -191,6 +197,7 @@ def match_withdraw(*, match: Match, by, reason: str = "", now=None) -> Match:
         match, {MatchState.DRAFT, MatchState.PROPOSED}, MatchState.WITHDRAWN, by, reason, now
     )
     match.save(update_fields=["state"])
+    audit_record(actor=by, verb="match_withdraw", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -202,6 +209,7 @@ def match_introduce(*, match: Match, intro_at, by, now=None) -> Match:
     match = _transition(match, {MatchState.ACCEPTED}, MatchState.INTRODUCED, by, now=now)
     match.intro_at = intro_at
     match.save(update_fields=["state", "intro_at"])
+    audit_record(actor=by, verb="match_introduce", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -217,6 +225,7 @@ def match_activate(*, match: Match, by, now=None) -> Match:
     match.activated_at = now
     match.review_due = _add_months(timezone.localdate(now), months)
     match.save(update_fields=["state", "activated_at", "review_due"])
+    audit_record(actor=by, verb="match_activate", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -226,6 +235,7 @@ def match_start_ending(*, match: Match, by, reason: str, now=None) -> Match:
     match = _transition(match, {MatchState.ACTIVE}, MatchState.ENDING, by, reason, now)
     match.ending_at, match.end_reason = now, (reason or "")[:200]
     match.save(update_fields=["state", "ending_at", "end_reason"])
+    audit_record(actor=by, verb="match_start_ending", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -238,6 +248,7 @@ def match_end(*, match: Match, by, reason: str, never_again: bool = False, now=N
     match.ended_at = now
     match.end_reason = (reason or match.end_reason)[:200]
     match.save(update_fields=["state", "ended_at", "end_reason"])
+    audit_record(actor=by, verb="match_end", obj=match, scheme=match.scheme_id)
     if never_again:
         pair_block(
             buddy=match.buddy,
@@ -254,12 +265,15 @@ def pair_block(
 ) -> PairBlock:
     if buddy.scheme_id != participant.scheme_id:
         raise DomainError("They belong to different schemes.")
-    block, _ = PairBlock.objects.get_or_create(
-        buddy=buddy,
-        participant=participant,
-        kind=kind,
-        defaults={"reason": (reason or "")[:200], "recorded_by": by},
-    )
+    with transaction.atomic():
+        block, created = PairBlock.objects.get_or_create(
+            buddy=buddy,
+            participant=participant,
+            kind=kind,
+            defaults={"reason": (reason or "")[:200], "recorded_by": by},
+        )
+        if created:
+            audit_record(actor=by, verb="pair_block", obj=block, scheme=buddy.scheme_id)
     return block
 
 
@@ -278,12 +292,20 @@ def rematch_request(
         MatchState.ENDING,
     ):
         raise DomainError("You can ask for a different match once a match has been agreed.")
-    return RematchRequest.objects.create(
-        match=match,
-        requested_by=by_membership,
-        reason=reason[:300],
-        created_at=now or timezone.now(),
-    )
+    with transaction.atomic():
+        rematch = RematchRequest.objects.create(
+            match=match,
+            requested_by=by_membership,
+            reason=reason[:300],
+            created_at=now or timezone.now(),
+        )
+        audit_record(
+            actor=by_membership.user,
+            verb="rematch_request",
+            obj=rematch,
+            scheme=match.scheme_id,
+        )
+    return rematch
 
 
 # --- Rounds -----------------------------------------------------------------------------------
@@ -355,6 +377,9 @@ def round_run(
             )
             for match in Match.objects.filter(round=matching_round)
         )
+        # One row for the round, not one per draft: each draft names its round, and a round
+        # of hundreds stays one bulk insert. Releasing the drafts audits each proposal.
+        audit_record(actor=by, verb="round_run", obj=matching_round, scheme=scheme)
     return matching_round
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from buddyscheme.models import User
 
-from .models import Alert, AlertRecipient, Meeting, MeetingState
+from .models import Alert, AlertRecipient, CalendarFeed, Meeting, MeetingState
 
 
 def meetings_for_buddy_today(buddy, now=None):
@@ -85,3 +85,8 @@ def meetings_for_coordinator(scheme, now=None):
         .select_related("venue", "buddy__user__profile")
         .order_by("planned_start")[:300]
     )
+
+
+def calendar_feed_for(membership):
+    """The buddy's calendar feed, or None until they ask for one."""
+    return CalendarFeed.objects.filter(membership=membership).first()

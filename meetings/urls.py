@@ -10,6 +10,7 @@ urlpatterns = [
     path("meetings/<int:pk>/help/", views.meeting_help, name="help"),
     path("meetings/<int:pk>/<str:action>/", views.meeting_action, name="action"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
+    path("calendar/address/", views.calendar_address, name="calendar_address"),
     path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("coordinator/meetings/", views.meeting_list, name="list"),
     path("coordinator/meetings/<int:pk>/", views.meeting_edit, name="edit"),

@@ -31,14 +31,18 @@ def _key():
 @role_required(Role.BUDDY)
 def today(request):
     meetings = selectors.meetings_for_buddy_today(request.membership)
-    feed, _ = CalendarFeed.objects.get_or_create(membership=request.membership)
+    # Reading the page makes nothing: the feed exists once the buddy has asked for it.
+    feed = selectors.calendar_feed_for(request.membership)
     return render(
         request,
         "meetings/today.html",
         {
             "cards": [(meeting, _key()) for meeting in meetings],
             "extensions": services.EXTENSIONS,
-            "feed_url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token])),
+            "feed_url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token]))
+            if feed
+            else None,
+            "calendar_open": request.GET.get("show") == "calendar",
         },
     )
 
@@ -270,10 +274,22 @@ def calendar_feed(request, token):
     return response
 
 
+def _today_calendar():
+    # Back to Today with the calendar part open at the address the buddy just asked for.
+    return redirect(reverse("meetings:today") + "?show=calendar#calendar")
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def calendar_address(request):
+    services.calendar_feed_create(request.membership, by=request.user)
+    messages.success(request, "Your calendar address is ready. Copy it into your calendar app.")
+    return _today_calendar()
+
+
 @require_POST
 @role_required(Role.BUDDY)
 def calendar_reset(request):
-    CalendarFeed.objects.filter(membership=request.membership).delete()
-    CalendarFeed.objects.create(membership=request.membership)
+    services.calendar_feed_reset(request.membership, by=request.user)
     messages.success(request, "Your calendar address has changed. The old one no longer works.")
-    return redirect("meetings:today")
+    return _today_calendar()

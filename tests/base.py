@@ -46,3 +46,23 @@ class PersonaTestCase(TestCase):
         if user is not None:
             self.client.force_login(user)
         return user
+
+
+def assert_audited(*, verb, obj, actor, scheme):
+    """Exactly one audit row says `actor` did `verb` to `obj` in `scheme`; returns it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from buddyscheme.models import AuditEvent
+
+    rows = list(
+        AuditEvent.objects.filter(
+            verb=verb, object_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        )
+    )
+    assert len(rows) == 1, f"{len(rows)} audit rows for {verb} on {obj!r}, expected 1"
+    row = rows[0]
+    expected = (getattr(actor, "pk", None), getattr(scheme, "pk", None))
+    assert (row.actor_id, row.scheme_id) == expected, (
+        f"{verb}: actor, scheme {(row.actor_id, row.scheme_id)}, expected {expected}"
+    )
+    return row

@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.urls import URLResolver, get_resolver
 
-from buddyscheme.models import Heartbeat, Role
+from buddyscheme.models import AuditEvent, Heartbeat, Role
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
 from matching.models import SpeedMeeting, SuggestionOffer
@@ -37,6 +37,7 @@ def for_role(allowed, ok=200, also_other_coordinator=False):
 
 
 COORDINATOR_PAGE = {A: 302, C: 200, B: 403, P: 403, O: 200}
+PERSON_FORM = {A: 302, C: 200, B: 403, P: 403, O: 404}
 
 # route pattern -> (method, kwargs name or None, expected status per persona)
 MATRIX = {
@@ -57,6 +58,17 @@ MATRIX = {
     ),
     "invite/<str:token>/": ("get", "token", every(200)),
     "coordinator/people/<int:pk>/": ("get", "buddy", {A: 302, C: 200, B: 403, P: 403, O: 404}),
+    # One URL per form on the person page, POST only. Posted empty, a form comes back with its
+    # errors (200); the sensitive notes need consent first, so they redirect with a message.
+    "coordinator/people/<int:pk>/stage/": ("post", "buddy", PERSON_FORM),
+    "coordinator/people/<int:pk>/dbs/": ("post", "buddy", PERSON_FORM),
+    "coordinator/people/<int:pk>/training/": ("post", "buddy", PERSON_FORM),
+    "coordinator/people/<int:pk>/enrolment/": ("post", "participant", PERSON_FORM),
+    "coordinator/people/<int:pk>/sensitive-notes/": (
+        "post",
+        "participant",
+        {**PERSON_FORM, C: 302},
+    ),
     # Matching: the coordinator's workspace, and each person's own menu, matches and choices.
     "coordinator/matching/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/participants/<int:pk>/": (
@@ -96,6 +108,7 @@ MATRIX = {
         {A: 302, C: 404, B: 302, P: 403, O: 404},
     ),
     "calendar/<str:token>.ics": ("get", "feed", every(200)),
+    "calendar/address/": ("post", None, for_role([B], ok=302)),
     "calendar/reset/": ("post", None, for_role([B], ok=302)),
     "coordinator/meetings/": ("get", None, COORDINATOR_PAGE),
     "coordinator/meetings/<int:pk>/": (
@@ -221,6 +234,7 @@ MODEL_ADMINS = {
     "buddyscheme/trainingcompletion": (True, True, False),
     "buddyscheme/eligibilityquestion": (True, True, True),
     "buddyscheme/participantenrolment": (True, False, False),
+    "buddyscheme/auditevent": (True, False, False),
     "matching/menucategory": (True, True, True),
     "matching/matchingsettings": (True, False, False),
     "matching/match": (True, False, False),
@@ -345,6 +359,9 @@ class MatrixCase(PersonaTestCase):
             "buddyscheme/profile": self.buddy.profile.pk,
             "buddyscheme/user": self.buddy.pk,
             "buddyscheme/heartbeat": Heartbeat.objects.get(name="celery").pk,
+            "buddyscheme/auditevent": AuditEvent.objects.get(
+                verb="invitation_create", object_id=invitation.pk
+            ).pk,
             "auth/group": Group.objects.create(name="Volunteers").pk,
             "account/emailaddress": EmailAddress.objects.get(user=self.buddy).pk,
             "mfa/authenticator": Authenticator.objects.filter(user=self.coordinator).first().pk,

@@ -4,6 +4,7 @@ Import from `buddyscheme.models` (migrations name `buddyscheme.models.validate_t
 `new_invitation_token`).
 """
 
+from .audit import AuditEvent, AuditEventImmutable, AuditEventQuerySet
 from .consent import CONSENT_WORDING_VERSION, ConsentKind, ConsentMethod, ConsentRecord
 from .outbox import Channel, Heartbeat, Notification, NotificationStatus
 from .people import (
@@ -36,6 +37,9 @@ from .vetting import (
 __all__ = [
     "BUDDY_PIPELINE",
     "CONSENT_WORDING_VERSION",
+    "AuditEvent",
+    "AuditEventImmutable",
+    "AuditEventQuerySet",
     "BuddyStage",
     "BuddyVetting",
     "Channel",

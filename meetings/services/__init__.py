@@ -6,8 +6,9 @@ index, and a UniqueConstraint(meeting, level) makes a duplicate alert impossible
 sweepers. Messages go through the outbox (buddyscheme.notifications). No Celery ETA timers.
 
 One module per subject: `rules` (settings, grace, watches), `booking`, `buttons` (the buddy's
-check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear) and
-`sweep`. Callers import from `meetings.services`.
+check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear),
+`sweep` and `calendar` (the buddy's private feed address). Callers import from
+`meetings.services`.
 """
 
 from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
@@ -20,6 +21,7 @@ from .booking import (
     on_call_covers,
 )
 from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meeting_help
+from .calendar import calendar_feed_create, calendar_feed_reset
 from .rules import (
     EXTENSIONS,
     MATCH_STATES_THAT_MEET,
@@ -38,6 +40,8 @@ __all__ = [
     "alert_resolve",
     "booking_problems",
     "cover_ends_before",
+    "calendar_feed_create",
+    "calendar_feed_reset",
     "grace",
     "last_response_needed",
     "lone_working",

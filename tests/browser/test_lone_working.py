@@ -116,3 +116,28 @@ def test_a_buddy_booking_on_the_night_the_clocks_go_back_is_asked_which_time(ope
     expect(page.get_by_text("Meeting logged")).to_be_visible()
     meeting = Meeting.objects.get()
     assert meeting.planned_start == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+
+
+def test_a_buddy_gets_a_calendar_address_on_a_phone(open_phone):
+    from meetings.models import CalendarFeed
+
+    scheme = SchemeFactory(name="Scheme A", sender_name="Appointments")
+    buddy = cleared_buddy(scheme, email="walker@example.org")
+    page = open_phone()
+    log_in(page, "walker@example.org")
+    page.get_by_text("Add my meetings to my phone's calendar").click()
+    assert not CalendarFeed.objects.exists()  # looking at Today made nothing
+    screenshot(page, "today-calendar-ask")
+    page.get_by_role("button", name="Get my calendar address").click()
+    expect(page.get_by_text("Your calendar address is ready")).to_be_visible()
+    feed = CalendarFeed.objects.get(membership=buddy)
+    # Back on Today with the calendar part open, showing the new address.
+    expect(page.get_by_label("Calendar address")).to_be_visible()
+    expect(page.get_by_label("Calendar address")).to_have_value(
+        page.url.split("/today/")[0] + f"/calendar/{feed.token}.ics"
+    )
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "today-calendar-address")
+    page.get_by_role("button", name="Make a new address").click()
+    expect(page.get_by_text("The old one no longer works")).to_be_visible()
+    assert CalendarFeed.objects.get().token != feed.token

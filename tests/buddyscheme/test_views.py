@@ -391,3 +391,105 @@ class ErrorPagesTest(PersonaTestCase):
         response = server_error(RequestFactory().get("/"))
         self.assertEqual(response.status_code, 500)
         self.assertIn(b"Something went wrong on our side", response.content)
+
+
+class PersonFormsTest(PersonaTestCase):
+    """Each form on the person page posts to its own URL, which only takes POST."""
+
+    def url(self, member, action=""):
+        return f"/coordinator/people/{member.pk}/{action}"
+
+    def test_each_form_posts_to_its_own_url(self):
+        from buddyscheme.consent import consent_give
+        from buddyscheme.models import ConsentKind, ParticipantEnrolment
+
+        self.login_as("coordinator")
+        buddy_page = self.client.get(self.url(self.buddy_membership)).content.decode()
+        for action in ("stage/", "dbs/", "training/"):
+            self.assertIn(f'action="{self.url(self.buddy_membership, action)}"', buddy_page)
+        participant = self.participant_membership
+        ParticipantEnrolment.objects.create(membership=participant, eligible=True)
+        consent_give(membership=participant, kind=ConsentKind.SPECIAL_CATEGORY, by=None)
+        page = self.client.get(self.url(participant))
+        self.assertContains(page, f'action="{self.url(participant, "enrolment/")}"')
+        self.assertContains(page, f'action="{self.url(participant, "sensitive-notes/")}"')
+        self.assertContains(page, "Save enrolment")
+        self.assertNotContains(page, 'name="action"')
+
+    def test_the_form_urls_take_only_post_and_only_for_the_right_role(self):
+        self.login_as("coordinator")
+        buddy, participant = self.buddy_membership, self.participant_membership
+        for member, action in (
+            (buddy, "stage/"),
+            (buddy, "dbs/"),
+            (buddy, "training/"),
+            (participant, "enrolment/"),
+            (participant, "sensitive-notes/"),
+        ):
+            self.assertEqual(self.client.get(self.url(member, action)).status_code, 405, action)
+            wrong = participant if member == buddy else buddy
+            self.assertEqual(self.client.post(self.url(wrong, action)).status_code, 404, action)
+
+    def test_reading_the_page_creates_nothing(self):
+        from buddyscheme.models import AuditEvent, BuddyVetting
+
+        self.login_as("coordinator")
+        page = self.client.get(self.url(self.buddy_membership))
+        self.assertContains(page, "Vetting: Applied")
+        self.assertFalse(BuddyVetting.objects.filter(membership=self.buddy_membership).exists())
+        self.assertFalse(AuditEvent.objects.exists())
+
+    def test_bad_input_comes_back_with_what_was_typed(self):
+        from buddyscheme.models import TrainingModule
+
+        self.login_as("coordinator")
+        response = self.client.post(
+            self.url(self.buddy_membership, "stage/"),
+            {"to_stage": "approved", "evidence": "Checked the passport"},
+        )
+        self.assertContains(response, "Select a valid choice")
+        self.assertContains(response, "Checked the passport")
+        module = TrainingModule.objects.create(scheme=self.scheme, name="Safeguarding")
+        tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+        response = self.client.post(
+            self.url(self.buddy_membership, "training/"),
+            {"module": module.pk, "completed_on": tomorrow},
+        )
+        self.assertContains(response, "cannot be completed in the future")
+        self.assertContains(response, f'value="{tomorrow}"')
+
+    def test_a_step_is_recorded_then_the_page_shows_it(self):
+        self.login_as("coordinator")
+        response = self.client.post(
+            self.url(self.buddy_membership, "stage/"),
+            {"to_stage": "references", "evidence": "Two references back"},
+        )
+        self.assertRedirects(
+            response, self.url(self.buddy_membership), fetch_redirect_response=False
+        )
+        page = self.client.get(self.url(self.buddy_membership))
+        self.assertContains(page, "Step recorded.")
+        self.assertContains(page, "Two references back")
+
+    def test_sensitive_notes_are_saved_by_the_service_and_audited(self):
+        from buddyscheme.consent import consent_give
+        from buddyscheme.models import ConsentKind, ParticipantEnrolment
+
+        from ..base import assert_audited
+
+        participant = self.participant_membership
+        enrolment = ParticipantEnrolment.objects.create(membership=participant, eligible=True)
+        consent_give(membership=participant, kind=ConsentKind.SPECIAL_CATEGORY, by=None)
+        self.login_as("coordinator")
+        response = self.client.post(
+            self.url(participant, "sensitive-notes/"), {"sensitive_notes": "Diagnosed 2019"}
+        )
+        self.assertRedirects(response, self.url(participant))
+        enrolment.refresh_from_db()
+        self.assertEqual(enrolment.sensitive_notes, "Diagnosed 2019")
+        assert_audited(
+            verb="enrolment_sensitive_notes_save",
+            obj=enrolment,
+            actor=self.coordinator,
+            scheme=self.scheme,
+        )

@@ -16,7 +16,7 @@ from contracts.pdf import StaticOnlyFetcher, contract_pdf
 from matching import services as matching_services
 from matching.models import Match, MatchState
 
-from ..base import PersonaTestCase
+from ..base import PersonaTestCase, assert_audited
 from ..factories import MembershipFactory, SchemeFactory, cleared_buddy, menu, waiting_participant
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +161,22 @@ class TestSigning:
             contract, match.participant, mode="in_person", attested_by=coordinator.user
         )
         assert signature.attested_by == coordinator.user
+
+    def test_each_signature_is_audited_with_who_signed_and_from_where(self, agreed_match):
+        match, coordinator = agreed_match
+        contract = services.contract_generate(match=match, by=None)
+        online = sign(contract, match.buddy, ip_address="203.0.113.5", user_agent="Phone browser")
+        row = assert_audited(
+            verb="contract_sign", obj=online, actor=match.buddy.user, scheme=match.scheme
+        )
+        assert (row.ip_address, row.user_agent) == ("203.0.113.5", "Phone browser")
+        # On the coordinator's tablet, the coordinator is the one acting.
+        in_person = sign(
+            contract, match.participant, mode="in_person", attested_by=coordinator.user
+        )
+        assert_audited(
+            verb="contract_sign", obj=in_person, actor=coordinator.user, scheme=match.scheme
+        )
 
     def test_reminders_after_three_days_to_whoever_has_not_signed(self, agreed_match):
         match, _ = agreed_match
@@ -376,7 +392,7 @@ class SensitiveNotesTest(PersonaTestCase):
         self.login_as("coordinator")
         self.assertContains(self.client.get(url), "No consent to hold sensitive information")
         self.client.post(
-            url, {"action": "sensitive", "sensitive_notes": "Diagnosed 2019"}, follow=True
+            url + "sensitive-notes/", {"sensitive_notes": "Diagnosed 2019"}, follow=True
         )
         self.assertEqual(ParticipantEnrolment.objects.get().sensitive_notes, "")
         consent_give(
@@ -385,7 +401,7 @@ class SensitiveNotesTest(PersonaTestCase):
             by=None,
             how="paper",
         )
-        self.client.post(url, {"action": "sensitive", "sensitive_notes": "Diagnosed 2019"})
+        self.client.post(url + "sensitive-notes/", {"sensitive_notes": "Diagnosed 2019"})
         self.assertContains(self.client.get(url), "Diagnosed 2019")
         consent_withdraw(
             membership=self.participant_membership, kind=ConsentKind.SPECIAL_CATEGORY, by=None

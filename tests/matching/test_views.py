@@ -281,12 +281,11 @@ class PersonPageTest(PersonaTestCase):
         url = f"/coordinator/people/{self.buddy_membership.pk}/"
         self.assertContains(self.client.get(url), "no DBS check recorded")
         self.client.post(
-            url, {"action": "stage", "to_stage": "references", "evidence": "Two references back"}
+            url + "stage/", {"to_stage": "references", "evidence": "Two references back"}
         )
         response = self.client.post(
-            url,
+            url + "dbs/",
             {
-                "action": "dbs",
                 "level": "enhanced",
                 "certificate_number": "001122",
                 "issue_date": "2026-11-01",
@@ -301,10 +300,13 @@ class PersonPageTest(PersonaTestCase):
     def test_enrolment_from_the_person_page(self):
         self.login_as("coordinator")
         url = f"/coordinator/people/{self.participant_membership.pk}/"
-        response = self.client.post(url, {"referral_source": "clinic", "buddies_needed": "1"})
+        response = self.client.post(
+            url + "enrolment/", {"referral_source": "clinic", "buddies_needed": "1"}
+        )
         self.assertContains(response, "agrees to us holding")
         self.client.post(
-            url, {"referral_source": "clinic", "buddies_needed": "1", "consent_to_hold_data": "on"}
+            url + "enrolment/",
+            {"referral_source": "clinic", "buddies_needed": "1", "consent_to_hold_data": "on"},
         )
         self.participant_membership.refresh_from_db()
         self.assertTrue(self.participant_membership.enrolment.eligible)

@@ -182,7 +182,7 @@ class CalendarTest(PersonaTestCase):
         buddy = cleared_buddy(self.scheme)
         book_meeting(buddy, MONDAY_10AM, place=venue(self.scheme, name="Secret clinic room"))
         self.client.force_login(buddy.user)
-        self.client.get("/today/")
+        self.client.post("/calendar/address/")
         token = buddy.calendar_feed.token
         feed = self.client.get(f"/calendar/{token}.ics")
         self.assertEqual(feed["Content-Type"], "text/calendar; charset=utf-8")
@@ -191,6 +191,37 @@ class CalendarTest(PersonaTestCase):
         self.assertNotIn("clinic", body)
         self.client.post("/calendar/reset/")
         self.assertEqual(self.client.get(f"/calendar/{token}.ics").status_code, 404)
+
+    def test_today_makes_nothing_until_the_buddy_asks_for_an_address(self):
+        from buddyscheme.models import AuditEvent
+        from meetings.models import CalendarFeed
+
+        from ..base import assert_audited
+
+        self.login_as("buddy")
+        page = self.client.get("/today/")
+        self.assertFalse(CalendarFeed.objects.exists())
+        self.assertContains(page, "Get my calendar address")
+        self.assertContains(page, 'action="/calendar/address/"')
+        self.assertEqual(self.client.get("/calendar/address/").status_code, 405)
+        response = self.client.post("/calendar/address/")
+        self.assertRedirects(response, "/today/?show=calendar#calendar")
+        self.assertContains(
+            self.client.get(response["Location"]), '<details class="mt-4" id="calendar" open>'
+        )
+        feed = CalendarFeed.objects.get(membership=self.buddy_membership)
+        assert_audited(verb="calendar_feed_create", obj=feed, actor=self.buddy, scheme=self.scheme)
+        self.client.post("/calendar/address/")  # a second tap keeps the same address
+        self.assertEqual(CalendarFeed.objects.get().token, feed.token)
+        self.assertEqual(AuditEvent.objects.filter(verb="calendar_feed_create").count(), 1)
+        page = self.client.get("/today/")
+        self.assertContains(page, f"/calendar/{feed.token}.ics")
+        self.assertNotContains(page, "Get my calendar address")
+        self.assertEqual(self.client.get("/calendar/reset/").status_code, 405)
+        self.client.post("/calendar/reset/")
+        new = CalendarFeed.objects.get()
+        self.assertNotEqual(new.token, feed.token)
+        assert_audited(verb="calendar_feed_reset", obj=new, actor=self.buddy, scheme=self.scheme)
 
 
 class CoordinatorEditTest(PersonaTestCase):
