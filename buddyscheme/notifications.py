@@ -78,9 +78,7 @@ def notification_enqueue(
                 )
         except IntegrityError:
             continue  # already queued: the dedupe key makes enqueueing idempotent
-    if created and not any(
-        callback is _deliver_soon for _, callback, _ in connection.run_on_commit
-    ):
+    if created and not any(entry[1] is _deliver_soon for entry in connection.run_on_commit):
         # One delivery task per transaction, however many messages it queued.
         transaction.on_commit(_deliver_soon, robust=True)
     return created

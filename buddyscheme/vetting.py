@@ -128,9 +128,12 @@ def vetting_lapses(scheme, today: date | None = None, within_days: int = 30) -> 
         .select_related("module")
     )
     for completion in completions:
-        lapses.append(
-            Lapse(members[completion.membership_id], completion.module.name, completion.expires_on)
-        )
+        if completion.expires_on is not None:  # the query asked for expiring ones only
+            lapses.append(
+                Lapse(
+                    members[completion.membership_id], completion.module.name, completion.expires_on
+                )
+            )
     return sorted(lapses, key=lambda lapse: (lapse.due, lapse.membership.pk))
 
 

@@ -19,7 +19,7 @@ class BuddyStage(models.TextChoices):
 
 
 # The application pipeline, in order. Paused and left can be reached from any stage.
-BUDDY_PIPELINE = [
+BUDDY_PIPELINE: list[str] = [
     BuddyStage.APPLIED,
     BuddyStage.REFERENCES,
     BuddyStage.DBS_CHECK,
