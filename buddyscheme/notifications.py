@@ -24,6 +24,13 @@ from .tasks import deliver_notifications
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+# The longest one send may take: the SMS provider's and the SMTP connection's timeout.
+CHANNEL_TIMEOUT = timedelta(seconds=10)
+# A worker claims only as many messages as it can surely send before their lease runs out,
+# even if every one takes the channel's full timeout; and it renews the lease of each just
+# before sending it. A slow channel then never lets a second worker claim (and send again)
+# the end of a batch.
+CLAIM_BATCH = max(1, int(LEASE / (CHANNEL_TIMEOUT * 1.2)))
 MAX_ATTEMPTS = 8
 
 
@@ -94,7 +101,7 @@ def _claimable(now):
     ).exclude(lease_until__gt=now)
 
 
-def notifications_claim(*, now=None, limit=50) -> list[Notification]:
+def notifications_claim(*, now=None, limit=CLAIM_BATCH) -> list[Notification]:
     """Take a lease on up to `limit` due rows. Two workers never hold the same row."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -133,10 +140,24 @@ def _message_context(notification: Notification, now) -> dict | None:
     return context
 
 
+def _lease_renewed(notification: Notification, now) -> bool:
+    """Extend our lease for the send about to start; False when it is no longer ours."""
+    renewed = Notification.objects.filter(
+        pk=notification.pk,
+        status=NotificationStatus.PENDING,
+        lease_until=notification.lease_until,
+    ).update(lease_until=now + LEASE)
+    if renewed:
+        notification.lease_until = now + LEASE
+    return bool(renewed)
+
+
 def notification_send(notification: Notification, now=None) -> bool:
     """Send one claimed row and record the outcome. True when sent."""
     now = now or timezone.now()
     template, scheme = notification.template, notification.scheme
+    if not _lease_renewed(notification, now):
+        return False  # its lease ran out and another worker took it: theirs to send
     try:
         context = _message_context(notification, now)
         if context is None:
@@ -182,7 +203,7 @@ def _failed(notification, error: str, now) -> bool:
     return False
 
 
-def notifications_deliver(*, now=None, limit=50) -> int:
+def notifications_deliver(*, now=None, limit=CLAIM_BATCH) -> int:
     """Claim and send due notifications until none is left. Returns how many were sent."""
     sent = 0
     while True:

@@ -235,6 +235,9 @@ _email_options = {
 }
 if _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
     _email_options = {}
+else:
+    # A send never outlasts its outbox lease (buddyscheme.notifications.CHANNEL_TIMEOUT).
+    _email_options["timeout"] = 10
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 # Text messages: console (logs that a text would go) unless an HTTP provider is configured.
 SMS_BACKEND = env.str("SMS_BACKEND", default="buddyscheme.channels.ConsoleSMSBackend")
