@@ -34,7 +34,7 @@ run: system-run install
 	@$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v0
 	@$(RUN_ENV) $(PY) manage.py seed_demo
 	@echo
-	@echo "Buddy scheme is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "Buddy scheme is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker, beat and sweeper)"
 	@echo "Admin: http://127.0.0.1:$(PORT)/admin/   Health: http://127.0.0.1:$(PORT)/healthz"
 	@$(RUN_ENV) PORT=$(PORT) exec $(VENV)/bin/honcho -f Procfile start
 

@@ -9,6 +9,8 @@ dies loses nothing; a dedupe key means a repeated or redelivered cause never sen
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -85,7 +87,11 @@ def notification_enqueue(
                 )
         except IntegrityError:
             continue  # already queued: the dedupe key makes enqueueing idempotent
-    if created and not any(entry[1] is _deliver_soon for entry in connection.run_on_commit):
+    if (
+        created
+        and not _delivering_here.get()
+        and not any(entry[1] is _deliver_soon for entry in connection.run_on_commit)
+    ):
         # One delivery task per transaction, however many messages it queued.
         transaction.on_commit(_deliver_soon, robust=True)
     return created
@@ -93,6 +99,21 @@ def notification_enqueue(
 
 def _deliver_soon():
     deliver_notifications.delay()
+
+
+# Set while a caller delivers the outbox itself (the sweeper process): no Celery task is
+# queued, so a dead broker costs nothing and no time.
+_delivering_here: ContextVar[bool] = ContextVar("delivering_here", default=False)
+
+
+@contextmanager
+def delivering_here():
+    """The caller will run notifications_deliver itself: enqueue schedules no Celery task."""
+    token = _delivering_here.set(True)
+    try:
+        yield
+    finally:
+        _delivering_here.reset(token)
 
 
 def _claimable(now):

@@ -77,6 +77,9 @@ echo
 # A real worker and beat, as the Procfile runs them, against the same database and broker.
 $PY scripts/bench_latency.py "${BENCH_LATENCY_MEETINGS:-500}"
 echo
+echo "The same with the broker down (nothing listens on its port: worker and beat cannot run):"
+CELERY_BROKER_URL="redis://127.0.0.1:9/0" $PY scripts/bench_latency.py "${BENCH_LATENCY_MEETINGS:-500}"
+echo
 # The sweep bench makes its own 1,000,000-meeting database (PostgreSQL when it answers).
 unset DATABASE_URL
 $PY scripts/bench_sweep.py

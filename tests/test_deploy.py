@@ -21,7 +21,7 @@ import yaml
 from kombu.utils.url import url_to_parts
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "beat", "sweeper")
 # Every setting the app must be given in production (the rest have safe defaults).
 PRODUCTION_SETTINGS = (
     "DATABASE_URL",
@@ -122,8 +122,20 @@ def test_app_services_get_every_production_setting(services, name):
 
 def test_app_services_share_one_environment(services):
     web = environment(services["web"])
-    for name in ("worker", "beat"):
+    for name in ("worker", "beat", "sweeper"):
         assert environment(services[name]) == web, f"{name} and web must see the same settings"
+
+
+def test_the_sweeper_runs_without_redis_in_compose_and_in_make_run(services):
+    sweeper = services["sweeper"]
+    assert sweeper["command"] == ["python", "manage.py", "run_sweeper"]
+    # It must start, and keep raising alerts, while Redis is down.
+    assert "redis" not in sweeper["depends_on"]
+    assert sweeper["depends_on"]["db"]["condition"] == "service_healthy"
+    procfile = dict(
+        line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    assert procfile["sweeper"].endswith("manage.py run_sweeper")
 
 
 def test_secrets_have_no_default_in_the_file():
