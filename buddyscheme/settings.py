@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "buddyscheme.context_processors.membership",
+                "buddyscheme.context_processors.safety_net",
             ],
         },
     },
@@ -272,6 +273,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The sweeper/heartbeat is considered dead when its last beat is older than this.
 HEARTBEAT_MAX_AGE_SECONDS = 120
+# How often each web process checks the safety net's heartbeat (0: never, e.g. in tests).
+SAFETY_WATCHDOG_SECONDS = env.int("SAFETY_WATCHDOG_SECONDS", default=30)
+# A healthchecks.io-style dead-man's switch the sweeper pings after each good round (and
+# /fail after a failed one), so someone outside the building hears when it stops.
+SAFETY_PING_URL = env.str("SAFETY_PING_URL", default="")
 
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 

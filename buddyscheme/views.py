@@ -32,6 +32,7 @@ from .forms import (
 )
 from .middleware import SESSION_MEMBERSHIP_KEY
 from .models import BuddyStage, ConsentKind, Profile, Role
+from .watchdog import safety_net_down_notify
 
 logger = logging.getLogger(__name__)
 
@@ -347,7 +348,8 @@ def participant_home(request):
 @require_GET
 def healthz(request):
     """Database, broker and the age of the last heartbeat. 503 when any is unhealthy."""
-    report = {}
+    report: dict = {}
+    problems = []
     healthy = True
     try:
         with connection.cursor() as cursor:
@@ -356,6 +358,7 @@ def healthz(request):
     except Exception:  # the point is to report any failure, not to crash
         logger.exception("healthz: database check failed")
         report["database"] = "error"
+        problems.append("The database does not answer.")
         healthy = False
     try:
         with celery_app.connection_for_write() as broker:
@@ -364,6 +367,9 @@ def healthz(request):
     except Exception:
         logger.exception("healthz: broker check failed")
         report["broker"] = "error"
+        problems.append(
+            "The Celery broker does not answer: the sweeper still raises and sends alerts."
+        )
         healthy = False
     # The Celery heartbeat proves worker and beat run; the sweep's proves the safety net does.
     for name, key in (("celery", "heartbeat"), ("sweep", "sweep")):
@@ -371,8 +377,23 @@ def healthz(request):
         report[f"{key}_age_seconds"] = None if age is None else round(age.total_seconds())
         if age is None or age.total_seconds() > settings.HEARTBEAT_MAX_AGE_SECONDS:
             report[key] = "stale" if age is not None else "missing"
+            problems.append(HEARTBEAT_PROBLEMS[key])
             healthy = False
         else:
             report[key] = "ok"
+    if report.get("sweep") in ("stale", "missing"):
+        try:
+            # Staff hear of it from here, not through Celery or the sweeper (which may be
+            # what is down); once per outage however often this is polled.
+            safety_net_down_notify()
+        except Exception:
+            logger.exception("healthz: could not tell staff the safety net is down")
+    report["problems"] = problems
     report["status"] = "ok" if healthy else "unhealthy"
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+HEARTBEAT_PROBLEMS = {
+    "heartbeat": "The Celery worker or beat has not run for over two minutes.",
+    "sweep": "The safety net's sweep has not run for over two minutes: no alerts are raised.",
+}

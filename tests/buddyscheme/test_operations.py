@@ -80,7 +80,9 @@ class TestHealthz:
             "heartbeat_age_seconds",
             "sweep",
             "sweep_age_seconds",
+            "problems",  # sentences saying what is wrong, naming no one
         }
+        assert response.json()["problems"] == []
         assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
 
 

@@ -9,7 +9,9 @@ raised and sent while Redis or Celery are down. Two copies may run: alerts are u
 import logging
 import signal
 import time
+import urllib.request
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connections
 
@@ -17,6 +19,7 @@ from buddyscheme.notifications import delivering_here, notifications_deliver
 from meetings.services import sweep
 
 logger = logging.getLogger(__name__)
+PING_EVERY = 60  # seconds between "still alive" pings
 
 
 class Command(BaseCommand):
@@ -36,6 +39,7 @@ class Command(BaseCommand):
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal_number, self._stop)
         done = 0
+        self.last_ping = None
         while not self.stopping:
             started = time.monotonic()
             try:
@@ -47,10 +51,29 @@ class Command(BaseCommand):
             except Exception:  # a database blip must not end the safety net's process
                 logger.exception("sweeper: round failed; trying again")
                 connections.close_all()  # reconnect next round (a restarted PostgreSQL)
+                self._ping("/fail")
+            else:
+                self._ping("")
             done += 1
             if rounds and done >= rounds:
                 break
             self._sleep(interval - (time.monotonic() - started))
+
+    def _ping(self, suffix):
+        """Tell the external dead-man's switch (SAFETY_PING_URL) we are alive, at most once a
+        minute, or at once that a round failed. Its silence is the alarm."""
+        url = settings.SAFETY_PING_URL
+        if not url or (
+            not suffix and self.last_ping and time.monotonic() - self.last_ping < PING_EVERY
+        ):
+            return
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + suffix, timeout=5):  # noqa: S310 - operator's URL
+                pass
+        except (OSError, ValueError):
+            logger.warning("sweeper: the dead-man ping failed")
+        else:
+            self.last_ping = time.monotonic()
 
     def _stop(self, *args):
         self.stopping = True
