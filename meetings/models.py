@@ -20,6 +20,11 @@ class LoneWorkingSettings(models.Model):
         default=10, help_text="Minutes between alert levels while nobody acknowledges."
     )
     reminder_before_minutes = models.PositiveSmallIntegerField(default=30)
+    check_in_opens_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="How long before the planned start a buddy can tap “I've arrived”. "
+        "Check-in stays open until the planned end.",
+    )
     max_extension_minutes = models.PositiveSmallIntegerField(
         default=120, help_text="The most a meeting can be extended in total."
     )

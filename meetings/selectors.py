@@ -1,4 +1,5 @@
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -8,24 +9,52 @@ from buddyscheme.models import User
 from .models import Alert, AlertRecipient, Meeting, MeetingState
 
 
-def meetings_for_buddy_today(buddy, now=None):
-    """Today's and the coming week's meetings, plus any still open from before."""
+@dataclass
+class BuddyMeetings:
+    today: list[Meeting]
+    coming_up: list[tuple[date, list[Meeting]]]  # (day, its meetings), earliest first
+
+
+def _start_of(day: date, zone) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), zone)
+
+
+COMING_UP_DAYS = 7
+
+
+def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
+    """Today's meetings (with any still open from before) and the next 7 days', by day.
+
+    Today, in the scheme's zone: what starts today, anything checked in, and a meeting that
+    began before midnight and has not ended. One query.
+    """
     now = now or timezone.now()
-    start_of_day = timezone.make_aware(
-        datetime.combine(timezone.localtime(now, buddy.scheme.zone).date(), datetime.min.time()),
-        buddy.scheme.zone,
-    )
-    return (
-        (
-            Meeting.objects.filter(buddy=buddy, planned_start__lt=now + timedelta(days=7)).filter(
-                planned_start__gte=start_of_day
+    zone = buddy.scheme.zone
+    today = timezone.localtime(now, zone).date()
+    start_of_today = _start_of(today, zone)
+    meetings = (
+        Meeting.objects.filter(buddy=buddy)
+        .filter(
+            Q(
+                planned_start__gte=start_of_today,
+                planned_start__lt=_start_of(today + timedelta(days=COMING_UP_DAYS + 1), zone),
             )
-            | Meeting.objects.filter(buddy=buddy, state=MeetingState.CHECKED_IN)
+            | Q(state=MeetingState.CHECKED_IN)
+            | Q(state=MeetingState.PLANNED, planned_start__lt=start_of_today, planned_end__gt=now)
         )
         .select_related("venue", "match__participant__user__profile", "scheme")
         .order_by("planned_start")
-        .distinct()
     )
+    result = BuddyMeetings(today=[], coming_up=[])
+    for meeting in meetings:
+        day = timezone.localtime(meeting.planned_start, zone).date()
+        if day <= today:
+            result.today.append(meeting)
+        elif result.coming_up and result.coming_up[-1][0] == day:
+            result.coming_up[-1][1].append(meeting)
+        else:
+            result.coming_up.append((day, [meeting]))
+    return result
 
 
 def meetings_in_progress(scheme, now=None):

@@ -1,7 +1,8 @@
 """The buddy's Today page and its safety buttons, booking, the live board, calendar feeds."""
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -26,16 +27,36 @@ def _key():
     return uuid.uuid4().hex
 
 
+@dataclass
+class TodayCard:
+    """A meeting on the Today list, with a fresh key for its buttons and where check-in stands."""
+
+    meeting: Meeting
+    key: str
+    check_in: str  # "open", "not_yet" or "closed" (for a meeting not checked in yet)
+    check_in_opens: datetime
+
+
+def _today_card(meeting: Meeting, config, now) -> TodayCard:
+    opens, closes = services.check_in_window(meeting, config)
+    check_in = "not_yet" if now < opens else "closed" if now > closes else "open"
+    return TodayCard(meeting=meeting, key=_key(), check_in=check_in, check_in_opens=opens)
+
+
 @require_GET
 @role_required(Role.BUDDY)
 def today(request):
-    meetings = selectors.meetings_for_buddy_today(request.membership)
+    now = timezone.now()
+    meetings = selectors.meetings_for_buddy_today(request.membership, now)
+    config = services.lone_working_to_read(request.membership.scheme)
     feed, _ = CalendarFeed.objects.get_or_create(membership=request.membership)
     return render(
         request,
         "meetings/today.html",
         {
-            "cards": [(meeting, _key()) for meeting in meetings],
+            "today": timezone.localdate(now),
+            "cards": [_today_card(meeting, config, now) for meeting in meetings.today],
+            "coming_up": meetings.coming_up,
             "extensions": services.EXTENSIONS,
             "feed_url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token])),
         },

@@ -23,9 +23,12 @@ from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meetin
 from .rules import (
     EXTENSIONS,
     MATCH_STATES_THAT_MEET,
+    check_in_window,
     grace,
     last_response_needed,
     lone_working,
+    lone_working_to_read,
+    spoken_time,
 )
 from .sweep import REMINDER_TEMPLATES, sweep
 
@@ -37,10 +40,12 @@ __all__ = [
     "alert_acknowledge",
     "alert_resolve",
     "booking_problems",
+    "check_in_window",
     "cover_ends_before",
     "grace",
     "last_response_needed",
     "lone_working",
+    "lone_working_to_read",
     "meeting_book",
     "meeting_cancel",
     "meeting_check_in",
@@ -50,5 +55,6 @@ __all__ = [
     "meeting_reschedule",
     "on_call_covers",
     "recipients",
+    "spoken_time",
     "sweep",
 ]

@@ -21,7 +21,7 @@ from ..models import (
     SafetyEventKind,
 )
 from .alerts import raise_alert, resolve_open_alerts
-from .rules import EXTENSIONS, grace, lone_working, new_watch
+from .rules import EXTENSIONS, check_in_window, grace, lone_working, new_watch, spoken_time
 
 
 def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None) -> bool:
@@ -75,6 +75,17 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
             else "This meeting is not open for check-in."
         )
     config = _config(meeting)
+    opens, closes = check_in_window(meeting, config)
+    if now < opens:
+        raise DomainError(
+            f"It is too early to check in. You can check in from "
+            f"{spoken_time(opens, meeting.scheme, now)}."
+        )
+    if now > closes:
+        raise DomainError(
+            f"This meeting was due to end at {spoken_time(closes, meeting.scheme, now)}, so you "
+            "cannot check in to it now. If you are meeting someone now, phone your coordinator."
+        )
     new_watch(meeting)
     meeting.state = MeetingState.CHECKED_IN
     meeting.checked_in_at = now
