@@ -19,9 +19,17 @@ class MeetingForm(forms.Form):
     buddy = forms.ModelChoiceField(queryset=Membership.objects.none(), required=False)
     match = forms.ModelChoiceField(queryset=None, required=False, label="Who with")
     venue = forms.ModelChoiceField(queryset=Venue.objects.none(), label="Where")
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date")
-    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="From")
-    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Until")
+    # The formats a browser's date and time inputs take: a value shown as "30/11/2026" would
+    # leave the date box empty when a meeting is changed.
+    day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Date"
+    )
+    start = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="From"
+    )
+    end = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Until"
+    )
     purpose = forms.CharField(
         max_length=120, initial="Catch-up", label="What it is for (keep it general)"
     )
@@ -98,6 +106,14 @@ class MeetingForm(forms.Form):
                     else:
                         self.add_error(name, str(problem))
         return cleaned
+
+
+class MeetingChangeForm(MeetingForm):
+    """A buddy moves their own meeting: when, where and what for, not who it is with."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["match"]
 
 
 class ResolveForm(forms.Form):

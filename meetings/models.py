@@ -155,6 +155,10 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Calendar apps replace an event only when its SEQUENCE rises: every change a calendar
+    # shows (reschedule, cancellation, extension) bumps it and stamps updated_at (DTSTAMP).
+    sequence = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["planned_start"]

@@ -17,8 +17,8 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 
 from . import selectors, services
-from .access import get_alert_for_user, get_meeting_for_user
-from .forms import MeetingForm, ResolveForm
+from .access import get_alert_for_user, get_meeting_for_user, get_own_meeting_for_buddy
+from .forms import MeetingChangeForm, MeetingForm, ResolveForm
 from .models import CalendarFeed, Meeting, MeetingState
 
 
@@ -163,16 +163,14 @@ def meeting_list(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def meeting_edit(request, pk):
-    meeting = get_meeting_for_user(request, pk)
+def _initial_for(meeting: Meeting) -> dict:
+    """The form's fields for a booked meeting, in the scheme's local time."""
     zone = meeting.scheme.zone
     local_start, local_end = (
         timezone.localtime(meeting.planned_start, zone),
         timezone.localtime(meeting.planned_end, zone),
     )
-    initial = {
+    return {
         "buddy": meeting.buddy,
         "match": meeting.match,
         "venue": meeting.venue,
@@ -181,6 +179,63 @@ def meeting_edit(request, pk):
         "end": local_end.time(),
         "purpose": meeting.purpose,
     }
+
+
+NOT_CHANGEABLE = "This meeting has started or finished, so it cannot be changed now."
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUDDY)
+def meeting_change(request, pk):
+    """The buddy moves their own planned meeting (a new watch starts; their calendar updates)."""
+    meeting = get_own_meeting_for_buddy(request, pk)
+    if meeting.state != MeetingState.PLANNED:
+        messages.error(request, NOT_CHANGEABLE)
+        return redirect("meetings:today")
+    form = MeetingChangeForm(
+        request.POST or None,
+        scheme=meeting.scheme,
+        buddy=request.membership,
+        initial=_initial_for(meeting),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.meeting_reschedule(
+                meeting=meeting,
+                venue=data["venue"],
+                planned_start=data["planned_start"],
+                planned_end=data["planned_end"],
+                purpose=data["purpose"],
+                by=request.user,
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Meeting changed. We will remind you before it starts.")
+            return redirect("meetings:today")
+    return render(request, "meetings/meeting_change.html", {"form": form, "meeting": meeting})
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def meeting_cancel(request, pk):
+    """The buddy cancels their own planned meeting; the coordinators are told."""
+    meeting = get_own_meeting_for_buddy(request, pk)
+    try:
+        services.meeting_cancel(meeting=meeting, by=request.user)
+    except DomainError:
+        messages.error(request, NOT_CHANGEABLE)
+    else:
+        messages.success(request, "Meeting cancelled. We have told your coordinator.")
+    return redirect("meetings:today")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def meeting_edit(request, pk):
+    meeting = get_meeting_for_user(request, pk)
+    initial = _initial_for(meeting)
     form = MeetingForm(request.POST or None, scheme=meeting.scheme, initial=initial)
     if request.method == "POST":
         try:
@@ -277,15 +332,18 @@ def calendar_feed(request, token):
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", feed.membership.scheme.sender_name)
     since = timezone.now() - timedelta(days=30)
-    for meeting in Meeting.objects.filter(buddy=feed.membership, planned_start__gte=since).exclude(
-        state=MeetingState.CANCELLED
-    ):
+    for meeting in Meeting.objects.filter(buddy=feed.membership, planned_start__gte=since):
         event = Event()
         event.add("uid", f"meeting-{meeting.pk}@buddyscheme")
         event.add("summary", "Appointment")
         event.add("dtstart", meeting.planned_start)
         event.add("dtend", meeting.expected_end)
-        event.add("dtstamp", meeting.created_at)
+        # A calendar app replaces its copy only when SEQUENCE rises (RFC 5545); a cancelled
+        # meeting stays in the feed as CANCELLED so the app takes it off the buddy's calendar.
+        event.add("sequence", meeting.sequence)
+        event.add("dtstamp", meeting.updated_at)
+        event.add("last-modified", meeting.updated_at)
+        event.add("status", "CANCELLED" if meeting.state == MeetingState.CANCELLED else "CONFIRMED")
         calendar.add_component(event)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"

@@ -89,6 +89,9 @@ MATRIX = {
     # Meetings and lone working.
     "meetings/new/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     "meetings/<int:pk>/help/": ("get", "meetings/meeting", for_role([B])),
+    # The buddy's own planned meeting; coordinators change meetings on their own pages.
+    "meetings/<int:pk>/change/": ("get", "meetings/meeting", for_role([B])),
+    "meetings/<int:pk>/cancel/": ("post", "meetings/meeting", for_role([B], ok=302)),
     # POST without an idempotency key: the buddy is told to reload; nothing is recorded.
     "meetings/<int:pk>/<str:action>/": (
         "post",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Role
+from buddyscheme.models import Membership, Role
+from buddyscheme.notifications import notification_enqueue
 from buddyscheme.vetting import vetting_blockers
 
 from ..models import (
@@ -21,10 +23,12 @@ from ..models import (
 from .alerts import resolve_open_alerts
 from .rules import (
     MATCH_STATES_THAT_MEET,
+    calendar_changed,
     grace,
     last_response_needed,
     lone_working,
     new_watch,
+    spoken_time,
 )
 
 
@@ -148,6 +152,7 @@ def meeting_book(
         expected_end=planned_end,
         created_by=by,
         created_at=now,
+        updated_at=now,
     )
     _deadlines(meeting, lone_working(buddy.scheme), now)
     meeting.save()
@@ -158,7 +163,8 @@ def meeting_book(
 def meeting_reschedule(
     *, meeting: Meeting, venue, planned_start, planned_end, purpose, by, now=None
 ) -> Meeting:
-    """A coordinator edits a meeting that has not started yet."""
+    """A coordinator, or the buddy, moves a meeting that has not started yet: a new watch, and
+    the calendar event updates."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -183,6 +189,7 @@ def meeting_reschedule(
     meeting.expected_end = planned_end
     _deadlines(meeting, lone_working(meeting.scheme), now)
     new_watch(meeting)
+    calendar_changed(meeting, now)
     meeting.save()
     resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting rescheduled", now)
     return meeting
@@ -190,11 +197,42 @@ def meeting_reschedule(
 
 @transaction.atomic
 def meeting_cancel(*, meeting: Meeting, by, now=None) -> Meeting:
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    """Cancel a meeting that has not started. When the buddy cancels, the coordinators and the
+    support person are told (a pattern of cancellations is something they watch for)."""
+    now = now or timezone.now()
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("scheme", "buddy")
+        .get(pk=meeting.pk)
+    )
     if meeting.state != MeetingState.PLANNED:
         raise DomainError("Only a meeting that has not started can be cancelled.")
     meeting.state = MeetingState.CANCELLED
     meeting.next_alert_at = meeting.next_reminder_at = None
-    meeting.save(update_fields=["state", "next_alert_at", "next_reminder_at"])
-    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting cancelled", now or timezone.now())
+    meeting.save(
+        update_fields=["state", "next_alert_at", "next_reminder_at"]
+        + calendar_changed(meeting, now)
+    )
+    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting cancelled", now)
+    if by is not None and by.pk == meeting.buddy.user_id:
+        _tell_staff_of_cancellation(meeting, now)
     return meeting
+
+
+def _tell_staff_of_cancellation(meeting: Meeting, now) -> None:
+    staff = Membership.objects.filter(scheme=meeting.scheme, is_active=True).filter(
+        Q(role=Role.COORDINATOR) | Q(pk=meeting.support_person_id)
+    )
+    users = {membership.user_id: membership.user for membership in staff.select_related("user")}
+    for user in users.values():
+        notification_enqueue(
+            scheme=meeting.scheme,
+            recipient=user,
+            template="meeting_cancelled",
+            dedupe_key=f"cancelled:{meeting.pk}",
+            context={
+                "meeting_id": meeting.pk,
+                "when": spoken_time(meeting.planned_start, meeting.scheme),
+            },
+            now=now,
+        )

@@ -21,7 +21,15 @@ from ..models import (
     SafetyEventKind,
 )
 from .alerts import raise_alert, resolve_open_alerts
-from .rules import EXTENSIONS, check_in_window, grace, lone_working, new_watch, spoken_time
+from .rules import (
+    EXTENSIONS,
+    calendar_changed,
+    check_in_window,
+    grace,
+    lone_working,
+    new_watch,
+    spoken_time,
+)
 
 
 def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None) -> bool:
@@ -142,6 +150,7 @@ def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) ->
             "cycle",
             "alert_level",
         ]
+        + calendar_changed(meeting, now)  # the calendar event ends later
     )
     resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "buddy asked for more time", now)
     return meeting

@@ -66,9 +66,19 @@ def check_in_window(meeting: Meeting, config: LoneWorkingSettings) -> tuple[date
     return opens, meeting.planned_end
 
 
-def spoken_time(moment: datetime, scheme, now: datetime) -> str:
-    """ "09:30" today, "09:30 on Monday 30 November" another day, in the scheme's zone."""
+def spoken_time(moment: datetime, scheme, now: datetime | None = None) -> str:
+    """The time as a buddy reads it, in the scheme's zone: "09:30" when it is today, else
+    "09:30 on Monday 30 November" (always with the day when there is no `now`: messages are
+    read later)."""
     local = timezone.localtime(moment, scheme.zone)
-    if local.date() == timezone.localtime(now, scheme.zone).date():
+    if now is not None and local.date() == timezone.localtime(now, scheme.zone).date():
         return f"{local:%H:%M}"
     return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+
+
+def calendar_changed(meeting: Meeting, now: datetime) -> list[str]:
+    """The buddy's calendar must show this change: a higher SEQUENCE and a new DTSTAMP.
+    Returns the fields to save."""
+    meeting.sequence += 1
+    meeting.updated_at = now
+    return ["sequence", "updated_at"]
