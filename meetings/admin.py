@@ -15,10 +15,13 @@ class VenueAdmin(SchemeScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "key_holder" and not request.user.is_superuser:
-            from buddyscheme.models import User
+            from buddyscheme.models import Role, User
 
+            # A key holder is staff on the premises: an active coordinator of the scheme.
             kwargs["queryset"] = User.objects.filter(
-                memberships__scheme__in=self._schemes(request)
+                memberships__scheme__in=self._schemes(request),
+                memberships__role=Role.COORDINATOR,
+                memberships__is_active=True,
             ).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

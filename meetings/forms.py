@@ -30,6 +30,12 @@ class MeetingForm(forms.Form):
     end = forms.TimeField(
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Until"
     )
+    key_holder = forms.ModelChoiceField(
+        queryset=Membership.objects.none(),
+        required=False,
+        label="Who has the keys (rooms in our building only)",
+        help_text="Leave it blank to use the room's usual key holder.",
+    )
     purpose = forms.CharField(
         max_length=120, initial="Catch-up", label="What it is for (keep it general)"
     )
@@ -45,6 +51,7 @@ class MeetingForm(forms.Form):
         "buddy",
         "match",
         "venue",
+        "key_holder",
         "day",
         "start",
         "start_which",
@@ -59,6 +66,10 @@ class MeetingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.scheme = scheme
         self.fields["venue"].queryset = Venue.objects.filter(scheme=scheme, is_active=True)
+        self.fields["key_holder"].queryset = Membership.objects.filter(
+            scheme=scheme, role=Role.COORDINATOR, is_active=True
+        ).select_related("user__profile")
+        self.fields["key_holder"].label_from_instance = lambda m: m.user.display_name
         matches = Match.objects.filter(
             scheme=scheme, state__in=["introduced", "active", "ending"]
         ).select_related("participant__user__profile", "buddy__user__profile")

@@ -132,6 +132,14 @@ class Meeting(models.Model):
         help_text="Who the buddy checks in with; alerted at level 2.",
     )
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="meetings")
+    key_holder = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meetings_holding_keys",
+        help_text="In-house rooms: the member of staff on the premises with the keys.",
+    )
     purpose = models.CharField(max_length=120, help_text="What it is for, in neutral words.")
     planned_start = models.DateTimeField()
     planned_end = models.DateTimeField()
@@ -179,6 +187,12 @@ class Meeting(models.Model):
                 fields=["next_reminder_at"],
                 condition=Q(next_reminder_at__isnull=False),
                 name="meeting_reminder_due",
+            ),
+            # Meetings never checked in, for the sweep to mark missed once they are over.
+            models.Index(
+                fields=["planned_end"],
+                condition=Q(state=MeetingState.PLANNED),
+                name="meeting_planned_end",
             ),
             models.Index(fields=["scheme", "state", "planned_start"], name="meeting_scheme_state"),
             models.Index(fields=["buddy", "planned_start"], name="meeting_buddy_start"),

@@ -2,9 +2,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import User
+from buddyscheme.selectors import dashboard_figures
 
 from .models import Alert, AlertRecipient, Meeting, MeetingState
 
@@ -42,7 +44,9 @@ def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
             | Q(state=MeetingState.CHECKED_IN)
             | Q(state=MeetingState.PLANNED, planned_start__lt=start_of_today, planned_end__gt=now)
         )
-        .select_related("venue", "match__participant__user__profile", "scheme")
+        .select_related(
+            "venue", "match__participant__user__profile", "scheme", "key_holder__user__profile"
+        )
         .order_by("planned_start")
     )
     result = BuddyMeetings(today=[], coming_up=[])
@@ -70,7 +74,12 @@ def meetings_in_progress(scheme, now=None):
                 planned_start__gte=now - timedelta(hours=12),
             )
         )
-        .select_related("venue", "buddy__user__profile", "support_person__user__profile")
+        .select_related(
+            "venue",
+            "buddy__user__profile",
+            "support_person__user__profile",
+            "key_holder__user__profile",
+        )
         .prefetch_related(
             Prefetch("alerts", queryset=Alert.objects.filter(resolved_at__isnull=True))
         )
@@ -114,3 +123,22 @@ def meetings_for_coordinator(scheme, now=None):
         .select_related("venue", "buddy__user__profile")
         .order_by("planned_start")[:300]
     )
+
+
+def meetings_missed_this_month(scheme, now=None) -> int:
+    """Meetings of this calendar month (the scheme's) that were never checked in. One query,
+    on the (scheme, state, planned_start) index."""
+    now = now or timezone.now()
+    first_day = timezone.localtime(now, scheme.zone).date().replace(day=1)
+    next_month = (first_day + timedelta(days=32)).replace(day=1)
+    return Meeting.objects.filter(
+        scheme=scheme,
+        state=MeetingState.MISSED,
+        planned_start__gte=_start_of(first_day, scheme.zone),
+        planned_start__lt=_start_of(next_month, scheme.zone),
+    ).count()
+
+
+@receiver(dashboard_figures)
+def _missed_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
+    return [("Missed this month", meetings_missed_this_month(scheme))]

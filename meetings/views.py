@@ -143,6 +143,7 @@ def meeting_new(request):
                 planned_start=data["planned_start"],
                 planned_end=data["planned_end"],
                 purpose=data["purpose"],
+                key_holder=data["key_holder"],
                 by=request.user,
             )
         except DomainError as error:
@@ -174,6 +175,7 @@ def _initial_for(meeting: Meeting) -> dict:
         "buddy": meeting.buddy,
         "match": meeting.match,
         "venue": meeting.venue,
+        "key_holder": meeting.key_holder,
         "day": local_start.date(),
         "start": local_start.time(),
         "end": local_end.time(),
@@ -207,6 +209,7 @@ def meeting_change(request, pk):
                 planned_start=data["planned_start"],
                 planned_end=data["planned_end"],
                 purpose=data["purpose"],
+                key_holder=data["key_holder"],
                 by=request.user,
             )
         except DomainError as error:
@@ -251,6 +254,7 @@ def meeting_edit(request, pk):
                     planned_start=data["planned_start"],
                     planned_end=data["planned_end"],
                     purpose=data["purpose"],
+                    key_holder=data["key_holder"],
                     by=request.user,
                 )
                 messages.success(request, "Meeting changed.")

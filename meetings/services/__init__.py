@@ -14,6 +14,7 @@ from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
 from .booking import (
     booking_problems,
     cover_ends_before,
+    default_key_holder,
     meeting_book,
     meeting_cancel,
     meeting_reschedule,
@@ -30,7 +31,7 @@ from .rules import (
     lone_working_to_read,
     spoken_time,
 )
-from .sweep import REMINDER_TEMPLATES, sweep
+from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 
 __all__ = [
     "EXTENSIONS",
@@ -42,10 +43,12 @@ __all__ = [
     "booking_problems",
     "check_in_window",
     "cover_ends_before",
+    "default_key_holder",
     "grace",
     "last_response_needed",
     "lone_working",
     "lone_working_to_read",
+    "mark_missed",
     "meeting_book",
     "meeting_cancel",
     "meeting_check_in",

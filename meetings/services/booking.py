@@ -19,6 +19,7 @@ from ..models import (
     Meeting,
     MeetingState,
     OnCallShift,
+    VenueKind,
 )
 from .alerts import resolve_open_alerts
 from .rules import (
@@ -63,8 +64,27 @@ def _within_working_hours(scheme, start, end) -> bool:
     )
 
 
+def default_key_holder(venue) -> Membership | None:
+    """The venue's usual key holder, when they are still active staff of its scheme."""
+    if venue.kind != VenueKind.IN_HOUSE or venue.key_holder_id is None:
+        return None
+    return _active_staff(venue.scheme_id).filter(user_id=venue.key_holder_id).first()
+
+
+def _active_staff(scheme_id):
+    return Membership.objects.filter(scheme_id=scheme_id, role=Role.COORDINATOR, is_active=True)
+
+
+def _key_holder_for(venue, chosen, current=None):
+    """Only in-house rooms have one: the one chosen, else the meeting's own (when it stays in
+    the same room), else the venue's usual key holder."""
+    if venue.kind != VenueKind.IN_HOUSE:
+        return None
+    return chosen or current or default_key_holder(venue)
+
+
 def booking_problems(
-    *, buddy, venue, planned_start, planned_end, match=None, now=None
+    *, buddy, venue, planned_start, planned_end, match=None, key_holder=None, now=None
 ) -> list[str]:
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
@@ -95,6 +115,14 @@ def booking_problems(
         match.buddy_id != buddy.pk or match.state not in MATCH_STATES_THAT_MEET
     ):
         problems.append("meetings can be booked only for your own introduced or active matches")
+    # Seed 003: an in-house meeting needs a named key holder on the premises.
+    if venue.kind == VenueKind.IN_HOUSE:
+        if key_holder is None:
+            problems.append(
+                "a room in our building needs a key holder on the premises: choose who has the keys"
+            )
+        elif not _active_staff(buddy.scheme_id).filter(pk=key_holder.pk).exists():
+            problems.append("the key holder must be a member of staff of this scheme")
     # Someone must be able to respond until the last alert could escalate: the meeting, the
     # longest extension allowed, the grace and two rounds of escalation.
     latest = last_response_needed(venue, planned_end, lone_working(buddy.scheme))
@@ -126,16 +154,20 @@ def meeting_book(
     by,
     match=None,
     support_person=None,
+    key_holder=None,
     now=None,
 ) -> Meeting:
+    """Log a meeting. An in-house room's key holder defaults to the venue's usual one."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
+    key_holder = _key_holder_for(venue, key_holder)
     problems = booking_problems(
         buddy=buddy,
         venue=venue,
         planned_start=planned_start,
         planned_end=planned_end,
         match=match,
+        key_holder=key_holder,
         now=now,
     )
     if problems:
@@ -146,6 +178,7 @@ def meeting_book(
         buddy=buddy,
         support_person=support_person,
         venue=venue,
+        key_holder=key_holder,
         purpose=purpose.strip() or "Appointment",
         planned_start=planned_start,
         planned_end=planned_end,
@@ -161,21 +194,26 @@ def meeting_book(
 
 @transaction.atomic
 def meeting_reschedule(
-    *, meeting: Meeting, venue, planned_start, planned_end, purpose, by, now=None
+    *, meeting: Meeting, venue, planned_start, planned_end, purpose, by, key_holder=None, now=None
 ) -> Meeting:
     """A coordinator, or the buddy, moves a meeting that has not started yet: a new watch, and
-    the calendar event updates."""
+    the calendar event updates. The key holder stays unless another is chosen or the room
+    changes."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state != MeetingState.PLANNED:
         raise DomainError("Only a meeting that has not started can be changed.")
+    key_holder = _key_holder_for(
+        venue, key_holder, meeting.key_holder if venue.pk == meeting.venue_id else None
+    )
     problems = booking_problems(
         buddy=meeting.buddy,
         venue=venue,
         planned_start=planned_start,
         planned_end=planned_end,
         match=meeting.match,
+        key_holder=key_holder,
         now=now,
     )
     if problems:
@@ -186,6 +224,7 @@ def meeting_reschedule(
         planned_end,
         purpose,
     )
+    meeting.key_holder = key_holder
     meeting.expected_end = planned_end
     _deadlines(meeting, lone_working(meeting.scheme), now)
     new_watch(meeting)
