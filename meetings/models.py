@@ -207,6 +207,7 @@ class SafetyEventKind(models.TextChoices):
     EXTEND = "extend", "Needed more time"
     CHECK_OUT = "check_out", "Left safely"
     HELP = "help", "Asked for help"
+    SAFE = "safe", "Said they are safe now"
 
 
 class SafetyEvent(models.Model):

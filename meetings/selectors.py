@@ -8,7 +8,15 @@ from django.utils import timezone
 from buddyscheme.models import User
 from buddyscheme.selectors import dashboard_figures
 
-from .models import Alert, AlertRecipient, Meeting, MeetingState
+from .models import (
+    Alert,
+    AlertReason,
+    AlertRecipient,
+    Meeting,
+    MeetingState,
+    SafetyEvent,
+    SafetyEventKind,
+)
 
 
 @dataclass
@@ -59,6 +67,63 @@ def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
         else:
             result.coming_up.append((day, [meeting]))
     return result
+
+
+def first_name(user) -> str:
+    """How a responder appears to a buddy: their first name only."""
+    return (user.first_name or user.display_name).split()[0] if user else ""
+
+
+@dataclass
+class HelpRequest:
+    """A buddy's help request as their banner shows it."""
+
+    alert: Alert
+    seen_by: str  # a responder's first name once someone has seen it
+    closed_by: str
+    said_safe_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.alert.resolved_at is None
+
+
+HELP_CLOSED_SHOWN_FOR = timedelta(hours=1)
+
+
+def help_requests_for_buddy(buddy, now=None) -> list[HelpRequest]:
+    """The buddy's help requests still open, and those closed in the last hour (so the banner
+    says so rather than vanishing), newest first. Two queries."""
+    now = now or timezone.now()
+    alerts = list(
+        Alert.objects.filter(meeting__buddy=buddy, reason=AlertReason.HELP)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - HELP_CLOSED_SHOWN_FOR))
+        .select_related("acknowledged_by__profile", "resolved_by__profile")
+        .order_by("-raised_at")
+    )
+    if not alerts:
+        return []
+    said_safe = list(
+        SafetyEvent.objects.filter(
+            meeting_id__in={alert.meeting_id for alert in alerts}, kind=SafetyEventKind.SAFE
+        ).values_list("meeting_id", "at")
+    )
+    return [
+        HelpRequest(
+            alert=alert,
+            seen_by=first_name(alert.acknowledged_by),
+            closed_by=first_name(alert.resolved_by),
+            said_safe_at=min(
+                (
+                    at
+                    for meeting_id, at in said_safe
+                    if meeting_id == alert.meeting_id and at >= alert.raised_at
+                ),
+                default=None,
+            ),
+        )
+        for alert in alerts
+    ]
 
 
 def meetings_in_progress(scheme, now=None):

@@ -54,6 +54,7 @@ def today(request):
         request,
         "meetings/today.html",
         {
+            **_help_context(request),
             "today": timezone.localdate(now),
             "cards": [_today_card(meeting, config, now) for meeting in meetings.today],
             "coming_up": meetings.coming_up,
@@ -121,8 +122,44 @@ def meeting_help(request, pk):
         except DomainError as error:
             messages.error(request, str(error))
             return redirect("meetings:today")
-        return render(request, "meetings/help_sent.html", {"meeting": meeting})
+        return render(
+            request, "meetings/help_sent.html", {"meeting": meeting, **_help_context(request)}
+        )
     return render(request, "meetings/help_confirm.html", {"meeting": meeting, "key": _key()})
+
+
+def _help_context(request) -> dict:
+    help_requests = selectors.help_requests_for_buddy(request.membership)
+    return {
+        "help_requests": help_requests,
+        "help_open": any(help_request.is_open for help_request in help_requests),
+        "safe_key": _key(),
+    }
+
+
+@never_cache
+@require_GET
+@role_required(Role.BUDDY)
+def help_status(request):
+    """The help banner, which htmx reloads every few seconds while a request is open (and
+    stops reloading once none is). Without JavaScript, reloading the page does the same."""
+    return render(request, "meetings/_help_banner.html", _help_context(request))
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def meeting_safe(request, pk):
+    """ "I'm safe now": the people told of the help request hear it; a responder closes it."""
+    meeting = get_meeting_for_user(request, pk)
+    try:
+        services.meeting_safe_now(meeting=meeting, key=request.POST.get("key", ""), by=request.user)
+    except DomainError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(
+            request, "Thank you. We have told the team you are safe. Someone will still call you."
+        )
+    return redirect("meetings:today")
 
 
 @require_http_methods(["GET", "POST"])

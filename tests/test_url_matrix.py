@@ -46,6 +46,7 @@ MATRIX = {
     "profile/": ("get", None, logged_in(200)),
     "me/": ("get", None, for_role([P])),
     "today/": ("get", None, for_role([B])),
+    "today/help-status/": ("get", None, for_role([B])),
     "coordinator/": ("get", None, COORDINATOR_PAGE),
     "coordinator/people/": ("get", None, COORDINATOR_PAGE),
     "coordinator/invitations/": ("get", None, COORDINATOR_PAGE),
@@ -92,6 +93,8 @@ MATRIX = {
     # The buddy's own planned meeting; coordinators change meetings on their own pages.
     "meetings/<int:pk>/change/": ("get", "meetings/meeting", for_role([B])),
     "meetings/<int:pk>/cancel/": ("post", "meetings/meeting", for_role([B], ok=302)),
+    # No key and no help request open: the buddy is told; nothing is recorded.
+    "meetings/<int:pk>/safe/": ("post", "meetings/meeting", for_role([B], ok=302)),
     # POST without an idempotency key: the buddy is told to reload; nothing is recorded.
     "meetings/<int:pk>/<str:action>/": (
         "post",

@@ -20,7 +20,13 @@ from .booking import (
     meeting_reschedule,
     on_call_covers,
 )
-from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meeting_help
+from .buttons import (
+    meeting_check_in,
+    meeting_check_out,
+    meeting_extend,
+    meeting_help,
+    meeting_safe_now,
+)
 from .rules import (
     EXTENSIONS,
     MATCH_STATES_THAT_MEET,
@@ -56,6 +62,7 @@ __all__ = [
     "meeting_extend",
     "meeting_help",
     "meeting_reschedule",
+    "meeting_safe_now",
     "on_call_covers",
     "recipients",
     "spoken_time",

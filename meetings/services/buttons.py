@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
+from buddyscheme.notifications import notification_enqueue
 
 from ..models import (
     TOP_LEVEL,
@@ -20,6 +21,7 @@ from ..models import (
     SafetyEvent,
     SafetyEventKind,
 )
+from ..selectors import people_alerted
 from .alerts import raise_alert, resolve_open_alerts
 from .rules import (
     EXTENSIONS,
@@ -196,3 +198,40 @@ def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
     return raise_alert(
         meeting, TOP_LEVEL, AlertReason.HELP, due_at=now, now=now, cycle=help_alerts.count()
     )
+
+
+@transaction.atomic
+def meeting_safe_now(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
+    """ "I'm safe now" after asking for help: everyone the request reached is told, once.
+
+    It does not close the help request (someone may be pressing it for the buddy, or it may
+    be pressed in a hurry): a responder closes it after speaking to them.
+    """
+    now = now or timezone.now()
+    meeting = _locked(meeting)
+    open_help = list(meeting.alerts.filter(reason=AlertReason.HELP, resolved_at__isnull=True))
+    if (
+        open_help
+        and meeting.safety_events.filter(
+            kind=SafetyEventKind.SAFE, at__gte=min(alert.raised_at for alert in open_help)
+        ).exists()
+    ):
+        return meeting  # already said for this request (another tap, another page)
+    if not _record(meeting, SafetyEventKind.SAFE, key, by, now):
+        return meeting
+    if not open_help:
+        raise DomainError("The team has already closed your request for help.")
+    told = people_alerted(meeting, alerts=open_help).exclude(pk=meeting.buddy.user_id)
+    for user in told:
+        notification_enqueue(
+            scheme=meeting.scheme,
+            recipient=user,
+            template="buddy_safe",
+            dedupe_key=f"buddy-safe:{open_help[0].pk}",
+            context={
+                "meeting_id": meeting.pk,
+                "at": f"{timezone.localtime(now, meeting.scheme.zone):%H:%M}",
+            },
+            now=now,
+        )
+    return meeting
