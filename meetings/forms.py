@@ -5,7 +5,7 @@ from django import forms
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import Membership, Role
 
-from .models import AlertOutcome, Venue
+from .models import AlertOutcome, Venue, VenueKind
 
 WHICH_CHOICES = [
     (Which.FIRST, "The first one (before the clocks go back)"),
@@ -33,8 +33,8 @@ class MeetingForm(forms.Form):
     key_holder = forms.ModelChoiceField(
         queryset=Membership.objects.none(),
         required=False,
+        empty_label="The room's usual key holder",
         label="Who has the keys (rooms in our building only)",
-        help_text="Leave it blank to use the room's usual key holder.",
     )
     purpose = forms.CharField(
         max_length=120, initial="Catch-up", label="What it is for (keep it general)"
@@ -65,11 +65,15 @@ class MeetingForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.scheme = scheme
-        self.fields["venue"].queryset = Venue.objects.filter(scheme=scheme, is_active=True)
-        self.fields["key_holder"].queryset = Membership.objects.filter(
-            scheme=scheme, role=Role.COORDINATOR, is_active=True
-        ).select_related("user__profile")
-        self.fields["key_holder"].label_from_instance = lambda m: m.user.display_name
+        venues = Venue.objects.filter(scheme=scheme, is_active=True)
+        self.fields["venue"].queryset = venues
+        if venues.filter(kind=VenueKind.IN_HOUSE).exists():
+            self.fields["key_holder"].queryset = Membership.objects.filter(
+                scheme=scheme, role=Role.COORDINATOR, is_active=True
+            ).select_related("user__profile")
+            self.fields["key_holder"].label_from_instance = lambda m: m.user.display_name
+        else:
+            del self.fields["key_holder"]  # no rooms of our own: one question fewer
         matches = Match.objects.filter(
             scheme=scheme, state__in=["introduced", "active", "ending"]
         ).select_related("participant__user__profile", "buddy__user__profile")

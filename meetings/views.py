@@ -180,7 +180,7 @@ def meeting_new(request):
                 planned_start=data["planned_start"],
                 planned_end=data["planned_end"],
                 purpose=data["purpose"],
-                key_holder=data["key_holder"],
+                key_holder=data.get("key_holder"),
                 by=request.user,
             )
         except DomainError as error:
@@ -246,7 +246,7 @@ def meeting_change(request, pk):
                 planned_start=data["planned_start"],
                 planned_end=data["planned_end"],
                 purpose=data["purpose"],
-                key_holder=data["key_holder"],
+                key_holder=data.get("key_holder"),
                 by=request.user,
             )
         except DomainError as error:
@@ -291,7 +291,7 @@ def meeting_edit(request, pk):
                     planned_start=data["planned_start"],
                     planned_end=data["planned_end"],
                     purpose=data["purpose"],
-                    key_holder=data["key_holder"],
+                    key_holder=data.get("key_holder"),
                     by=request.user,
                 )
                 messages.success(request, "Meeting changed.")

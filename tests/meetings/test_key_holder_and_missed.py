@@ -132,6 +132,16 @@ class TestKeyHolder:
         assert Meeting.objects.get().key_holder == ruth
 
 
+def test_the_key_question_is_asked_only_when_the_scheme_has_rooms_of_its_own(
+    client, people, scheme
+):
+    venue(scheme, name="Café")
+    client.force_login(people["buddy"].user)
+    assert "Who has the keys" not in client.get("/meetings/new/").content.decode()
+    venue(scheme, name="Room 2", kind="in_house")
+    assert "Who has the keys" in client.get("/meetings/new/").content.decode()
+
+
 class TestMissed:
     def test_never_checked_in_becomes_missed_after_the_end_and_grace(self, people):
         meeting = book_meeting(people["buddy"], MONDAY_10AM)
