@@ -149,7 +149,7 @@ def help_status(request):
 @require_POST
 @role_required(Role.BUDDY)
 def meeting_safe(request, pk):
-    """ "I'm safe now": the people told of the help request hear it; a responder closes it."""
+    """The "I'm safe now" button: those told of the help request hear it; a responder closes it."""
     meeting = get_meeting_for_user(request, pk)
     try:
         services.meeting_safe_now(meeting=meeting, key=request.POST.get("key", ""), by=request.user)

@@ -202,10 +202,11 @@ def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
 
 @transaction.atomic
 def meeting_safe_now(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
-    """ "I'm safe now" after asking for help: everyone the request reached is told, once.
+    """The buddy taps "I'm safe now" after asking for help: everyone the request reached is
+    told, once.
 
-    It does not close the help request (someone may be pressing it for the buddy, or it may
-    be pressed in a hurry): a responder closes it after speaking to them.
+    It does not close the help request (someone may be making the buddy press it): a
+    responder closes it after speaking to them.
     """
     now = now or timezone.now()
     meeting = _locked(meeting)
