@@ -80,6 +80,7 @@ def coordinator_dashboard(request):
         {
             "scheme": scheme,
             "counts": selectors.scheme_counts(scheme),
+            "figures": selectors.scheme_figures(scheme),
             "lapses": vetting.vetting_lapses(scheme),
         },
     )

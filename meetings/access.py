@@ -14,6 +14,15 @@ def get_meeting_for_user(request, pk: int) -> Meeting:
     )
 
 
+def get_own_meeting_for_buddy(request, pk: int) -> Meeting:
+    """A buddy's own meeting, for them to change or cancel. Coordinators use their own pages;
+    whether it can still change (planned, not started) is the services' rule."""
+    qs = Meeting.objects.select_related("venue", "scheme", "buddy__user", "match")
+    return get_scheme_object_for_user(
+        request, qs, pk, scheme_path="scheme_id", roles=[], own_paths=["buddy"]
+    )
+
+
 def get_alert_for_user(request, pk: int) -> Alert:
     qs = Alert.objects.select_related("meeting__scheme")
     return get_scheme_object_for_user(

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from buddyscheme.admin import SchemeScopedAdmin
-from buddyscheme.models import User
+from buddyscheme.models import Role, User
 
 from .models import Alert, AlertRecipient, LoneWorkingSettings, Meeting, OnCallShift, Venue
 
@@ -16,8 +16,11 @@ class VenueAdmin(SchemeScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "key_holder" and not request.user.is_superuser:
+            # A key holder is staff on the premises: an active coordinator of the scheme.
             kwargs["queryset"] = User.objects.filter(
-                memberships__scheme__in=self._schemes(request)
+                memberships__scheme__in=self._schemes(request),
+                memberships__role=Role.COORDINATOR,
+                memberships__is_active=True,
             ).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -6,7 +6,7 @@ from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import Membership, Role
 from matching.models import Match
 
-from .models import AlertOutcome, Venue
+from .models import AlertOutcome, Venue, VenueKind
 
 WHICH_CHOICES = [
     (Which.FIRST, "The first one (before the clocks go back)"),
@@ -20,9 +20,23 @@ class MeetingForm(forms.Form):
     buddy = forms.ModelChoiceField(queryset=Membership.objects.none(), required=False)
     match = forms.ModelChoiceField(queryset=None, required=False, label="Who with")
     venue = forms.ModelChoiceField(queryset=Venue.objects.none(), label="Where")
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date")
-    start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="From")
-    end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Until")
+    # The formats a browser's date and time inputs take: a value shown as "30/11/2026" would
+    # leave the date box empty when a meeting is changed.
+    day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Date"
+    )
+    start = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="From"
+    )
+    end = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Until"
+    )
+    key_holder = forms.ModelChoiceField(
+        queryset=Membership.objects.none(),
+        required=False,
+        empty_label="The room's usual key holder",
+        label="Who has the keys (rooms in our building only)",
+    )
     purpose = forms.CharField(
         max_length=120, initial="Catch-up", label="What it is for (keep it general)"
     )
@@ -38,6 +52,7 @@ class MeetingForm(forms.Form):
         "buddy",
         "match",
         "venue",
+        "key_holder",
         "day",
         "start",
         "start_which",
@@ -49,7 +64,15 @@ class MeetingForm(forms.Form):
     def __init__(self, *args, scheme, buddy=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.scheme = scheme
-        self.fields["venue"].queryset = Venue.objects.filter(scheme=scheme, is_active=True)
+        venues = Venue.objects.filter(scheme=scheme, is_active=True)
+        self.fields["venue"].queryset = venues
+        if venues.filter(kind=VenueKind.IN_HOUSE).exists():
+            self.fields["key_holder"].queryset = Membership.objects.filter(
+                scheme=scheme, role=Role.COORDINATOR, is_active=True
+            ).select_related("user__profile")
+            self.fields["key_holder"].label_from_instance = lambda m: m.user.display_name
+        else:
+            del self.fields["key_holder"]  # no rooms of our own: one question fewer
         matches = Match.objects.filter(
             scheme=scheme, state__in=["introduced", "active", "ending"]
         ).select_related("participant__user__profile", "buddy__user__profile")
@@ -97,6 +120,14 @@ class MeetingForm(forms.Form):
                     else:
                         self.add_error(name, str(problem))
         return cleaned
+
+
+class MeetingChangeForm(MeetingForm):
+    """A buddy moves their own meeting: when, where and what for, not who it is with."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["match"]
 
 
 class ResolveForm(forms.Form):

@@ -21,6 +21,11 @@ class LoneWorkingSettings(models.Model):
         default=10, help_text="Minutes between alert levels while nobody acknowledges."
     )
     reminder_before_minutes = models.PositiveSmallIntegerField(default=30)
+    check_in_opens_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="How long before the planned start a buddy can tap “I've arrived”. "
+        "Check-in stays open until the planned end.",
+    )
     max_extension_minutes = models.PositiveSmallIntegerField(
         default=120, help_text="The most a meeting can be extended in total."
     )
@@ -126,6 +131,14 @@ class Meeting(models.Model):
         help_text="Who the buddy checks in with; alerted at level 2.",
     )
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="meetings")
+    key_holder = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meetings_holding_keys",
+        help_text="In-house rooms: the member of staff on the premises with the keys.",
+    )
     purpose = models.CharField(max_length=120, help_text="What it is for, in neutral words.")
     planned_start = models.DateTimeField()
     planned_end = models.DateTimeField()
@@ -149,6 +162,10 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Calendar apps replace an event only when its SEQUENCE rises: every change a calendar
+    # shows (reschedule, cancellation, extension) bumps it and stamps updated_at (DTSTAMP).
+    sequence = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["planned_start"]
@@ -170,6 +187,12 @@ class Meeting(models.Model):
                 condition=Q(next_reminder_at__isnull=False),
                 name="meeting_reminder_due",
             ),
+            # Meetings never checked in, for the sweep to mark missed once they are over.
+            models.Index(
+                fields=["planned_end"],
+                condition=Q(state=MeetingState.PLANNED),
+                name="meeting_planned_end",
+            ),
             models.Index(fields=["scheme", "state", "planned_start"], name="meeting_scheme_state"),
             models.Index(fields=["buddy", "planned_start"], name="meeting_buddy_start"),
         ]
@@ -183,6 +206,7 @@ class SafetyEventKind(models.TextChoices):
     EXTEND = "extend", "Needed more time"
     CHECK_OUT = "check_out", "Left safely"
     HELP = "help", "Asked for help"
+    SAFE = "safe", "Said they are safe now"
 
 
 class SafetyEvent(models.Model):

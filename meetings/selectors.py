@@ -1,31 +1,130 @@
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import User
+from buddyscheme.selectors import dashboard_figures
 
-from .models import Alert, AlertRecipient, CalendarFeed, Meeting, MeetingState
+from .models import (
+    Alert,
+    AlertReason,
+    AlertRecipient,
+    CalendarFeed,
+    Meeting,
+    MeetingState,
+    SafetyEvent,
+    SafetyEventKind,
+)
 
 
-def meetings_for_buddy_today(buddy, now=None):
-    """Today's and the coming week's meetings, plus any still open from before."""
+@dataclass
+class BuddyMeetings:
+    today: list[Meeting]
+    coming_up: list[tuple[date, list[Meeting]]]  # (day, its meetings), earliest first
+
+
+def _start_of(day: date, zone) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), zone)
+
+
+COMING_UP_DAYS = 7
+
+
+def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
+    """Today's meetings (with any still open from before) and the next 7 days', by day.
+
+    Today, in the scheme's zone: what starts today, anything checked in, and a meeting that
+    began before midnight and has not ended. One query.
+    """
     now = now or timezone.now()
-    start_of_day = timezone.make_aware(
-        datetime.combine(timezone.localtime(now, buddy.scheme.zone).date(), datetime.min.time()),
-        buddy.scheme.zone,
-    )
-    return (
-        (
-            Meeting.objects.filter(buddy=buddy, planned_start__lt=now + timedelta(days=7)).filter(
-                planned_start__gte=start_of_day
+    zone = buddy.scheme.zone
+    today = timezone.localtime(now, zone).date()
+    start_of_today = _start_of(today, zone)
+    meetings = (
+        Meeting.objects.filter(buddy=buddy)
+        .filter(
+            Q(
+                planned_start__gte=start_of_today,
+                planned_start__lt=_start_of(today + timedelta(days=COMING_UP_DAYS + 1), zone),
             )
-            | Meeting.objects.filter(buddy=buddy, state=MeetingState.CHECKED_IN)
+            | Q(state=MeetingState.CHECKED_IN)
+            | Q(state=MeetingState.PLANNED, planned_start__lt=start_of_today, planned_end__gt=now)
         )
-        .select_related("venue", "match__participant__user__profile", "scheme")
+        .select_related(
+            "venue", "match__participant__user__profile", "scheme", "key_holder__user__profile"
+        )
         .order_by("planned_start")
-        .distinct()
     )
+    result = BuddyMeetings(today=[], coming_up=[])
+    for meeting in meetings:
+        day = timezone.localtime(meeting.planned_start, zone).date()
+        if day <= today:
+            result.today.append(meeting)
+        elif result.coming_up and result.coming_up[-1][0] == day:
+            result.coming_up[-1][1].append(meeting)
+        else:
+            result.coming_up.append((day, [meeting]))
+    return result
+
+
+def first_name(user) -> str:
+    """How a responder appears to a buddy: their first name only."""
+    return (user.first_name or user.display_name).split()[0] if user else ""
+
+
+@dataclass
+class HelpRequest:
+    """A buddy's help request as their banner shows it."""
+
+    alert: Alert
+    seen_by: str  # a responder's first name once someone has seen it
+    closed_by: str
+    said_safe_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.alert.resolved_at is None
+
+
+HELP_CLOSED_SHOWN_FOR = timedelta(hours=1)
+
+
+def help_requests_for_buddy(buddy, now=None) -> list[HelpRequest]:
+    """The buddy's help requests still open, and those closed in the last hour (so the banner
+    says so rather than vanishing), newest first. Two queries."""
+    now = now or timezone.now()
+    alerts = list(
+        Alert.objects.filter(meeting__buddy=buddy, reason=AlertReason.HELP)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - HELP_CLOSED_SHOWN_FOR))
+        .select_related("acknowledged_by__profile", "resolved_by__profile")
+        .order_by("-raised_at")
+    )
+    if not alerts:
+        return []
+    said_safe = list(
+        SafetyEvent.objects.filter(
+            meeting_id__in={alert.meeting_id for alert in alerts}, kind=SafetyEventKind.SAFE
+        ).values_list("meeting_id", "at")
+    )
+    return [
+        HelpRequest(
+            alert=alert,
+            seen_by=first_name(alert.acknowledged_by),
+            closed_by=first_name(alert.resolved_by),
+            said_safe_at=min(
+                (
+                    at
+                    for meeting_id, at in said_safe
+                    if meeting_id == alert.meeting_id and at >= alert.raised_at
+                ),
+                default=None,
+            ),
+        )
+        for alert in alerts
+    ]
 
 
 def meetings_in_progress(scheme, now=None):
@@ -41,7 +140,12 @@ def meetings_in_progress(scheme, now=None):
                 planned_start__gte=now - timedelta(hours=12),
             )
         )
-        .select_related("venue", "buddy__user__profile", "support_person__user__profile")
+        .select_related(
+            "venue",
+            "buddy__user__profile",
+            "support_person__user__profile",
+            "key_holder__user__profile",
+        )
         .prefetch_related(
             Prefetch("alerts", queryset=Alert.objects.filter(resolved_at__isnull=True))
         )
@@ -90,3 +194,22 @@ def meetings_for_coordinator(scheme, now=None):
 def calendar_feed_for(membership):
     """The buddy's calendar feed, or None until they ask for one."""
     return CalendarFeed.objects.filter(membership=membership).first()
+
+
+def meetings_missed_this_month(scheme, now=None) -> int:
+    """Meetings of this calendar month (the scheme's) that were never checked in. One query,
+    on the (scheme, state, planned_start) index."""
+    now = now or timezone.now()
+    first_day = timezone.localtime(now, scheme.zone).date().replace(day=1)
+    next_month = (first_day + timedelta(days=32)).replace(day=1)
+    return Meeting.objects.filter(
+        scheme=scheme,
+        state=MeetingState.MISSED,
+        planned_start__gte=_start_of(first_day, scheme.zone),
+        planned_start__lt=_start_of(next_month, scheme.zone),
+    ).count()
+
+
+@receiver(dashboard_figures)
+def _missed_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
+    return [("Missed this month", meetings_missed_this_month(scheme))]

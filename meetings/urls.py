@@ -6,8 +6,12 @@ app_name = "meetings"
 
 urlpatterns = [
     path("today/", views.today, name="today"),
+    path("today/help-status/", views.help_status, name="help_status"),
     path("meetings/new/", views.meeting_new, name="new"),
     path("meetings/<int:pk>/help/", views.meeting_help, name="help"),
+    path("meetings/<int:pk>/change/", views.meeting_change, name="change"),
+    path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="cancel"),
+    path("meetings/<int:pk>/safe/", views.meeting_safe, name="safe"),
     path("meetings/<int:pk>/<str:action>/", views.meeting_action, name="action"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
     path("calendar/address/", views.calendar_address, name="calendar_address"),

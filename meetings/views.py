@@ -1,7 +1,8 @@
 """The buddy's Today page and its safety buttons, booking, the live board, calendar feeds."""
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -17,8 +18,8 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 
 from . import selectors, services
-from .access import get_alert_for_user, get_meeting_for_user
-from .forms import MeetingForm, ResolveForm
+from .access import get_alert_for_user, get_meeting_for_user, get_own_meeting_for_buddy
+from .forms import MeetingChangeForm, MeetingForm, ResolveForm
 from .models import CalendarFeed, Meeting, MeetingState
 
 
@@ -27,17 +28,38 @@ def _key():
     return uuid.uuid4().hex
 
 
+@dataclass
+class TodayCard:
+    """A meeting on the Today list, with a fresh key for its buttons and where check-in stands."""
+
+    meeting: Meeting
+    key: str
+    check_in: str  # "open", "not_yet" or "closed" (for a meeting not checked in yet)
+    check_in_opens: datetime
+
+
+def _today_card(meeting: Meeting, config, now) -> TodayCard:
+    opens, closes = services.check_in_window(meeting, config)
+    check_in = "not_yet" if now < opens else "closed" if now > closes else "open"
+    return TodayCard(meeting=meeting, key=_key(), check_in=check_in, check_in_opens=opens)
+
+
 @require_GET
 @role_required(Role.BUDDY)
 def today(request):
-    meetings = selectors.meetings_for_buddy_today(request.membership)
+    now = timezone.now()
+    meetings = selectors.meetings_for_buddy_today(request.membership, now)
+    config = services.lone_working_to_read(request.membership.scheme)
     # Reading the page makes nothing: the feed exists once the buddy has asked for it.
     feed = selectors.calendar_feed_for(request.membership)
     return render(
         request,
         "meetings/today.html",
         {
-            "cards": [(meeting, _key()) for meeting in meetings],
+            **_help_context(request),
+            "today": timezone.localdate(now),
+            "cards": [_today_card(meeting, config, now) for meeting in meetings.today],
+            "coming_up": meetings.coming_up,
             "extensions": services.EXTENSIONS,
             "feed_url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token]))
             if feed
@@ -105,8 +127,44 @@ def meeting_help(request, pk):
         except DomainError as error:
             messages.error(request, str(error))
             return redirect("meetings:today")
-        return render(request, "meetings/help_sent.html", {"meeting": meeting})
+        return render(
+            request, "meetings/help_sent.html", {"meeting": meeting, **_help_context(request)}
+        )
     return render(request, "meetings/help_confirm.html", {"meeting": meeting, "key": _key()})
+
+
+def _help_context(request) -> dict:
+    help_requests = selectors.help_requests_for_buddy(request.membership)
+    return {
+        "help_requests": help_requests,
+        "help_open": any(help_request.is_open for help_request in help_requests),
+        "safe_key": _key(),
+    }
+
+
+@never_cache
+@require_GET
+@role_required(Role.BUDDY)
+def help_status(request):
+    """The help banner, which htmx reloads every few seconds while a request is open (and
+    stops reloading once none is). Without JavaScript, reloading the page does the same."""
+    return render(request, "meetings/_help_banner.html", _help_context(request))
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def meeting_safe(request, pk):
+    """The "I'm safe now" button: those told of the help request hear it; a responder closes it."""
+    meeting = get_meeting_for_user(request, pk)
+    try:
+        services.meeting_safe_now(meeting=meeting, key=request.POST.get("key", ""), by=request.user)
+    except DomainError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(
+            request, "Thank you. We have told the team you are safe. Someone will still call you."
+        )
+    return redirect("meetings:today")
 
 
 @require_http_methods(["GET", "POST"])
@@ -127,6 +185,7 @@ def meeting_new(request):
                 planned_start=data["planned_start"],
                 planned_end=data["planned_end"],
                 purpose=data["purpose"],
+                key_holder=data.get("key_holder"),
                 by=request.user,
             )
         except DomainError as error:
@@ -147,24 +206,81 @@ def meeting_list(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def meeting_edit(request, pk):
-    meeting = get_meeting_for_user(request, pk)
+def _initial_for(meeting: Meeting) -> dict:
+    """The form's fields for a booked meeting, in the scheme's local time."""
     zone = meeting.scheme.zone
     local_start, local_end = (
         timezone.localtime(meeting.planned_start, zone),
         timezone.localtime(meeting.planned_end, zone),
     )
-    initial = {
+    return {
         "buddy": meeting.buddy,
         "match": meeting.match,
         "venue": meeting.venue,
+        "key_holder": meeting.key_holder,
         "day": local_start.date(),
         "start": local_start.time(),
         "end": local_end.time(),
         "purpose": meeting.purpose,
     }
+
+
+NOT_CHANGEABLE = "This meeting has started or finished, so it cannot be changed now."
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUDDY)
+def meeting_change(request, pk):
+    """The buddy moves their own planned meeting (a new watch starts; their calendar updates)."""
+    meeting = get_own_meeting_for_buddy(request, pk)
+    if meeting.state != MeetingState.PLANNED:
+        messages.error(request, NOT_CHANGEABLE)
+        return redirect("meetings:today")
+    form = MeetingChangeForm(
+        request.POST or None,
+        scheme=meeting.scheme,
+        buddy=request.membership,
+        initial=_initial_for(meeting),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.meeting_reschedule(
+                meeting=meeting,
+                venue=data["venue"],
+                planned_start=data["planned_start"],
+                planned_end=data["planned_end"],
+                purpose=data["purpose"],
+                key_holder=data.get("key_holder"),
+                by=request.user,
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Meeting changed. We will remind you before it starts.")
+            return redirect("meetings:today")
+    return render(request, "meetings/meeting_change.html", {"form": form, "meeting": meeting})
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def meeting_cancel(request, pk):
+    """The buddy cancels their own planned meeting; the coordinators are told."""
+    meeting = get_own_meeting_for_buddy(request, pk)
+    try:
+        services.meeting_cancel(meeting=meeting, by=request.user)
+    except DomainError:
+        messages.error(request, NOT_CHANGEABLE)
+    else:
+        messages.success(request, "Meeting cancelled. We have told your coordinator.")
+    return redirect("meetings:today")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def meeting_edit(request, pk):
+    meeting = get_meeting_for_user(request, pk)
+    initial = _initial_for(meeting)
     form = MeetingForm(request.POST or None, scheme=meeting.scheme, initial=initial)
     if request.method == "POST":
         try:
@@ -180,6 +296,7 @@ def meeting_edit(request, pk):
                     planned_start=data["planned_start"],
                     planned_end=data["planned_end"],
                     purpose=data["purpose"],
+                    key_holder=data.get("key_holder"),
                     by=request.user,
                 )
                 messages.success(request, "Meeting changed.")
@@ -259,15 +376,18 @@ def calendar_feed(request, token):
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", feed.membership.scheme.sender_name)
     since = timezone.now() - timedelta(days=30)
-    for meeting in Meeting.objects.filter(buddy=feed.membership, planned_start__gte=since).exclude(
-        state=MeetingState.CANCELLED
-    ):
+    for meeting in Meeting.objects.filter(buddy=feed.membership, planned_start__gte=since):
         event = Event()
         event.add("uid", f"meeting-{meeting.pk}@buddyscheme")
         event.add("summary", "Appointment")
         event.add("dtstart", meeting.planned_start)
         event.add("dtend", meeting.expected_end)
-        event.add("dtstamp", meeting.created_at)
+        # A calendar app replaces its copy only when SEQUENCE rises (RFC 5545); a cancelled
+        # meeting stays in the feed as CANCELLED so the app takes it off the buddy's calendar.
+        event.add("sequence", meeting.sequence)
+        event.add("dtstamp", meeting.updated_at)
+        event.add("last-modified", meeting.updated_at)
+        event.add("status", "CANCELLED" if meeting.state == MeetingState.CANCELLED else "CONFIRMED")
         calendar.add_component(event)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"

@@ -47,6 +47,7 @@ MATRIX = {
     "profile/": ("get", None, logged_in(200)),
     "me/": ("get", None, for_role([P])),
     "today/": ("get", None, for_role([B])),
+    "today/help-status/": ("get", None, for_role([B])),
     "coordinator/": ("get", None, COORDINATOR_PAGE),
     "coordinator/people/": ("get", None, COORDINATOR_PAGE),
     "coordinator/invitations/": ("get", None, COORDINATOR_PAGE),
@@ -101,6 +102,11 @@ MATRIX = {
     # Meetings and lone working.
     "meetings/new/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     "meetings/<int:pk>/help/": ("get", "meetings/meeting", for_role([B])),
+    # The buddy's own planned meeting; coordinators change meetings on their own pages.
+    "meetings/<int:pk>/change/": ("get", "meetings/meeting", for_role([B])),
+    "meetings/<int:pk>/cancel/": ("post", "meetings/meeting", for_role([B], ok=302)),
+    # No key and no help request open: the buddy is told; nothing is recorded.
+    "meetings/<int:pk>/safe/": ("post", "meetings/meeting", for_role([B], ok=302)),
     # POST without an idempotency key: the buddy is told to reload; nothing is recorded.
     "meetings/<int:pk>/<str:action>/": (
         "post",

@@ -15,21 +15,31 @@ from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
 from .booking import (
     booking_problems,
     cover_ends_before,
+    default_key_holder,
     meeting_book,
     meeting_cancel,
     meeting_reschedule,
     on_call_covers,
 )
-from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meeting_help
+from .buttons import (
+    meeting_check_in,
+    meeting_check_out,
+    meeting_extend,
+    meeting_help,
+    meeting_safe_now,
+)
 from .calendar import calendar_feed_create, calendar_feed_reset
 from .rules import (
     EXTENSIONS,
     MATCH_STATES_THAT_MEET,
+    check_in_window,
     grace,
     last_response_needed,
     lone_working,
+    lone_working_to_read,
+    spoken_time,
 )
-from .sweep import REMINDER_TEMPLATES, sweep
+from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 
 __all__ = [
     "EXTENSIONS",
@@ -39,12 +49,16 @@ __all__ = [
     "alert_acknowledge",
     "alert_resolve",
     "booking_problems",
+    "check_in_window",
     "cover_ends_before",
     "calendar_feed_create",
     "calendar_feed_reset",
+    "default_key_holder",
     "grace",
     "last_response_needed",
     "lone_working",
+    "lone_working_to_read",
+    "mark_missed",
     "meeting_book",
     "meeting_cancel",
     "meeting_check_in",
@@ -52,7 +66,9 @@ __all__ = [
     "meeting_extend",
     "meeting_help",
     "meeting_reschedule",
+    "meeting_safe_now",
     "on_call_covers",
     "recipients",
+    "spoken_time",
     "sweep",
 ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Role
+from buddyscheme.models import Membership, Role
+from buddyscheme.notifications import notification_enqueue
 from buddyscheme.vetting import vetting_blockers
 
 from ..models import (
@@ -17,14 +19,17 @@ from ..models import (
     Meeting,
     MeetingState,
     OnCallShift,
+    VenueKind,
 )
 from .alerts import resolve_open_alerts
 from .rules import (
     MATCH_STATES_THAT_MEET,
+    calendar_changed,
     grace,
     last_response_needed,
     lone_working,
     new_watch,
+    spoken_time,
 )
 
 
@@ -59,8 +64,27 @@ def _within_working_hours(scheme, start, end) -> bool:
     )
 
 
+def default_key_holder(venue) -> Membership | None:
+    """The venue's usual key holder, when they are still active staff of its scheme."""
+    if venue.kind != VenueKind.IN_HOUSE or venue.key_holder_id is None:
+        return None
+    return _active_staff(venue.scheme_id).filter(user_id=venue.key_holder_id).first()
+
+
+def _active_staff(scheme_id):
+    return Membership.objects.filter(scheme_id=scheme_id, role=Role.COORDINATOR, is_active=True)
+
+
+def _key_holder_for(venue, chosen, current=None):
+    """Only in-house rooms have one: the one chosen, else the meeting's own (when it stays in
+    the same room), else the venue's usual key holder."""
+    if venue.kind != VenueKind.IN_HOUSE:
+        return None
+    return chosen or current or default_key_holder(venue)
+
+
 def booking_problems(
-    *, buddy, venue, planned_start, planned_end, match=None, now=None
+    *, buddy, venue, planned_start, planned_end, match=None, key_holder=None, now=None
 ) -> list[str]:
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
@@ -91,6 +115,14 @@ def booking_problems(
         match.buddy_id != buddy.pk or match.state not in MATCH_STATES_THAT_MEET
     ):
         problems.append("meetings can be booked only for your own introduced or active matches")
+    # Seed 003: an in-house meeting needs a named key holder on the premises.
+    if venue.kind == VenueKind.IN_HOUSE:
+        if key_holder is None:
+            problems.append(
+                "a room in our building needs a key holder on the premises: choose who has the keys"
+            )
+        elif not _active_staff(buddy.scheme_id).filter(pk=key_holder.pk).exists():
+            problems.append("the key holder must be a member of staff of this scheme")
     # Someone must be able to respond until the last alert could escalate: the meeting, the
     # longest extension allowed, the grace and two rounds of escalation.
     latest = last_response_needed(venue, planned_end, lone_working(buddy.scheme))
@@ -122,16 +154,20 @@ def meeting_book(
     by,
     match=None,
     support_person=None,
+    key_holder=None,
     now=None,
 ) -> Meeting:
+    """Log a meeting. An in-house room's key holder defaults to the venue's usual one."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
+    key_holder = _key_holder_for(venue, key_holder)
     problems = booking_problems(
         buddy=buddy,
         venue=venue,
         planned_start=planned_start,
         planned_end=planned_end,
         match=match,
+        key_holder=key_holder,
         now=now,
     )
     if problems:
@@ -142,12 +178,14 @@ def meeting_book(
         buddy=buddy,
         support_person=support_person,
         venue=venue,
+        key_holder=key_holder,
         purpose=purpose.strip() or "Appointment",
         planned_start=planned_start,
         planned_end=planned_end,
         expected_end=planned_end,
         created_by=by,
         created_at=now,
+        updated_at=now,
     )
     _deadlines(meeting, lone_working(buddy.scheme), now)
     meeting.save()
@@ -156,20 +194,26 @@ def meeting_book(
 
 @transaction.atomic
 def meeting_reschedule(
-    *, meeting: Meeting, venue, planned_start, planned_end, purpose, by, now=None
+    *, meeting: Meeting, venue, planned_start, planned_end, purpose, by, key_holder=None, now=None
 ) -> Meeting:
-    """A coordinator edits a meeting that has not started yet."""
+    """A coordinator, or the buddy, moves a meeting that has not started yet: a new watch, and
+    the calendar event updates. The key holder stays unless another is chosen or the room
+    changes."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state != MeetingState.PLANNED:
         raise DomainError("Only a meeting that has not started can be changed.")
+    key_holder = _key_holder_for(
+        venue, key_holder, meeting.key_holder if venue.pk == meeting.venue_id else None
+    )
     problems = booking_problems(
         buddy=meeting.buddy,
         venue=venue,
         planned_start=planned_start,
         planned_end=planned_end,
         match=meeting.match,
+        key_holder=key_holder,
         now=now,
     )
     if problems:
@@ -180,9 +224,11 @@ def meeting_reschedule(
         planned_end,
         purpose,
     )
+    meeting.key_holder = key_holder
     meeting.expected_end = planned_end
     _deadlines(meeting, lone_working(meeting.scheme), now)
     new_watch(meeting)
+    calendar_changed(meeting, now)
     meeting.save()
     resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting rescheduled", now)
     return meeting
@@ -190,11 +236,42 @@ def meeting_reschedule(
 
 @transaction.atomic
 def meeting_cancel(*, meeting: Meeting, by, now=None) -> Meeting:
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    """Cancel a meeting that has not started. When the buddy cancels, the coordinators and the
+    support person are told (a pattern of cancellations is something they watch for)."""
+    now = now or timezone.now()
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("scheme", "buddy")
+        .get(pk=meeting.pk)
+    )
     if meeting.state != MeetingState.PLANNED:
         raise DomainError("Only a meeting that has not started can be cancelled.")
     meeting.state = MeetingState.CANCELLED
     meeting.next_alert_at = meeting.next_reminder_at = None
-    meeting.save(update_fields=["state", "next_alert_at", "next_reminder_at"])
-    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting cancelled", now or timezone.now())
+    meeting.save(
+        update_fields=["state", "next_alert_at", "next_reminder_at"]
+        + calendar_changed(meeting, now)
+    )
+    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting cancelled", now)
+    if by is not None and by.pk == meeting.buddy.user_id:
+        _tell_staff_of_cancellation(meeting, now)
     return meeting
+
+
+def _tell_staff_of_cancellation(meeting: Meeting, now) -> None:
+    staff = Membership.objects.filter(scheme=meeting.scheme, is_active=True).filter(
+        Q(role=Role.COORDINATOR) | Q(pk=meeting.support_person_id)
+    )
+    users = {membership.user_id: membership.user for membership in staff.select_related("user")}
+    for user in users.values():
+        notification_enqueue(
+            scheme=meeting.scheme,
+            recipient=user,
+            template="meeting_cancelled",
+            dedupe_key=f"cancelled:{meeting.pk}",
+            context={
+                "meeting_id": meeting.pk,
+                "when": spoken_time(meeting.planned_start, meeting.scheme),
+            },
+            now=now,
+        )

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
+from buddyscheme.notifications import notification_enqueue
 
 from ..models import (
     TOP_LEVEL,
@@ -20,8 +21,17 @@ from ..models import (
     SafetyEvent,
     SafetyEventKind,
 )
+from ..selectors import people_alerted
 from .alerts import raise_alert, resolve_open_alerts
-from .rules import EXTENSIONS, grace, lone_working, new_watch
+from .rules import (
+    EXTENSIONS,
+    calendar_changed,
+    check_in_window,
+    grace,
+    lone_working,
+    new_watch,
+    spoken_time,
+)
 
 
 def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None) -> bool:
@@ -75,6 +85,17 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
             else "This meeting is not open for check-in."
         )
     config = _config(meeting)
+    opens, closes = check_in_window(meeting, config)
+    if now < opens:
+        raise DomainError(
+            f"It is too early to check in. You can check in from "
+            f"{spoken_time(opens, meeting.scheme, now)}."
+        )
+    if now > closes:
+        raise DomainError(
+            f"This meeting was due to end at {spoken_time(closes, meeting.scheme, now)}, so you "
+            "cannot check in to it now. If you are meeting someone now, phone your coordinator."
+        )
     new_watch(meeting)
     meeting.state = MeetingState.CHECKED_IN
     meeting.checked_in_at = now
@@ -131,6 +152,7 @@ def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) ->
             "cycle",
             "alert_level",
         ]
+        + calendar_changed(meeting, now)  # the calendar event ends later
     )
     resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "buddy asked for more time", now)
     return meeting
@@ -176,3 +198,41 @@ def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
     return raise_alert(
         meeting, TOP_LEVEL, AlertReason.HELP, due_at=now, now=now, cycle=help_alerts.count()
     )
+
+
+@transaction.atomic
+def meeting_safe_now(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
+    """The buddy taps "I'm safe now" after asking for help: everyone the request reached is
+    told, once.
+
+    It does not close the help request (someone may be making the buddy press it): a
+    responder closes it after speaking to them.
+    """
+    now = now or timezone.now()
+    meeting = _locked(meeting)
+    open_help = list(meeting.alerts.filter(reason=AlertReason.HELP, resolved_at__isnull=True))
+    if (
+        open_help
+        and meeting.safety_events.filter(
+            kind=SafetyEventKind.SAFE, at__gte=min(alert.raised_at for alert in open_help)
+        ).exists()
+    ):
+        return meeting  # already said for this request (another tap, another page)
+    if not _record(meeting, SafetyEventKind.SAFE, key, by, now):
+        return meeting
+    if not open_help:
+        raise DomainError("The team has already closed your request for help.")
+    told = people_alerted(meeting, alerts=open_help).exclude(pk=meeting.buddy.user_id)
+    for user in told:
+        notification_enqueue(
+            scheme=meeting.scheme,
+            recipient=user,
+            template="buddy_safe",
+            dedupe_key=f"buddy-safe:{open_help[0].pk}",
+            context={
+                "meeting_id": meeting.pk,
+                "at": f"{timezone.localtime(now, meeting.scheme.zone):%H:%M}",
+            },
+            now=now,
+        )
+    return meeting

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from ..models import (
     LoneWorkingSettings,
@@ -17,6 +19,13 @@ MATCH_STATES_THAT_MEET = ("introduced", "active", "ending")
 def lone_working(scheme) -> LoneWorkingSettings:
     config, _ = LoneWorkingSettings.objects.get_or_create(scheme=scheme)
     return config
+
+
+def lone_working_to_read(scheme) -> LoneWorkingSettings:
+    """The scheme's settings for a page to show, without writing: the defaults until saved."""
+    return LoneWorkingSettings.objects.filter(scheme=scheme).first() or LoneWorkingSettings(
+        scheme=scheme
+    )
 
 
 def grace(meeting_or_venue, config: LoneWorkingSettings) -> timedelta:
@@ -47,3 +56,29 @@ def new_watch(meeting: Meeting) -> None:
     """Check-in, extension and reschedule start a new watch: escalation restarts at the bottom."""
     meeting.cycle += 1
     meeting.alert_level = 0
+
+
+def check_in_window(meeting: Meeting, config: LoneWorkingSettings) -> tuple[datetime, datetime]:
+    """When "I've arrived" opens and closes: a short while before the planned start (a buddy
+    early at the café) until the planned end. Outside it a tap is a mistake, such as pressing
+    on Saturday for Monday's meeting, which would start a watch nobody expects."""
+    opens = meeting.planned_start - timedelta(minutes=config.check_in_opens_minutes)
+    return opens, meeting.planned_end
+
+
+def spoken_time(moment: datetime, scheme, now: datetime | None = None) -> str:
+    """The time as a buddy reads it, in the scheme's zone: "09:30" when it is today, else
+    "09:30 on Monday 30 November" (always with the day when there is no `now`: messages are
+    read later)."""
+    local = timezone.localtime(moment, scheme.zone)
+    if now is not None and local.date() == timezone.localtime(now, scheme.zone).date():
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+
+
+def calendar_changed(meeting: Meeting, now: datetime) -> list[str]:
+    """The buddy's calendar must show this change: a higher SEQUENCE and a new DTSTAMP.
+    Returns the fields to save."""
+    meeting.sequence += 1
+    meeting.updated_at = now
+    return ["sequence", "updated_at"]

@@ -15,11 +15,12 @@ from ..models import (
     TOP_LEVEL,
     Alert,
     AlertReason,
+    LoneWorkingSettings,
     Meeting,
     MeetingState,
 )
 from .alerts import raise_alert
-from .rules import lone_working
+from .rules import grace, lone_working
 
 
 def _process_due(pk: int, due_at, now) -> Alert | None:
@@ -85,6 +86,32 @@ def _remind(pk: int, due_at, now) -> None:
             )
 
 
+def mark_missed(now, batch: int = 500) -> int:
+    """Meetings never checked in become missed once their planned end and grace have passed.
+
+    Found through the partial index of planned meetings by end. Only once the missed check-in
+    alert is out (next_alert_at cleared): after an outage the alert is raised first, never
+    swallowed. The conditional UPDATE makes a second sweeper's run change nothing.
+    """
+    candidates = list(
+        Meeting.objects.filter(
+            state=MeetingState.PLANNED, planned_end__lte=now, next_alert_at__isnull=True
+        )
+        .select_related("venue", "scheme")
+        .order_by("planned_end")[:batch]
+    )
+    configs: dict[int, LoneWorkingSettings] = {}
+    over = []
+    for meeting in candidates:
+        if meeting.scheme_id not in configs:
+            configs[meeting.scheme_id] = lone_working(meeting.scheme)
+        if meeting.planned_end + grace(meeting, configs[meeting.scheme_id]) <= now:
+            over.append(meeting.pk)
+    return Meeting.objects.filter(
+        pk__in=over, state=MeetingState.PLANNED, next_alert_at__isnull=True
+    ).update(state=MeetingState.MISSED, next_reminder_at=None)
+
+
 def sweep(*, now=None, batch: int = 500) -> int:
     """Raise every alert and reminder that is due. Safe to run twice at once. Returns alerts raised."""
     now = now or timezone.now()
@@ -105,5 +132,6 @@ def sweep(*, now=None, batch: int = 500) -> int:
         "pk", "next_reminder_at"
     )[:batch]:
         _remind(pk, due_at, now)
+    mark_missed(now, batch)
     heartbeat_record("sweep", now)
     return raised

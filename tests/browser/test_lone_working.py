@@ -59,7 +59,8 @@ def test_the_board_shows_a_new_alert_without_reloading_and_it_can_be_acknowledge
         scheme=scheme,
         responder=coordinator,
         starts_at=now - timedelta(hours=3),
-        # Until the last alert could escalate (the longest extension, grace, escalation).
+        # Until the last alert could escalate (the meeting's end, two hours of extension, grace
+        # and two rounds): otherwise the booking is refused when the tests run out of hours.
         ends_at=now + timedelta(hours=3),
     )
     buddy = cleared_buddy(scheme)

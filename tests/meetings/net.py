@@ -41,3 +41,12 @@ def checked_in(people, start=MONDAY_10AM, **kwargs):
 
 def open_alerts(meeting):
     return list(Alert.objects.filter(meeting=meeting, resolved_at__isnull=True))
+
+
+def rendered(message):
+    """An outbox row as its reader gets it: (email subject, email text, text message)."""
+    from buddyscheme.emails import email_build, sms_build
+
+    kwargs = {"template": message.template, "context": message.context, "scheme": message.scheme}
+    email = email_build(**kwargs, to="reader@example.org")
+    return email.subject, email.body, sms_build(**kwargs)
