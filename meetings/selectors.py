@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Prefetch, Q
@@ -5,7 +6,7 @@ from django.utils import timezone
 
 from buddyscheme.models import User
 
-from .models import Alert, AlertRecipient, Meeting, MeetingState
+from .models import Alert, AlertRecipient, Meeting, MeetingState, SafetyEvent
 
 
 def meetings_for_buddy_today(buddy, now=None):
@@ -85,3 +86,49 @@ def meetings_for_coordinator(scheme, now=None):
         .select_related("venue", "buddy__user__profile")
         .order_by("planned_start")[:300]
     )
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    what: str
+    who: User | None = None
+    alert: Alert | None = None
+    notes: str = ""
+
+
+def meeting_history(meeting) -> list[HistoryEntry]:
+    """What happened at a meeting, oldest first: the buddy's presses and every alert's steps.
+
+    For responders: the alert in hand is one line of it, with the others around it.
+    """
+    entries = [
+        HistoryEntry(at=event.at, what=event.get_kind_display())
+        for event in SafetyEvent.objects.filter(meeting=meeting)
+    ]
+    for alert in Alert.objects.filter(meeting=meeting).select_related(
+        "acknowledged_by__profile", "resolved_by__profile"
+    ):
+        title = f"Level {alert.level} alert: {alert.get_reason_display()}"
+        entries.append(HistoryEntry(at=alert.raised_at, what=title, alert=alert))
+        if alert.acknowledged_at and alert.acknowledged_at != alert.resolved_at:
+            entries.append(
+                HistoryEntry(
+                    at=alert.acknowledged_at,
+                    what=f"{title}: acknowledged",
+                    who=alert.acknowledged_by,
+                    alert=alert,
+                )
+            )
+        if alert.resolved_at:
+            outcome = alert.get_outcome_display() or "closed"
+            entries.append(
+                HistoryEntry(
+                    at=alert.resolved_at,
+                    what=f"{title}: resolved ({outcome.lower()})",
+                    who=alert.resolved_by,
+                    alert=alert,
+                    notes=alert.notes,
+                )
+            )
+    return sorted(entries, key=lambda entry: entry.at)
