@@ -70,11 +70,11 @@ RESPONDER_LINK_SALT = "meetings.responder-link"
 # Long enough to act on an alert that came in the night, short enough that an old text
 # forwarded or left on a phone leads nowhere.
 RESPONDER_LINK_MAX_AGE = timedelta(hours=24)
-SIGNATURE_LENGTH = 10  # 60 bits
+SIGNATURE_LENGTH = 8  # 48 bits
 
 
 class _ShortSigner(signing.TimestampSigner):
-    """Django's TimestampSigner with the HMAC cut to 60 bits, so the link fits a text message.
+    """Django's TimestampSigner with the HMAC cut to 48 bits, so the link fits a text message.
 
     The link is never enough on its own: the page behind it still asks for the responder's
     login. The token names only the alert and the person it was sent to (ids, base 62).

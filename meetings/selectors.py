@@ -79,6 +79,26 @@ def people_alerted(meeting, alerts=None):
     )
 
 
+def meeting_for_message(pk: int) -> Meeting | None:
+    """A meeting with what its messages name: the buddy, the venue, the scheme's clock."""
+    return (
+        Meeting.objects.select_related("scheme", "venue", "buddy__user__profile")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def alert_for_message(pk: int) -> Alert | None:
+    """An alert with what its messages name (as meeting_for_message), in one query."""
+    return (
+        Alert.objects.select_related(
+            "meeting__scheme", "meeting__venue", "meeting__buddy__user__profile"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def meetings_for_coordinator(scheme, now=None):
     now = now or timezone.now()
     return (

@@ -24,5 +24,5 @@ urlpatterns = [
         name="responder_acknowledge",
     ),
     path("alerts/<int:pk>/resolve/", views.responder_resolve, name="responder_resolve"),
-    path("r/<str:token>/", views.responder_link, name="responder_link"),
+    path("r/<str:token>", views.responder_link, name="responder_link"),
 ]

@@ -134,7 +134,7 @@ MATRIX = {
         {A: 302, C: 200, B: 200, P: 404, O: 404},
     ),
     # The link in the buddy persona's message: login first, then only for them.
-    "r/<str:token>/": ("get", "responder_link", {A: 302, C: 403, B: 302, P: 403, O: 403}),
+    "r/<str:token>": ("get", "responder_link", {A: 302, C: 403, B: 302, P: 403, O: 403}),
     # Contracts and consent: a participant sees only their own agreements.
     "contracts/": ("get", None, logged_in(200)),
     "contracts/<int:pk>/": ("get", "contracts/contract", {A: 302, C: 200, B: 200, P: 200, O: 404}),
@@ -421,7 +421,7 @@ class MatrixCase(PersonaTestCase):
         if kwargs_name == "check_in":
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
         if kwargs_name == "responder_link":
-            return f"/r/{objects['responder_link']}/"
+            return f"/r/{objects['responder_link']}"
         if kwargs_name == "feed":
             return f"/calendar/{objects['feed']}.ics"
         if kwargs_name == "user_password":

@@ -47,7 +47,7 @@ def help_alert(responders, scheme):
 
 
 def link(alert, person):
-    return f"/r/{responder_link_token(alert.pk, person.pk)}/"
+    return f"/r/{responder_link_token(alert.pk, person.pk)}"
 
 
 def at(moment):
@@ -92,7 +92,7 @@ class TestTheLink:
         value, timestamp, signature = token.split(".")
         forged = f"{signing.b62_encode(help_alert.pk)}-{signing.b62_encode(1)}"
         for broken in (token[:-3], "not-a-link", f"{forged}.{timestamp}.{signature}"):
-            response = client.get(f"/r/{broken}/")
+            response = client.get(f"/r/{broken}")
             assert response.status_code == 404
             assert "This link does not work" in response.content.decode()
 
