@@ -14,6 +14,11 @@ urlpatterns = [
     path("coordinator/", views.coordinator_dashboard, name="coordinator_dashboard"),
     path("coordinator/people/", views.people, name="people"),
     path("coordinator/people/<int:pk>/", views.person_detail, name="person"),
+    path(
+        "coordinator/people/<int:pk>/support-person/",
+        views.person_support_person,
+        name="person_support_person",
+    ),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

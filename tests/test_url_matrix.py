@@ -60,6 +60,12 @@ MATRIX = {
     ),
     "invite/<str:token>/": ("get", "token", every(200)),
     "coordinator/people/<int:pk>/": ("get", "buddy", {A: 302, C: 200, B: 403, P: 403, O: 404}),
+    # POST (nobody chosen: every coordinator is alerted).
+    "coordinator/people/<int:pk>/support-person/": (
+        "post",
+        "buddy",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
     # Matching: the coordinator's workspace, and each person's own menu, matches and choices.
     "coordinator/matching/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/participants/<int:pk>/": (
@@ -73,6 +79,11 @@ MATRIX = {
         {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
     "coordinator/matching/matches/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/matching/matches/<int:pk>/support-person/": (
+        "post",
+        "matching/match",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
     "coordinator/matching/rounds/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/rounds/<int:pk>/": (
         "get",
