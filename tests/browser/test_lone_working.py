@@ -55,11 +55,13 @@ def test_the_board_shows_a_new_alert_without_reloading_and_it_can_be_acknowledge
     )
     secret = enrol_totp(coordinator.user)
     now = timezone.now()
+    # Cover until the last alert could escalate (the longest extension and two rounds after the
+    # end), or the booking is refused when the tests run out of office hours.
     OnCallShift.objects.create(
         scheme=scheme,
         responder=coordinator,
         starts_at=now - timedelta(hours=3),
-        ends_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(hours=4),
     )
     buddy = cleared_buddy(scheme)
     start = now - timedelta(minutes=90)
