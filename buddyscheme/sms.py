@@ -88,8 +88,8 @@ def shortenable(text: str) -> str:
 
 def fit_sms(text: str, limit: int = SMS_LENGTH) -> str:
     """One SMS: GSM-7 basic characters, spaces collapsed, and the marked parts shortened
-    (the longest first: its last word, or its last letter once only one word is left) until
-    the whole is at most `limit`."""
+    (the longest first: its last word, or its last letter when a word is too much) until the
+    whole is at most `limit`."""
     pieces: list[list] = []  # [text, may be shortened]
     position = 0
     for found in _SHORTENABLE.finditer(text):
@@ -106,15 +106,22 @@ def fit_sms(text: str, limit: int = SMS_LENGTH) -> str:
         )
         if longest is None or len(longest[0]) <= SHORTEST:
             break  # nothing left to shorten: the test over every template catches this
-        longest[0] = _shorter(longest[0])
+        next_longest = max(
+            (len(piece[0]) for piece in pieces if piece[1] and piece is not longest), default=0
+        )
+        longest[0] = _shorter(longest[0], next_longest)
         joined = _join(pieces)
     return joined
 
 
-def _shorter(part: str) -> str:
+def _shorter(part: str, keep: int) -> str:
+    """`part` without its last word, unless that leaves it shorter than `keep` (the next
+    longest part: it is that one's turn then): without its last letter."""
     words = part.split()
-    shorter = " ".join(words[:-1]) if len(words) > 1 else part[:-1]
-    return shorter.rstrip(" ,.-'(") or part[:-1]
+    without_word = " ".join(words[:-1]).rstrip(" ,.-'(")
+    if len(words) > 1 and len(without_word) >= keep:
+        return without_word
+    return part[:-1].rstrip(" ,.-'(") or part[:-1]
 
 
 def _join(pieces) -> str:

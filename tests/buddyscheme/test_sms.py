@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from buddyscheme.emails import render_notification
-from buddyscheme.models import Notification, Role, Scheme
+from buddyscheme.models import Notification, Profile, Role, Scheme
 from buddyscheme.sms import GSM7_BASIC, SMS_LENGTH, fit_sms, gsm7, shortenable
-from meetings.models import Alert, Meeting
+from meetings.models import Alert, Meeting, Venue
 
 from ..factories import MembershipFactory, SchemeFactory, UserFactory, venue
 
@@ -51,6 +51,12 @@ def test_the_sender_name_is_short_and_plain():
         Scheme(name="Scheme", sender_name="Rendez-vous café").full_clean()
 
 
+def longest(model, field, words):
+    """`words`, repeated and cut to exactly the longest the field allows."""
+    length = model._meta.get_field(field).max_length
+    return ((words + " ") * length)[: length - 1] + "x"
+
+
 @pytest.fixture
 def worst_case():
     """The longest of everything the messages are made of, with characters outside GSM-7."""
@@ -60,7 +66,9 @@ def worst_case():
         scheme=scheme, role=Role.BUDDY, user=UserFactory(id=BIG_ID, first_name="Wolfeschlegel")
     )
     profile = buddy.user.profile
-    profile.preferred_name = "Zoë-Ångström Maximiliana-Josephine"
+    profile.preferred_name = longest(
+        Profile, "preferred_name", "Zoë-Ångström Maximiliana-Josephine"
+    )
     profile.phone = "+44 7700 900123"  # texted as 07700900123
     profile.save()
     responder = MembershipFactory(scheme=scheme, role=Role.BUDDY, user=UserFactory(id=BIG_ID + 1))
@@ -71,8 +79,8 @@ def worst_case():
         buddy=buddy,
         venue=venue(
             scheme,
-            name="The Community Centre’s “Upstairs” Room at St Bartholomew-the-Great’s Hall",
-            area="Hackney Wick and Queen Elizabeth Olympic Park",
+            name=longest(Venue, "name", "The Community Centre’s “Upstairs” Room at St Bartholomew"),
+            area=longest(Venue, "area", "Hackney Wick and Queen Elizabeth Olympic Park"),
         ),
         purpose="Coffee",
         planned_start=start,
