@@ -25,6 +25,14 @@ from .models import (
 )
 
 
+def limit_support_person_choices(form, scheme) -> None:
+    """A support person is one of the scheme's active coordinators, in the admin too."""
+    field = form.base_fields.get("support_person")
+    if field is not None:
+        field.queryset = vetting.support_person_choices(scheme)
+        field.error_messages["invalid_choice"] = "Choose one of this scheme's active coordinators."
+
+
 class SchemeScopedAdmin(admin.ModelAdmin):
     """Coordinators manage their own schemes' rows; superusers see everything.
 
@@ -235,6 +243,22 @@ class BuddyVettingAdmin(SchemeScopedAdmin):
     @admin.display(description="Buddy")
     def buddy(self, vetting):
         return vetting.membership.user.display_name
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            limit_support_person_choices(form, obj.membership.scheme)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, which checks the choice again and updates open meetings.
+        if "support_person" in form.changed_data:
+            try:
+                vetting.buddy_support_person_set(
+                    buddy=obj.membership, support_person=obj.support_person, by=request.user
+                )
+            except DomainError as error:
+                self.message_user(request, str(error), level=messages.ERROR)
 
 
 @admin.register(DBSCheck)

@@ -7,12 +7,14 @@ from .models import (
     BUDDY_PIPELINE,
     BuddyStage,
     DBSCheck,
+    Membership,
     Profile,
     ReferralSource,
     Role,
     TrainingModule,
     User,
 )
+from .vetting import support_person_choices
 
 
 class CrispyMixin:
@@ -185,3 +187,24 @@ class EnrolmentForm(forms.Form):
 
     def answers(self) -> dict[int, bool]:
         return {q.pk: self.cleaned_data[f"question_{q.pk}"] for q in self.questions}
+
+
+class SupportPersonForm(forms.Form):
+    """One of the scheme's active coordinators, or nobody named (`empty_label` says what then)."""
+
+    support_person = forms.ModelChoiceField(
+        queryset=Membership.objects.none(),
+        required=False,
+        label="Support person",
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={
+            "invalid_choice": "Choose one of this scheme's active coordinators.",
+        },
+    )
+
+    def __init__(self, *args, scheme, empty_label, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["support_person"]
+        field.queryset = support_person_choices(scheme)
+        field.empty_label = empty_label
+        field.label_from_instance = lambda membership: membership.user.display_name

@@ -59,3 +59,12 @@ def local_to_utc(day: date, at: time, zone: tzinfo, which: str | None = None) ->
         "Choose which one you mean.",
         ambiguous=True,
     )
+
+
+def moment_label(moment: datetime, zone: tzinfo, now: datetime, weekday: bool = True) -> str:
+    """A moment as people read it: "15:30" today, "Sat 3 Jan 15:30" on any other day (in
+    `zone`). An alert read after midnight must not send anyone to the wrong evening."""
+    local = moment.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return f"{local:%H:%M}"
+    return f"{local:%a %-d %b %H:%M}" if weekday else f"{local:%-d %b %H:%M}"

@@ -27,6 +27,11 @@ urlpatterns = [
         views.person_sensitive_notes_save,
         name="person_sensitive_notes",
     ),
+    path(
+        "coordinator/people/<int:pk>/support-person/",
+        views.person_support_person,
+        name="person_support_person",
+    ),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

@@ -10,6 +10,7 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import django.dispatch
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -34,6 +35,10 @@ from .models import (
     VettingStep,
 )
 from .notifications import notification_enqueue
+
+# Sent inside the transaction that changes who supports a buddy (their own support person, or a
+# match's), with `buddy`: apps above (meetings) bring what they hold up to date.
+buddy_support_changed = django.dispatch.Signal()
 
 # --- Reads ----------------------------------------------------------------------------------
 
@@ -149,6 +154,26 @@ def vetting_record(membership: Membership) -> BuddyVetting:
     return BuddyVetting.objects.filter(membership=membership).first() or BuddyVetting(
         membership=membership
     )
+
+
+def support_person_choices(scheme) -> QuerySet[Membership]:
+    """Who may be a named support person: the scheme's active coordinators (its staff)."""
+    return Membership.objects.filter(
+        scheme=scheme, role=Role.COORDINATOR, is_active=True
+    ).select_related("user__profile")
+
+
+def support_person_check(scheme, support_person: Membership | None) -> None:
+    """Refuse anyone but an active coordinator of `scheme` (None, "nobody named", is fine)."""
+    if support_person is not None and not (
+        support_person.scheme_id == scheme.pk
+        and support_person.role == Role.COORDINATOR
+        and support_person.is_active
+    ):
+        raise DomainError(
+            "A support person must be an active coordinator of this scheme; "
+            f"{support_person.user.display_name} is not."
+        )
 
 
 # --- Writes ---------------------------------------------------------------------------------
@@ -358,3 +383,17 @@ def enrolment_sensitive_notes_save(
             scheme=membership.scheme_id,
         )
     return enrolment
+
+
+@transaction.atomic
+def buddy_support_person_set(
+    *, buddy: Membership, support_person: Membership | None, by
+) -> BuddyVetting:
+    """Name the coordinator a buddy checks in with (None: every coordinator is alerted)."""
+    support_person_check(buddy.scheme, support_person)
+    vetting = BuddyVetting.objects.select_for_update().get(pk=vetting_for(buddy).pk)
+    vetting.support_person = support_person
+    vetting.save(update_fields=["support_person"])
+    buddy.vetting = vetting
+    buddy_support_changed.send(sender=BuddyVetting, buddy=buddy)
+    return vetting

@@ -28,6 +28,7 @@ from .forms import (
     InvitationForm,
     ProfileForm,
     StageMoveForm,
+    SupportPersonForm,
     TrainingCompletionForm,
 )
 from .middleware import SESSION_MEMBERSHIP_KEY
@@ -226,6 +227,7 @@ def _person_page(request, member, **bound_forms):
             training_form=bound_forms.get("training_form")
             or TrainingCompletionForm(scheme=member.scheme),
             approved=record.stage == BuddyStage.APPROVED,
+            support_form=_support_person_form(member, initial=record.support_person),
         )
     elif member.role == Role.PARTICIPANT:
         enrolment = getattr(member, "enrolment", None)
@@ -237,6 +239,39 @@ def _person_page(request, member, **bound_forms):
             sensitive_visible=enrolment is not None and sensitive_notes_visible(enrolment),
         )
     return render(request, "buddyscheme/person.html", context)
+
+
+def _support_person_form(buddy, data=None, initial=None):
+    return SupportPersonForm(
+        data,
+        initial={"support_person": initial},
+        scheme=buddy.scheme,
+        empty_label="Nobody named: every coordinator is alerted",
+    )
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def person_support_person(request, pk):
+    """Name the coordinator a buddy checks in with: alerted first when a meeting runs over."""
+    buddy = get_member_for_coordinator(request, pk, role=Role.BUDDY)
+    form = _support_person_form(buddy, data=request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["support_person"][0])
+        return redirect("person", pk=buddy.pk)
+    chosen = form.cleaned_data["support_person"]
+    try:
+        vetting.buddy_support_person_set(buddy=buddy, support_person=chosen, by=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{chosen.user.display_name} is now {buddy.user.display_name}'s support person."
+            if chosen
+            else "No support person named: every coordinator is alerted.",
+        )
+    return redirect("person", pk=buddy.pk)
 
 
 @require_GET

@@ -15,6 +15,7 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
 from matching.models import Match
+from matching.selectors import support_person_for
 from matching.services import match_activating
 
 from .defaults import DEFAULTS
@@ -171,6 +172,13 @@ def _render(version: TemplateVersion, values: dict) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
+def _support_person_name(buddy: Membership, match: Match | None = None) -> str:
+    """The named support person (the match's own, else the buddy's); none named: the
+    coordinators, who are the ones alerted then."""
+    person = support_person_for(buddy, match)
+    return person.user.display_name if person else "the coordinator"
+
+
 def match_values(match: Match, specifics: dict | None = None) -> dict:
     coordinator = (
         Membership.objects.filter(scheme=match.scheme, role=Role.COORDINATOR, is_active=True)
@@ -198,7 +206,7 @@ def match_values(match: Match, specifics: dict | None = None) -> dict:
         ),
         "buddy": match.buddy.user.display_name,
         "coordinator": coordinator.user.display_name if coordinator else "your coordinator",
-        "support_person": coordinator.user.display_name if coordinator else "your coordinator",
+        "support_person": _support_person_name(match.buddy, match),
         "will_do": "The buddy will help with: " + ", ".join(will_do) + ".",
         "review_date": f"{review:%-d %B %Y}",
         **{
@@ -238,7 +246,11 @@ def contract_generate(
 def volunteer_agreement_generate(*, buddy: Membership, by, now=None) -> Contract:
     template = templates_ensure(buddy.scheme)[ContractKind.VOLUNTEER]
     version = template.current
-    values = {**SPECIFIC_DEFAULTS, "buddy": buddy.user.display_name}
+    values = {
+        **SPECIFIC_DEFAULTS,
+        "buddy": buddy.user.display_name,
+        "support_person": _support_person_name(buddy),
+    }
     return Contract.objects.create(
         scheme=buddy.scheme,
         kind=ContractKind.VOLUNTEER,

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from buddyscheme.admin import SchemeScopedAdmin
+from buddyscheme.admin import SchemeScopedAdmin, limit_support_person_choices
 from buddyscheme.errors import DomainError
 
 from . import services
@@ -61,9 +61,25 @@ class MatchAdmin(SchemeScopedAdmin):
     coordinator_can_add = False
     list_display = ["pk", "state", "score", "created_at", "review_due"]
     list_filter = ["state"]
-    readonly_fields = [f.name for f in Match._meta.fields]
+    readonly_fields = [f.name for f in Match._meta.fields if f.name != "support_person"]
     inlines = [MatchEventInline]
     actions = ["propose_drafts", "withdraw_drafts"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            limit_support_person_choices(form, obj.scheme)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: it checks the choice again, records it, updates open meetings.
+        if "support_person" in form.changed_data:
+            try:
+                services.match_support_person_set(
+                    match=obj, support_person=obj.support_person, by=request.user
+                )
+            except DomainError as error:
+                self.message_user(request, str(error), level=messages.ERROR)
 
     def _each(self, request, queryset, service, done):
         count = 0

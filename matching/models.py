@@ -262,6 +262,14 @@ class Match(models.Model):
     end_reason = models.CharField(max_length=200, blank=True)
     declined_by = models.CharField(max_length=12, blank=True)
     decline_reason = models.CharField(max_length=200, blank=True)
+    support_person = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For this match only, instead of the buddy's own support person.",
+    )
 
     class Meta:
         verbose_name_plural = "matches"

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from buddyscheme.models import Membership, Role
+from buddyscheme.models import BuddyVetting, Membership, Role
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
@@ -283,3 +283,22 @@ def never_again_pairs(scheme) -> QuerySet[PairBlock]:
 
 def participant_has_open_match(participant: Membership) -> bool:
     return Match.objects.filter(participant=participant, state__in=OPEN_STATES).exists()
+
+
+def support_person_for(buddy: Membership, match: Match | None = None) -> Membership | None:
+    """Who a buddy checks in with at a meeting: the match's own support person, else the
+    buddy's, else nobody (the coordinators are alerted then). Only an active coordinator of the
+    buddy's scheme counts: someone who has left is passed over."""
+    own = BuddyVetting.objects.filter(membership=buddy).values_list("support_person_id", flat=True)
+    for pk in (match.support_person_id if match else None, own.first()):
+        if pk:
+            found = (
+                Membership.objects.filter(
+                    pk=pk, scheme_id=buddy.scheme_id, role=Role.COORDINATOR, is_active=True
+                )
+                .select_related("user__profile")
+                .first()
+            )
+            if found is not None:
+                return found
+    return None

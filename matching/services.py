@@ -10,11 +10,17 @@ from django.utils import timezone
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
-from buddyscheme.vetting import _add_months, vetting_blockers
+from buddyscheme.vetting import (
+    _add_months,
+    buddy_support_changed,
+    support_person_check,
+    vetting_blockers,
+)
 
 from . import selectors
 from .assignment import assign_greedy, assign_optimal, stable_match, total
 from .models import (
+    CLOSED_STATES,
     OPEN_STATES,
     Match,
     MatchEvent,
@@ -567,3 +573,27 @@ def speed_event_match(*, event: SpeedEvent, by, now=None) -> list[Match]:
         event.matched_at = now
         event.save(update_fields=["matched_at"])
     return matches
+
+
+@transaction.atomic
+def match_support_person_set(
+    *, match: Match, support_person: Membership | None, by, now=None
+) -> Match:
+    """Name a support person for this match only (None: the buddy's own, as for any match)."""
+    support_person_check(match.scheme, support_person)
+    locked = Match.objects.select_for_update().select_related("buddy").get(pk=match.pk)
+    if locked.state in CLOSED_STATES:
+        raise DomainError(f"This match is {STATE_LABEL[locked.state].lower()}: nothing to change.")
+    locked.support_person = support_person
+    locked.save(update_fields=["support_person"])
+    name = support_person.user.display_name if support_person else "the buddy's own"
+    MatchEvent.objects.create(
+        match=locked,
+        from_state=locked.state,
+        to_state=locked.state,
+        actor=by,
+        at=now or timezone.now(),
+        note=f"Support person: {name}",
+    )
+    buddy_support_changed.send(sender=Match, buddy=locked.buddy)
+    return locked

@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("coordinator/matching/people/<int:pk>/menu/", views.profile_for, name="profile_for"),
     path("coordinator/matching/matches/", views.match_list, name="matches"),
+    path(
+        "coordinator/matching/matches/<int:pk>/support-person/",
+        views.match_support_person,
+        name="match_support_person",
+    ),
     path("coordinator/matching/rounds/new/", views.round_new, name="round_new"),
     path("coordinator/matching/rounds/<int:pk>/", views.round_detail, name="round"),
     path("coordinator/matching/events/<int:pk>/", views.event_detail, name="event"),

@@ -5,10 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buddyscheme.access import get_member_for_coordinator, role_required
 from buddyscheme.errors import DomainError
+from buddyscheme.forms import SupportPersonForm
 from buddyscheme.models import Role
 
 from . import selectors, services
@@ -167,11 +168,47 @@ def match_detail(request, pk):
             "match": match,
             **forms,
             "events": match.events.select_related("actor") if is_coordinator else [],
+            "support_form": _support_person_form(match) if is_coordinator else None,
+            "closed_states": CLOSED_STATES,
             "my_side": None
             if is_coordinator
             else ("buddy" if match.buddy_id == request.membership.pk else "participant"),
         },
     )
+
+
+def _support_person_form(match, data=None):
+    own = selectors.support_person_for(match.buddy)
+    return SupportPersonForm(
+        data,
+        initial={"support_person": match.support_person},
+        scheme=match.scheme,
+        empty_label=f"The buddy's own ({own.user.display_name if own else 'nobody named'})",
+    )
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def match_support_person(request, pk):
+    """A support person for this match only, instead of the buddy's own."""
+    match = get_match_for_user(request, pk)
+    form = _support_person_form(match, data=request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["support_person"][0])
+        return redirect("matching:match", pk=match.pk)
+    chosen = form.cleaned_data["support_person"]
+    try:
+        services.match_support_person_set(match=match, support_person=chosen, by=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"{chosen.user.display_name} is the support person for this match."
+            if chosen
+            else "This match uses the buddy's own support person.",
+        )
+    return redirect("matching:match", pk=match.pk)
 
 
 def _coordinator_action(request, match, action, forms):

@@ -1,9 +1,15 @@
 """Authorisation for meetings and alerts, built on buddyscheme.access (404 other scheme, 403 role)."""
 
-from buddyscheme.access import get_scheme_object_for_user
-from buddyscheme.models import Role
+from datetime import timedelta
 
-from .models import Alert, Meeting
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from buddyscheme.access import get_scheme_object_for_user, mfa_missing
+from buddyscheme.models import Membership, Role
+
+from .models import Alert, AlertRecipient, Meeting
 
 
 def get_meeting_for_user(request, pk: int) -> Meeting:
@@ -28,3 +34,79 @@ def get_alert_for_user(request, pk: int) -> Alert:
     return get_scheme_object_for_user(
         request, qs, pk, scheme_path="meeting__scheme_id", roles=[Role.COORDINATOR]
     )
+
+
+def get_alert_for_responder(request, pk: int) -> Alert:
+    """An alert for its responder page: whoever it reached, and the scheme's coordinators.
+
+    The page shows the buddy's phone and the venue's address, so everyone else gets 404, as
+    does the buddy it is about (their level-1 prompt reaches them; the page is not theirs).
+    It does not depend on the scheme the person is acting in: an on-call buddy of one scheme
+    may coordinate another. Recipients must still be active members of the alert's scheme.
+    """
+    alert = (
+        Alert.objects.select_related(
+            "meeting__scheme",
+            "meeting__venue",
+            "meeting__buddy__user__profile",
+            "acknowledged_by__profile",
+            "resolved_by__profile",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    user = request.user
+    if alert is None or not user.is_authenticated:
+        raise Http404
+    meeting = alert.meeting
+    member = Membership.objects.filter(user=user, scheme_id=meeting.scheme_id, is_active=True)
+    reached = (
+        AlertRecipient.objects.filter(alert=alert, person=user).exists()
+        and user.pk != meeting.buddy.user_id
+    )
+    if reached and member.exists():
+        return alert
+    if member.filter(role=Role.COORDINATOR).exists():
+        if mfa_missing(user):
+            raise PermissionDenied("Set up two-step sign-in first.")
+        return alert
+    raise Http404
+
+
+# --- The link in an alert message ----------------------------------------------------------------
+
+RESPONDER_LINK_SALT = "meetings.responder-link"
+# Long enough to act on an alert that came in the night, short enough that an old text
+# forwarded or left on a phone leads nowhere.
+RESPONDER_LINK_MAX_AGE = timedelta(hours=24)
+SIGNATURE_LENGTH = 8  # 48 bits
+
+
+class _ShortSigner(signing.TimestampSigner):
+    """Django's TimestampSigner with the HMAC cut to 48 bits, so the link fits a text message.
+
+    The link is never enough on its own: the page behind it still asks for the responder's
+    login. The token names only the alert and the person it was sent to (ids, base 62).
+    """
+
+    def __init__(self):
+        super().__init__(salt=RESPONDER_LINK_SALT, sep=".")
+
+    def signature(self, value, key=None):
+        return super().signature(value, key)[:SIGNATURE_LENGTH]
+
+
+def responder_link_token(alert_id: int, person_id: int) -> str:
+    value = f"{signing.b62_encode(alert_id)}-{signing.b62_encode(person_id)}"
+    return _ShortSigner().sign(value)
+
+
+def read_responder_link(token: str) -> tuple[int, int]:
+    """(alert id, person id) from a link's token.
+
+    Raises signing.SignatureExpired for an old link, signing.BadSignature for anything else
+    that is not a link we made.
+    """
+    value = _ShortSigner().unsign(token, max_age=RESPONDER_LINK_MAX_AGE)
+    alert_part, _, person_part = value.partition("-")
+    return signing.b62_decode(alert_part), signing.b62_decode(person_part)

@@ -10,7 +10,7 @@ from .models import Alert, AlertRecipient, LoneWorkingSettings, Meeting, OnCallS
 class VenueAdmin(SchemeScopedAdmin):
     """Venues with their risk assessment; an assessment past its review date blocks booking."""
 
-    list_display = ["name", "kind", "risk_rating", "risk_review_due", "is_active"]
+    list_display = ["name", "area", "kind", "risk_rating", "risk_review_due", "is_active"]
     list_filter = ["kind", "risk_rating", "is_active"]
     search_fields = ["name"]
 

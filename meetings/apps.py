@@ -5,4 +5,6 @@ class MeetingsConfig(AppConfig):
     name = "meetings"
 
     def ready(self):
-        from . import selectors  # noqa: F401, PLC0415 - registers "Missed this month" on the dashboard once models are loaded
+        # Once models are loaded: register "Missed this month" on the dashboard, and follow
+        # changes of a buddy's support person.
+        from . import selectors, services  # noqa: F401, PLC0415

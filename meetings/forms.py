@@ -131,7 +131,13 @@ class MeetingChangeForm(MeetingForm):
 
 
 class ResolveForm(forms.Form):
-    outcome = forms.ChoiceField(choices=AlertOutcome.choices, widget=forms.RadioSelect)
+    """Nothing is chosen for the responder: "safe" must be a decision, never a default."""
+
+    outcome = forms.ChoiceField(
+        choices=AlertOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what happened: safe, incident or false alarm."},
+    )
     notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Initials only."
     )

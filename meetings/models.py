@@ -64,6 +64,12 @@ class Venue(models.Model):
     address = models.TextField(
         blank=True, help_text="Staff only: never shown to participants or in calendars."
     )
+    area = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A short neutral locality, e.g. 'Hackney', named in alert messages so a "
+        "responder knows where to head. Never the address.",
+    )
     risk_rating = models.CharField(max_length=8, choices=RiskRating.choices, default=RiskRating.LOW)
     risk_notes = models.TextField(blank=True)
     risk_review_due = models.DateField(

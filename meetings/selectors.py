@@ -182,6 +182,26 @@ def people_alerted(meeting, alerts=None):
     )
 
 
+def meeting_for_message(pk: int) -> Meeting | None:
+    """A meeting with what its messages name: the buddy, the venue, the scheme's clock."""
+    return (
+        Meeting.objects.select_related("scheme", "venue", "buddy__user__profile")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def alert_for_message(pk: int) -> Alert | None:
+    """An alert with what its messages name (as meeting_for_message), in one query."""
+    return (
+        Alert.objects.select_related(
+            "meeting__scheme", "meeting__venue", "meeting__buddy__user__profile"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def meetings_for_coordinator(scheme, now=None):
     now = now or timezone.now()
     return (
@@ -213,3 +233,49 @@ def meetings_missed_this_month(scheme, now=None) -> int:
 @receiver(dashboard_figures)
 def _missed_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
     return [("Missed this month", meetings_missed_this_month(scheme))]
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    what: str
+    who: User | None = None
+    alert: Alert | None = None
+    notes: str = ""
+
+
+def meeting_history(meeting) -> list[HistoryEntry]:
+    """What happened at a meeting, oldest first: the buddy's presses and every alert's steps.
+
+    For responders: the alert in hand is one line of it, with the others around it.
+    """
+    entries = [
+        HistoryEntry(at=event.at, what=event.get_kind_display())
+        for event in SafetyEvent.objects.filter(meeting=meeting)
+    ]
+    for alert in Alert.objects.filter(meeting=meeting).select_related(
+        "acknowledged_by__profile", "resolved_by__profile"
+    ):
+        title = f"Level {alert.level} alert: {alert.get_reason_display()}"
+        entries.append(HistoryEntry(at=alert.raised_at, what=title, alert=alert))
+        if alert.acknowledged_at and alert.acknowledged_at != alert.resolved_at:
+            entries.append(
+                HistoryEntry(
+                    at=alert.acknowledged_at,
+                    what=f"{title}: acknowledged",
+                    who=alert.acknowledged_by,
+                    alert=alert,
+                )
+            )
+        if alert.resolved_at:
+            outcome = alert.get_outcome_display() or "closed"
+            entries.append(
+                HistoryEntry(
+                    at=alert.resolved_at,
+                    what=f"{title}: resolved ({outcome.lower()})",
+                    who=alert.resolved_by,
+                    alert=alert,
+                    notes=alert.notes,
+                )
+            )
+    return sorted(entries, key=lambda entry: entry.at)

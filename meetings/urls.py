@@ -22,4 +22,12 @@ urlpatterns = [
     path("coordinator/board/live/", views.board_live, name="board_live"),
     path("coordinator/alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
     path("coordinator/alerts/<int:pk>/resolve/", views.alert_resolve, name="resolve"),
+    path("alerts/<int:pk>/", views.responder, name="responder"),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        views.responder_acknowledge,
+        name="responder_acknowledge",
+    ),
+    path("alerts/<int:pk>/resolve/", views.responder_resolve, name="responder_resolve"),
+    path("r/<str:token>", views.responder_link, name="responder_link"),
 ]

@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +21,14 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 
 from . import selectors, services
-from .access import get_alert_for_user, get_meeting_for_user, get_own_meeting_for_buddy
+from .access import (
+    RESPONDER_LINK_MAX_AGE,
+    get_alert_for_responder,
+    get_alert_for_user,
+    get_meeting_for_user,
+    get_own_meeting_for_buddy,
+    read_responder_link,
+)
 from .forms import MeetingChangeForm, MeetingForm, ResolveForm
 from .models import CalendarFeed, Meeting, MeetingState
 
@@ -309,12 +319,15 @@ def meeting_edit(request, pk):
 # --- The live board ---------------------------------------------------------------------------
 
 
-def _board_context(request):
+def _board_context(request, resolving=None):
+    """`resolving`: an alert's Resolve form posted without an outcome, shown again as typed."""
     scheme = request.membership.scheme
     return {
         "in_progress": selectors.meetings_in_progress(scheme),
-        "alerts": selectors.open_alerts(scheme),
-        "resolve_form": ResolveForm(),
+        "alerts": [
+            (alert, resolving if resolving and resolving.alert_pk == alert.pk else ResolveForm())
+            for alert in selectors.open_alerts(scheme)
+        ],
         "updated_at": timezone.localtime(timezone.now(), scheme.zone),
     }
 
@@ -351,8 +364,8 @@ def alert_resolve(request, pk):
     alert = get_alert_for_user(request, pk)
     form = ResolveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose what happened: safe, incident or false alarm.")
-        return redirect("meetings:board")
+        form.alert_pk = alert.pk
+        return render(request, "meetings/board.html", _board_context(request, resolving=form))
     try:
         services.alert_resolve(alert=alert, by=request.user, **form.cleaned_data)
     except DomainError as error:
@@ -360,6 +373,97 @@ def alert_resolve(request, pk):
     else:
         messages.success(request, "Resolved.")
     return redirect("meetings:board")
+
+
+# --- The responder page: everyone an alert reached, on their phone ------------------------------
+
+
+@never_cache
+@require_GET
+def responder_link(request, token):
+    """The link in an alert message. It says which alert and who it was sent to; it never shows
+    the page by itself: the person signs in first, and must be the one it was sent to."""
+    try:
+        alert_id, person_id = read_responder_link(token)
+    except signing.SignatureExpired:
+        return _link_problem(request, "expired", status=410)
+    except signing.BadSignature:
+        return _link_problem(request, "invalid", status=404)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.pk != person_id:
+        return _link_problem(request, "someone_else", status=403)
+    return redirect("meetings:responder", pk=alert_id)
+
+
+def _link_problem(request, problem, status):
+    return render(
+        request,
+        "meetings/responder_link_problem.html",
+        {"problem": problem, "max_age_hours": round(RESPONDER_LINK_MAX_AGE.total_seconds() / 3600)},
+        status=status,
+    )
+
+
+def _responder_page(request, alert, form):
+    meeting = alert.meeting
+    # The alert's scheme's clock, whichever scheme the responder is acting in.
+    with timezone.override(meeting.scheme.zone):
+        return render(
+            request,
+            "meetings/responder.html",
+            {
+                "alert": alert,
+                "meeting": meeting,
+                "buddy": meeting.buddy.user,
+                "history": selectors.meeting_history(meeting),
+                "reached": selectors.alert_recipients(alert),
+                "resolve_form": form,
+            },
+        )
+
+
+@never_cache
+@require_GET
+@login_required
+def responder(request, pk):
+    alert = get_alert_for_responder(request, pk)
+    return _responder_page(request, alert, ResolveForm())
+
+
+@require_POST
+@login_required
+def responder_acknowledge(request, pk):
+    alert = services.alert_acknowledge(alert=get_alert_for_responder(request, pk), by=request.user)
+    if alert.resolved_at:
+        messages.info(request, "This alert is already resolved: nothing more to do.")
+    elif alert.acknowledged_by_id == request.user.pk:
+        messages.success(
+            request,
+            "Acknowledged: escalation has stopped. Resolve it when you know the outcome.",
+        )
+    else:
+        messages.info(
+            request,
+            f"{alert.acknowledged_by.display_name} acknowledged it first: escalation has stopped.",
+        )
+    return redirect("meetings:responder", pk=alert.pk)
+
+
+@require_POST
+@login_required
+def responder_resolve(request, pk):
+    alert = get_alert_for_responder(request, pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        return _responder_page(request, alert, form)
+    try:
+        alert = services.alert_resolve(alert=alert, by=request.user, **form.cleaned_data)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Resolved: {alert.get_outcome_display().lower()}.")
+    return redirect("meetings:responder", pk=alert.pk)
 
 
 # --- Calendar -----------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ A new URL pattern that is not listed here fails `test_every_url_is_in_the_matrix
 adds a view also decides, here, who may see it.
 """
 
+from datetime import UTC, datetime, timedelta
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
@@ -13,10 +15,11 @@ from buddyscheme.models import AuditEvent, Heartbeat, Role
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
 from matching.models import SpeedMeeting, SuggestionOffer
-from meetings.models import CalendarFeed
+from meetings.access import responder_link_token
+from meetings.models import Alert, AlertRecipient, CalendarFeed, Meeting
 
 from .base import PERSONAS, PersonaTestCase
-from .factories import scheme_a_rows
+from .factories import MembershipFactory, scheme_a_rows, venue
 
 A, C, B, P, O = PERSONAS  # noqa: E741  (anonymous, coordinator, buddy, participant, other coordinator)
 
@@ -70,6 +73,12 @@ MATRIX = {
         "participant",
         {**PERSON_FORM, C: 302},
     ),
+    # POST (nobody chosen: every coordinator is alerted).
+    "coordinator/people/<int:pk>/support-person/": (
+        "post",
+        "buddy",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
     # Matching: the coordinator's workspace, and each person's own menu, matches and choices.
     "coordinator/matching/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/participants/<int:pk>/": (
@@ -83,6 +92,11 @@ MATRIX = {
         {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
     "coordinator/matching/matches/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/matching/matches/<int:pk>/support-person/": (
+        "post",
+        "matching/match",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
     "coordinator/matching/rounds/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/rounds/<int:pk>/": (
         "get",
@@ -129,11 +143,28 @@ MATRIX = {
         "meetings/alert",
         {A: 302, C: 302, B: 403, P: 403, O: 404},
     ),
+    # POST without an outcome: the board again, with the form and a clear error.
     "coordinator/alerts/<int:pk>/resolve/": (
         "post",
         "meetings/alert",
-        {A: 302, C: 302, B: 403, P: 403, O: 404},
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
+    # The responder page: the buddy persona is on call and was sent this alert (about another
+    # buddy's meeting); coordinators of the scheme see it too; anyone else 404.
+    "alerts/<int:pk>/": ("get", "responder_alert", {A: 302, C: 200, B: 200, P: 404, O: 404}),
+    "alerts/<int:pk>/acknowledge/": (
+        "post",
+        "responder_alert",
+        {A: 302, C: 302, B: 302, P: 404, O: 404},
+    ),
+    # POST without an outcome: the page again, with the form and a clear error.
+    "alerts/<int:pk>/resolve/": (
+        "post",
+        "responder_alert",
+        {A: 302, C: 200, B: 200, P: 404, O: 404},
+    ),
+    # The link in the buddy persona's message: login first, then only for them.
+    "r/<str:token>": ("get", "responder_link", {A: 302, C: 403, B: 302, P: 403, O: 403}),
     # Contracts and consent: a participant sees only their own agreements.
     "contracts/": ("get", None, logged_in(200)),
     "contracts/<int:pk>/": ("get", "contracts/contract", {A: 302, C: 200, B: 200, P: 200, O: 404}),
@@ -352,6 +383,23 @@ class MatrixCase(PersonaTestCase):
         heartbeat_record("celery")
         heartbeat_record("sweep")
         rows = scheme_a_rows(self.scheme, self.buddy_membership, self.participant_membership)
+        # Another buddy asked for help; the buddy persona, on call, was sent the alert.
+        start = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+        responder_alert = Alert.objects.create(
+            meeting=Meeting.objects.create(
+                scheme=self.scheme,
+                buddy=MembershipFactory(scheme=self.scheme, role=Role.BUDDY),
+                venue=venue(self.scheme, name="Corner café"),
+                purpose="Coffee",
+                planned_start=start,
+                planned_end=start + timedelta(hours=1),
+                expected_end=start + timedelta(hours=1),
+            ),
+            level=3,
+            reason="help",
+            due_at=datetime(2026, 12, 1, 11, 5, tzinfo=UTC),
+        )
+        AlertRecipient.objects.create(alert=responder_alert, person=self.buddy, channel="sms")
         SpeedMeeting.objects.create(
             event_id=rows["matching/speedevent"],
             buddy=self.buddy_membership,
@@ -378,6 +426,8 @@ class MatrixCase(PersonaTestCase):
             "feed": CalendarFeed.objects.create(membership=self.buddy_membership).token,
             "participant": self.participant_membership.pk,
             "offer": SuggestionOffer.objects.create(participant=self.participant_membership).pk,
+            "responder_alert": responder_alert.pk,
+            "responder_link": responder_link_token(responder_alert.pk, self.buddy.pk),
         }
 
     def _url(self, route, kwargs_name, objects):
@@ -404,6 +454,8 @@ class MatrixCase(PersonaTestCase):
             return f"/coordinator/matches/{objects['matching/match']}/contract/"
         if kwargs_name == "check_in":
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
+        if kwargs_name == "responder_link":
+            return f"/r/{objects['responder_link']}"
         if kwargs_name == "feed":
             return f"/calendar/{objects['feed']}.ics"
         if kwargs_name == "user_password":

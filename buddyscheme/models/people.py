@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from ..sms import validate_gsm7
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -64,6 +66,9 @@ class User(AbstractUser):
         return "".join(part[0].upper() for part in name.split() if part)[:3] or "?"
 
 
+SENDER_NAME_LENGTH = 15
+
+
 def validate_time_zone(value):
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value} is not a known time zone, for example Europe/London.")
@@ -73,10 +78,14 @@ class Scheme(models.Model):
     """One organisation's buddying or peer-support programme."""
 
     name = models.CharField(max_length=120, unique=True)
+    # Short and plain because it begins every text message, which must fit one SMS (160
+    # characters of the GSM-7 set) with the buddy's name, the place, a phone and a link.
     sender_name = models.CharField(
-        max_length=60,
-        help_text="Neutral name shown on emails and texts, e.g. 'Appointments'. "
-        "Never the condition or the charity's full name unless the scheme opts in.",
+        max_length=SENDER_NAME_LENGTH,
+        validators=[validate_gsm7],
+        help_text=f"Neutral name shown on emails and texts, e.g. 'Appointments' (at most "
+        f"{SENDER_NAME_LENGTH} plain characters). Never the condition or the charity's full "
+        "name unless the scheme opts in.",
     )
     time_zone = models.CharField(
         max_length=64, default="Europe/London", validators=[validate_time_zone]

@@ -29,11 +29,21 @@ BUDDY_PIPELINE: list[str] = [
 
 
 class BuddyVetting(models.Model):
-    """Where a buddy is in the application pipeline. One per buddy membership."""
+    """A buddy's own record: where they are in the application pipeline, and who supports
+    them. One per buddy membership."""
 
     membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="vetting")
     stage = models.CharField(max_length=16, choices=BuddyStage.choices, default=BuddyStage.APPLIED)
     stage_changed_at = models.DateTimeField(default=timezone.now)
+    support_person = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="buddies_supported",
+        help_text="A coordinator of this scheme the buddy checks in with: alerted first when "
+        "a meeting runs over (level 2), and named in agreements. None: every coordinator.",
+    )
 
     class Meta:
         verbose_name = "buddy vetting"

@@ -92,7 +92,6 @@ def alert_notify(alert: Alert, now) -> None:
     """
     meeting = alert.meeting
     key = f"alert:{alert.pk}"
-    context = {"meeting_id": meeting.pk, "alert_id": alert.pk, "level": alert.level}
     reached = []
     for user in recipients(meeting, alert.level, now):
         queued = notification_enqueue(
@@ -100,7 +99,14 @@ def alert_notify(alert: Alert, now) -> None:
             recipient=user,
             template=TEMPLATE_FOR[(alert.level, alert.reason)],
             dedupe_key=key,
-            context=context,
+            # Ids only: the message is filled in when it is sent (the buddy's name and phone
+            # never sit in the outbox), with a link to the responder page signed for this person.
+            context={
+                "meeting_id": meeting.pk,
+                "alert_id": alert.pk,
+                "level": alert.level,
+                "recipient_id": user.pk,
+            },
             now=now,
         )
         rows = queued or _queued_before(key, user)

@@ -6,12 +6,14 @@ from datetime import UTC, timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
-from buddyscheme.vetting import vetting_blockers
+from buddyscheme.vetting import buddy_support_changed, vetting_blockers
+from matching.selectors import support_person_for
 
 from ..models import (
     AlertOutcome,
@@ -172,6 +174,8 @@ def meeting_book(
     )
     if problems:
         raise DomainError("This meeting cannot be booked: " + "; ".join(problems) + ".")
+    if support_person is None:
+        support_person = support_person_for(buddy, match)
     meeting = Meeting(
         scheme=buddy.scheme,
         match=match,
@@ -190,6 +194,20 @@ def meeting_book(
     _deadlines(meeting, lone_working(buddy.scheme), now)
     meeting.save()
     return meeting
+
+
+@receiver(buddy_support_changed)
+def meetings_support_person_refresh(sender, buddy, **kwargs) -> None:
+    """A buddy's (or a match's) support person changed: the meetings still to come or under
+    way are watched by the new one; finished meetings keep who was there for them."""
+    open_meetings = Meeting.objects.filter(
+        buddy=buddy, state__in=[MeetingState.PLANNED, MeetingState.CHECKED_IN]
+    ).select_related("match")
+    for meeting in open_meetings:
+        support_person = support_person_for(buddy, meeting.match)
+        if meeting.support_person_id != getattr(support_person, "pk", None):
+            meeting.support_person = support_person
+            meeting.save(update_fields=["support_person"])
 
 
 @transaction.atomic

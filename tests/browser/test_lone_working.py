@@ -55,6 +55,8 @@ def test_the_board_shows_a_new_alert_without_reloading_and_it_can_be_acknowledge
     )
     secret = enrol_totp(coordinator.user)
     now = timezone.now()
+    # Cover until the last alert could escalate (the longest extension and two rounds after the
+    # end), or the booking is refused when the tests run out of office hours.
     OnCallShift.objects.create(
         scheme=scheme,
         responder=coordinator,
