@@ -13,7 +13,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import connections
+from django.db import connection, connections
 
 from buddyscheme.notifications import delivering_here, notifications_deliver
 from meetings.services import sweep
@@ -50,7 +50,8 @@ class Command(BaseCommand):
                     logger.info("sweeper: %d alerts raised, %d messages sent", raised, sent)
             except Exception:  # a database blip must not end the safety net's process
                 logger.exception("sweeper: round failed; trying again")
-                connections.close_all()  # reconnect next round (a restarted PostgreSQL)
+                if not connection.in_atomic_block:  # (never inside a caller's transaction)
+                    connections.close_all()  # reconnect next round (a restarted PostgreSQL)
                 self._ping("/fail")
             else:
                 self._ping("")
