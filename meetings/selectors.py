@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from buddyscheme.models import User
 
-from .models import Alert, AlertRecipient, Meeting, MeetingState
+from .models import Alert, AlertLocation, AlertRecipient, Meeting, MeetingState
 
 
 def meetings_for_buddy_today(buddy, now=None):
@@ -50,11 +50,26 @@ def meetings_in_progress(scheme, now=None):
 
 
 def open_alerts(scheme):
+    """The board's alerts, each with the positions its buddy's phone sent (newest first, in
+    `shared_locations`)."""
     return (
         Alert.objects.filter(meeting__scheme=scheme, resolved_at__isnull=True)
         .select_related("meeting__venue", "meeting__buddy__user__profile", "acknowledged_by")
+        .prefetch_related(
+            Prefetch(
+                "locations",
+                queryset=AlertLocation.objects.order_by("-captured_at", "-pk"),
+                to_attr="shared_locations",
+            )
+        )
         .order_by("-level", "raised_at")
     )
+
+
+def alert_location(alert) -> AlertLocation | None:
+    """The newest position the buddy's phone sent with this alert (help or duress), if any.
+    Show it only to the alert's responders (meetings/_alert_location.html)."""
+    return alert.locations.order_by("-captured_at", "-pk").first()
 
 
 def alert_recipients(alert):

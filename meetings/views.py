@@ -18,7 +18,7 @@ from buddyscheme.models import Role
 
 from . import selectors, services
 from .access import get_alert_for_user, get_meeting_for_user
-from .forms import MeetingForm, ResolveForm
+from .forms import LocationSharingForm, MeetingForm, PinsForm, ResolveForm
 from .models import CalendarFeed, Meeting, MeetingState
 
 
@@ -38,6 +38,7 @@ def today(request):
         {
             "cards": [(meeting, _key()) for meeting in meetings],
             "extensions": services.EXTENSIONS,
+            "check_out": services.check_out_options(request.membership),
             "feed_url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token])),
         },
     )
@@ -48,7 +49,8 @@ ACTIONS = {
         services.meeting_check_in,
         "Thank you. Remember to tap “I've left safely” when you leave.",
     ),
-    "check-out": (services.meeting_check_out, "Thank you. You have checked out safely."),
+    # With the buddy's PIN, if they set one. The duress PIN gives exactly this same answer.
+    "check-out": (services.meeting_check_out_with_pin, "Thank you. You have checked out safely."),
 }
 
 
@@ -62,7 +64,15 @@ def meeting_action(request, pk, action):
     try:
         if action in ACTIONS:
             service, done = ACTIONS[action]
-            service(meeting=meeting, key=key, by=request.user)
+            extra = (
+                {
+                    "pin": request.POST.get("pin", ""),
+                    "position": services.position_from(request.POST),
+                }
+                if action == "check-out"
+                else {}
+            )
+            service(meeting=meeting, key=key, by=request.user, **extra)
         elif action == "extend":
             minutes = int(request.POST.get("minutes", "0") or 0)
             meeting = services.meeting_extend(
@@ -93,16 +103,28 @@ def meeting_action(request, pk, action):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BUDDY)
 def meeting_help(request, pk):
-    """A confirm step, then the top-level alert at once."""
+    """A confirm step, then the top-level alert at once (with where the phone is, if the buddy
+    allowed it and the phone could tell in time)."""
     meeting = get_meeting_for_user(request, pk)
     if request.method == "POST":
         try:
-            services.meeting_help(meeting=meeting, key=request.POST.get("key", ""), by=request.user)
+            alert = services.meeting_help(
+                meeting=meeting, key=request.POST.get("key", ""), by=request.user
+            )
         except DomainError as error:
             messages.error(request, str(error))
             return redirect("meetings:today")
+        services.alert_location_record(alert=alert, position=services.position_from(request.POST))
         return render(request, "meetings/help_sent.html", {"meeting": meeting})
-    return render(request, "meetings/help_confirm.html", {"meeting": meeting, "key": _key()})
+    return render(
+        request,
+        "meetings/help_confirm.html",
+        {
+            "meeting": meeting,
+            "key": _key(),
+            "share_location": services.location_sharing_allowed(meeting.buddy),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -183,6 +205,65 @@ def meeting_edit(request, pk):
         except DomainError as error:
             form.add_error(None, str(error))
     return render(request, "meetings/meeting_form.html", {"form": form, "meeting": meeting})
+
+
+# --- The buddy's safety settings: PINs and location sharing -----------------------------------
+
+
+def _safety_page(request, pins_form=None):
+    safety = services.buddy_safety(request.membership)
+    return render(
+        request,
+        "meetings/safety.html",
+        {
+            "safety": safety,
+            "pins_form": pins_form or PinsForm(),
+            "location_form": LocationSharingForm(
+                initial={"share_location": bool(safety and safety.share_location)}
+            ),
+            "settings": services.lone_working(request.membership.scheme),
+        },
+    )
+
+
+@require_GET
+@role_required(Role.BUDDY)
+def safety_settings(request):
+    return _safety_page(request)
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def safety_pins(request):
+    form = PinsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.buddy_pins_set(
+                membership=request.membership,
+                check_out_pin=form.cleaned_data["check_out_pin"],
+                duress_pin=form.cleaned_data["duress_pin"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Your PINs are saved. Keep them to yourself.")
+            return redirect("meetings:safety")
+    return _safety_page(request, pins_form=form)
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def safety_location(request):
+    form = LocationSharingForm(request.POST)
+    allowed = form.is_valid() and form.cleaned_data["share_location"]
+    services.location_sharing_set(membership=request.membership, allowed=allowed)
+    messages.success(
+        request,
+        "Your phone will send where it is when you ask for help or use your danger PIN."
+        if allowed
+        else "Your phone will not send where it is.",
+    )
+    return redirect("meetings:safety")
 
 
 # --- The live board ---------------------------------------------------------------------------

@@ -7,10 +7,18 @@ sweepers. Messages go through the outbox (buddyscheme.notifications). No Celery 
 
 One module per subject: `rules` (settings, grace, watches), `booking`, `buttons` (the buddy's
 check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear) and
-`sweep`. Callers import from `meetings.services`.
+`sweep`; `duress` (the buddy's PINs and the duress check-out), `locations` (the phone's
+position, kept only with a help or duress alert) and `sms_replies` (checking out or asking for
+help by text). Callers import from `meetings.services`.
 """
 
-from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
+from .alerts import (
+    TEMPLATE_FOR,
+    alert_acknowledge,
+    alert_resolve,
+    on_call_responders,
+    recipients,
+)
 from .booking import (
     booking_problems,
     cover_ends_before,
@@ -20,6 +28,23 @@ from .booking import (
     on_call_covers,
 )
 from .buttons import meeting_check_in, meeting_check_out, meeting_extend, meeting_help
+from .duress import (
+    PinNeeded,
+    PinNotRight,
+    TooManyWrongPins,
+    buddy_pins_set,
+    buddy_safety,
+    check_out_options,
+    meeting_check_out_with_pin,
+)
+from .locations import (
+    Position,
+    alert_location_record,
+    location_sharing_allowed,
+    location_sharing_set,
+    locations_expire,
+    position_from,
+)
 from .rules import (
     EXTENSIONS,
     MATCH_STATES_THAT_MEET,
@@ -34,21 +59,35 @@ __all__ = [
     "MATCH_STATES_THAT_MEET",
     "REMINDER_TEMPLATES",
     "TEMPLATE_FOR",
+    "PinNeeded",
+    "PinNotRight",
+    "Position",
+    "TooManyWrongPins",
     "alert_acknowledge",
+    "alert_location_record",
     "alert_resolve",
     "booking_problems",
+    "buddy_pins_set",
+    "buddy_safety",
+    "check_out_options",
     "cover_ends_before",
     "grace",
     "last_response_needed",
+    "location_sharing_allowed",
+    "location_sharing_set",
+    "locations_expire",
     "lone_working",
     "meeting_book",
     "meeting_cancel",
     "meeting_check_in",
     "meeting_check_out",
+    "meeting_check_out_with_pin",
     "meeting_extend",
     "meeting_help",
     "meeting_reschedule",
     "on_call_covers",
+    "on_call_responders",
+    "position_from",
     "recipients",
     "sweep",
 ]

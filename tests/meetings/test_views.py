@@ -172,9 +172,10 @@ class BoardTest(PersonaTestCase):
         few = count()
         self._meetings(10)
         self.assertEqual(count(), few)
-        # Exactly: session, user, membership, TOTP enrolled?, open alerts, meetings in progress,
-        # their alerts, and the session's idle refresh (savepoint, update, release).
-        self.assertEqual(few, 10)
+        # Exactly: session, user, membership, TOTP enrolled?, open alerts, the positions sent
+        # with them, meetings in progress, their alerts, and the session's idle refresh
+        # (savepoint, update, release).
+        self.assertEqual(few, 11)
 
 
 class CalendarTest(PersonaTestCase):
