@@ -12,6 +12,7 @@ urlpatterns = [
     path("safety/", views.safety_settings, name="safety"),
     path("safety/pins/", views.safety_pins, name="safety_pins"),
     path("safety/location/", views.safety_location, name="safety_location"),
+    path("sms/replies/", views.sms_reply, name="sms_reply"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
     path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("coordinator/meetings/", views.meeting_list, name="list"),

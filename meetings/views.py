@@ -1,18 +1,24 @@
 """The buddy's Today page and its safety buttons, booking, the live board, calendar feeds."""
 
+import re
 import uuid
 from datetime import timedelta
+from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from icalendar import Calendar, Event
 
 from buddyscheme.access import role_required
+from buddyscheme.channels import twilio_signature_valid
+from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 
@@ -264,6 +270,43 @@ def safety_location(request):
         else "Your phone will not send where it is.",
     )
     return redirect("meetings:safety")
+
+
+# --- Replies by text (the SMS provider's webhook) ------------------------------------------------
+
+MESSAGE_ID = re.compile(r"[A-Za-z0-9]{1,58}")
+
+
+@csrf_exempt  # the provider cannot hold a CSRF token: its signature stands in for it
+@require_POST
+def sms_reply(request):
+    """Twilio posts each text a buddy sends to our number here; we answer in TwiML.
+
+    Signed with the account's auth token over our public address and the posted fields; anything
+    unsigned or mis-signed is refused before a number is looked at.
+    """
+    url = settings.SITE_URL.rstrip("/") + request.get_full_path()
+    if not twilio_signature_valid(
+        url,
+        request.POST,
+        request.headers.get("X-Twilio-Signature", ""),
+        settings.SMS_AUTH_TOKEN,
+    ):
+        return HttpResponse(status=403)
+    message_id = request.POST.get("MessageSid", "")
+    if not MESSAGE_ID.fullmatch(message_id):
+        return HttpResponse(status=400)
+    answer = services.sms_reply_receive(
+        from_number=request.POST.get("From", ""),
+        body=request.POST.get("Body", ""),
+        message_id=message_id,
+    )
+    text = sms_reply_build(template=answer.template, scheme=answer.scheme)
+    return HttpResponse(
+        f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(text)}</Message>'
+        "</Response>",
+        content_type="text/xml; charset=utf-8",
+    )
 
 
 # --- The live board ---------------------------------------------------------------------------

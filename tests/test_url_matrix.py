@@ -99,6 +99,8 @@ MATRIX = {
     "safety/": ("get", None, for_role([B])),
     "safety/pins/": ("post", None, for_role([B])),
     "safety/location/": ("post", None, for_role([B], ok=302)),
+    # The SMS provider's webhook: without its signature, refused for everyone.
+    "sms/replies/": ("post", None, every(403)),
     "calendar/<str:token>.ics": ("get", "feed", every(200)),
     "calendar/reset/": ("post", None, for_role([B], ok=302)),
     "coordinator/meetings/": ("get", None, COORDINATOR_PAGE),

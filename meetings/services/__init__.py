@@ -52,6 +52,7 @@ from .rules import (
     last_response_needed,
     lone_working,
 )
+from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
 from .sweep import REMINDER_TEMPLATES, sweep
 
 __all__ = [
@@ -62,11 +63,13 @@ __all__ = [
     "PinNeeded",
     "PinNotRight",
     "Position",
+    "SmsAnswer",
     "TooManyWrongPins",
     "alert_acknowledge",
     "alert_location_record",
     "alert_resolve",
     "booking_problems",
+    "buddies_with_number",
     "buddy_pins_set",
     "buddy_safety",
     "check_out_options",
@@ -89,5 +92,6 @@ __all__ = [
     "on_call_responders",
     "position_from",
     "recipients",
+    "sms_reply_receive",
     "sweep",
 ]
