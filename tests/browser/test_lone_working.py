@@ -55,11 +55,13 @@ def test_the_board_shows_a_new_alert_without_reloading_and_it_can_be_acknowledge
     )
     secret = enrol_totp(coordinator.user)
     now = timezone.now()
+    # Out of office hours the booking needs cover until the last alert could escalate (the end,
+    # the longest extension, grace and two rounds: 2h30 after the end, 2h from now).
     OnCallShift.objects.create(
         scheme=scheme,
         responder=coordinator,
         starts_at=now - timedelta(hours=3),
-        ends_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(hours=3),
     )
     buddy = cleared_buddy(scheme)
     start = now - timedelta(minutes=90)
