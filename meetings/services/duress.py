@@ -117,18 +117,27 @@ def buddy_pins_set(*, membership, check_out_pin: str, duress_pin: str, now=None)
 
 
 def meeting_check_out_with_pin(
-    *, meeting: Meeting, key: str, pin: str, by, now=None, position: Position | None = None
+    *,
+    meeting: Meeting,
+    key: str,
+    pin: str,
+    by,
+    now=None,
+    position: Position | None = None,
+    pin_required: bool = False,
 ) -> Meeting:
     """Check out, with the buddy's PIN when they have set one.
 
     The check-out PIN checks out. The duress PIN checks out in exactly the same way and raises
     the duress alert (keeping the phone's position with it, if the buddy allowed sharing). A
     wrong PIN changes nothing but the count of wrong tries; the caller gets a DomainError.
+    `pin_required`: a buddy who has PINs must type one whatever the scheme says (by text, where
+    the sender's number is all that says who it is).
     """
     now = now or timezone.now()
     pin = (pin or "").strip()
     options = check_out_options(meeting.buddy)
-    if not options.pin_asked or (not pin and not options.pin_required):
+    if not options.pin_asked or (not pin and not (options.pin_required or pin_required)):
         return meeting_check_out(meeting=meeting, key=key, by=by, now=now)
     if not pin:
         raise PinNeeded()

@@ -3,8 +3,8 @@ smartphone.
 
 The provider posts each reply to the webhook, which checks its signature; this module matches
 the sender's number to a buddy and their one meeting in progress and does what the reply asks.
-OUT checks out (with the PIN, if the buddy uses one: "OUT 2468"; the duress PIN works here
-too), HELP raises help. Anything else gets a clear text back. Every reply is recorded under the
+OUT checks out (with the PIN whenever the buddy has PINs, whatever the scheme's setting:
+"OUT 2468"; the duress PIN works here too), HELP raises help. Anything else gets a clear text back. Every reply is recorded under the
 provider's message id (SafetyEvent key "sms:<id>"), so a retried webhook records it once.
 
 A known buddy with no meeting in progress, or several, gets a clear text back and their
@@ -124,6 +124,9 @@ def _out(buddies, in_progress, key, pin, now, scheme) -> SmsAnswer:
             pin=pin.group() if pin else "",
             by=meeting.buddy.user,
             now=now,
+            # A text's sender number can be forged: a buddy with PINs must send one, so a
+            # forged OUT can never silence the net for them.
+            pin_required=True,
         )
     except PinNeeded:
         return SmsAnswer("pin_needed", meeting.scheme)

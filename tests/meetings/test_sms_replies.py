@@ -273,6 +273,15 @@ class TestPinsByText:
         assert meeting.state == MeetingState.CHECKED_IN
         assert reply("out 2468", sid="SM3").endswith("you have checked out safely.")
 
+    def test_a_buddy_with_pins_must_text_one_even_when_the_scheme_does_not_ask(self, twilio, buddy):
+        """A forged sender number must not be able to check out a buddy who uses PINs."""
+        services.buddy_pins_set(membership=buddy, check_out_pin="2468", duress_pin="1357")
+        meeting = in_progress(buddy)
+        assert "Reply OUT and then your PIN" in reply("OUT", sid="SM1")
+        meeting.refresh_from_db()
+        assert meeting.state == MeetingState.CHECKED_IN
+        assert reply("OUT 2468", sid="SM2").endswith("you have checked out safely.")
+
     def test_the_duress_pin_by_text_answers_like_the_check_out_pin(self, twilio, buddy, pins):
         meeting = in_progress(buddy)
         ordinary_text = sms_reply_build(template="checked_out", scheme=buddy.scheme)
