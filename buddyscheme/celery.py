@@ -22,6 +22,12 @@ app.conf.beat_schedule = {
     # The outbox is also drained on every commit that adds to it; this catches retries and
     # anything a dead worker or broker left behind.
     "deliver-notifications": {"task": "buddyscheme.tasks.deliver_notifications", "schedule": 15.0},
+    # A phone's position sent with a help or duress alert is deleted a set number of days
+    # (LoneWorkingSettings) after the alert is resolved; hourly keeps that to the hour.
+    "expire-alert-locations": {
+        "task": "meetings.tasks.locations_expire",
+        "schedule": crontab(minute=20),
+    },
     # Whoever has not signed an agreement after 3 days gets one nudge a day.
     "remind-unsigned-contracts": {
         "task": "contracts.tasks.remind_unsigned_contracts",

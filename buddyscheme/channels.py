@@ -5,6 +5,8 @@ HTTP provider)."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
 import urllib.error
@@ -68,13 +70,42 @@ class TwilioSMSBackend(SMSBackend):
             raise ChannelError(f"sms: provider said {body.get('status')}")
 
 
+def twilio_signature(url: str, params, auth_token: str) -> str:
+    """Twilio's X-Twilio-Signature: base64 HMAC-SHA1, keyed by the auth token, of the full URL
+    followed by each POST parameter's name and value, sorted by name (then value)."""
+    payload = url
+    for name in sorted(set(params)):
+        values = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        for value in sorted(set(values)):
+            payload += name + value
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def twilio_signature_valid(url: str, params, signature: str, auth_token: str) -> bool:
+    """False without a token: an unsigned webhook is never trusted."""
+    if not auth_token or not signature:
+        return False
+    return hmac.compare_digest(twilio_signature(url, params, auth_token), signature)
+
+
+def phone_e164(raw: str) -> str:
+    """A typed phone number as the provider writes it: digits and '+', UK national to +44."""
+    phone = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+    if phone.startswith("00"):
+        phone = "+" + phone[2:]  # the international prefix dialled from the UK
+    elif phone.startswith("0"):
+        phone = "+44" + phone[1:]  # UK schemes: national format to E.164
+    if phone.startswith("+440"):
+        phone = "+44" + phone[4:]  # "+44 (0)7700 …": the trunk zero is not dialled
+    return phone
+
+
 def _phone(notification) -> str:
     profile = getattr(notification.recipient, "profile", None)
-    phone = "".join(ch for ch in (profile.phone if profile else "") if ch.isdigit() or ch == "+")
+    phone = phone_e164(profile.phone if profile else "")
     if not phone:
         raise ChannelError("sms: no phone number")
-    if phone.startswith("0"):
-        phone = "+44" + phone[1:]  # UK schemes: national format to E.164
     return phone
 
 

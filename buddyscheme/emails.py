@@ -1,6 +1,7 @@
 """The one place a message's words come from: its templates, in
 templates/notifications/<name>/ (subject.txt, body.txt, and sms.txt for one that may go by text;
-body.html when it has its own HTML, otherwise notifications/body.html wraps the text).
+body.html when it has its own HTML, otherwise notifications/body.html wraps the text); and the
+answers to a text someone sent us, in templates/sms_replies/<name>.txt.
 
 The sender is the scheme's discreet sender name, never the charity's or the condition's name.
 """
@@ -35,4 +36,11 @@ def email_build(*, template: str, context: dict, scheme, to: str) -> EmailMultiA
 
 def sms_build(*, template: str, context: dict, scheme) -> str:
     text = render_to_string(f"notifications/{template}/sms.txt", _with_scheme(context, scheme))
+    return " ".join(text.split())
+
+
+def sms_reply_build(*, template: str, scheme=None) -> str:
+    """The text sent back to a reply (signed with the scheme's sender name, or none when the
+    number is unknown: nothing may say whose number it might have been)."""
+    text = render_to_string(f"sms_replies/{template}.txt", _with_scheme({}, scheme))
     return " ".join(text.split())

@@ -141,3 +141,59 @@ class ResolveForm(forms.Form):
     notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Initials only."
     )
+
+
+def _pin_field(label, help_text=""):
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        strip=True,
+        # Shown as dots, never put back in the page: a form with errors comes back empty.
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "class": "fs-4"}
+        ),
+        error_messages={"required": "Type a PIN here."},
+    )
+
+
+class PinsForm(forms.Form):
+    """The buddy's two PINs, each typed twice. No error message repeats what was typed."""
+
+    check_out_pin = _pin_field(
+        "Your check-out PIN", "4 to 8 numbers. You type it when you check out."
+    )
+    check_out_pin_again = _pin_field("Type your check-out PIN again")
+    duress_pin = _pin_field(
+        "Your danger PIN",
+        "4 to 8 numbers, not the same as your check-out PIN. If someone is making you check "
+        "out, type this one instead. Your screen looks just the same, but the on-call team "
+        "is told at once that you may be in danger.",
+    )
+    duress_pin_again = _pin_field("Type your danger PIN again")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("check_out_pin", "duress_pin"):
+            pin = cleaned.get(name)
+            if pin is None:
+                continue
+            if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
+                self.add_error(name, "Use 4 to 8 numbers, nothing else.")
+            elif cleaned.get(f"{name}_again") not in (None, pin):
+                self.add_error(f"{name}_again", "This is not the same as the PIN above.")
+        if (
+            not self.errors
+            and cleaned.get("check_out_pin")
+            and cleaned.get("check_out_pin") == cleaned.get("duress_pin")
+        ):
+            self.add_error(
+                "duress_pin", "Your danger PIN must be different from your check-out PIN."
+            )
+        return cleaned
+
+
+class LocationSharingForm(forms.Form):
+    share_location = forms.BooleanField(
+        required=False,
+        label="Send where my phone is when I ask for help or use my danger PIN",
+    )

@@ -29,12 +29,26 @@ class LoneWorkingSettings(models.Model):
     max_extension_minutes = models.PositiveSmallIntegerField(
         default=120, help_text="The most a meeting can be extended in total."
     )
+    check_out_pin_required = models.BooleanField(
+        default=False,
+        help_text="A buddy who has set a check-out PIN must type it to check out. Otherwise "
+        "typing it is up to them (the duress PIN still works whenever they type it).",
+    )
+    location_retention_days = models.PositiveSmallIntegerField(
+        default=7,
+        help_text="Days after an alert is resolved before the position the phone sent with it "
+        "is deleted.",
+    )
 
     class Meta:
         verbose_name_plural = "lone working settings"
         constraints = [
             models.CheckConstraint(
                 condition=Q(escalation_minutes__gte=1), name="escalation_at_least_a_minute"
+            ),
+            models.CheckConstraint(
+                condition=Q(location_retention_days__gte=1),
+                name="location_kept_at_least_a_day",
             ),
         ]
 
@@ -213,6 +227,7 @@ class SafetyEventKind(models.TextChoices):
     CHECK_OUT = "check_out", "Left safely"
     HELP = "help", "Asked for help"
     SAFE = "safe", "Said they are safe now"
+    WRONG_PIN = "wrong_pin", "Typed a wrong PIN"
 
 
 class SafetyEvent(models.Model):
@@ -235,6 +250,15 @@ class AlertReason(models.TextChoices):
     MISSED_CHECK_IN = "missed_check_in", "Missed check-in"
     OVERDUE = "overdue", "Overdue check-out"
     HELP = "help", "Help requested"
+    DURESS = "duress", "Duress PIN used"
+    WRONG_PINS = "wrong_pins", "Wrong PIN five times"
+
+
+# Raised by what the buddy (or whoever holds their phone) did, not by a clock: no button, no
+# check-out and no sweep closes them, only a responder who has spoken to the buddy.
+ONLY_A_RESPONDER_CLOSES = (AlertReason.HELP, AlertReason.DURESS, AlertReason.WRONG_PINS)
+# While one of these is open nobody is told "all clear": the buddy may be in danger.
+NO_ALL_CLEAR_WHILE_OPEN = (AlertReason.DURESS, AlertReason.WRONG_PINS)
 
 
 class AlertOutcome(models.TextChoices):
@@ -317,6 +341,66 @@ class AlertRecipient(models.Model):
 
     def __str__(self):
         return f"{self.person} by {self.get_channel_display()}"
+
+
+class AlertLocation(models.Model):
+    """Where the buddy's phone was when it asked for help or checked out with the duress PIN.
+
+    Stored only when the buddy allowed sharing, only for those alerts, seen only by the alert's
+    responders, and deleted a set number of days after the alert is resolved.
+    """
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="locations")
+    latitude = models.DecimalField(max_digits=8, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    accuracy_metres = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The phone's own estimate: 95% within this distance."
+    )
+    captured_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-captured_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90)
+                & Q(longitude__gte=-180, longitude__lte=180),
+                name="location_on_earth",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Position for alert {self.alert_id}"
+
+
+class BuddySafety(models.Model):
+    """A buddy's own safety settings: the check-out and duress PINs (hashed with the password
+    hashers, never stored as typed) and whether their phone may send its position with a help
+    request or a duress check-out."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="safety")
+    check_out_pin = models.CharField(max_length=128, blank=True)
+    duress_pin = models.CharField(max_length=128, blank=True)
+    pins_changed_at = models.DateTimeField(null=True, blank=True)
+    share_location = models.BooleanField(default=False)
+    share_location_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "buddy safety settings"
+        constraints = [
+            # The duress PIN only means something beside an ordinary one: both or neither.
+            models.CheckConstraint(
+                condition=Q(check_out_pin="", duress_pin="")
+                | (~Q(check_out_pin="") & ~Q(duress_pin="")),
+                name="pins_set_together",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Safety settings of membership {self.membership_id}"
+
+    @property
+    def has_pins(self) -> bool:
+        return bool(self.check_out_pin and self.duress_pin)
 
 
 def new_feed_token() -> str:

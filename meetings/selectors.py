@@ -5,11 +5,12 @@ from django.db.models import Prefetch, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from buddyscheme.models import User
+from buddyscheme.models import Membership, User
 from buddyscheme.selectors import dashboard_figures
 
 from .models import (
     Alert,
+    AlertLocation,
     AlertReason,
     AlertRecipient,
     CalendarFeed,
@@ -154,11 +155,26 @@ def meetings_in_progress(scheme, now=None):
 
 
 def open_alerts(scheme):
+    """The board's alerts, each with the positions its buddy's phone sent (newest first, in
+    `shared_locations`)."""
     return (
         Alert.objects.filter(meeting__scheme=scheme, resolved_at__isnull=True)
         .select_related("meeting__venue", "meeting__buddy__user__profile", "acknowledged_by")
+        .prefetch_related(
+            Prefetch(
+                "locations",
+                queryset=AlertLocation.objects.order_by("-captured_at", "-pk"),
+                to_attr="shared_locations",
+            )
+        )
         .order_by("-level", "raised_at")
     )
+
+
+def alert_location(alert) -> AlertLocation | None:
+    """The newest position the buddy's phone sent with this alert (help or duress), if any.
+    Show it only to the alert's responders (meetings/_alert_location.html)."""
+    return alert.locations.order_by("-captured_at", "-pk").first()
 
 
 def alert_recipients(alert):
@@ -279,3 +295,10 @@ def meeting_history(meeting) -> list[HistoryEntry]:
                 )
             )
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def membership_for_message(membership_id):
+    """The buddy a notice is about, with what the message says of them (None if gone)."""
+    if not membership_id:
+        return None
+    return Membership.objects.filter(pk=membership_id).select_related("user__profile").first()

@@ -7,3 +7,10 @@ from . import services
 def sweep():
     """Every 10 s from beat: raise due alerts and reminders. Idempotent; two at once are safe."""
     services.sweep()
+
+
+@shared_task(ignore_result=True)
+def locations_expire():
+    """Hourly from beat: delete the positions of alerts resolved longer ago than the scheme keeps
+    them. Idempotent."""
+    services.locations_expire()

@@ -1,9 +1,12 @@
 """The buddy's Today page and its safety buttons, booking, the live board, calendar feeds."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -13,10 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from icalendar import Calendar, Event
 
 from buddyscheme.access import role_required
+from buddyscheme.channels import twilio_signature_valid
+from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 
@@ -29,7 +35,13 @@ from .access import (
     get_own_meeting_for_buddy,
     read_responder_link,
 )
-from .forms import MeetingChangeForm, MeetingForm, ResolveForm
+from .forms import (
+    LocationSharingForm,
+    MeetingChangeForm,
+    MeetingForm,
+    PinsForm,
+    ResolveForm,
+)
 from .models import CalendarFeed, Meeting, MeetingState
 
 
@@ -71,6 +83,7 @@ def today(request):
             "cards": [_today_card(meeting, config, now) for meeting in meetings.today],
             "coming_up": meetings.coming_up,
             "extensions": services.EXTENSIONS,
+            "check_out": services.check_out_options(request.membership),
             "feed_url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token]))
             if feed
             else None,
@@ -84,7 +97,8 @@ ACTIONS = {
         services.meeting_check_in,
         "Thank you. Remember to tap “I've left safely” when you leave.",
     ),
-    "check-out": (services.meeting_check_out, "Thank you. You have checked out safely."),
+    # With the buddy's PIN, if they set one. The duress PIN gives exactly this same answer.
+    "check-out": (services.meeting_check_out_with_pin, "Thank you. You have checked out safely."),
 }
 
 
@@ -98,7 +112,15 @@ def meeting_action(request, pk, action):
     try:
         if action in ACTIONS:
             service, done = ACTIONS[action]
-            service(meeting=meeting, key=key, by=request.user)
+            extra = (
+                {
+                    "pin": request.POST.get("pin", ""),
+                    "position": services.position_from(request.POST),
+                }
+                if action == "check-out"
+                else {}
+            )
+            service(meeting=meeting, key=key, by=request.user, **extra)
         elif action == "extend":
             minutes = int(request.POST.get("minutes", "0") or 0)
             meeting = services.meeting_extend(
@@ -129,18 +151,30 @@ def meeting_action(request, pk, action):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BUDDY)
 def meeting_help(request, pk):
-    """A confirm step, then the top-level alert at once."""
+    """A confirm step, then the top-level alert at once (with where the phone is, if the buddy
+    allowed it and the phone could tell in time)."""
     meeting = get_meeting_for_user(request, pk)
     if request.method == "POST":
         try:
-            services.meeting_help(meeting=meeting, key=request.POST.get("key", ""), by=request.user)
+            alert = services.meeting_help(
+                meeting=meeting, key=request.POST.get("key", ""), by=request.user
+            )
         except DomainError as error:
             messages.error(request, str(error))
             return redirect("meetings:today")
+        services.alert_location_record(alert=alert, position=services.position_from(request.POST))
         return render(
             request, "meetings/help_sent.html", {"meeting": meeting, **_help_context(request)}
         )
-    return render(request, "meetings/help_confirm.html", {"meeting": meeting, "key": _key()})
+    return render(
+        request,
+        "meetings/help_confirm.html",
+        {
+            "meeting": meeting,
+            "key": _key(),
+            "share_location": services.location_sharing_allowed(meeting.buddy),
+        },
+    )
 
 
 def _help_context(request) -> dict:
@@ -314,6 +348,102 @@ def meeting_edit(request, pk):
         except DomainError as error:
             form.add_error(None, str(error))
     return render(request, "meetings/meeting_form.html", {"form": form, "meeting": meeting})
+
+
+# --- The buddy's safety settings: PINs and location sharing -----------------------------------
+
+
+def _safety_page(request, pins_form=None):
+    safety = services.buddy_safety(request.membership)
+    return render(
+        request,
+        "meetings/safety.html",
+        {
+            "safety": safety,
+            "pins_form": pins_form or PinsForm(),
+            "location_form": LocationSharingForm(
+                initial={"share_location": bool(safety and safety.share_location)}
+            ),
+            "settings": services.lone_working(request.membership.scheme),
+        },
+    )
+
+
+@require_GET
+@role_required(Role.BUDDY)
+def safety_settings(request):
+    return _safety_page(request)
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def safety_pins(request):
+    form = PinsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.buddy_pins_set(
+                membership=request.membership,
+                check_out_pin=form.cleaned_data["check_out_pin"],
+                duress_pin=form.cleaned_data["duress_pin"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Your PINs are saved. Keep them to yourself.")
+            return redirect("meetings:safety")
+    return _safety_page(request, pins_form=form)
+
+
+@require_POST
+@role_required(Role.BUDDY)
+def safety_location(request):
+    form = LocationSharingForm(request.POST)
+    allowed = form.is_valid() and form.cleaned_data["share_location"]
+    services.location_sharing_set(membership=request.membership, allowed=allowed)
+    messages.success(
+        request,
+        "Your phone will send where it is when you ask for help or use your danger PIN."
+        if allowed
+        else "Your phone will not send where it is.",
+    )
+    return redirect("meetings:safety")
+
+
+# --- Replies by text (the SMS provider's webhook) ------------------------------------------------
+
+MESSAGE_ID = re.compile(r"[A-Za-z0-9]{1,58}")
+
+
+@csrf_exempt  # the provider cannot hold a CSRF token: its signature stands in for it
+@require_POST
+def sms_reply(request):
+    """Twilio posts each text a buddy sends to our number here; we answer in TwiML.
+
+    Signed with the account's auth token over our public address and the posted fields; anything
+    unsigned or mis-signed is refused before a number is looked at.
+    """
+    url = settings.SITE_URL.rstrip("/") + request.get_full_path()
+    if not twilio_signature_valid(
+        url,
+        request.POST,
+        request.headers.get("X-Twilio-Signature", ""),
+        settings.SMS_AUTH_TOKEN,
+    ):
+        return HttpResponse(status=403)
+    message_id = request.POST.get("MessageSid", "")
+    if not MESSAGE_ID.fullmatch(message_id):
+        return HttpResponse(status=400)
+    answer = services.sms_reply_receive(
+        from_number=request.POST.get("From", ""),
+        body=request.POST.get("Body", ""),
+        message_id=message_id,
+    )
+    text = sms_reply_build(template=answer.template, scheme=answer.scheme)
+    return HttpResponse(
+        f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(text)}</Message>'
+        "</Response>",
+        content_type="text/xml; charset=utf-8",
+    )
 
 
 # --- The live board ---------------------------------------------------------------------------

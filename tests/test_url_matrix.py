@@ -127,6 +127,12 @@ MATRIX = {
         "check_in",
         {A: 302, C: 404, B: 302, P: 403, O: 404},
     ),
+    # A buddy's own PINs and location sharing. Empty PINs: the page comes back with errors.
+    "safety/": ("get", None, for_role([B])),
+    "safety/pins/": ("post", None, for_role([B])),
+    "safety/location/": ("post", None, for_role([B], ok=302)),
+    # The SMS provider's webhook: without its signature, refused for everyone.
+    "sms/replies/": ("post", None, every(403)),
     "calendar/<str:token>.ics": ("get", "feed", every(200)),
     "calendar/address/": ("post", None, for_role([B], ok=302)),
     "calendar/reset/": ("post", None, for_role([B], ok=302)),

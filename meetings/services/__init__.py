@@ -7,11 +7,19 @@ sweepers. Messages go through the outbox (buddyscheme.notifications). No Celery 
 
 One module per subject: `rules` (settings, grace, watches), `booking`, `buttons` (the buddy's
 check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear),
-`sweep` and `calendar` (the buddy's private feed address). Callers import from
+`sweep` and `calendar` (the buddy's private feed address); `duress` (the buddy's PINs and the
+duress check-out), `locations` (the phone's position, kept only with a help or duress alert)
+and `sms_replies` (checking out or asking for help by text). Callers import from
 `meetings.services`.
 """
 
-from .alerts import TEMPLATE_FOR, alert_acknowledge, alert_resolve, recipients
+from .alerts import (
+    TEMPLATE_FOR,
+    alert_acknowledge,
+    alert_resolve,
+    on_call_responders,
+    recipients,
+)
 from .booking import (
     booking_problems,
     cover_ends_before,
@@ -29,6 +37,23 @@ from .buttons import (
     meeting_safe_now,
 )
 from .calendar import calendar_feed_create, calendar_feed_reset
+from .duress import (
+    PinNeeded,
+    PinNotRight,
+    TooManyWrongPins,
+    buddy_pins_set,
+    buddy_safety,
+    check_out_options,
+    meeting_check_out_with_pin,
+)
+from .locations import (
+    Position,
+    alert_location_record,
+    location_sharing_allowed,
+    location_sharing_set,
+    locations_expire,
+    position_from,
+)
 from .rules import (
     EXTENSIONS,
     MATCH_STATES_THAT_MEET,
@@ -39,6 +64,7 @@ from .rules import (
     lone_working_to_read,
     spoken_time,
 )
+from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
 from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 
 __all__ = [
@@ -46,16 +72,29 @@ __all__ = [
     "MATCH_STATES_THAT_MEET",
     "REMINDER_TEMPLATES",
     "TEMPLATE_FOR",
+    "PinNeeded",
+    "PinNotRight",
+    "Position",
+    "SmsAnswer",
+    "TooManyWrongPins",
     "alert_acknowledge",
+    "alert_location_record",
     "alert_resolve",
     "booking_problems",
     "check_in_window",
+    "buddies_with_number",
+    "buddy_pins_set",
+    "buddy_safety",
+    "check_out_options",
     "cover_ends_before",
     "calendar_feed_create",
     "calendar_feed_reset",
     "default_key_holder",
     "grace",
     "last_response_needed",
+    "location_sharing_allowed",
+    "location_sharing_set",
+    "locations_expire",
     "lone_working",
     "lone_working_to_read",
     "mark_missed",
@@ -63,12 +102,16 @@ __all__ = [
     "meeting_cancel",
     "meeting_check_in",
     "meeting_check_out",
+    "meeting_check_out_with_pin",
     "meeting_extend",
     "meeting_help",
     "meeting_reschedule",
     "meeting_safe_now",
     "on_call_covers",
+    "on_call_responders",
+    "position_from",
     "recipients",
     "spoken_time",
+    "sms_reply_receive",
     "sweep",
 ]

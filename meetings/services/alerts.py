@@ -11,6 +11,9 @@ from buddyscheme.notifications import notification_enqueue
 
 from ..models import (
     MISSED_CHECK_IN_LEVEL,
+    NO_ALL_CLEAR_WHILE_OPEN,
+    ONLY_A_RESPONDER_CLOSES,
+    TOP_LEVEL,
     Alert,
     AlertOutcome,
     AlertReason,
@@ -28,12 +31,24 @@ def _coordinators(scheme):
     )
 
 
+def on_call_responders(scheme, now) -> list[Membership]:
+    """Every active on-call member of the scheme and whoever is on its rota at `now`."""
+    active = Membership.objects.filter(scheme=scheme, is_active=True)
+    on_call = active.filter(is_on_call=True) | active.filter(
+        on_call_shifts__scheme=scheme,
+        on_call_shifts__starts_at__lte=now,
+        on_call_shifts__ends_at__gte=now,
+    )
+    return list(on_call.distinct().select_related("user__profile"))
+
+
 def recipients(meeting: Meeting, level: int, now=None) -> list:
     """Users to tell at each level: only active members of this scheme, never nobody.
 
     0 and 2: the named support person, else the coordinators. 1: the buddy. 3: every on-call
     responder and whoever is on the rota now (plus the support person); if that adds nobody
-    beyond the support person, the coordinators too.
+    beyond the support person, the coordinators too. Above level 1 never the buddy themself
+    (say they are also on call): a duress alert must not reach the phone someone is watching.
     """
     now = now or timezone.now()
     active = Membership.objects.filter(scheme=meeting.scheme, is_active=True)
@@ -43,16 +58,18 @@ def recipients(meeting: Meeting, level: int, now=None) -> list:
     elif level in (MISSED_CHECK_IN_LEVEL, 2):
         people = support or _coordinators(meeting.scheme)
     else:
-        on_call = active.filter(is_on_call=True) | active.filter(
-            on_call_shifts__scheme=meeting.scheme,
-            on_call_shifts__starts_at__lte=now,
-            on_call_shifts__ends_at__gte=now,
-        )
-        responders = list(on_call.distinct().select_related("user__profile"))
+        responders = on_call_responders(meeting.scheme, now)
         people = support + (responders or _coordinators(meeting.scheme))
     users: dict[int, User] = {}
     for membership in people:
         users.setdefault(membership.user_id, membership.user)
+    if level != 1:
+        buddy_user_id = meeting.buddy.user_id
+        users.pop(buddy_user_id, None)
+        if not users:
+            for membership in _coordinators(meeting.scheme):
+                if membership.user_id != buddy_user_id:
+                    users.setdefault(membership.user_id, membership.user)
     return list(users.values())
 
 
@@ -61,7 +78,9 @@ TEMPLATE_FOR: dict[tuple[int, str], str] = {
     (1, AlertReason.OVERDUE): "alert_check_out_prompt",
     (2, AlertReason.OVERDUE): "alert_overdue",
     (3, AlertReason.OVERDUE): "alert_urgent",
-    (3, AlertReason.HELP): "alert_help",
+    (TOP_LEVEL, AlertReason.HELP): "alert_help",
+    (TOP_LEVEL, AlertReason.DURESS): "alert_duress",
+    (TOP_LEVEL, AlertReason.WRONG_PINS): "alert_wrong_pins",
 }
 
 
@@ -138,11 +157,12 @@ def _queued_before(key: str, user) -> list[Notification]:
 def resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> int:
     """Close the open timing alerts and send the all-clear to those they reached.
 
-    A help request is never closed by a button press (someone may be pressing it for the
-    buddy): a responder resolves it on the board after speaking to them.
+    A help request (or a duress or wrong-PIN alert) is never closed by a button press (someone
+    may be pressing it for the buddy): a responder resolves it on the board after speaking to
+    them.
     """
     open_alerts = list(
-        meeting.alerts.filter(resolved_at__isnull=True).exclude(reason=AlertReason.HELP)
+        meeting.alerts.filter(resolved_at__isnull=True).exclude(reason__in=ONLY_A_RESPONDER_CLOSES)
     )
     if not open_alerts:
         return 0
@@ -157,8 +177,12 @@ def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
     """Tell the people reached by alerts resolved since the last all-clear that all is well.
 
     Not the buddy (they know), not whoever resolved it, and not anyone told about a help
-    request that is still open: for them the buddy is not yet known to be safe.
+    request that is still open: for them the buddy is not yet known to be safe. Nobody at all
+    while a duress or wrong-PIN alert is open: the buddy may be in danger, whatever the check-out
+    looked like; those alerted hear once a responder resolves it.
     """
+    if meeting.alerts.filter(reason__in=NO_ALL_CLEAR_WHILE_OPEN, resolved_at__isnull=True).exists():
+        return
     resolved = list(
         meeting.alerts.filter(resolved_at__isnull=False, all_clear_at__isnull=True).values_list(
             "pk", flat=True
@@ -166,7 +190,7 @@ def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
     )
     if not resolved:
         return
-    open_help = meeting.alerts.filter(reason=AlertReason.HELP, resolved_at__isnull=True)
+    open_help = meeting.alerts.filter(reason__in=ONLY_A_RESPONDER_CLOSES, resolved_at__isnull=True)
     reached = (
         people_alerted(meeting, alerts=resolved)
         .exclude(pk=meeting.buddy.user_id)
@@ -188,7 +212,7 @@ def _send_all_clear(meeting: Meeting, now, also_skip=None) -> None:
 
 def _stop_escalation(alert: Alert) -> None:
     """A human has a timing alert of the current watch in hand: no further levels for it."""
-    if alert.reason != AlertReason.HELP:
+    if alert.reason not in ONLY_A_RESPONDER_CLOSES:
         Meeting.objects.filter(pk=alert.meeting_id, cycle=alert.cycle).update(next_alert_at=None)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from buddyscheme.localtime import moment_label
 
 from ..access import responder_link_token
-from ..selectors import alert_for_message, meeting_for_message
+from ..selectors import alert_for_message, meeting_for_message, membership_for_message
 
 register = template.Library()
 
@@ -87,4 +87,31 @@ def alert_facts(context) -> AlertFacts:
         extended=meeting.expected_end != meeting.planned_end,
         raised=label(alert.raised_at) if alert else "",
         link=link,
+    )
+
+
+@dataclass
+class BuddyFacts:
+    first_name: str
+    phone: str
+    phone_text: str
+    link: str
+
+
+@register.simple_tag(takes_context=True)
+def buddy_facts(context) -> BuddyFacts:
+    """For a notice about a buddy with no alert to open (a HELP text with no appointment in
+    progress): who to phone. Read as the message leaves, like alert_facts."""
+    site_url = context.get("site_url") or settings.SITE_URL
+    membership = membership_for_message(context.get("membership_id"))
+    if membership is None:
+        return BuddyFacts("a buddy", "", "", "")
+    profile = getattr(membership.user, "profile", None)
+    phone = profile.phone if profile else ""
+    first_name = (profile.preferred_name if profile else "") or membership.user.first_name
+    return BuddyFacts(
+        first_name=(first_name or "a buddy").strip(),
+        phone=phone,
+        phone_text=_phone_for_text(phone),
+        link=site_url + reverse("meetings:board"),
     )

@@ -55,8 +55,8 @@ def test_the_board_shows_a_new_alert_without_reloading_and_it_can_be_acknowledge
     )
     secret = enrol_totp(coordinator.user)
     now = timezone.now()
-    # Cover until the last alert could escalate (the longest extension and two rounds after the
-    # end), or the booking is refused when the tests run out of office hours.
+    # Out of office hours the booking needs cover until the last alert could escalate (the end,
+    # the longest extension, grace and two rounds: 2h30 after the end, 2h from now).
     OnCallShift.objects.create(
         scheme=scheme,
         responder=coordinator,

@@ -98,6 +98,7 @@ def worst_case():
             "alert_id": alert.pk,
             "level": 3,
             "recipient_id": responder.user_id,
+            "membership_id": buddy.pk,
             "when": "23:59",
             "contract_id": BIG_ID,
         },
@@ -127,7 +128,13 @@ def test_every_text_fits_one_sms_at_its_longest(template, worst_case, settings):
     assert len(text) <= SMS_LENGTH, f"{len(text)}: {text}"
     assert set(text) <= GSM7_BASIC, sorted(set(text) - GSM7_BASIC)
     assert "'" in text or '"' in text or "’" not in text
-    if template.startswith("alert_") and template != "alert_check_out_prompt":
+    if template == "alert_sms_help":  # a HELP text with no appointment: whom to phone
+        assert "07700900123" in text and "Zoe" in text, text
+    elif template in ("alert_duress", "alert_wrong_pins"):
+        # These spend their room on "do not phone first"; times and phone are on the page.
+        assert "/r/" in text and "Zoe" in text and "The" in text, text
+        assert ("NOT call" in text) or ("with care" in text), text
+    elif template.startswith("alert_") and template != "alert_check_out_prompt":
         assert "/r/" in text and "23:59" in text and "31 Dec" in text, text
         assert "07700900123" in text and "Zoe" in text and "The" in text and "Hac" in text
 

@@ -173,9 +173,10 @@ class BoardTest(PersonaTestCase):
         self._meetings(10)
         self.assertEqual(count(), few)
         # Exactly: session, user, membership, TOTP enrolled?, the safety net's heartbeat, open
-        # alerts, meetings in progress, their alerts, and the session's idle refresh
+        # alerts, the positions sent with them, meetings in progress, their alerts, and the
+        # session's idle refresh
         # (savepoint, update, release).
-        self.assertEqual(few, 11)
+        self.assertEqual(few, 12)
 
 
 class CalendarTest(PersonaTestCase):
