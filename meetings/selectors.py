@@ -5,7 +5,7 @@ from django.db.models import Prefetch, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from buddyscheme.models import Membership, User
+from buddyscheme.models import Membership, NotificationStatus, User
 from buddyscheme.selectors import dashboard_figures
 
 from .models import (
@@ -84,6 +84,8 @@ class HelpRequest:
     seen_by: str  # a responder's first name once someone has seen it
     closed_by: str
     said_safe_at: datetime | None
+    sent_to: list[str]  # first names of those a message has reached so far
+    sent_at: datetime | None  # when the first of those left
 
     @property
     def is_open(self) -> bool:
@@ -95,7 +97,8 @@ HELP_CLOSED_SHOWN_FOR = timedelta(hours=1)
 
 def help_requests_for_buddy(buddy, now=None) -> list[HelpRequest]:
     """The buddy's help requests still open, and those closed in the last hour (so the banner
-    says so rather than vanishing), newest first. Two queries."""
+    says so rather than vanishing), newest first, with whom a message has reached. Three
+    queries."""
     now = now or timezone.now()
     alerts = list(
         Alert.objects.filter(meeting__buddy=buddy, reason=AlertReason.HELP)
@@ -110,9 +113,18 @@ def help_requests_for_buddy(buddy, now=None) -> list[HelpRequest]:
             meeting_id__in={alert.meeting_id for alert in alerts}, kind=SafetyEventKind.SAFE
         ).values_list("meeting_id", "at")
     )
+    sent: dict[int, list[tuple[datetime, str]]] = {}
+    for recipient in AlertRecipient.objects.filter(
+        alert__in=alerts, notification__status=NotificationStatus.SENT
+    ).select_related("person", "notification"):
+        sent.setdefault(recipient.alert_id, []).append(
+            (recipient.notification.sent_at, first_name(recipient.person))
+        )
     return [
         HelpRequest(
             alert=alert,
+            sent_to=sorted({name for _, name in sent.get(alert.pk, [])}),
+            sent_at=min((at for at, _ in sent.get(alert.pk, [])), default=None),
             seen_by=first_name(alert.acknowledged_by),
             closed_by=first_name(alert.resolved_by),
             said_safe_at=min(

@@ -159,6 +159,10 @@ def meeting_help(request, pk):
             alert = services.meeting_help(
                 meeting=meeting, key=request.POST.get("key", ""), by=request.user
             )
+            if alert is not None:
+                # Sent from here and now, so the next screen can say truthfully what has left
+                # (the sweeper sends whatever this could not).
+                services.alert_send_now(alert)
         except DomainError as error:
             messages.error(request, str(error))
             return redirect("meetings:today")

@@ -90,6 +90,12 @@ class Scheme(models.Model):
     time_zone = models.CharField(
         max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
+    emergency_phone = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="A number buddies can ring when an alert could not be sent (the office or "
+        "the on-call phone). Shown after they ask for help.",
+    )
     working_hours_start = models.TimeField(default=time(9, 0))
     working_hours_end = models.TimeField(default=time(17, 0))
     working_days = models.CharField(

@@ -17,6 +17,8 @@ from .alerts import (
     TEMPLATE_FOR,
     alert_acknowledge,
     alert_resolve,
+    alert_send_now,
+    alert_send_soon,
     on_call_responders,
     recipients,
 )
@@ -78,6 +80,8 @@ __all__ = [
     "SmsAnswer",
     "TooManyWrongPins",
     "alert_acknowledge",
+    "alert_send_now",
+    "alert_send_soon",
     "alert_location_record",
     "alert_resolve",
     "booking_problems",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Channel, Membership, Notification, Role, User
-from buddyscheme.notifications import notification_enqueue
+from buddyscheme.models import Channel, Membership, Notification, NotificationStatus, Role, User
+from buddyscheme.notifications import notification_enqueue, notifications_send_now
 
 from ..models import (
     MISSED_CHECK_IN_LEVEL,
@@ -21,6 +26,8 @@ from ..models import (
     Meeting,
 )
 from ..selectors import people_alerted
+
+logger = logging.getLogger(__name__)
 
 
 def _coordinators(scheme):
@@ -253,3 +260,42 @@ def alert_resolve(*, alert: Alert, by, outcome: str, notes: str = "", now=None) 
         # The last open alert is closed: everyone else who was alerted can stand down.
         _send_all_clear(alert.meeting, now, also_skip=by)
     return alert
+
+
+# How long a web request spends sending an alert's messages itself before it answers; what is
+# left goes with the sweeper's next round (every 5 s).
+SEND_NOW_BUDGET = timedelta(seconds=8)
+
+
+def alert_send_now(alert: Alert, *, budget: timedelta = SEND_NOW_BUDGET) -> int:
+    """Send this alert's queued messages from this process, now: a help press (or a duress
+    check-out) must not wait for Celery or the sweeper. The same outbox rows, claimed as a
+    worker would, so nothing goes twice. Returns how many were sent."""
+    deadline = time.monotonic() + budget.total_seconds()
+    rows = list(
+        Notification.objects.filter(
+            pk__in=AlertRecipient.objects.filter(alert=alert).values("notification_id"),
+            status=NotificationStatus.PENDING,
+        ).order_by("channel", "pk")  # email first: it usually leaves fastest
+    )
+    sent = 0
+    for row in rows:
+        if time.monotonic() > deadline:
+            break
+        sent += notifications_send_now([row])
+    return sent
+
+
+def alert_send_soon(alert: Alert) -> None:
+    """The same, after the transaction, in a thread: the answer must not wait (a duress
+    check-out has to look exactly like an ordinary one, in timing too)."""
+
+    def send():
+        try:
+            alert_send_now(alert)
+        except Exception:  # the sweeper sends whatever this could not
+            logger.exception("sending alert %s at once failed", alert.pk)
+        finally:
+            close_old_connections()
+
+    transaction.on_commit(lambda: threading.Thread(target=send, daemon=True).start())

@@ -37,7 +37,7 @@ from ..models import (
     SafetyEvent,
     SafetyEventKind,
 )
-from .alerts import raise_alert
+from .alerts import alert_send_soon, raise_alert
 from .buttons import meeting_check_out
 from .locations import Position, alert_location_record
 from .rules import lone_working
@@ -207,6 +207,8 @@ def _duress_check_out(meeting, key, by, now, position) -> Meeting | DomainError:
         cycle=meeting.alerts.filter(reason=AlertReason.DURESS).count(),
     )
     alert_location_record(alert=alert, position=position, now=now)
+    if alert is not None:
+        alert_send_soon(alert)  # leaves at once, without slowing the ordinary-looking answer
     try:
         with transaction.atomic():
             return meeting_check_out(meeting=meeting, key=key, by=by, now=now)

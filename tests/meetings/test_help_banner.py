@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from buddyscheme.models import Notification, Role
+from buddyscheme.notifications import notifications_deliver
 from meetings import services
 from meetings.models import SafetyEvent
 
@@ -56,8 +57,13 @@ class TestBanner:
         self, client, people, help_pressed
     ):
         meeting, alert = help_pressed
+        # Pressed through the service alone, nothing has left yet: the banner says so.
         before = text(page(client, people, "/today/", MONDAY_10AM + minutes(21)))
-        assert "Help asked for at 10:20 · sent to the team · someone will call you" in before
+        assert "Help asked for at 10:20 · Not sent yet: call 999" in before
+        assert "someone will call you" not in before
+        notifications_deliver(now=MONDAY_10AM + minutes(21))
+        sent = text(page(client, people, "/today/", MONDAY_10AM + minutes(21)))
+        assert "Help asked for at 10:20 · Sent to Ruth at 10:21 · someone will call you" in sent
         services.alert_acknowledge(
             alert=alert, by=people["on_call"].user, now=MONDAY_10AM + minutes(22)
         )
@@ -96,8 +102,10 @@ class TestBanner:
             client.force_login(people["buddy"].user)
             response = client.post(f"/meetings/{meeting.pk}/help/", {"key": "k1"})
         html = text(response.content.decode())
+        # The request itself sent the messages, so the page can say who has them.
         assert "We have told the on-call team" in html
-        assert "Help asked for at 10:20 · sent to the team" in html
+        assert "Help asked for at 10:20 · Sent to" in html
+        assert Notification.objects.filter(template="alert_help", status="pending").count() == 0
         assert "I'm safe now" in html
 
 
@@ -129,7 +137,7 @@ class TestSafeNow:
         assert "We have told the team you are safe" in html
         assert "You told us you are safe at 10:25." in html
         assert "I'm safe now" not in html
-        assert "someone will call you" in html  # still open until a responder closes it
+        assert "You asked for help" in html  # still open until a responder closes it
 
     def test_a_later_help_request_needs_its_own(self, people, help_pressed):
         meeting, alert = help_pressed

@@ -373,7 +373,7 @@ def test_end_to_end_the_reminder_goes_out_and_a_reply_checks_out(
 
 def test_the_scheme_of_the_other_buddy_is_never_named(twilio, buddy):
     """The same number on buddies of two schemes: the answer carries no sender name."""
-    other = cleared_buddy(SchemeFactory(name="Other", sender_name="Other Appointments"))
+    other = cleared_buddy(SchemeFactory(name="Other", sender_name="Other Appts"))
     other.user.profile.phone = "07700900456"
     other.user.profile.save()
     MembershipFactory(scheme=other.scheme, role="coordinator")
