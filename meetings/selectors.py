@@ -117,9 +117,11 @@ def help_requests_for_buddy(buddy, now=None) -> list[HelpRequest]:
     for recipient in AlertRecipient.objects.filter(
         alert__in=alerts, notification__status=NotificationStatus.SENT
     ).select_related("person", "notification"):
-        sent.setdefault(recipient.alert_id, []).append(
-            (recipient.notification.sent_at, first_name(recipient.person))
-        )
+        message = recipient.notification
+        if message is not None and message.sent_at is not None:
+            sent.setdefault(recipient.alert_id, []).append(
+                (message.sent_at, first_name(recipient.person))
+            )
     return [
         HelpRequest(
             alert=alert,
