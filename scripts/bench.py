@@ -300,7 +300,19 @@ def bench_lone_working(base, seconds, connections):
     bare_coordinator = wrk("/bench/bare", {"Cookie": cookie})
     check_ins = wrk("/", headers, lua=script)
     board = wrk("/coordinator/board/live/", {"Cookie": cookie})
-    from meetings.models import SafetyEvent
+    # The responder page for a help request on one of the meetings in progress.
+    from django.utils import timezone
+
+    from meetings.models import Alert, Meeting, SafetyEvent
+
+    busy = Meeting.objects.filter(state="checked_in", scheme__name="Positive Steps Buddies").first()
+    alert = Alert.objects.create(
+        meeting=busy, level=3, reason="help", due_at=timezone.now(), raised_at=timezone.now()
+    )
+    status, body = get(base, f"/alerts/{alert.pk}/", {"Host": HOST, "Cookie": cookie})
+    if status != 200:
+        sys.exit(f"the responder page answered {status}: {body[:200]!r}")
+    responder = wrk(f"/alerts/{alert.pk}/", {"Cookie": cookie})
 
     recorded = SafetyEvent.objects.filter(kind="check_in").count()
     print(f"Lone working (same server, {connections} connections, {seconds} s each):")
@@ -313,6 +325,10 @@ def bench_lone_working(base, seconds, connections):
     print(
         f"  live board, 200 in progress:    {board:7.0f} req/s ({board / bare:.2f}x anonymous bare view, "
         f"{board / bare_coordinator:.2f}x logged-in bare view; target >= 0.2x)"
+    )
+    print(
+        f"  responder page (one alert):     {responder:7.0f} req/s ({responder / bare:.2f}x anonymous bare view, "
+        f"{responder / bare_coordinator:.2f}x logged-in bare view)"
     )
 
     client = Client(HTTP_HOST=HOST)
