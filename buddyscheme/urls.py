@@ -46,6 +46,8 @@ urlpatterns = [
     path("", include("meetings.urls")),
 ]
 
+handler500 = "buddyscheme.views.server_error"
+
 if environ.Env().bool("BENCH_BARE_VIEW", default=False):
     # `make bench` only: Django's floor (middleware, no database, no template), to divide
     # every other endpoint by. Never registered unless BENCH_BARE_VIEW=true.

@@ -1,15 +1,19 @@
 import logging
+import sys
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.defaults import server_error as django_server_error
 
 from . import selectors, services, vetting
 from .access import (
@@ -433,3 +437,27 @@ HEARTBEAT_PROBLEMS = {
     "heartbeat": "The Celery worker or beat has not run for over two minutes.",
     "sweep": "The safety net's sweep has not run for over two minutes: no alerts are raised.",
 }
+
+
+# A press on a safety button that met a database blip is offered again with the same
+# idempotency key (so it counts once); secrets such as a PIN are never written back.
+REPOST_FIELDS = ("key", "minutes")
+
+
+def server_error(request):
+    """Our 500 page, except when the database could not be reached: then a 503 that says
+    the press did not count and can simply be repeated. Renders without the database."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, OperationalError | InterfaceError):
+        return django_server_error(request)
+    repost = None
+    if request.method == "POST" and request.path.startswith("/meetings/"):
+        repost = {
+            "path": request.path,
+            "csrf_token": get_token(request),
+            "fields": [
+                (name, request.POST[name]) for name in REPOST_FIELDS if name in request.POST
+            ],
+        }
+    html = render_to_string("503.html", {"repost": repost})
+    return HttpResponse(html, status=503, headers={"Retry-After": "5"})

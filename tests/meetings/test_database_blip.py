@@ -1,0 +1,59 @@
+"""When the database does not answer for a moment, the phone is told the press did not count
+and is offered the same press again, which the idempotency key makes safe (issue 13 item 6)."""
+
+import pytest
+import time_machine
+from django.db import OperationalError
+from django.test import Client
+
+from meetings import views
+from meetings.models import MeetingState, SafetyEvent
+
+from .net import MONDAY_10AM, checked_in, minutes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_check_out_during_a_database_blip_is_offered_again_and_counts_once(people, monkeypatch):
+    meeting = checked_in(people)
+    real_service, done = views.ACTIONS["check-out"]
+    calls = []
+
+    def blip_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+        return real_service(**kwargs)
+
+    monkeypatch.setitem(views.ACTIONS, "check-out", (blip_once, done))
+    phone = Client(raise_request_exception=False)
+    with time_machine.travel(MONDAY_10AM + minutes(50), tick=False):
+        phone.force_login(people["buddy"].user)
+        url = f"/meetings/{meeting.pk}/check-out/"
+        failed = phone.post(url, {"key": "out-key-1", "pin": "1357"})
+        page = failed.content.decode()
+        assert failed.status_code == 503 and failed["Retry-After"] == "5"
+        assert "We could not save that — please press again" in page
+        assert 'name="key" value="out-key-1"' in page and f'action="{url}"' in page
+        assert "1357" not in page  # a PIN is never written back into a page
+        again = phone.post(url, {"key": "out-key-1"})
+        phone.post(url, {"key": "out-key-1"})  # and once more, on a poor signal
+    assert again.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.state == MeetingState.CHECKED_OUT
+    assert SafetyEvent.objects.filter(meeting=meeting, kind="check_out").count() == 1
+
+
+def test_other_errors_still_get_the_ordinary_500_page(people, monkeypatch):
+    meeting = checked_in(people)
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(views.ACTIONS, "check-out", (broken, ""))
+    phone = Client(raise_request_exception=False)
+    with time_machine.travel(MONDAY_10AM + minutes(50), tick=False):
+        phone.force_login(people["buddy"].user)
+        response = phone.post(f"/meetings/{meeting.pk}/check-out/", {"key": "k"})
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
