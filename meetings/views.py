@@ -273,6 +273,20 @@ def _initial_for(meeting: Meeting) -> dict:
     }
 
 
+def _reschedule_from(form, meeting: Meeting, by) -> Meeting:
+    """The one way a valid booking form (the buddy's or the coordinator's) changes a meeting."""
+    data = form.cleaned_data
+    return services.meeting_reschedule(
+        meeting=meeting,
+        venue=data["venue"],
+        planned_start=data["planned_start"],
+        planned_end=data["planned_end"],
+        purpose=data["purpose"],
+        key_holder=data.get("key_holder"),
+        by=by,
+    )
+
+
 NOT_CHANGEABLE = "This meeting has started or finished, so it cannot be changed now."
 
 
@@ -291,17 +305,8 @@ def meeting_change(request, pk):
         initial=_initial_for(meeting),
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.meeting_reschedule(
-                meeting=meeting,
-                venue=data["venue"],
-                planned_start=data["planned_start"],
-                planned_end=data["planned_end"],
-                purpose=data["purpose"],
-                key_holder=data.get("key_holder"),
-                by=request.user,
-            )
+            _reschedule_from(form, meeting, request.user)
         except DomainError as error:
             form.add_error(None, str(error))
         else:
@@ -337,16 +342,7 @@ def meeting_edit(request, pk):
                 messages.success(request, "Meeting cancelled.")
                 return redirect("meetings:list")
             if form.is_valid():
-                data = form.cleaned_data
-                services.meeting_reschedule(
-                    meeting=meeting,
-                    venue=data["venue"],
-                    planned_start=data["planned_start"],
-                    planned_end=data["planned_end"],
-                    purpose=data["purpose"],
-                    key_holder=data.get("key_holder"),
-                    by=request.user,
-                )
+                _reschedule_from(form, meeting, request.user)
                 messages.success(request, "Meeting changed.")
                 return redirect("meetings:list")
         except DomainError as error:
