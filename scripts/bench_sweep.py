@@ -48,7 +48,8 @@ def fill(scheme, buddy, venue, now):
     table = "meetings_meeting"
     columns = (
         "scheme_id, buddy_id, venue_id, purpose, planned_start, planned_end, expected_end, "
-        "extended_minutes, state, alert_level, next_alert_at, created_at"
+        "extended_minutes, state, alert_level, next_alert_at, created_at, cycle, sequence, "
+        "updated_at"
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -57,9 +58,9 @@ def fill(scheme, buddy, venue, now):
                 "%s - (n || ' minutes')::interval, %s - (n || ' minutes')::interval + interval '1 hour', "
                 "%s - (n || ' minutes')::interval + interval '1 hour', 0, "
                 "CASE WHEN n <= %s THEN 'checked_in' ELSE 'checked_out' END, 0, "
-                "CASE WHEN n <= %s THEN %s - interval '1 minute' ELSE NULL END, %s "
+                "CASE WHEN n <= %s THEN %s - interval '1 minute' ELSE NULL END, %s, 1, 0, %s "
                 "FROM generate_series(1, %s) AS n",
-                [scheme.pk, buddy.pk, venue.pk, now, now, now, DUE, DUE, now, now, TOTAL],
+                [scheme.pk, buddy.pk, venue.pk, now, now, now, DUE, DUE, now, now, now, TOTAL],
             )
             cursor.execute(f"ANALYZE {table}")
         else:
@@ -81,11 +82,14 @@ def fill(scheme, buddy, venue, now):
                         0,
                         now - timedelta(minutes=1) if due else None,
                         now,
+                        1,
+                        0,
+                        now,
                     )
                 )
                 if len(rows) == 50_000:
                     cursor.executemany(
-                        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 12)})", rows
+                        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 15)})", rows
                     )  # noqa: S608
                     rows = []
             cursor.execute(f"ANALYZE {table}")
