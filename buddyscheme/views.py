@@ -3,7 +3,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import JsonResponse
@@ -16,6 +15,7 @@ from .access import (
     get_invitation_for_user,
     get_member_for_coordinator,
     get_own_membership,
+    login_required,
     role_required,
 )
 from .celery import app as celery_app
