@@ -167,6 +167,8 @@ def get_meeting_for_safety_token(token: str, pk: int, action: str, now) -> Meeti
         membership_id, meeting_id, cycle, actions = signing.loads(token, salt=SAFETY_TOKEN_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         raise SafetyTokenRefused("invalid") from None
+    if action == "safe" and "help" in actions:
+        action = "help"  # "I'm safe now" follows a help press, with the same token
     if meeting_id != pk or action not in actions:
         raise SafetyTokenRefused("invalid")
     meeting = (

@@ -203,6 +203,8 @@ def _safety_page_by_token(request, pk, action):
     else:
         if action == "help":
             return _help_by_token(request, meeting)
+        if action == "safe":
+            return _safe_by_token(request, meeting)
         told = _press(
             meeting, action, request.POST.get("key", ""), meeting.buddy.user, request.POST
         )
@@ -250,16 +252,7 @@ def _help_by_token(request, meeting):
         except DomainError as error:
             return _safety_done(request, meeting, [(messages.ERROR, str(error))])
         services.alert_location_record(alert=alert, position=services.position_from(request.POST))
-        return render(
-            request,
-            "meetings/help_sent.html",
-            {
-                "meeting": meeting,
-                "by_token": True,
-                "membership": meeting.buddy,
-                "help_requests": selectors.help_requests_for_buddy(meeting.buddy),
-            },
-        )
+        return _help_sent_by_token(request, meeting)
     return render(
         request,
         "meetings/help_confirm.html",
@@ -270,6 +263,35 @@ def _help_by_token(request, meeting):
             "share_location": services.location_sharing_allowed(meeting.buddy),
         },
     )
+
+
+def _help_sent_by_token(request, meeting, told=()):
+    """The help page as a signed-in buddy sees it, for one with no session: what has left, and
+    "I'm safe now" carrying the token."""
+    return render(
+        request,
+        "meetings/help_sent.html",
+        {
+            "meeting": meeting,
+            "membership": meeting.buddy,  # the scheme's emergency number, the role line
+            "help_requests": selectors.help_requests_for_buddy(meeting.buddy),
+            "safe_key": _key(),
+            "safety_token": safety_token(meeting),
+            "told": [{"level": level, "text": text} for level, text in told],
+        },
+    )
+
+
+def _safe_by_token(request, meeting):
+    try:
+        services.meeting_safe_now(
+            meeting=meeting, key=request.POST.get("key", ""), by=meeting.buddy.user
+        )
+    except DomainError as error:
+        told = [(messages.INFO, str(error))]
+    else:
+        told = [(messages.SUCCESS, SAID_SAFE)]
+    return _help_sent_by_token(request, meeting, told)
 
 
 @require_http_methods(["GET", "POST"])
@@ -329,19 +351,27 @@ def help_status(request):
     return render(request, "meetings/_help_banner.html", _help_context(request))
 
 
+SAID_SAFE = "Thank you. We have told the team you are safe. Someone will still call you."
+
+
 @require_POST
-@role_required(Role.BUDDY)
 def meeting_safe(request, pk):
-    """The "I'm safe now" button: those told of the help request hear it; a responder closes it."""
+    """The "I'm safe now" button: those told of the help request hear it; a responder closes it.
+    Shown after a help press, it works by the same token when there is no session."""
+    if _by_safety_token(request):
+        return _safety_page_by_token(request, pk, "safe")
+    return _meeting_safe_signed_in(request, pk)
+
+
+@role_required(Role.BUDDY)
+def _meeting_safe_signed_in(request, pk):
     meeting = get_meeting_for_user(request, pk)
     try:
         services.meeting_safe_now(meeting=meeting, key=request.POST.get("key", ""), by=request.user)
     except DomainError as error:
         messages.info(request, str(error))
     else:
-        messages.success(
-            request, "Thank you. We have told the team you are safe. Someone will still call you."
-        )
+        messages.success(request, SAID_SAFE)
     return redirect("meetings:today")
 
 

@@ -279,3 +279,41 @@ class PostMeetsTheLoginPageTest(SafetyTokenCase):
             self.url("check-in"), {"key": "k"}, HTTP_REFERER="https://elsewhere.example/today/"
         )
         self.assertEqual(response["Location"], "/accounts/login/?next=/")
+
+
+class HelpWithoutSessionTest(SafetyTokenCase):
+    def test_help_then_i_am_safe_now_without_a_session(self):
+        self.client.force_login(self.buddy_member.user)
+        page = self.client.get("/today/").content.decode()  # planned: help is its one button
+        self.client.logout()
+        help_link = re.search(r'href="(/meetings/\d+/help/\?t=[^"]+)"', page).group(1)
+        confirm = self.client.get(help_link).content.decode()
+        sent = self.client.post(
+            self.url("help"),
+            {
+                "key": re.search(r'name="key" value="([^"]+)"', confirm).group(1),
+                "safety_token": re.search(r'name="safety_token" value="([^"]+)"', confirm).group(1),
+            },
+        )
+        self.assertContains(sent, "You asked for help")
+        html = sent.content.decode()
+        self.assertNotIn("hx-get", html)  # the banner's reload needs a session
+        alert = Alert.objects.get(meeting=self.meeting, reason="help")
+        self.assertEqual(SafetyEvent.objects.get(kind="help").by, self.buddy_member.user)
+        safe = self.client.post(
+            self.url("safe"),
+            {
+                "key": field(html, self.url("safe"), "key"),
+                "safety_token": field(html, self.url("safe"), "safety_token"),
+            },
+        )
+        self.assertContains(safe, "We have told the team you are safe")
+        self.assertEqual(SafetyEvent.objects.filter(kind="safe").count(), 1)
+        alert.refresh_from_db()
+        self.assertIsNone(alert.resolved_at)  # a responder closes it after speaking to them
+
+    def test_a_planned_meetings_token_cannot_check_out(self):
+        token = safety_token(self.meeting)
+        response = self.client.post(self.url("check-out"), {"key": "k", "safety_token": token})
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(SafetyEvent.objects.exists())
