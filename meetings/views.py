@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -185,6 +186,13 @@ def _safety_token_sent(request) -> str:
 def _safety_page_by_token(request, pk, action):
     """The small page a buddy with no session sees: what happened, and the buttons that are
     still theirs (with a fresh token for the meeting's current watch). It needs no login."""
+    response = _safety_page_for_token(request, pk, action)
+    # Signed out, but the page holds a token and the buddy's meeting: no cache may keep it.
+    patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+    return response
+
+
+def _safety_page_for_token(request, pk, action):
     now = timezone.now()
     try:
         meeting = get_meeting_for_safety_token(_safety_token_sent(request), pk, action, now)

@@ -77,6 +77,7 @@ class CheckOutWithoutSessionTest(SafetyTokenCase):
         response = self.client.post(self.url("check-out"), posted)
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "You have checked out safely")
+        self.assertIn("no-store", response["Cache-Control"])
         self.meeting.refresh_from_db()
         self.assertEqual(self.meeting.state, MeetingState.CHECKED_OUT)
         again = self.client.post(self.url("check-out"), posted)  # a retry on a poor signal
