@@ -5,15 +5,18 @@ scheme (we do not confirm it exists) and PermissionDenied when the role is wrong
 """
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
+from django.urls import Resolver404, resolve
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import Invitation, Membership, Role
 
@@ -51,6 +54,48 @@ def redirect_to_mfa_setup(request):
         "Set up an authenticator app to continue.",
     )
     return redirect("mfa_activate_totp")
+
+
+SIGNED_OUT_POST = (
+    "You were signed out, so what you sent was not saved. Sign in, then send it again."
+)
+
+
+def login_required(view):
+    """Django's login_required, except for a POST: the session ran out while the form was open.
+
+    Sending the person back to the form's own URL after login would end on a blank 405 (these
+    URLs take POST only), so `next` is the page the form was on (when it is one of ours, and not
+    the form's URL), else the home page, and a message says what was lost.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.method != "POST":
+            return redirect_to_login(request.get_full_path())
+        messages.warning(request, SIGNED_OUT_POST)
+        return redirect_to_login(page_the_form_was_on(request))
+
+    return wrapper
+
+
+def page_the_form_was_on(request) -> str:
+    """Where to go back to after a POST that could not be kept: the page it came from."""
+    referer = request.headers.get("referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        if parts.path != request.path:
+            try:
+                resolve(parts.path)
+            except Resolver404:
+                pass
+            else:
+                return parts.path + (f"?{parts.query}" if parts.query else "")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def role_required(*roles):

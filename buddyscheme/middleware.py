@@ -29,7 +29,10 @@ class AbsoluteSessionTimeoutMiddleware:
                 request.session[SESSION_STARTED_KEY] = now
             elif now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
                 logout(request)
-                return redirect(reverse("account_login") + "?expired=1")
+                if request.method != "POST":
+                    return redirect(reverse("account_login") + "?expired=1")
+                # A form sent as the session ends goes on, signed out: a safety button works
+                # by its token, and anything else meets the login with where it came from.
         return self.get_response(request)
 
 

@@ -4,7 +4,6 @@ import sys
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
@@ -20,6 +19,7 @@ from .access import (
     get_invitation_for_user,
     get_member_for_coordinator,
     get_own_membership,
+    login_required,
     role_required,
 )
 from .celery import app as celery_app

@@ -1,13 +1,12 @@
 """Matching pages: the coordinator's workspace, rounds and events; everyone's menu and matches."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from buddyscheme.access import get_member_for_coordinator, role_required
+from buddyscheme.access import get_member_for_coordinator, login_required, role_required
 from buddyscheme.errors import DomainError
 from buddyscheme.forms import SupportPersonForm
 from buddyscheme.models import Role

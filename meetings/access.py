@@ -9,7 +9,8 @@ from django.http import Http404
 from buddyscheme.access import get_scheme_object_for_user, mfa_missing
 from buddyscheme.models import Membership, Role
 
-from .models import Alert, AlertRecipient, Meeting
+from .models import Alert, AlertRecipient, Meeting, MeetingState
+from .services.rules import last_response_needed, lone_working_to_read
 
 
 def get_meeting_for_user(request, pk: int) -> Meeting:
@@ -110,3 +111,80 @@ def read_responder_link(token: str) -> tuple[int, int]:
     value = _ShortSigner().unsign(token, max_age=RESPONDER_LINK_MAX_AGE)
     alert_part, _, person_part = value.partition("-")
     return signing.b62_decode(alert_part), signing.b62_decode(person_part)
+
+
+# --- The safety buttons' token (DESIGN §3: a safety button always works) -------------------------
+
+SAFETY_TOKEN_SALT = "meetings.safety-buttons"
+SAFETY_ACTIONS_CHECKED_IN = ("check-out", "extend", "help")
+SAFETY_ACTIONS_PLANNED = ("help",)
+
+
+class SafetyTokenRefused(Exception):
+    """A token that cannot press this button: `reason` is "invalid", "expired" or "old_watch"."""
+
+    def __init__(self, reason: str, meeting: Meeting | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.meeting = meeting
+
+
+def safety_token(meeting: Meeting) -> str:
+    """The token the Today page's safety buttons carry, so they work without a live session.
+
+    It names ids only (the buddy's membership, the meeting, its current watch) and the buttons
+    shown with it; the signature is Django's (SECRET_KEY, this salt). It is honoured until the
+    meeting's escalation would be over, whatever the session or the login throttle says.
+    """
+    actions = (
+        SAFETY_ACTIONS_CHECKED_IN
+        if meeting.state == MeetingState.CHECKED_IN
+        else SAFETY_ACTIONS_PLANNED
+    )
+    return signing.dumps(
+        [meeting.buddy_id, meeting.pk, meeting.cycle, list(actions)],
+        salt=SAFETY_TOKEN_SALT,
+        compress=True,
+    )
+
+
+def safety_token_expires(meeting: Meeting):
+    """The last moment anyone may need the buddy's answer: the latest the meeting could end
+    (every extension the scheme allows), its grace, two rounds of escalation."""
+    return last_response_needed(meeting, meeting.expected_end, lone_working_to_read(meeting.scheme))
+
+
+def get_meeting_for_safety_token(token: str, pk: int, action: str, now) -> Meeting:
+    """The meeting a safety button's token may act on, for a buddy with no live session.
+
+    Refused (SafetyTokenRefused) when the token is not ours or was altered, names another
+    meeting or a button it did not carry, its buddy is no longer an active member, or the
+    meeting's escalation is over. A token from an older watch may still check out (the buddy is
+    saying they are safe) and ask for help (always honoured), but not extend: more time is
+    asked for against the end the buddy last saw, and a stale page must not push the net back.
+    """
+    try:
+        membership_id, meeting_id, cycle, actions = signing.loads(token, salt=SAFETY_TOKEN_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise SafetyTokenRefused("invalid") from None
+    if action == "safe" and "help" in actions:
+        action = "help"  # "I'm safe now" follows a help press, with the same token
+    if meeting_id != pk or action not in actions:
+        raise SafetyTokenRefused("invalid")
+    meeting = (
+        Meeting.objects.select_related("venue", "scheme", "buddy__user__profile", "buddy__scheme")
+        .filter(pk=pk, buddy_id=membership_id)
+        .first()
+    )
+    if (
+        meeting is None
+        or not meeting.buddy.is_active
+        or not meeting.buddy.user.is_active
+        or meeting.buddy.role != Role.BUDDY
+    ):
+        raise SafetyTokenRefused("invalid")
+    if now > safety_token_expires(meeting):
+        raise SafetyTokenRefused("expired", meeting)
+    if action == "extend" and cycle != meeting.cycle:
+        raise SafetyTokenRefused("old_watch", meeting)
+    return meeting

@@ -8,19 +8,19 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from icalendar import Calendar, Event
 
-from buddyscheme.access import role_required
+from buddyscheme.access import login_required, role_required
 from buddyscheme.channels import twilio_signature_valid
 from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
@@ -29,11 +29,15 @@ from buddyscheme.models import Role
 from . import selectors, services
 from .access import (
     RESPONDER_LINK_MAX_AGE,
+    SAFETY_ACTIONS_CHECKED_IN,
+    SafetyTokenRefused,
     get_alert_for_responder,
     get_alert_for_user,
+    get_meeting_for_safety_token,
     get_meeting_for_user,
     get_own_meeting_for_buddy,
     read_responder_link,
+    safety_token,
 )
 from .forms import (
     LocationSharingForm,
@@ -58,12 +62,19 @@ class TodayCard:
     key: str
     check_in: str  # "open", "not_yet" or "closed" (for a meeting not checked in yet)
     check_in_opens: datetime
+    safety_token: str  # lets check-out, extend and help work once the session has gone
 
 
 def _today_card(meeting: Meeting, config, now) -> TodayCard:
     opens, closes = services.check_in_window(meeting, config)
     check_in = "not_yet" if now < opens else "closed" if now > closes else "open"
-    return TodayCard(meeting=meeting, key=_key(), check_in=check_in, check_in_opens=opens)
+    return TodayCard(
+        meeting=meeting,
+        key=_key(),
+        check_in=check_in,
+        check_in_opens=opens,
+        safety_token=safety_token(meeting),
+    )
 
 
 @require_GET
@@ -102,57 +113,206 @@ ACTIONS = {
 }
 
 
-@require_POST
-@role_required(Role.BUDDY, Role.COORDINATOR)
-def meeting_action(request, pk, action):
-    meeting = get_meeting_for_user(request, pk)
-    if request.membership.role == Role.COORDINATOR and meeting.buddy.user_id != request.user.pk:
-        raise Http404  # the buttons are the buddy's own; coordinators use the board
-    key = request.POST.get("key", "")
+def _press(meeting: Meeting, action: str, key: str, by, post) -> list[tuple[int, str]]:
+    """Press one of the meeting's buttons; what to tell the buddy, as (message level, text)."""
     try:
         if action in ACTIONS:
             service, done = ACTIONS[action]
             extra = (
-                {
-                    "pin": request.POST.get("pin", ""),
-                    "position": services.position_from(request.POST),
-                }
+                {"pin": post.get("pin", ""), "position": services.position_from(post)}
                 if action == "check-out"
                 else {}
             )
-            service(meeting=meeting, key=key, by=request.user, **extra)
+            service(meeting=meeting, key=key, by=by, **extra)
         elif action == "extend":
-            minutes = int(request.POST.get("minutes", "0") or 0)
-            meeting = services.meeting_extend(
-                meeting=meeting, minutes=minutes, key=key, by=request.user
-            )
+            minutes = int(post.get("minutes", "0") or 0)
+            meeting = services.meeting_extend(meeting=meeting, minutes=minutes, key=key, by=by)
             done = f"Done. We now expect you to finish by {timezone.localtime(meeting.expected_end, meeting.scheme.zone):%H:%M}."
             latest = services.last_response_needed(
                 meeting, meeting.expected_end, services.lone_working(meeting.scheme), timedelta(0)
             )
             if services.cover_ends_before(meeting.scheme, timezone.now(), latest):
-                messages.warning(
-                    request,
-                    "Nobody from the team is on call for all of that time. If you feel unsafe, "
-                    "leave and call 999.",
-                )
+                return [
+                    (messages.SUCCESS, done),
+                    (
+                        messages.WARNING,
+                        "Nobody from the team is on call for all of that time. If you feel "
+                        "unsafe, leave and call 999.",
+                    ),
+                ]
         else:
             raise Http404
     except (DomainError, ValueError) as error:
-        messages.error(
-            request,
-            str(error) if isinstance(error, DomainError) else "Choose 15, 30 or 60 minutes.",
-        )
-    else:
-        messages.success(request, done)
+        return [
+            (
+                messages.ERROR,
+                str(error) if isinstance(error, DomainError) else "Choose 15, 30 or 60 minutes.",
+            )
+        ]
+    return [(messages.SUCCESS, done)]
+
+
+@require_POST
+def meeting_action(request, pk, action):
+    """A button on the Today page. Signed in, as ever; with no live session (idle too long,
+    signed out, a login locked by someone else's wrong passwords) the safety buttons still work
+    by the token the page gave them (DESIGN §3), and every other button goes to the login."""
+    if _by_safety_token(request) and action in SAFETY_ACTIONS_CHECKED_IN:
+        return _safety_page_by_token(request, pk, action)
+    return _meeting_action_signed_in(request, pk, action)
+
+
+@role_required(Role.BUDDY, Role.COORDINATOR)
+def _meeting_action_signed_in(request, pk, action):
+    meeting = get_meeting_for_user(request, pk)
+    if request.membership.role == Role.COORDINATOR and meeting.buddy.user_id != request.user.pk:
+        raise Http404  # the buttons are the buddy's own; coordinators use the board
+    for level, text in _press(
+        meeting, action, request.POST.get("key", ""), request.user, request.POST
+    ):
+        messages.add_message(request, level, text)
     return redirect("meetings:today")
 
 
+def _by_safety_token(request) -> bool:
+    """Only without a live session: signed in, the session decides, exactly as before."""
+    return not request.user.is_authenticated and bool(_safety_token_sent(request))
+
+
+def _safety_token_sent(request) -> str:
+    return request.POST.get("safety_token", "") or request.GET.get("t", "")
+
+
+def _safety_page_by_token(request, pk, action):
+    """The small page a buddy with no session sees: what happened, and the buttons that are
+    still theirs (with a fresh token for the meeting's current watch). It needs no login."""
+    response = _safety_page_for_token(request, pk, action)
+    # Signed out, but the page holds a token and the buddy's meeting: no cache may keep it.
+    patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+    return response
+
+
+def _safety_page_for_token(request, pk, action):
+    now = timezone.now()
+    try:
+        meeting = get_meeting_for_safety_token(_safety_token_sent(request), pk, action, now)
+    except SafetyTokenRefused as refused:
+        if refused.reason != "old_watch":
+            return _safety_token_problem(request, refused)
+        meeting = refused.meeting
+        told = [
+            (
+                messages.WARNING,
+                "You have already asked for more time since this page was opened. We now "
+                f"expect you to finish by {timezone.localtime(meeting.expected_end, meeting.scheme.zone):%H:%M}. "
+                "Tap again if you need longer.",
+            )
+        ]
+    else:
+        if action == "help":
+            return _help_by_token(request, meeting)
+        if action == "safe":
+            return _safe_by_token(request, meeting)
+        told = _press(
+            meeting, action, request.POST.get("key", ""), meeting.buddy.user, request.POST
+        )
+        meeting.refresh_from_db()
+    return _safety_done(request, meeting, told)
+
+
+def _safety_done(request, meeting, told, status=200):
+    with timezone.override(meeting.scheme.zone):
+        return render(
+            request,
+            "meetings/safety_done.html",
+            {
+                "meeting": meeting,
+                "told": [{"level": level, "text": text} for level, text in told],
+                "checked_out": meeting.state == MeetingState.CHECKED_OUT,
+                "safety_token": safety_token(meeting),
+                "key": _key(),
+                "extensions": services.EXTENSIONS,
+                "check_out": services.check_out_options(meeting.buddy),
+                "scheme": meeting.scheme,
+            },
+            status=status,
+        )
+
+
+def _safety_token_problem(request, refused):
+    scheme = refused.meeting.scheme if refused.meeting is not None else None
+    return render(
+        request,
+        "meetings/safety_token_problem.html",
+        {"problem": refused.reason, "scheme": scheme},
+        status=403,
+    )
+
+
+def _help_by_token(request, meeting):
+    if request.method == "POST":
+        try:
+            alert = services.meeting_help(
+                meeting=meeting, key=request.POST.get("key", ""), by=meeting.buddy.user
+            )
+            if alert is not None:
+                services.alert_send_now(alert)
+        except DomainError as error:
+            return _safety_done(request, meeting, [(messages.ERROR, str(error))])
+        services.alert_location_record(alert=alert, position=services.position_from(request.POST))
+        return _help_sent_by_token(request, meeting)
+    return render(
+        request,
+        "meetings/help_confirm.html",
+        {
+            "meeting": meeting,
+            "key": _key(),
+            "safety_token": _safety_token_sent(request),
+            "share_location": services.location_sharing_allowed(meeting.buddy),
+        },
+    )
+
+
+def _help_sent_by_token(request, meeting, told=()):
+    """The help page as a signed-in buddy sees it, for one with no session: what has left, and
+    "I'm safe now" carrying the token."""
+    return render(
+        request,
+        "meetings/help_sent.html",
+        {
+            "meeting": meeting,
+            "membership": meeting.buddy,  # the scheme's emergency number, the role line
+            "help_requests": selectors.help_requests_for_buddy(meeting.buddy),
+            "safe_key": _key(),
+            "safety_token": safety_token(meeting),
+            "told": [{"level": level, "text": text} for level, text in told],
+        },
+    )
+
+
+def _safe_by_token(request, meeting):
+    try:
+        services.meeting_safe_now(
+            meeting=meeting, key=request.POST.get("key", ""), by=meeting.buddy.user
+        )
+    except DomainError as error:
+        told = [(messages.INFO, str(error))]
+    else:
+        told = [(messages.SUCCESS, SAID_SAFE)]
+    return _help_sent_by_token(request, meeting, told)
+
+
 @require_http_methods(["GET", "POST"])
-@role_required(Role.BUDDY)
 def meeting_help(request, pk):
     """A confirm step, then the top-level alert at once (with where the phone is, if the buddy
-    allowed it and the phone could tell in time)."""
+    allowed it and the phone could tell in time). Works by the page's token without a session."""
+    if _by_safety_token(request):
+        return _safety_page_by_token(request, pk, "help")
+    return _meeting_help_signed_in(request, pk)
+
+
+@role_required(Role.BUDDY)
+def _meeting_help_signed_in(request, pk):
     meeting = get_meeting_for_user(request, pk)
     if request.method == "POST":
         try:
@@ -199,19 +359,27 @@ def help_status(request):
     return render(request, "meetings/_help_banner.html", _help_context(request))
 
 
+SAID_SAFE = "Thank you. We have told the team you are safe. Someone will still call you."
+
+
 @require_POST
-@role_required(Role.BUDDY)
 def meeting_safe(request, pk):
-    """The "I'm safe now" button: those told of the help request hear it; a responder closes it."""
+    """The "I'm safe now" button: those told of the help request hear it; a responder closes it.
+    Shown after a help press, it works by the same token when there is no session."""
+    if _by_safety_token(request):
+        return _safety_page_by_token(request, pk, "safe")
+    return _meeting_safe_signed_in(request, pk)
+
+
+@role_required(Role.BUDDY)
+def _meeting_safe_signed_in(request, pk):
     meeting = get_meeting_for_user(request, pk)
     try:
         services.meeting_safe_now(meeting=meeting, key=request.POST.get("key", ""), by=request.user)
     except DomainError as error:
         messages.info(request, str(error))
     else:
-        messages.success(
-            request, "Thank you. We have told the team you are safe. Someone will still call you."
-        )
+        messages.success(request, SAID_SAFE)
     return redirect("meetings:today")
 
 

@@ -122,6 +122,7 @@ MATRIX = {
     # No key and no help request open: the buddy is told; nothing is recorded.
     "meetings/<int:pk>/safe/": ("post", "meetings/meeting", for_role([B], ok=302)),
     # POST without an idempotency key: the buddy is told to reload; nothing is recorded.
+    # Anonymous: with no safety token, the login (a token's own checks: test_safety_token.py).
     "meetings/<int:pk>/<str:action>/": (
         "post",
         "check_in",
