@@ -10,12 +10,13 @@ PORT ?= 8000
 # make run is the embedded demo: plain HTTP on localhost, SQLite and the file broker under var/.
 RUN_ENV := SECURE_HTTPS=false COORDINATOR_MFA_REQUIRED=$${COORDINATOR_MFA_REQUIRED:-false} SITE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint bench install upgrade system-run system-test clean
+.PHONY: help run test lint bench install upgrade system-run system-test clean test-faults
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up everything, lint, and run the whole test suite"
 	@echo "make bench  print performance ratios measured in one run"
+	@echo "make test-faults  kill Redis, the worker, beat and sweeper on purpose (own PostgreSQL + Redis; ~8 min)"
 	@echo "make upgrade  take the newest releases pyproject.toml allows into uv.lock, then test"
 
 # Python packages come from uv.lock (exact versions with hashes); see scripts/install.sh.
@@ -50,6 +51,11 @@ test: system-test install lint
 
 bench: install
 	@bash scripts/bench.sh
+
+# Opt-in: its own PostgreSQL, Redis and processes, faults injected (faults/conftest.py).
+# Figures go to faults/last-run.md. Needs PostgreSQL 15 binaries and redis-server.
+test-faults: install
+	@$(VENV)/bin/pytest faults/ -q -p no:cacheprovider -s
 
 # Upstream releases are taken on purpose: refresh the lock within pyproject.toml's ranges,
 # install it, run everything. Review `git diff uv.lock` and commit it if the suite passes.
