@@ -130,8 +130,17 @@ class Harness:
     def start_redis(self):
         log = open(self.tmp / "redis.log", "a")  # noqa: SIM115 - lives with the process
         self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -154,7 +163,11 @@ class Harness:
     def manage(self, *args, timeout=300) -> str:
         done = subprocess.run(
             [str(VENV / "python"), "manage.py", *args],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout,
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if done.returncode:
             raise RuntimeError(f"manage.py {args}: {done.stdout}\n{done.stderr}")
@@ -163,7 +176,11 @@ class Harness:
     def ops(self, *args) -> str:
         done = subprocess.run(
             [str(VENV / "python"), str(ROOT / "faults" / "ops.py"), *map(str, args)],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if done.returncode:
             raise RuntimeError(f"ops.py {args}: {done.stdout}\n{done.stderr}")
@@ -173,19 +190,37 @@ class Harness:
         celery = [str(VENV / "celery"), "-A", "buddyscheme"]
         base = name.split("-")[0]
         return {
-            "web": [str(VENV / "gunicorn"), "buddyscheme.wsgi", "--bind",
-                    f"127.0.0.1:{self.web_port}", "--workers", "2", "--timeout", "30"],
+            "web": [
+                str(VENV / "gunicorn"),
+                "buddyscheme.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "30",
+            ],
             "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
-            "beat": [*celery, "beat", "--loglevel", "INFO",
-                     "--schedule", str(self.tmp / "celerybeat-schedule")],
+            "beat": [
+                *celery,
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.tmp / "celerybeat-schedule"),
+            ],
             "sweeper": [str(VENV / "python"), "manage.py", "run_sweeper"],
         }[base]
 
     def start(self, name):
         log = open(self.tmp / f"{name}.log", "a")  # noqa: SIM115 - lives with the process
         self.procs[name] = subprocess.Popen(
-            self.commands(name), cwd=ROOT, env=self.env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            self.commands(name),
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def signal(self, name, sig):

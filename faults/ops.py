@@ -1,6 +1,6 @@
 """Run by the fault harness as a subprocess with the harness env (its own database).
 
-    ops.py make N FIRST_DUE_IN SPREAD   prints the new scheme's id
+ops.py make N FIRST_DUE_IN SPREAD   prints the new scheme's id
 """
 
 import os
@@ -18,9 +18,8 @@ def main():
     import django
 
     django.setup()
-    from django.utils import timezone
-
     import bench_latency
+    from django.utils import timezone
 
     count, first_in, spread = int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
     bench_latency.SPREAD_SECONDS = spread

@@ -3,7 +3,6 @@
 
 import signal
 import time
-from datetime import timedelta
 
 from conftest import figures, report
 
@@ -32,8 +31,10 @@ def check_delivered(harness, scheme_id, rows, label):
     meetings = {row[0] for row in rows}
     unsent = [row for row in rows if row[3] is None]
     raised, sent = latencies(rows)
-    report(f"- {label}: {len(meetings)}/{COUNT} meetings alerted, {len(rows)} level-1 messages, "
-           f"{len(unsent)} unsent")
+    report(
+        f"- {label}: {len(meetings)}/{COUNT} meetings alerted, {len(rows)} level-1 messages, "
+        f"{len(unsent)} unsent"
+    )
     report(f"  - due -> alert row: {figures(raised)}")
     report(f"  - due -> message sent: {figures(sent)}")
     assert len(meetings) == COUNT, f"{COUNT - len(meetings)} meetings have no level-1 alert"
@@ -55,8 +56,10 @@ def test_1_redis_down(harness):
         _, sent = check_delivered(harness, scheme, rows, "during the outage")
         after = settle(harness)
         doubled = (after[0] - before[0]) - (after[1] - before[1])
-        report(f"  - emails written {after[0] - before[0]}, email notifications sent "
-               f"{after[1] - before[1]}: {doubled} sent twice; Redis still down: {still_down}\n")
+        report(
+            f"  - emails written {after[0] - before[0]}, email notifications sent "
+            f"{after[1] - before[1]}: {doubled} sent twice; Redis still down: {still_down}\n"
+        )
         assert still_down
         assert max(sent) <= 60
         assert doubled <= 0
@@ -81,15 +84,15 @@ def test_2_kill_worker_beat_sweeper(harness):
     try:
         rows = harness.wait_all_sent(scheme, COUNT, 20 + 60 + 20)
         check_delivered(harness, scheme, rows, "after the restart")
-        recovery = [
-            (row[3] - max(row[1], killed_at)).total_seconds() for row in rows if row[3]
-        ]
+        recovery = [(row[3] - max(row[1], killed_at)).total_seconds() for row in rows if row[3]]
         after = settle(harness)
         doubled = (after[0] - before[0]) - (after[1] - before[1])
         in_flight = 2 + 1  # the worker's two slots and the sweeper's one send at a time
         report(f"  - from max(due, kill) -> sent: {figures(recovery)}")
-        report(f"  - emails written {after[0] - before[0]}, email notifications sent "
-               f"{after[1] - before[1]}: {max(doubled, 0)} sent twice (bound {in_flight})\n")
+        report(
+            f"  - emails written {after[0] - before[0]}, email notifications sent "
+            f"{after[1] - before[1]}: {max(doubled, 0)} sent twice (bound {in_flight})\n"
+        )
         assert max(recovery) <= 60
         assert doubled <= in_flight
     finally:
@@ -109,8 +112,10 @@ def test_3_two_sweepers(harness):
         _, sent = check_delivered(harness, scheme, rows, "two sweepers")
         after = settle(harness)
         doubled = (after[0] - before[0]) - (after[1] - before[1])
-        report(f"  - emails written {after[0] - before[0]}, email notifications sent "
-               f"{after[1] - before[1]}: {doubled} sent twice\n")
+        report(
+            f"  - emails written {after[0] - before[0]}, email notifications sent "
+            f"{after[1] - before[1]}: {doubled} sent twice\n"
+        )
         assert harness.running("sweeper") and harness.running("sweeper-2")
         assert max(sent) <= 60
         assert doubled <= 0
@@ -129,10 +134,13 @@ def test_4_only_web_left(harness):
     body = {}
     while time.monotonic() - started < 170:
         elapsed = time.monotonic() - started
-        if told_after is None and harness.query(
-            "SELECT count(*) FROM buddyscheme_notification "
-            "WHERE template = 'safety_net_down' AND status = 'sent'"
-        )[0][0]:
+        if (
+            told_after is None
+            and harness.query(
+                "SELECT count(*) FROM buddyscheme_notification "
+                "WHERE template = 'safety_net_down' AND status = 'sent'"
+            )[0][0]
+        ):
             told_after = elapsed
         status, body = harness.healthz()
         if stale_after is None and status == 503 and body.get("sweep") == "stale":
@@ -144,10 +152,14 @@ def test_4_only_web_left(harness):
         "SELECT count(*), count(DISTINCT recipient_id) FROM buddyscheme_notification "
         "WHERE template = 'safety_net_down' AND status = 'sent'"
     )[0]
-    report(f"- healthz says the sweep is stale after {stale_after and round(stale_after)} s: "
-           f"{[p for p in body.get('problems', []) if 'sweep' in p]}")
-    report(f"- safety_net_down sent after {told_after and round(told_after)} s: "
-           f"{told[0]} messages to {told[1]} people\n")
+    report(
+        f"- healthz says the sweep is stale after {stale_after and round(stale_after)} s: "
+        f"{[p for p in body.get('problems', []) if 'sweep' in p]}"
+    )
+    report(
+        f"- safety_net_down sent after {told_after and round(told_after)} s: "
+        f"{told[0]} messages to {told[1]} people\n"
+    )
     assert stale_after is not None and stale_after <= 150
     assert any("sweep has not run" in p for p in body["problems"])
     assert told_after is not None and told_after <= 150
