@@ -72,8 +72,10 @@ def test_2_kill_worker_beat_sweeper(harness):
     restarted: every alert raised once, every message sent at least once, few twice."""
     report("## 2. Worker, beat and sweeper SIGKILLed mid-send; the sweeper restarted\n")
     before = settle(harness, 0)
-    scheme = int(harness.ops("make", COUNT, 5, 20))
-    time.sleep(8)  # mid-way through the due instants: sends are in flight
+    made = time.monotonic()
+    scheme = int(harness.ops("make", COUNT, 15, 20))
+    # Due from ~made + 15 s to ~made + 35 s (making them takes seconds): kill at the middle.
+    time.sleep(max(0.0, made + 26 - time.monotonic()))
     killed = ("worker", "beat", "sweeper")
     for name in killed:
         harness.signal(name, signal.SIGKILL)
