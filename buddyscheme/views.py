@@ -37,7 +37,7 @@ from .forms import (
 )
 from .middleware import SESSION_MEMBERSHIP_KEY
 from .models import BuddyStage, ConsentKind, Profile, Role
-from .watchdog import safety_net_down_notify
+from .watchdog import safety_net_down_notify, sms_failing, sms_failing_notify
 
 logger = logging.getLogger(__name__)
 
@@ -421,6 +421,19 @@ def healthz(request):
             healthy = False
         else:
             report[key] = "ok"
+    if report["database"] == "ok":
+        failing = sms_failing()
+        report["sms"] = "failing" if failing else "ok"
+        if failing:
+            problems.append(
+                f"Text messages are failing: {failing} waiting. Emails still go, and safety "
+                "alerts are retried every minute."
+            )
+            healthy = False
+            try:
+                sms_failing_notify()
+            except Exception:
+                logger.exception("healthz: could not tell staff that texts are failing")
     if report.get("sweep") in ("stale", "missing"):
         try:
             # Staff hear of it from here, not through Celery or the sweeper (which may be

@@ -25,6 +25,7 @@ from buddyscheme.channels import twilio_signature_valid
 from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
+from buddyscheme.watchdog import sms_failing
 
 from . import selectors, services
 from .access import (
@@ -627,6 +628,7 @@ def _board_context(request, resolving=None):
             for alert in selectors.open_alerts(scheme)
         ],
         "updated_at": timezone.localtime(timezone.now(), scheme.zone),
+        "texts_failing": sms_failing(scheme),
     }
 
 
