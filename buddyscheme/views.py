@@ -454,7 +454,14 @@ HEARTBEAT_PROBLEMS = {
 
 # A press on a safety button that met a database blip is offered again with the same
 # idempotency key (so it counts once); secrets such as a PIN are never written back.
-REPOST_FIELDS = ("key", "minutes")
+# The safety token goes back too: a buddy whose session ran out presses again by it.
+REPOST_FIELDS = ("key", "minutes", "safety_token")
+# The page presses again by itself this many times (5 s apart), then leaves it to the buddy.
+AUTO_RETRIES = 6
+
+
+def _retries(raw: str) -> int:
+    return min(int(raw), AUTO_RETRIES) if raw.isdigit() and len(raw) < 4 else 0
 
 
 def server_error(request):
@@ -471,6 +478,8 @@ def server_error(request):
             "fields": [
                 (name, request.POST[name]) for name in REPOST_FIELDS if name in request.POST
             ],
+            "retry": _retries(request.POST.get("retry", "")) + 1,
+            "most": AUTO_RETRIES,
         }
     html = render_to_string("503.html", {"repost": repost})
     return HttpResponse(html, status=503, headers={"Retry-After": "5"})
