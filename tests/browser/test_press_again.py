@@ -15,9 +15,7 @@ from .conftest import log_in, screenshot, serious_accessibility_problems
 from .test_buddy_day import scheme_with_cover
 
 
-def test_a_check_out_that_met_a_database_blip_is_pressed_again_by_itself(
-    open_phone, monkeypatch
-):
+def test_a_check_out_that_met_a_database_blip_is_pressed_again_by_itself(open_phone, monkeypatch):
     scheme, _ = scheme_with_cover()
     buddy = cleared_buddy(scheme, email="walker@example.org")
     now = timezone.now()
