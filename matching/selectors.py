@@ -41,8 +41,8 @@ def matching_settings(scheme) -> MatchingSettings:
     return settings_row
 
 
-def facts(membership: Membership) -> Facts:
-    return facts_for_many(Membership.objects.filter(pk=membership.pk))[0]
+def facts(membership: Membership, today=None) -> Facts:
+    return facts_for_many(Membership.objects.filter(pk=membership.pk), today)[0]
 
 
 def _open_matches(side: str):
@@ -107,6 +107,7 @@ FACT_FIELDS = {
     "wants_buddy_gender": "match_profile__wants_buddy_gender",
     "wants_age_bands": "match_profile__wants_age_bands",
     "capacity": "match_profile__capacity",
+    "waiting_since": "enrolment__waiting_since",
 }
 
 
@@ -127,9 +128,14 @@ def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
     )
 
 
-def _facts_from_row(row: dict) -> Facts:
+def _days_waiting(row: dict, today) -> int:
+    since = row["enrolment__waiting_since"]  # None for buddies: only participants wait
+    return max((today - since).days, 0) if since else 0
+
+
+def _facts_from_row(row: dict, today) -> Facts:
     if row["match_profile__availability"] is None:  # no matching profile yet
-        return Facts(membership_id=row["pk"])
+        return Facts(membership_id=row["pk"], days_waiting=_days_waiting(row, today))
     return Facts(
         membership_id=row["pk"],
         items=frozenset(int(pk) for pk in row["item_ids"].split(","))
@@ -145,12 +151,14 @@ def _facts_from_row(row: dict) -> Facts:
         wants_buddy_gender=row["match_profile__wants_buddy_gender"],
         wants_age_bands=frozenset(row["match_profile__wants_age_bands"]),
         capacity=row["match_profile__capacity"],
+        days_waiting=_days_waiting(row, today),
     )
 
 
-def facts_for_many(memberships: QuerySet[Membership]) -> list[Facts]:
+def facts_for_many(memberships: QuerySet[Membership], today=None) -> list[Facts]:
     """Facts for many people in one query of plain values (no model instances: it is hot)."""
-    return [_facts_from_row(row) for row in _with_fact_values(memberships)]
+    today = today or timezone.localdate()
+    return [_facts_from_row(row, today) for row in _with_fact_values(memberships)]
 
 
 def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
@@ -163,7 +171,7 @@ def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
     )
     result = []
     for row in _with_fact_values(cleared_buddies(scheme, today)):
-        fact = _facts_from_row(row)
+        fact = _facts_from_row(row, today or timezone.localdate())
         places = fact.capacity - open_matches.get(fact.membership_id, 0)
         if places > 0:
             result.append((fact, places, row["user_id"]))
@@ -186,7 +194,7 @@ def suggestions_for(
     """
     scheme = participant.scheme
     weights = Weights.from_settings(matching_settings(scheme))
-    wanted = facts_for_many(Membership.objects.filter(pk=participant.pk))[0]
+    wanted = facts_for_many(Membership.objects.filter(pk=participant.pk), today)[0]
     blocked = blocked_pairs(scheme)
     names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
     available = [

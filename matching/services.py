@@ -18,7 +18,7 @@ from buddyscheme.vetting import (
 )
 
 from . import selectors
-from .assignment import assign_greedy, assign_optimal, stable_match, total
+from .assignment import assign_greedy, assign_optimal, stable_match, total, why_left_out
 from .models import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -30,13 +30,20 @@ from .models import (
     PairBlock,
     PairBlockKind,
     RematchRequest,
+    RoundLeftOut,
     SpeedEvent,
     SpeedMeeting,
     SpeedPreference,
     SuggestionOffer,
     SuggestionOption,
 )
-from .scoring import Weights, preference_problems, score_matrix, score_pair
+from .scoring import (
+    Weights,
+    preference_problems,
+    preferences_allow,
+    round_scores,
+    score_pair,
+)
 
 # Sent inside the activation transaction; a receiver (e.g. contracts: "not signed yet") may
 # raise DomainError to refuse. Lets higher apps add rules without matching importing them.
@@ -320,24 +327,26 @@ def rematch_request(
 def round_run(
     *, scheme, participant_ids: list[int], buddy_ids: list[int], by, now=None
 ) -> MatchingRound:
-    """Draft matches for the selected people with the maximum total score."""
+    """Draft matches for the selected people with the maximum total score (waiting time
+    included), and a note of everyone left out with the reason."""
     now = now or timezone.now()
-    waiting = selectors.waiting_participants(scheme).filter(pk__in=participant_ids)
+    today = timezone.localdate(now)
+    waiting = selectors.waiting_participants(scheme, today).filter(pk__in=participant_ids)
     participant_users = dict(waiting.values_list("pk", "user_id"))
-    participants = selectors.facts_for_many(waiting)
+    participants = selectors.facts_for_many(waiting, today)
     if not participants:
         raise DomainError("Choose at least one waiting participant.")
     chosen = set(buddy_ids)
     available = [
         entry
-        for entry in selectors.available_buddy_facts(scheme)
+        for entry in selectors.available_buddy_facts(scheme, today)
         if entry[0].membership_id in chosen
     ]
     if not available:
         raise DomainError("Choose at least one buddy who is cleared and has a place.")
     buddies = [facts for facts, _, _ in available]
     weights = Weights.from_settings(selectors.matching_settings(scheme))
-    scores, allowed = score_matrix(participants, buddies, weights)
+    scores, allowed = round_scores(participants, buddies, weights)
     blocked = selectors.blocked_pairs(scheme)
     for row, participant in enumerate(participants):
         for col, (buddy, _, buddy_user) in enumerate(available):
@@ -348,6 +357,7 @@ def round_run(
     capacities = [places for _, places, _ in available]
     pairs = assign_optimal(scores, allowed, capacities)
     greedy = assign_greedy(scores, allowed, capacities)
+    left_out = why_left_out(preferences_allow(participants, buddies), allowed, pairs)
     names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
     with transaction.atomic():
         matching_round = MatchingRound.objects.create(
@@ -382,6 +392,15 @@ def round_run(
                 match=match, to_state=MatchState.DRAFT, actor=by, at=now, note="matching round"
             )
             for match in Match.objects.filter(round=matching_round)
+        )
+        RoundLeftOut.objects.bulk_create(
+            RoundLeftOut(
+                round=matching_round,
+                participant_id=participants[row].membership_id,
+                reason=reason,
+                days_waiting=participants[row].days_waiting,
+            )
+            for row, reason in left_out.items()
         )
         # One row for the round, not one per draft: each draft names its round, and a round
         # of hundreds stays one bulk insert. Releasing the drafts audits each proposal.
