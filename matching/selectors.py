@@ -33,7 +33,7 @@ from .models import (
     RematchRequest,
     SuggestionOffer,
 )
-from .scoring import Facts, Suggestion, Weights, score_matrix, score_pair
+from .scoring import Facts, Suggestion, Weights, preference_problems, score_matrix, score_pair
 
 
 def matching_settings(scheme) -> MatchingSettings:
@@ -176,6 +176,27 @@ def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
         if places > 0:
             result.append((fact, places, row["user_id"]))
     return result
+
+
+def matchable_pairs(scheme, pairs: set[tuple[int, int]], today=None) -> set[tuple[int, int]]:
+    """Those (participant, buddy) pairs that may be matched now: the participant is waiting for
+    a buddy, the buddy is cleared with a place, the pair is not blocked or already open, and no
+    declared preference is broken. The rule of `services.check_pair`, for many pairs at once."""
+    today = today or timezone.localdate()
+    waiting = waiting_participants(scheme, today).filter(pk__in={p for p, _ in pairs})
+    participant_users = dict(waiting.values_list("pk", "user_id"))
+    wanted = {f.membership_id: f for f in facts_for_many(waiting, today)}
+    buddies = {f.membership_id: (f, user) for f, _, user in available_buddy_facts(scheme, today)}
+    blocked = blocked_pairs(scheme)
+    return {
+        (p, b)
+        for p, b in pairs
+        if p in wanted
+        and b in buddies
+        and (p, b) not in blocked
+        and participant_users[p] != buddies[b][1]
+        and not preference_problems(wanted[p], buddies[b][0])
+    }
 
 
 @dataclass

@@ -521,13 +521,20 @@ def _met(event: SpeedEvent, a: Membership, b: Membership) -> bool:
     return SpeedMeeting.objects.filter(event=event, buddy=buddy, participant=participant).exists()
 
 
-@transaction.atomic
-def speed_preferences_save(
-    *, event: SpeedEvent, ranker: Membership, choices: dict[int, str]
-) -> None:
-    """Save one person's answers: {membership id: "1", "2", … or "veto" or ""}."""
+def _rankings_open(event: SpeedEvent, now) -> None:
     if event.matched_at:
         raise DomainError("The matches for this event have been made; rankings are closed.")
+    if event.rankings_close_at and now >= event.rankings_close_at:
+        closed = timezone.localtime(event.rankings_close_at, event.scheme.zone)
+        raise DomainError(f"Rankings for this event closed on {closed:%-d %B at %H:%M}.")
+
+
+@transaction.atomic
+def speed_preferences_save(
+    *, event: SpeedEvent, ranker: Membership, choices: dict[int, str], now=None
+) -> None:
+    """Save one person's answers: {membership id: "1", "2", … or "veto" or ""}."""
+    _rankings_open(event, now or timezone.now())
     ranks = [value for value in choices.values() if value not in ("", "veto")]
     if len(ranks) != len(set(ranks)):
         raise DomainError("Give each person a different place (1, 2, 3 …).")
@@ -548,49 +555,66 @@ def speed_preferences_save(
 
 
 def speed_event_match(*, event: SpeedEvent, by, now=None) -> list[Match]:
-    """A stable matching from everyone's rankings; vetoes hold; buddies up to their places."""
+    """A stable matching from everyone's rankings; vetoes hold; buddies up to their places.
+
+    Only pairs that may be matched now take part (the participant still waiting, the buddy
+    cleared with a place, the pair not blocked, no declared preference broken). Filtering
+    afterwards would let someone who cannot be matched hold a place in the matching and then
+    drop it, leaving a place nobody was offered: what is saved would not be stable.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        event = SpeedEvent.objects.select_for_update().get(pk=event.pk)
+        event = SpeedEvent.objects.select_for_update().select_related("scheme").get(pk=event.pk)
         if event.matched_at:
             raise DomainError("Matches for this event have already been made.")
         met = set(
             SpeedMeeting.objects.filter(event=event).values_list("participant_id", "buddy_id")
         )
-        preferences = list(SpeedPreference.objects.filter(event=event).select_related("ranker"))
+        preferences = list(SpeedPreference.objects.filter(event=event))
         vetoed = {(p.ranker_id, p.ranked_id) for p in preferences if p.veto}
-        places = {b.pk: left for b, left in selectors.available_buddies(event.scheme)}
+        today = timezone.localdate(now)
+        acceptable = {
+            (participant, buddy)
+            for participant, buddy in selectors.matchable_pairs(event.scheme, met, today)
+            if (participant, buddy) not in vetoed and (buddy, participant) not in vetoed
+        }
+        places = {
+            facts.membership_id: left
+            for facts, left, _ in selectors.available_buddy_facts(event.scheme, today)
+        }
+        ranks = {(p.ranker_id, p.ranked_id): p.rank for p in preferences if not p.veto}
 
         def ordered(ranker_id, candidates):
-            ranks = {
-                p.ranked_id: p.rank for p in preferences if p.ranker_id == ranker_id and not p.veto
-            }
-            usable = [
-                c
-                for c in candidates
-                if (ranker_id, c) not in vetoed and (c, ranker_id) not in vetoed
-            ]
-            return sorted(usable, key=lambda c: (ranks.get(c) is None, ranks.get(c) or 0, c))
+            # Ranked people first, best first; then those they were not sure about.
+            def key(other):
+                rank = ranks.get((ranker_id, other))
+                return (rank is None, rank or 0, other)
+
+            return sorted(candidates, key=key)
 
         participant_prefs = {
-            p: ordered(p, [b for (q, b) in met if q == p and b in places])
-            for p in {p for p, _ in met}
+            p: ordered(p, [b for (q, b) in acceptable if q == p])
+            for p in {p for p, _ in acceptable}
         }
         buddy_prefs = {
-            b: ordered(b, [p for (p, c) in met if c == b])
-            for b in places
-            if any(c == b for _, c in met)
+            b: ordered(b, [p for (p, c) in acceptable if c == b])
+            for b in {b for _, b in acceptable}
         }
         result = stable_match(participant_prefs, buddy_prefs, places)
-        members = Membership.objects.in_bulk(set(result) | set(result.values()))
-        matches = []
-        for participant_id, buddy_id in sorted(result.items()):
-            participant, buddy = members[participant_id], members[buddy_id]
-            if check_pair(participant, buddy):
-                continue
-            matches.append(match_create(participant=participant, buddy=buddy, by=by, now=now))
+        members = Membership.objects.select_related("match_profile").in_bulk(
+            set(result) | set(result.values())
+        )
+        # Every pair passed the rules above, inside this transaction: match_create checks them
+        # again and would refuse (rolling everything back) rather than save a broken matching.
+        matches = [
+            match_create(
+                participant=members[participant_id], buddy=members[buddy_id], by=by, now=now
+            )
+            for participant_id, buddy_id in sorted(result.items())
+        ]
         event.matched_at = now
         event.save(update_fields=["matched_at"])
+        audit_record(actor=by, verb="speed_event_match", obj=event, scheme=event.scheme_id)
     return matches
 
 

@@ -119,7 +119,9 @@ def events(draw):
     answers = {}  # (ranker side, index) -> {other index: "1" | "2" | … | "veto" | ""}
     for side, count, index in (("p", len(participants), 0), ("b", len(buddies), 1)):
         for me in range(count):
-            others = draw(st.permutations([pair[1 - index] for pair in meetings if pair[index] == me]))
+            others = draw(
+                st.permutations([pair[1 - index] for pair in meetings if pair[index] == me])
+            )
             choice, place = {}, 1
             for other in others:
                 answer = draw(st.sampled_from(["rank", "rank", "rank", "veto", "unsure"]))
@@ -139,9 +141,7 @@ def build(spec):
     spare_buddy = cleared_buddy(scheme, capacity=10)
     participants = []
     for kind in participant_kinds:
-        person = waiting_participant(
-            scheme, wants_buddy_gender="woman" if kind == "picky" else ""
-        )
+        person = waiting_participant(scheme, wants_buddy_gender="woman" if kind == "picky" else "")
         if kind == "already matched":
             Match.objects.create(
                 scheme=scheme, participant=person, buddy=spare_buddy, state=MatchState.ACTIVE
@@ -176,9 +176,7 @@ def build(spec):
             by=None,
         )
     for (side, me), choice in answers.items():
-        ranker, others = (
-            (participants[me], buddies) if side == "p" else (buddies[me], participants)
-        )
+        ranker, others = (participants[me], buddies) if side == "p" else (buddies[me], participants)
         services.speed_preferences_save(
             event=event, ranker=ranker, choices={others[o].pk: v for o, v in choice.items()}
         )
@@ -232,9 +230,7 @@ class StoredSpeedMatchingTest(HypothesisTestCase):
 
         for p, b in meetings:
             acceptable = (
-                allowed[p, b]
-                and answers["p", p][b] != "veto"
-                and answers["b", b][p] != "veto"
+                allowed[p, b] and answers["p", p][b] != "veto" and answers["b", b][p] != "veto"
             )
             if not acceptable or got.get(p) == b:
                 continue
