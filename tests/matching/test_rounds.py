@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from buddyscheme.models import ParticipantEnrolment, Role
 from matching import selectors, services
-from matching.models import LeftOutReason, MatchState, PairBlockKind
+from matching.models import LeftOutReason, MatchState, PairBlockKind, SpeedEvent
 
+from ..base import PersonaTestCase
 from ..factories import MembershipFactory, SchemeFactory, cleared_buddy, menu, waiting_participant
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +138,88 @@ def test_someone_left_out_because_every_suitable_buddy_is_full(scheme, coordinat
     assert row.reason == LeftOutReason.ALL_FULL
     assert row.participant in (first, second)
     assert matching_round.matches.get().state == MatchState.DRAFT
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+class RoundPagesTest(PersonaTestCase):
+    def run_round(self, extra_left_out=0):
+        (cooking,) = menu(self.scheme, "Cooking")
+        buddy = cleared_buddy(self.scheme, items=[cooking], postcode_district="SW9")
+        long_waiter = waiting_participant(self.scheme, items=[cooking], postcode_district="SW2")
+        newcomer = waiting_participant(self.scheme, items=[cooking], postcode_district="SW9")
+        waiting_for(long_waiter, 101)
+        waiting_for(newcomer, 16)
+        picky = waiting_participant(self.scheme, items=[cooking], wants_buddy_gender="man")
+        others = [waiting_participant(self.scheme) for _ in range(extra_left_out)]
+        return services.round_run(
+            scheme=self.scheme,
+            participant_ids=[p.pk for p in [long_waiter, newcomer, picky, *others]],
+            buddy_ids=[buddy.pk],
+            by=self.coordinator,
+        ), (long_waiter, newcomer, picky)
+
+    def test_the_round_page_explains_waiting_and_lists_who_was_left_out(self):
+        matching_round, (long_waiter, newcomer, picky) = self.run_round()
+        self.login_as("coordinator")
+        page = self.client.get(f"/coordinator/matching/rounds/{matching_round.pk}/")
+        self.assertContains(page, "Waiting for 101 days")
+        self.assertContains(page, "Left out of this round (2)")
+        self.assertContains(page, newcomer.user.display_name)
+        self.assertContains(page, "All buddies who suit them are full")
+        self.assertContains(page, picky.user.display_name)
+        self.assertContains(page, "ruled out every buddy in the round")
+        self.assertContains(page, f'href="/coordinator/matching/participants/{newcomer.pk}/"')
+
+    def test_the_round_page_stays_flat_as_the_left_out_list_grows(self):
+        self.login_as("coordinator")
+        small, _ = self.run_round()
+        large, _ = self.run_round(extra_left_out=6)
+        self.assertEqual(large.left_out.count(), 8)
+
+        def count(matching_round):
+            with CaptureQueriesContext(connection) as queries:
+                self.client.get(f"/coordinator/matching/rounds/{matching_round.pk}/")
+            return len(queries)
+
+        self.assertEqual(count(small), count(large))
+
+    def test_past_rounds_and_events_are_linked_from_the_workspace(self):
+        matching_round, _ = self.run_round()
+        event = SpeedEvent.objects.create(
+            scheme=self.scheme, name="Autumn mixer", held_on=timezone.localdate()
+        )
+        foreign = SpeedEvent.objects.create(
+            scheme=self.other_scheme, name="Elsewhere", held_on=timezone.localdate()
+        )
+        self.login_as("coordinator")
+        page = self.client.get("/coordinator/matching/")
+        self.assertContains(page, f'href="/coordinator/matching/rounds/{matching_round.pk}/"')
+        self.assertContains(page, f'href="/coordinator/matching/events/{event.pk}/"')
+        self.assertContains(page, 'href="/coordinator/matching/history/"')
+        self.assertNotContains(page, f"/coordinator/matching/events/{foreign.pk}/")
+        history = self.client.get("/coordinator/matching/history/")
+        self.assertContains(history, f'href="/coordinator/matching/rounds/{matching_round.pk}/"')
+        self.assertContains(history, "1 of 3 matched")
+        self.assertContains(history, "Autumn mixer")
+        self.assertNotContains(history, "Elsewhere")
+
+    def test_history_stays_flat_as_rounds_and_events_grow(self):
+        self.login_as("coordinator")
+
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(self.client.get("/coordinator/matching/history/").status_code, 200)
+                self.assertEqual(self.client.get("/coordinator/matching/").status_code, 200)
+            return len(queries)
+
+        self.run_round()
+        SpeedEvent.objects.create(scheme=self.scheme, name="One", held_on=timezone.localdate())
+        few = count()
+        for number in range(4):
+            self.run_round()
+            SpeedEvent.objects.create(
+                scheme=self.scheme, name=f"Event {number}", held_on=timezone.localdate()
+            )
+        self.assertEqual(few, count())

@@ -4,6 +4,8 @@ stable (no participant and buddy who met would both rather have each other)."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from buddyscheme.models import ParticipantEnrolment, Role
 from matching import selectors, services
 from matching.models import OPEN_STATES, Match, MatchState, PairBlockKind, SpeedEvent
 
+from ..base import PersonaTestCase
 from ..factories import MembershipFactory, SchemeFactory, cleared_buddy, waiting_participant
 
 
@@ -242,3 +245,72 @@ class StoredSpeedMatchingTest(HypothesisTestCase):
             holding = [q for q, c in got.items() if c == b]
             buddy_prefers = free_places(b) > 0 or any(ranks[p] < ranks[q] for q in holding)
             assert not buddy_prefers, f"blocking pair: participant {p} and buddy {b}"
+
+
+# --- Finding the ranking page -----------------------------------------------------------------
+
+
+class RankingCardTest(PersonaTestCase):
+    def setUp(self):
+        self.event = new_event(self.scheme)
+        self.event.name = "Autumn mixer"
+        self.event.save()
+        met(self.event, [(self.participant_membership, self.buddy_membership)])
+        self.rank_url = f"/events/{self.event.pk}/rank/"
+
+    def test_everyone_invited_finds_the_ranking_page_from_home_and_my_matches(self):
+        for persona, home in (("participant", "/me/"), ("buddy", "/today/")):
+            self.login_as(persona)
+            page = self.client.get(home)
+            self.assertContains(page, "Rank the people you met")
+            self.assertContains(page, f'href="{self.rank_url}"')
+            self.assertContains(page, "Autumn mixer")
+            self.assertContains(self.client.get("/matches/"), f'href="{self.rank_url}"')
+
+    def test_the_card_says_when_choices_are_given_and_can_be_changed(self):
+        services.speed_preferences_save(
+            event=self.event,
+            ranker=self.participant_membership,
+            choices={self.buddy_membership.pk: "1"},
+        )
+        self.login_as("participant")
+        page = self.client.get("/me/")
+        self.assertContains(page, "You have given your choices")
+        self.assertContains(page, "Change my choices")
+
+    def test_nobody_else_and_nothing_closed_shows_a_card(self):
+        outsider = waiting_participant(self.scheme)
+        self.client.force_login(outsider.user)
+        self.assertNotContains(self.client.get("/me/"), "Rank the people you met")
+        self.assertNotContains(self.client.get("/matches/"), self.rank_url)
+        self.login_as("participant")
+        self.event.rankings_close_at = timezone.now() - timedelta(minutes=1)
+        self.event.save()
+        self.assertNotContains(self.client.get("/me/"), "Rank the people you met")
+        self.event.rankings_close_at = None
+        self.event.matched_at = timezone.now()
+        self.event.save()
+        self.assertNotContains(self.client.get("/me/"), "Rank the people you met")
+        self.assertNotContains(self.client.get("/matches/"), self.rank_url)
+
+    def test_the_ranking_page_says_plainly_when_rankings_have_closed(self):
+        self.event.rankings_close_at = timezone.now() - timedelta(minutes=1)
+        self.event.save()
+        self.login_as("participant")
+        page = self.client.get(self.rank_url)
+        self.assertContains(page, "Rankings for this event have closed")
+        self.assertNotContains(page, "Save my choices")
+
+    def test_home_pages_stay_flat_as_events_grow(self):
+        def count(persona, url):
+            self.login_as(persona)
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(self.client.get(url).status_code, 200)
+            return len(queries)
+
+        urls = [("participant", "/me/"), ("buddy", "/today/"), ("participant", "/matches/")]
+        few = [count(persona, url) for persona, url in urls]
+        for _ in range(3):
+            event = new_event(self.scheme)
+            met(event, [(self.participant_membership, self.buddy_membership)])
+        self.assertEqual(few, [count(persona, url) for persona, url in urls])
