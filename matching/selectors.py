@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -18,19 +19,25 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast
+from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import BuddyVetting, Membership, Role
+from buddyscheme.selectors import HomeCard, home_cards
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
     OPEN_STATES,
     Match,
+    MatchingRound,
     MatchingSettings,
     MatchProfile,
     MenuItem,
     PairBlock,
     RematchRequest,
+    RoundLeftOut,
+    SpeedEvent,
+    SpeedPreference,
     SuggestionOffer,
 )
 from .scoring import Facts, Suggestion, Weights, preference_problems, score_matrix, score_pair
@@ -331,3 +338,69 @@ def support_person_for(buddy: Membership, match: Match | None = None) -> Members
             if found is not None:
                 return found
     return None
+
+
+# --- Rounds and speed-buddying ------------------------------------------------------------------
+
+
+def rounds_for_coordinator(scheme) -> QuerySet[MatchingRound]:
+    """Past rounds, newest first, each with how many of its drafts are still drafts."""
+    return MatchingRound.objects.filter(scheme=scheme).annotate(
+        drafts_left=Count("matches", filter=Q(matches__state="draft"))
+    )
+
+
+def left_out_of(matching_round: MatchingRound) -> QuerySet[RoundLeftOut]:
+    """Who a round left out, longest waiting first, with the reason."""
+    return matching_round.left_out.select_related("participant__user__profile")
+
+
+def speed_events_for_coordinator(scheme) -> QuerySet[SpeedEvent]:
+    """Speed-buddying events, latest first, with how many met and how many have answered."""
+    return SpeedEvent.objects.filter(scheme=scheme).annotate(
+        meeting_count=Count("meetings", distinct=True),
+        answered_count=Count("preferences__ranker", distinct=True),
+    )
+
+
+def speed_events_to_rank(membership: Membership, now=None) -> QuerySet[SpeedEvent]:
+    """Events where this person met someone and may still give their choices, soonest to close
+    first, each marked `answered` once they have given any."""
+    now = now or timezone.now()
+    side = "buddy" if membership.role == Role.BUDDY else "participant"
+    met = SpeedEvent.objects.filter(**{f"meetings__{side}": membership}).values("pk")
+    answered = SpeedPreference.objects.filter(event=OuterRef("pk"), ranker=membership)
+    return (
+        SpeedEvent.objects.filter(
+            scheme_id=membership.scheme_id, pk__in=met, matched_at__isnull=True
+        )
+        .filter(Q(rankings_close_at__isnull=True) | Q(rankings_close_at__gt=now))
+        .annotate(answered=Exists(answered))
+        .order_by(F("rankings_close_at").asc(nulls_last=True), "held_on", "pk")
+    )
+
+
+def speed_rankings_closed(event: SpeedEvent, now=None) -> str:
+    """Why nobody can give or change their choices for this event any more ("" while open)."""
+    now = now or timezone.now()
+    if event.matched_at:
+        return "Rankings for this event have closed: the matches have been made."
+    if event.rankings_close_at and now >= event.rankings_close_at:
+        closed = timezone.localtime(event.rankings_close_at, event.scheme.zone)
+        return f"Rankings for this event have closed (on {closed:%-d %B at %H:%M})."
+    return ""
+
+
+def speed_rank_cards(membership: Membership, now=None) -> list[HomeCard]:
+    """ "Rank the people you met", once for each event still taking this person's choices."""
+    if membership.role not in (Role.BUDDY, Role.PARTICIPANT):
+        return []
+    return [
+        HomeCard("matching/_rank_card.html", {"event": event})
+        for event in speed_events_to_rank(membership, now)
+    ]
+
+
+@receiver(home_cards)
+def _rank_the_people_you_met(sender, membership, now, **kwargs) -> list[HomeCard]:
+    return speed_rank_cards(membership, now)

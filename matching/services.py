@@ -521,20 +521,14 @@ def _met(event: SpeedEvent, a: Membership, b: Membership) -> bool:
     return SpeedMeeting.objects.filter(event=event, buddy=buddy, participant=participant).exists()
 
 
-def _rankings_open(event: SpeedEvent, now) -> None:
-    if event.matched_at:
-        raise DomainError("The matches for this event have been made; rankings are closed.")
-    if event.rankings_close_at and now >= event.rankings_close_at:
-        closed = timezone.localtime(event.rankings_close_at, event.scheme.zone)
-        raise DomainError(f"Rankings for this event closed on {closed:%-d %B at %H:%M}.")
-
-
 @transaction.atomic
 def speed_preferences_save(
     *, event: SpeedEvent, ranker: Membership, choices: dict[int, str], now=None
 ) -> None:
     """Save one person's answers: {membership id: "1", "2", … or "veto" or ""}."""
-    _rankings_open(event, now or timezone.now())
+    closed = selectors.speed_rankings_closed(event, now)
+    if closed:
+        raise DomainError(closed)
     ranks = [value for value in choices.values() if value not in ("", "veto")]
     if len(ranks) != len(set(ranks)):
         raise DomainError("Give each person a different place (1, 2, 3 …).")
