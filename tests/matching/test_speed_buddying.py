@@ -16,7 +16,7 @@ from buddyscheme.models import ParticipantEnrolment, Role
 from matching import selectors, services
 from matching.models import OPEN_STATES, Match, MatchState, PairBlockKind, SpeedEvent
 
-from ..base import PersonaTestCase
+from ..base import PersonaTestCase, assert_audited
 from ..factories import MembershipFactory, SchemeFactory, cleared_buddy, waiting_participant
 
 
@@ -56,6 +56,7 @@ def test_someone_already_matched_does_not_take_a_place_someone_else_wanted():
 
     assert [(m.participant, m.buddy) for m in made] == [(free, buddy)]
     assert Match.objects.get(participant=free).state == MatchState.DRAFT
+    assert_audited(verb="speed_event_match", obj=event, actor=coordinator, scheme=scheme)
 
 
 @pytest.mark.django_db
