@@ -55,13 +55,22 @@ class Weights:
         return cls(**{f.name: getattr(matching_settings, f.name) for f in fields(cls)})
 
 
+WAITING = "waiting"  # the one reason about the participant alone, not about the pair
+
+
 @dataclass
 class Reason:
     label: str
     points: float
+    kind: str = ""
 
     def as_dict(self):
-        return {"label": self.label, "points": round(self.points, 2)}
+        line = {"label": self.label, "points": round(self.points, 2)}
+        return {**line, "kind": self.kind} if self.kind else line
+
+    @property
+    def about_the_pair(self) -> bool:
+        return self.kind != WAITING
 
 
 @dataclass
@@ -173,6 +182,7 @@ def score_pair(
             Reason(
                 f"Waiting for {days} day{'s' if days != 1 else ''}",
                 weights.per_week_waiting * days / 7,
+                WAITING,
             )
         )
     return Suggestion(buddy=buddy, total=sum(r.points for r in reasons), reasons=reasons)

@@ -450,7 +450,8 @@ def suggestion_offer_create(*, participant: Membership, by, now=None) -> Suggest
             buddy=c.buddy,
             position=position,
             score=c.suggestion.total,
-            reasons=[r.as_dict() for r in c.suggestion.reasons],
+            # The participant reads these as "why we suggest them": reasons about the pair only.
+            reasons=[r.as_dict() for r in c.suggestion.reasons if r.about_the_pair],
         )
         for position, c in enumerate(candidates, start=1)
     )

@@ -183,7 +183,7 @@ def brute_force_from_explanations(participants, buddies, weights, capacities):
     for row, participant in enumerate(participants):
         for col, buddy in enumerate(buddies):
             explained = score_pair(participant, buddy, weights, {})
-            in_common = sum(r.points for r in explained.reasons if not r.label.startswith("Wait"))
+            in_common = sum(r.points for r in explained.reasons if r.about_the_pair)
             if not preference_problems(participant, buddy) and in_common > 0:
                 value[row, col] = explained.total
     best = 0.0

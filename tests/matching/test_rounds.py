@@ -55,7 +55,7 @@ def test_a_101_day_wait_is_not_passed_over_for_a_16_day_one_on_a_small_differenc
     (draft,) = matching_round.matches.all()
     assert (draft.participant, draft.buddy) == (long_waiter, buddy)
     # Waiting is explained line by line like every other reason, and the lines add up.
-    assert {"label": "Waiting for 101 days", "points": 14.43} in draft.reasons
+    assert {"label": "Waiting for 101 days", "points": 14.43, "kind": "waiting"} in draft.reasons
     assert draft.score == pytest.approx(sum(line["points"] for line in draft.reasons), abs=0.01)
     assert draft.score == pytest.approx(23 + 101 / 7)
     assert [(row.participant, row.reason) for row in matching_round.left_out.all()] == [
@@ -223,3 +223,15 @@ class RoundPagesTest(PersonaTestCase):
                 scheme=self.scheme, name=f"Event {number}", held_on=timezone.localdate()
             )
         self.assertEqual(few, count())
+
+
+def test_a_participant_choosing_a_buddy_is_not_told_about_waiting_time(scheme, coordinator):
+    """Waiting is a reason for the coordinator's ranking, not something about the buddy."""
+    (cooking,) = menu(scheme, "Cooking")
+    participant = waiting_participant(scheme, items=[cooking])
+    waiting_for(participant, 101)
+    cleared_buddy(scheme, items=[cooking])
+    offer = services.suggestion_offer_create(participant=participant, by=coordinator)
+    (option,) = offer.options.all()
+    assert [line["label"] for line in option.reasons] == ["Offers what is wanted: Cooking"]
+    assert option.score == pytest.approx(10 + 101 / 7)  # the ranking still counts it

@@ -136,5 +136,5 @@ def test_the_round_matrix_agrees_with_the_explanation_and_needs_something_in_com
         for col, buddy in enumerate(buddies):
             explained = score_pair(participant, buddy, weights, {})
             assert np.isclose(scores[row, col], explained.total)
-            in_common = any(not r.label.startswith("Waiting") for r in explained.reasons)
+            in_common = any(r.about_the_pair for r in explained.reasons)
             assert allowed[row, col] == (not preference_problems(participant, buddy) and in_common)
