@@ -157,6 +157,12 @@ class MatchingSettings(models.Model):
     per_shared_language = models.FloatField(default=6)
     per_shared_interest = models.FloatField(default=3)
     preference_fit = models.FloatField(default=5)
+    # Ten weeks' wait counts as much as one thing wanted and offered; a year's, about five.
+    per_week_waiting = models.FloatField(
+        default=1,
+        help_text="Points for each week a participant has been waiting: rounds give a place "
+        "to whoever has waited longer when the scores are close.",
+    )
     choices_shown = models.PositiveSmallIntegerField(default=3)
     rematch_flag_count = models.PositiveSmallIntegerField(default=3)
     rematch_flag_months = models.PositiveSmallIntegerField(default=12)
@@ -231,6 +237,36 @@ class MatchingRound(models.Model):
 
     def __str__(self):
         return f"Round of {self.created_at:%d %b %Y %H:%M}"
+
+
+class LeftOutReason(models.TextChoices):
+    PREFERENCE = (
+        "preference",
+        "A preference they gave (gender or age of buddy) ruled out every buddy in the round",
+    )
+    NO_ELIGIBLE_BUDDY = (
+        "no_eligible_buddy",
+        "No eligible buddy in the round (nothing in common, or the pair is blocked)",
+    )
+    ALL_FULL = "all_full", "All buddies who suit them are full (their places went to others)"
+
+
+class RoundLeftOut(models.Model):
+    """A participant chosen for a round who got no draft match, and why."""
+
+    round = models.ForeignKey(MatchingRound, on_delete=models.CASCADE, related_name="left_out")
+    participant = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=LeftOutReason.choices)
+    days_waiting = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-days_waiting", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "participant"], name="left_out_once")
+        ]
+
+    def __str__(self):
+        return self.get_reason_display()
 
 
 class Match(models.Model):

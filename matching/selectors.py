@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -18,22 +19,28 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast
+from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import BuddyVetting, Membership, Role
+from buddyscheme.selectors import HomeCard, home_cards
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
     OPEN_STATES,
     Match,
+    MatchingRound,
     MatchingSettings,
     MatchProfile,
     MenuItem,
     PairBlock,
     RematchRequest,
+    RoundLeftOut,
+    SpeedEvent,
+    SpeedPreference,
     SuggestionOffer,
 )
-from .scoring import Facts, Suggestion, Weights, score_matrix, score_pair
+from .scoring import Facts, Suggestion, Weights, preference_problems, score_matrix, score_pair
 
 
 def matching_settings(scheme) -> MatchingSettings:
@@ -41,8 +48,8 @@ def matching_settings(scheme) -> MatchingSettings:
     return settings_row
 
 
-def facts(membership: Membership) -> Facts:
-    return facts_for_many(Membership.objects.filter(pk=membership.pk))[0]
+def facts(membership: Membership, today=None) -> Facts:
+    return facts_for_many(Membership.objects.filter(pk=membership.pk), today)[0]
 
 
 def _open_matches(side: str):
@@ -107,6 +114,7 @@ FACT_FIELDS = {
     "wants_buddy_gender": "match_profile__wants_buddy_gender",
     "wants_age_bands": "match_profile__wants_age_bands",
     "capacity": "match_profile__capacity",
+    "waiting_since": "enrolment__waiting_since",
 }
 
 
@@ -127,9 +135,14 @@ def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
     )
 
 
-def _facts_from_row(row: dict) -> Facts:
+def _days_waiting(row: dict, today) -> int:
+    since = row["enrolment__waiting_since"]  # None for buddies: only participants wait
+    return max((today - since).days, 0) if since else 0
+
+
+def _facts_from_row(row: dict, today) -> Facts:
     if row["match_profile__availability"] is None:  # no matching profile yet
-        return Facts(membership_id=row["pk"])
+        return Facts(membership_id=row["pk"], days_waiting=_days_waiting(row, today))
     return Facts(
         membership_id=row["pk"],
         items=frozenset(int(pk) for pk in row["item_ids"].split(","))
@@ -145,12 +158,14 @@ def _facts_from_row(row: dict) -> Facts:
         wants_buddy_gender=row["match_profile__wants_buddy_gender"],
         wants_age_bands=frozenset(row["match_profile__wants_age_bands"]),
         capacity=row["match_profile__capacity"],
+        days_waiting=_days_waiting(row, today),
     )
 
 
-def facts_for_many(memberships: QuerySet[Membership]) -> list[Facts]:
+def facts_for_many(memberships: QuerySet[Membership], today=None) -> list[Facts]:
     """Facts for many people in one query of plain values (no model instances: it is hot)."""
-    return [_facts_from_row(row) for row in _with_fact_values(memberships)]
+    today = today or timezone.localdate()
+    return [_facts_from_row(row, today) for row in _with_fact_values(memberships)]
 
 
 def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
@@ -163,11 +178,32 @@ def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
     )
     result = []
     for row in _with_fact_values(cleared_buddies(scheme, today)):
-        fact = _facts_from_row(row)
+        fact = _facts_from_row(row, today or timezone.localdate())
         places = fact.capacity - open_matches.get(fact.membership_id, 0)
         if places > 0:
             result.append((fact, places, row["user_id"]))
     return result
+
+
+def matchable_pairs(scheme, pairs: set[tuple[int, int]], today=None) -> set[tuple[int, int]]:
+    """Those (participant, buddy) pairs that may be matched now: the participant is waiting for
+    a buddy, the buddy is cleared with a place, the pair is not blocked or already open, and no
+    declared preference is broken. The rule of `services.check_pair`, for many pairs at once."""
+    today = today or timezone.localdate()
+    waiting = waiting_participants(scheme, today).filter(pk__in={p for p, _ in pairs})
+    participant_users = dict(waiting.values_list("pk", "user_id"))
+    wanted = {f.membership_id: f for f in facts_for_many(waiting, today)}
+    buddies = {f.membership_id: (f, user) for f, _, user in available_buddy_facts(scheme, today)}
+    blocked = blocked_pairs(scheme)
+    return {
+        (p, b)
+        for p, b in pairs
+        if p in wanted
+        and b in buddies
+        and (p, b) not in blocked
+        and participant_users[p] != buddies[b][1]
+        and not preference_problems(wanted[p], buddies[b][0])
+    }
 
 
 @dataclass
@@ -186,7 +222,7 @@ def suggestions_for(
     """
     scheme = participant.scheme
     weights = Weights.from_settings(matching_settings(scheme))
-    wanted = facts_for_many(Membership.objects.filter(pk=participant.pk))[0]
+    wanted = facts_for_many(Membership.objects.filter(pk=participant.pk), today)[0]
     blocked = blocked_pairs(scheme)
     names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
     available = [
@@ -302,3 +338,69 @@ def support_person_for(buddy: Membership, match: Match | None = None) -> Members
             if found is not None:
                 return found
     return None
+
+
+# --- Rounds and speed-buddying ------------------------------------------------------------------
+
+
+def rounds_for_coordinator(scheme) -> QuerySet[MatchingRound]:
+    """Past rounds, newest first, each with how many of its drafts are still drafts."""
+    return MatchingRound.objects.filter(scheme=scheme).annotate(
+        drafts_left=Count("matches", filter=Q(matches__state="draft"))
+    )
+
+
+def left_out_of(matching_round: MatchingRound) -> QuerySet[RoundLeftOut]:
+    """Who a round left out, longest waiting first, with the reason."""
+    return matching_round.left_out.select_related("participant__user__profile")
+
+
+def speed_events_for_coordinator(scheme) -> QuerySet[SpeedEvent]:
+    """Speed-buddying events, latest first, with how many met and how many have answered."""
+    return SpeedEvent.objects.filter(scheme=scheme).annotate(
+        meeting_count=Count("meetings", distinct=True),
+        answered_count=Count("preferences__ranker", distinct=True),
+    )
+
+
+def speed_events_to_rank(membership: Membership, now=None) -> QuerySet[SpeedEvent]:
+    """Events where this person met someone and may still give their choices, soonest to close
+    first, each marked `answered` once they have given any."""
+    now = now or timezone.now()
+    side = "buddy" if membership.role == Role.BUDDY else "participant"
+    met = SpeedEvent.objects.filter(**{f"meetings__{side}": membership}).values("pk")
+    answered = SpeedPreference.objects.filter(event=OuterRef("pk"), ranker=membership)
+    return (
+        SpeedEvent.objects.filter(
+            scheme_id=membership.scheme_id, pk__in=met, matched_at__isnull=True
+        )
+        .filter(Q(rankings_close_at__isnull=True) | Q(rankings_close_at__gt=now))
+        .annotate(answered=Exists(answered))
+        .order_by(F("rankings_close_at").asc(nulls_last=True), "held_on", "pk")
+    )
+
+
+def speed_rankings_closed(event: SpeedEvent, now=None) -> str:
+    """Why nobody can give or change their choices for this event any more ("" while open)."""
+    now = now or timezone.now()
+    if event.matched_at:
+        return "Rankings for this event have closed: the matches have been made."
+    if event.rankings_close_at and now >= event.rankings_close_at:
+        closed = timezone.localtime(event.rankings_close_at, event.scheme.zone)
+        return f"Rankings for this event have closed (on {closed:%-d %B at %H:%M})."
+    return ""
+
+
+def speed_rank_cards(membership: Membership, now=None) -> list[HomeCard]:
+    """ "Rank the people you met", once for each event still taking this person's choices."""
+    if membership.role not in (Role.BUDDY, Role.PARTICIPANT):
+        return []
+    return [
+        HomeCard("matching/_rank_card.html", {"event": event})
+        for event in speed_events_to_rank(membership, now)
+    ]
+
+
+@receiver(home_cards)
+def _rank_the_people_you_met(sender, membership, now, **kwargs) -> list[HomeCard]:
+    return speed_rank_cards(membership, now)

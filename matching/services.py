@@ -18,7 +18,7 @@ from buddyscheme.vetting import (
 )
 
 from . import selectors
-from .assignment import assign_greedy, assign_optimal, stable_match, total
+from .assignment import assign_greedy, assign_optimal, stable_match, total, why_left_out
 from .models import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -30,13 +30,20 @@ from .models import (
     PairBlock,
     PairBlockKind,
     RematchRequest,
+    RoundLeftOut,
     SpeedEvent,
     SpeedMeeting,
     SpeedPreference,
     SuggestionOffer,
     SuggestionOption,
 )
-from .scoring import Weights, preference_problems, score_matrix, score_pair
+from .scoring import (
+    Weights,
+    preference_problems,
+    preferences_allow,
+    round_scores,
+    score_pair,
+)
 
 # Sent inside the activation transaction; a receiver (e.g. contracts: "not signed yet") may
 # raise DomainError to refuse. Lets higher apps add rules without matching importing them.
@@ -320,24 +327,26 @@ def rematch_request(
 def round_run(
     *, scheme, participant_ids: list[int], buddy_ids: list[int], by, now=None
 ) -> MatchingRound:
-    """Draft matches for the selected people with the maximum total score."""
+    """Draft matches for the selected people with the maximum total score (waiting time
+    included), and a note of everyone left out with the reason."""
     now = now or timezone.now()
-    waiting = selectors.waiting_participants(scheme).filter(pk__in=participant_ids)
+    today = timezone.localdate(now)
+    waiting = selectors.waiting_participants(scheme, today).filter(pk__in=participant_ids)
     participant_users = dict(waiting.values_list("pk", "user_id"))
-    participants = selectors.facts_for_many(waiting)
+    participants = selectors.facts_for_many(waiting, today)
     if not participants:
         raise DomainError("Choose at least one waiting participant.")
     chosen = set(buddy_ids)
     available = [
         entry
-        for entry in selectors.available_buddy_facts(scheme)
+        for entry in selectors.available_buddy_facts(scheme, today)
         if entry[0].membership_id in chosen
     ]
     if not available:
         raise DomainError("Choose at least one buddy who is cleared and has a place.")
     buddies = [facts for facts, _, _ in available]
     weights = Weights.from_settings(selectors.matching_settings(scheme))
-    scores, allowed = score_matrix(participants, buddies, weights)
+    scores, allowed = round_scores(participants, buddies, weights)
     blocked = selectors.blocked_pairs(scheme)
     for row, participant in enumerate(participants):
         for col, (buddy, _, buddy_user) in enumerate(available):
@@ -348,6 +357,7 @@ def round_run(
     capacities = [places for _, places, _ in available]
     pairs = assign_optimal(scores, allowed, capacities)
     greedy = assign_greedy(scores, allowed, capacities)
+    left_out = why_left_out(preferences_allow(participants, buddies), allowed, pairs)
     names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
     with transaction.atomic():
         matching_round = MatchingRound.objects.create(
@@ -382,6 +392,15 @@ def round_run(
                 match=match, to_state=MatchState.DRAFT, actor=by, at=now, note="matching round"
             )
             for match in Match.objects.filter(round=matching_round)
+        )
+        RoundLeftOut.objects.bulk_create(
+            RoundLeftOut(
+                round=matching_round,
+                participant_id=participants[row].membership_id,
+                reason=reason,
+                days_waiting=participants[row].days_waiting,
+            )
+            for row, reason in left_out.items()
         )
         # One row for the round, not one per draft: each draft names its round, and a round
         # of hundreds stays one bulk insert. Releasing the drafts audits each proposal.
@@ -431,7 +450,8 @@ def suggestion_offer_create(*, participant: Membership, by, now=None) -> Suggest
             buddy=c.buddy,
             position=position,
             score=c.suggestion.total,
-            reasons=[r.as_dict() for r in c.suggestion.reasons],
+            # The participant reads these as "why we suggest them": reasons about the pair only.
+            reasons=[r.as_dict() for r in c.suggestion.reasons if r.about_the_pair],
         )
         for position, c in enumerate(candidates, start=1)
     )
@@ -504,11 +524,12 @@ def _met(event: SpeedEvent, a: Membership, b: Membership) -> bool:
 
 @transaction.atomic
 def speed_preferences_save(
-    *, event: SpeedEvent, ranker: Membership, choices: dict[int, str]
+    *, event: SpeedEvent, ranker: Membership, choices: dict[int, str], now=None
 ) -> None:
     """Save one person's answers: {membership id: "1", "2", … or "veto" or ""}."""
-    if event.matched_at:
-        raise DomainError("The matches for this event have been made; rankings are closed.")
+    closed = selectors.speed_rankings_closed(event, now)
+    if closed:
+        raise DomainError(closed)
     ranks = [value for value in choices.values() if value not in ("", "veto")]
     if len(ranks) != len(set(ranks)):
         raise DomainError("Give each person a different place (1, 2, 3 …).")
@@ -529,49 +550,66 @@ def speed_preferences_save(
 
 
 def speed_event_match(*, event: SpeedEvent, by, now=None) -> list[Match]:
-    """A stable matching from everyone's rankings; vetoes hold; buddies up to their places."""
+    """A stable matching from everyone's rankings; vetoes hold; buddies up to their places.
+
+    Only pairs that may be matched now take part (the participant still waiting, the buddy
+    cleared with a place, the pair not blocked, no declared preference broken). Filtering
+    afterwards would let someone who cannot be matched hold a place in the matching and then
+    drop it, leaving a place nobody was offered: what is saved would not be stable.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        event = SpeedEvent.objects.select_for_update().get(pk=event.pk)
+        event = SpeedEvent.objects.select_for_update().select_related("scheme").get(pk=event.pk)
         if event.matched_at:
             raise DomainError("Matches for this event have already been made.")
         met = set(
             SpeedMeeting.objects.filter(event=event).values_list("participant_id", "buddy_id")
         )
-        preferences = list(SpeedPreference.objects.filter(event=event).select_related("ranker"))
+        preferences = list(SpeedPreference.objects.filter(event=event))
         vetoed = {(p.ranker_id, p.ranked_id) for p in preferences if p.veto}
-        places = {b.pk: left for b, left in selectors.available_buddies(event.scheme)}
+        today = timezone.localdate(now)
+        acceptable = {
+            (participant, buddy)
+            for participant, buddy in selectors.matchable_pairs(event.scheme, met, today)
+            if (participant, buddy) not in vetoed and (buddy, participant) not in vetoed
+        }
+        places = {
+            facts.membership_id: left
+            for facts, left, _ in selectors.available_buddy_facts(event.scheme, today)
+        }
+        ranks = {(p.ranker_id, p.ranked_id): p.rank for p in preferences if not p.veto}
 
         def ordered(ranker_id, candidates):
-            ranks = {
-                p.ranked_id: p.rank for p in preferences if p.ranker_id == ranker_id and not p.veto
-            }
-            usable = [
-                c
-                for c in candidates
-                if (ranker_id, c) not in vetoed and (c, ranker_id) not in vetoed
-            ]
-            return sorted(usable, key=lambda c: (ranks.get(c) is None, ranks.get(c) or 0, c))
+            # Ranked people first, best first; then those they were not sure about.
+            def key(other):
+                rank = ranks.get((ranker_id, other))
+                return (rank is None, rank or 0, other)
+
+            return sorted(candidates, key=key)
 
         participant_prefs = {
-            p: ordered(p, [b for (q, b) in met if q == p and b in places])
-            for p in {p for p, _ in met}
+            p: ordered(p, [b for (q, b) in acceptable if q == p])
+            for p in {p for p, _ in acceptable}
         }
         buddy_prefs = {
-            b: ordered(b, [p for (p, c) in met if c == b])
-            for b in places
-            if any(c == b for _, c in met)
+            b: ordered(b, [p for (p, c) in acceptable if c == b])
+            for b in {b for _, b in acceptable}
         }
         result = stable_match(participant_prefs, buddy_prefs, places)
-        members = Membership.objects.in_bulk(set(result) | set(result.values()))
-        matches = []
-        for participant_id, buddy_id in sorted(result.items()):
-            participant, buddy = members[participant_id], members[buddy_id]
-            if check_pair(participant, buddy):
-                continue
-            matches.append(match_create(participant=participant, buddy=buddy, by=by, now=now))
+        members = Membership.objects.select_related("match_profile").in_bulk(
+            set(result) | set(result.values())
+        )
+        # Every pair passed the rules above, inside this transaction: match_create checks them
+        # again and would refuse (rolling everything back) rather than save a broken matching.
+        matches = [
+            match_create(
+                participant=members[participant_id], buddy=members[buddy_id], by=by, now=now
+            )
+            for participant_id, buddy_id in sorted(result.items())
+        ]
         event.matched_at = now
         event.save(update_fields=["matched_at"])
+        audit_record(actor=by, verb="speed_event_match", obj=event, scheme=event.scheme_id)
     return matches
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
         views.match_support_person,
         name="match_support_person",
     ),
+    path("coordinator/matching/history/", views.history, name="history"),
     path("coordinator/matching/rounds/new/", views.round_new, name="round_new"),
     path("coordinator/matching/rounds/<int:pk>/", views.round_detail, name="round"),
     path("coordinator/matching/events/<int:pk>/", views.event_detail, name="event"),

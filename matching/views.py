@@ -63,6 +63,28 @@ def workspace(request):
                 scheme,
                 [MatchState.DRAFT, MatchState.PROPOSED, MatchState.ACCEPTED, MatchState.INTRODUCED],
             )[:50],
+            "rounds": selectors.rounds_for_coordinator(scheme)[:RECENT],
+            "events": selectors.speed_events_for_coordinator(scheme)[:RECENT],
+            "now": timezone.now(),
+        },
+    )
+
+
+RECENT = 5  # past rounds and events on the workspace; the history page has the rest
+
+
+@require_GET
+@role_required(Role.COORDINATOR)
+def history(request):
+    """Every past matching round and speed-buddying event, newest first."""
+    scheme = request.membership.scheme
+    return render(
+        request,
+        "matching/history.html",
+        {
+            "rounds": selectors.rounds_for_coordinator(scheme)[:200],
+            "events": selectors.speed_events_for_coordinator(scheme)[:200],
+            "now": timezone.now(),
         },
     )
 
@@ -307,7 +329,14 @@ def round_detail(request, pk):
     ).order_by("-score")
     gain = matching_round.total_score - matching_round.greedy_score
     return render(
-        request, "matching/round.html", {"round": matching_round, "matches": matches, "gain": gain}
+        request,
+        "matching/round.html",
+        {
+            "round": matching_round,
+            "matches": matches,
+            "gain": gain,
+            "left_out": selectors.left_out_of(matching_round),
+        },
     )
 
 
@@ -367,6 +396,7 @@ def my_matches(request):
             "offer": selectors.open_offer_for(request.membership)
             if request.membership.role == Role.PARTICIPANT
             else None,
+            "rank_cards": selectors.speed_rank_cards(request.membership),
         },
     )
 
@@ -415,7 +445,8 @@ def event_rank(request, pk):
         p.ranked_id: ("veto" if p.veto else str(p.rank))
         for p in SpeedPreference.objects.filter(event=event, ranker=me)
     }
-    if request.method == "POST":
+    closed = selectors.speed_rankings_closed(event)
+    if request.method == "POST" and not closed:
         choices = {person.pk: request.POST.get(f"choice_{person.pk}", "") for person in met}
         try:
             services.speed_preferences_save(event=event, ranker=me, choices=choices)
@@ -425,9 +456,11 @@ def event_rank(request, pk):
         else:
             messages.success(request, "Thank you. Your choices are saved.")
             return redirect("matching:my_matches")
+    elif request.method == "POST":
+        messages.error(request, closed)
     rows = [(person, current.get(person.pk, "")) for person in met]
     return render(
         request,
         "matching/event_rank.html",
-        {"event": event, "rows": rows, "places": range(1, len(met) + 1)},
+        {"event": event, "rows": rows, "places": range(1, len(met) + 1), "closed": closed},
     )

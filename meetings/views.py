@@ -25,6 +25,7 @@ from buddyscheme.channels import twilio_signature_valid
 from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
+from buddyscheme.selectors import member_home_cards
 from buddyscheme.watchdog import sms_failing
 
 from . import selectors, services
@@ -100,6 +101,7 @@ def today(request):
             if feed
             else None,
             "calendar_open": request.GET.get("show") == "calendar",
+            "home_cards": member_home_cards(request.membership, now),
         },
     )
 

@@ -97,6 +97,8 @@ MATRIX = {
         "matching/match",
         {A: 302, C: 302, B: 403, P: 403, O: 404},
     ),
+    # Past rounds and speed-buddying events (each scheme sees its own).
+    "coordinator/matching/history/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/rounds/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/rounds/<int:pk>/": (
         "get",
