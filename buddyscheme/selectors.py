@@ -1,5 +1,6 @@
 """Reads for the shared core."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import cast
 
@@ -34,6 +35,27 @@ def scheme_figures(scheme) -> list[tuple[str, int]]:
     for _, answer in dashboard_figures.send(sender=None, scheme=scheme):
         figures += cast(list[tuple[str, int]], answer)
     return figures
+
+
+# Apps above the core put cards on a buddy's Today and a participant's Home the same way
+# ("please answer" a proposal, say): each receiver gets `membership` and returns a list of
+# HomeCard, in a constant number of queries.
+home_cards = django.dispatch.Signal()
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    """A template to include on someone's home page, and what it needs (`card` in it)."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+def home_cards_for(membership) -> list[HomeCard]:
+    cards: list[HomeCard] = []
+    for _, answer in home_cards.send(sender=None, membership=membership):
+        cards += cast(list[HomeCard], answer)
+    return cards
 
 
 def invitations_for_scheme(scheme):

@@ -381,7 +381,11 @@ def person_sensitive_notes_save(request, pk):
 @require_GET
 @role_required(Role.PARTICIPANT)
 def participant_home(request):
-    return render(request, "buddyscheme/participant_home.html")
+    return render(
+        request,
+        "buddyscheme/participant_home.html",
+        {"home_cards": selectors.home_cards_for(request.membership)},
+    )
 
 
 @never_cache

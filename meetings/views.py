@@ -25,6 +25,7 @@ from buddyscheme.channels import twilio_signature_valid
 from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
+from buddyscheme.selectors import home_cards_for
 
 from . import selectors, services
 from .access import (
@@ -99,6 +100,7 @@ def today(request):
             if feed
             else None,
             "calendar_open": request.GET.get("show") == "calendar",
+            "home_cards": home_cards_for(request.membership),
         },
     )
 
