@@ -57,6 +57,8 @@ def proposals_remind(*, now=None) -> int:
             match.reminded_at = now
             # Someone who asked to talk first is waiting for the coordinator's call, not us.
             sides = [side for side in match.sides_to_answer if match.talk_requested_by != side]
+            if not sides:
+                continue  # the claim stands: nobody is reminded about this one again
             sent += notify.proposal_remind(
                 match, sides=sides, dedupe_key=f"match_reminder:{match.pk}", now=now
             )

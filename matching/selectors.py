@@ -357,8 +357,7 @@ class ProposalDetails:
 
     name: str
     helps_with: list[str]
-    languages: list[str]
-    shared_languages: set[str]
+    languages: list[str]  # "Shona (you too)" when the reader speaks it as well
     free_together: list[str]
     also_free: list[str]
     about: str
@@ -386,8 +385,10 @@ def proposal_details(match: Match, side: str) -> ProposalDetails:
     return ProposalDetails(
         name=other_member.user.display_name,
         helps_with=helps_with,
-        languages=sorted(other.languages),
-        shared_languages=set(other.languages & mine.languages),
+        languages=[
+            language.capitalize() + (" (you too)" if language in mine.languages else "")
+            for language in sorted(other.languages)
+        ],
         free_together=[slot_label(i) for i in slots if mine.availability >> i & 1],
         also_free=[slot_label(i) for i in slots if not mine.availability >> i & 1],
         about=about if side == "participant" else "",

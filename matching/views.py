@@ -513,8 +513,11 @@ def choose(request, pk):
                 )
                 messages.success(request, "Thank you. We will ask them and let you know.")
             return redirect("matching:my_matches")
+        except services.SuggestionGone as gone:
+            # Not their mistake: the offer has moved on (a buddy dropped, another added).
+            messages.warning(request, str(gone))
+            return redirect("matching:choose", pk=offer.pk)
         except DomainError as error:
-            # The offer may have moved on (a buddy dropped, another added): show it afresh.
             messages.error(request, str(error))
             return redirect("matching:choose", pk=offer.pk)
     return render(
