@@ -66,10 +66,17 @@ def slot_index(day: int, part: int) -> int:
     return day * len(DAY_PARTS) + part
 
 
-def slot_label(index: int) -> str:
-    """ "Monday morning" for slot 0."""
-    day, part = divmod(index, len(DAY_PARTS))
-    return f"{WEEKDAYS[day]} {DAY_PARTS[part][0]}"
+def slots_by_day(slots: list[int]) -> list[str]:
+    """Slots in plain words, a line a day: "Monday morning", "Saturday afternoon and evening"."""
+    days: dict[int, list[str]] = {}
+    for index in sorted(slots):
+        day, part = divmod(index, len(DAY_PARTS))
+        days.setdefault(day, []).append(DAY_PARTS[part][0])
+    lines = []
+    for day, parts in days.items():
+        words = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        lines.append(f"{WEEKDAYS[day]} {words}")
+    return lines
 
 
 class Gender(models.TextChoices):

@@ -39,7 +39,7 @@ from .models import (
     RematchRequest,
     SuggestionOffer,
     SuggestionOption,
-    slot_label,
+    slots_by_day,
 )
 from .scoring import Facts, Suggestion, Weights, score_matrix, score_pair
 
@@ -389,8 +389,8 @@ def proposal_details(match: Match, side: str) -> ProposalDetails:
             language.capitalize() + (" (you too)" if language in mine.languages else "")
             for language in sorted(other.languages)
         ],
-        free_together=[slot_label(i) for i in slots if mine.availability >> i & 1],
-        also_free=[slot_label(i) for i in slots if not mine.availability >> i & 1],
+        free_together=slots_by_day([i for i in slots if mine.availability >> i & 1]),
+        also_free=slots_by_day([i for i in slots if not mine.availability >> i & 1]),
         about=about if side == "participant" else "",
     )
 

@@ -82,7 +82,7 @@ def test_a_proposal_reaches_both_phones_and_is_answered(open_phone):
     expect(phone.get_by_text("Monday morning")).to_be_visible()
     expect(phone.get_by_role("heading", name="What happens next")).to_be_visible()
     yes = phone.get_by_role("button", name="Yes", exact=True)
-    no = phone.get_by_role("link", name="No", exact=True)
+    no = phone.get_by_role("button", name="No", exact=True)
     # Equal buttons: the same size, side by side, nothing pushing towards yes.
     yes_box, no_box = yes.bounding_box(), no.bounding_box()
     assert abs(yes_box["width"] - no_box["width"]) < 1 and yes_box["height"] >= 44
@@ -146,7 +146,7 @@ def test_no_asks_for_a_reason_afterwards_on_a_phone(open_phone):
     phone = open_phone()
     log_in(phone, "owen@example.org")
     phone.goto(f"/matches/{match.pk}/")
-    phone.get_by_role("link", name="No", exact=True).click()
+    phone.get_by_role("button", name="No", exact=True).click()
     expect(phone.get_by_label("Would you like to tell us why? (optional)")).to_be_visible()
     assert serious_accessibility_problems(phone) == []
     screenshot(phone, "phone-participant-decline")

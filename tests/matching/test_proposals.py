@@ -339,7 +339,10 @@ class ParticipantProposalScreenTest(PersonaTestCase):
             self.scheme,
             items=[cooking, forms, gardening],
             languages=["english", "shona", "french"],
-            availability=1 << slot_index(0, 0) | 1 << slot_index(4, 1),
+            availability=1 << slot_index(0, 0)
+            | 1 << slot_index(4, 1)
+            | 1 << slot_index(5, 1)
+            | 1 << slot_index(5, 2),
             about="I love cooking and long walks.",
         )
         self.cleared.user.first_name, self.cleared.user.last_name = "Amara", "Okafor-Surname"
@@ -364,19 +367,19 @@ class ParticipantProposalScreenTest(PersonaTestCase):
         self.assertContains(page, "French")
         self.assertContains(page, "Monday morning")
         self.assertContains(page, "Friday afternoon")
+        self.assertContains(page, "Saturday afternoon and evening")  # a line a day
         self.assertContains(page, "I love cooking and long walks.")
         self.assertContains(page, "What happens next")
         # Yes and No look the same; no reason is asked for before No.
         content = page.content.decode()
         yes = re.search(r'<button[^>]*class="([^"]*)"[^>]*>\s*Yes', content)
         no = re.search(
-            r'<a[^>]*class="([^"]*)"[^>]*href="[^"]*decline/"[^>]*>\s*No|'
-            r'<a[^>]*href="[^"]*decline/"[^>]*class="([^"]*)"[^>]*>\s*No',
+            r'<form method="get" action="[^"]*decline/">\s*<button[^>]*class="([^"]*)"[^>]*>\s*No',
             content,
         )
         self.assertIsNotNone(yes, "a Yes button")
-        self.assertIsNotNone(no, "a No link to the decline page")
-        self.assertEqual(yes.group(1), no.group(1) or no.group(2))
+        self.assertIsNotNone(no, "a No button that opens the decline page")
+        self.assertEqual(yes.group(1), no.group(1))
         self.assertNotContains(page, 'name="reason"')
         self.assertContains(page, "talk to my coordinator first")
 
