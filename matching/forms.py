@@ -192,6 +192,43 @@ class ReasonForm(CrispyMixin, forms.Form):
     )
 
 
+class DeclineForm(CrispyMixin, forms.Form):
+    """Asked only after someone says no; they may leave it empty."""
+
+    submit_label = "Send my answer: no, thank you"
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Would you like to tell us why? (optional)",
+        help_text="It helps your coordinator find a better match. You can leave it empty.",
+    )
+
+
+class AnswerForm(forms.Form):
+    """A coordinator writes down an answer someone gave by phone or in person."""
+
+    side = forms.ChoiceField(label="Whose answer", widget=forms.RadioSelect)
+    answer = forms.ChoiceField(
+        label="Their answer",
+        choices=[("yes", "Yes, go ahead"), ("no", "No, thank you")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        max_length=200, required=False, label="Their reason, if they said no and gave one"
+    )
+
+    def __init__(self, *args, match, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = {
+            "buddy": f"The buddy, {match.buddy.user.display_name}",
+            "participant": f"The participant, {match.participant.user.display_name}",
+        }
+        self.fields["side"].choices = [(side, names[side]) for side in match.sides_to_answer]
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's own <form> posts it to the answer URL
+
+
 class IntroductionForm(forms.Form):
     intro_at = forms.DateTimeField(
         label="Introduction meeting (date and time)",

@@ -23,15 +23,18 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import BuddyVetting, Membership, Role
-from buddyscheme.selectors import HomeCard, home_cards
+from buddyscheme.selectors import HomeCard, dashboard_figures, home_cards
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
+    OPEN_OFFER,
     OPEN_STATES,
+    SLOT_HOURS,
     Match,
     MatchingRound,
     MatchingSettings,
     MatchProfile,
+    MatchState,
     MenuItem,
     PairBlock,
     RematchRequest,
@@ -39,6 +42,8 @@ from .models import (
     SpeedEvent,
     SpeedPreference,
     SuggestionOffer,
+    SuggestionOption,
+    slots_by_day,
 )
 from .scoring import Facts, Suggestion, Weights, preference_problems, score_matrix, score_pair
 
@@ -76,19 +81,30 @@ def available_buddies(scheme, today=None) -> list[tuple[Membership, int]]:
 
 
 def waiting_participants(scheme, today=None) -> QuerySet[Membership]:
-    """Participants still needing a buddy, longest waiting first."""
+    """Participants still needing a buddy, longest waiting first. `choosing`: they have
+    suggestions open to choose from (and are left out of rounds meanwhile)."""
     today = today or timezone.localdate()
     return (
         Membership.objects.filter(
             scheme=scheme, role=Role.PARTICIPANT, is_active=True, enrolment__eligible=True
         )
-        .annotate(open_matches=_open_matches("participant"))
+        .annotate(
+            open_matches=_open_matches("participant"),
+            choosing=Exists(SuggestionOffer.objects.filter(OPEN_OFFER, participant=OuterRef("pk"))),
+        )
         .filter(
             Q(match_profile__isnull=True, open_matches__lt=1)
             | Q(open_matches__lt=F("match_profile__capacity"))
         )
         .select_related("user", "user__profile", "enrolment", "match_profile")
         .order_by("enrolment__waiting_since", "pk")
+    )
+
+
+def participants_choosing(scheme) -> QuerySet:
+    """Ids of the scheme's participants with an open offer to choose from (a subquery)."""
+    return SuggestionOffer.objects.filter(OPEN_OFFER, participant__scheme=scheme).values(
+        "participant_id"
     )
 
 
@@ -295,19 +311,17 @@ def open_rematch_requests(scheme) -> QuerySet[RematchRequest]:
 
 
 def open_offer_for(participant: Membership) -> SuggestionOffer | None:
+    return SuggestionOffer.objects.filter(OPEN_OFFER, participant=participant).first()
+
+
+def offer_options_shown(offer: SuggestionOffer) -> QuerySet[SuggestionOption]:
+    """The buddies an offer still suggests (not those dropped since), with what the page shows."""
     return (
-        SuggestionOffer.objects.filter(
-            participant=participant, chosen__isnull=True, asked_for_others_at__isnull=True
-        )
+        offer.options.filter(dropped_at__isnull=True)
+        .select_related("buddy__user__profile", "buddy__match_profile")
         .prefetch_related(
-            Prefetch(
-                "options__buddy",
-                queryset=Membership.objects.select_related(
-                    "user__profile", "match_profile"
-                ).prefetch_related("match_profile__items"),
-            )
+            Prefetch("buddy__match_profile__items", queryset=MenuItem.objects.order_by("name"))
         )
-        .first()
     )
 
 
@@ -404,3 +418,95 @@ def speed_rank_cards(membership: Membership, now=None) -> list[HomeCard]:
 @receiver(home_cards)
 def _rank_the_people_you_met(sender, membership, now, **kwargs) -> list[HomeCard]:
     return speed_rank_cards(membership, now)
+
+
+# --- Proposals waiting for answers --------------------------------------------------------------
+
+
+def proposals_awaiting_answer(scheme) -> QuerySet[Match]:
+    """Proposed matches someone has still to answer, oldest first, for the coordinator."""
+    return (
+        Match.objects.filter(scheme=scheme, state=MatchState.PROPOSED)
+        .select_related(
+            "buddy__user__profile",
+            "participant__user__profile",
+            "buddy_answer_recorded_by__profile",
+            "participant_answer_recorded_by__profile",
+        )
+        .order_by("proposed_at", "pk")
+    )
+
+
+def proposals_to_answer(membership: Membership) -> QuerySet[Match]:
+    """Proposals waiting for this person's own answer."""
+    mine = Q(buddy=membership, buddy_accepted_at__isnull=True) | Q(
+        participant=membership, participant_accepted_at__isnull=True
+    )
+    return (
+        Match.objects.filter(mine, state=MatchState.PROPOSED)
+        .select_related("buddy__user__profile", "participant__user__profile")
+        .order_by("proposed_at", "pk")
+    )
+
+
+@dataclass
+class ProposalDetails:
+    """What one side reads about the other before answering: first name, the menu items the
+    one offers and the other wants, languages, when they are free, their own few lines."""
+
+    name: str
+    helps_with: list[str]
+    languages: list[str]  # "Shona (you too)" when the reader speaks it as well
+    free_together: list[str]
+    also_free: list[str]
+    about: str
+
+
+def proposal_details(match: Match, side: str) -> ProposalDetails:
+    """`side` is the reader ("participant" reads about the buddy, and the reverse)."""
+    buddy_facts, participant_facts = facts(match.buddy), facts(match.participant)
+    other, mine = (
+        (buddy_facts, participant_facts)
+        if side == "participant"
+        else (participant_facts, buddy_facts)
+    )
+    other_member = match.buddy if side == "participant" else match.participant
+    helps_with = list(
+        MenuItem.objects.filter(pk__in=buddy_facts.items & participant_facts.items)
+        .values_list("name", flat=True)
+        .order_by("category__order", "order", "name")
+    )
+    about = (
+        MatchProfile.objects.filter(membership=other_member).values_list("about", flat=True).first()
+        or ""
+    )
+    slots = [i for i in range(len(SLOT_HOURS)) if other.availability >> i & 1]
+    return ProposalDetails(
+        name=other_member.user.display_name,
+        helps_with=helps_with,
+        languages=[
+            language.capitalize() + (" (you too)" if language in mine.languages else "")
+            for language in sorted(other.languages)
+        ],
+        free_together=slots_by_day([i for i in slots if mine.availability >> i & 1]),
+        also_free=slots_by_day([i for i in slots if not mine.availability >> i & 1]),
+        about=about if side == "participant" else "",
+    )
+
+
+@receiver(dashboard_figures)
+def _proposals_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
+    return [("Proposals awaiting an answer", proposals_awaiting_answer(scheme).count())]
+
+
+@receiver(home_cards)
+def _proposals_on_the_home_page(sender, membership, **kwargs) -> list[HomeCard]:
+    if membership.role not in (Role.BUDDY, Role.PARTICIPANT):
+        return []
+    return [
+        HomeCard(
+            "matching/_answer_card.html",
+            {"match": match, "side": "buddy" if match.buddy_id == membership.pk else "participant"},
+        )
+        for match in proposals_to_answer(membership)
+    ]

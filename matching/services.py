@@ -3,8 +3,11 @@ and every service that changes a match, a pair block or a rematch request leaves
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import django.dispatch
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from buddyscheme.audit import audit_record
@@ -17,10 +20,11 @@ from buddyscheme.vetting import (
     vetting_blockers,
 )
 
-from . import selectors
+from . import notify, selectors
 from .assignment import assign_greedy, assign_optimal, stable_match, total, why_left_out
 from .models import (
     CLOSED_STATES,
+    OPEN_OFFER,
     OPEN_STATES,
     Match,
     MatchEvent,
@@ -124,8 +128,11 @@ def match_create(
     by,
     state=MatchState.DRAFT,
     matching_round=None,
+    participant_accepted_at=None,
     now=None,
 ) -> Match:
+    """A draft, or a proposal that asks both people at once (`participant_accepted_at` when
+    the participant chose this buddy themself: then only the buddy is asked)."""
     problems = check_pair(participant, buddy)
     if problems:
         raise DomainError("This pair cannot be matched: " + "; ".join(problems) + ".")
@@ -144,9 +151,13 @@ def match_create(
                 created_by=by,
                 created_at=now,
                 proposed_at=now if state == MatchState.PROPOSED else None,
+                participant_accepted_at=participant_accepted_at,
             )
             MatchEvent.objects.create(match=match, to_state=state, actor=by, at=now)
             audit_record(actor=by, verb="match_create", obj=match, scheme=match.scheme_id)
+            if state == MatchState.PROPOSED:
+                notify.proposal_tell(match, now=now)
+            _offers_after_places_taken(buddy_ids=[buddy.pk], participant=participant, now=now)
     except IntegrityError as error:
         raise DomainError("This pair already has an open match.") from error
     return match
@@ -159,12 +170,18 @@ def match_propose(*, match: Match, by, now=None) -> Match:
     match.proposed_at = now
     match.save(update_fields=["state", "proposed_at"])
     audit_record(actor=by, verb="match_propose", obj=match, scheme=match.scheme_id)
+    notify.proposal_tell(match, now=now)
     return match
 
 
+def _recorded_note(side: str, answer: str) -> str:
+    return f"The {side} said {answer}, recorded for them"
+
+
 @transaction.atomic
-def match_accept(*, match: Match, by_membership: Membership, now=None) -> Match:
-    """One side says yes; when both have, the match is accepted."""
+def match_accept(*, match: Match, by_membership: Membership, now=None, recorded_by=None) -> Match:
+    """One side says yes; when both have, the match is accepted. `recorded_by`: the
+    coordinator who took this yes by phone or in person."""
     now = now or timezone.now()
     side = _side(match, by_membership)
     locked = Match.objects.select_for_update().get(pk=match.pk)
@@ -172,35 +189,55 @@ def match_accept(*, match: Match, by_membership: Membership, now=None) -> Match:
         raise DomainError(
             f"This match is {STATE_LABEL[locked.state].lower()}: there is nothing to accept."
         )
+    if recorded_by is not None and getattr(locked, f"{side}_accepted_at"):
+        raise DomainError(f"The {side} has already said yes.")
     setattr(locked, f"{side}_accepted_at", getattr(locked, f"{side}_accepted_at") or now)
-    locked.save(update_fields=[f"{side}_accepted_at"])
-    if locked.buddy_accepted_at and locked.participant_accepted_at:
-        locked = _transition(
-            locked, {MatchState.PROPOSED}, MatchState.ACCEPTED, by_membership.user, now=now
+    changed = [f"{side}_accepted_at"]
+    if recorded_by is not None:
+        setattr(locked, f"{side}_answer_recorded_by", recorded_by)
+        changed.append(f"{side}_answer_recorded_by")
+        MatchEvent.objects.create(
+            match=locked,
+            from_state=locked.state,
+            to_state=locked.state,
+            actor=recorded_by,
+            at=now,
+            note=_recorded_note(side, "yes"),
         )
+    locked.save(update_fields=changed)
+    actor = recorded_by or by_membership.user
+    if locked.buddy_accepted_at and locked.participant_accepted_at:
+        locked = _transition(locked, {MatchState.PROPOSED}, MatchState.ACCEPTED, actor, now=now)
         locked.save(update_fields=["state"])
-    audit_record(actor=by_membership.user, verb="match_accept", obj=locked, scheme=locked.scheme_id)
+    audit_record(actor=actor, verb="match_accept", obj=locked, scheme=locked.scheme_id)
     return locked
 
 
 @transaction.atomic
-def match_decline(*, match: Match, by_membership: Membership, reason: str, now=None) -> Match:
-    """Either side says no. The participant returns to the waiting pool; the reason is kept."""
+def match_decline(
+    *, match: Match, by_membership: Membership, reason: str = "", now=None, recorded_by=None
+) -> Match:
+    """Either side says no, with a reason if they want to give one. The participant returns
+    to the waiting pool. `recorded_by`: the coordinator who took this no by phone."""
+    now = now or timezone.now()
     reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Please give a short reason: it helps us find a better match.")
     side = _side(match, by_membership)
+    actor = recorded_by or by_membership.user
+    note = reason if recorded_by is None else f"{_recorded_note(side, 'no')}. {reason}".strip()
     match = _transition(
         match,
         {MatchState.PROPOSED, MatchState.ACCEPTED},
         MatchState.DECLINED,
-        by_membership.user,
-        reason,
+        actor,
+        note[:200],
         now,
     )
     match.declined_by, match.decline_reason = side, reason[:200]
-    match.save(update_fields=["state", "declined_by", "decline_reason"])
-    audit_record(actor=by_membership.user, verb="match_decline", obj=match, scheme=match.scheme_id)
+    setattr(match, f"{side}_answer_recorded_by", recorded_by)
+    match.save(
+        update_fields=["state", "declined_by", "decline_reason", f"{side}_answer_recorded_by"]
+    )
+    audit_record(actor=actor, verb="match_decline", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -331,7 +368,13 @@ def round_run(
     included), and a note of everyone left out with the reason."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    waiting = selectors.waiting_participants(scheme, today).filter(pk__in=participant_ids)
+    # Someone choosing from their own suggestions is left out: a round must not decide for
+    # them while they are deciding (the round page says who is choosing).
+    waiting = (
+        selectors.waiting_participants(scheme, today)
+        .filter(pk__in=participant_ids)
+        .exclude(pk__in=selectors.participants_choosing(scheme))
+    )
     participant_users = dict(waiting.values_list("pk", "user_id"))
     participants = selectors.facts_for_many(waiting, today)
     if not participants:
@@ -402,6 +445,9 @@ def round_run(
             )
             for row, reason in left_out.items()
         )
+        _offers_after_places_taken(
+            buddy_ids=sorted({draft.buddy_id for draft in drafts}), participant=None, now=now
+        )
         # One row for the round, not one per draft: each draft names its round, and a round
         # of hundreds stays one bulk insert. Releasing the drafts audits each proposal.
         audit_record(actor=by, verb="round_run", obj=matching_round, scheme=scheme)
@@ -423,27 +469,17 @@ def round_release(*, matching_round: MatchingRound, by, now=None) -> int:
 # --- Participant choice -----------------------------------------------------------------------
 
 
-@transaction.atomic
-def suggestion_offer_create(*, participant: Membership, by, now=None) -> SuggestionOffer:
-    """Show the participant the best few buddies (first names only) to choose from."""
-    if selectors.participant_has_open_match(participant):
-        raise DomainError("This participant already has a match in progress.")
-    count = selectors.matching_settings(participant.scheme).choices_shown
-    previous = SuggestionOffer.objects.filter(participant=participant).values_list(
-        "options__buddy_id", flat=True
+def _offer_options_add(offer: SuggestionOffer, count: int) -> int:
+    """Add up to `count` of the best eligible buddies this participant has not been shown."""
+    if count <= 0:
+        return 0
+    shown = set(
+        SuggestionOption.objects.filter(offer__participant=offer.participant_id).values_list(
+            "buddy_id", flat=True
+        )
     )
-    already_shown = {pk for pk in previous if pk}
-    candidates = [
-        c for c in selectors.suggestions_for(participant) if c.buddy.pk not in already_shown
-    ][:count]
-    if not candidates:
-        raise DomainError("There are no suitable buddies to suggest right now.")
-    SuggestionOffer.objects.filter(
-        participant=participant, chosen__isnull=True, asked_for_others_at__isnull=True
-    ).update(asked_for_others_at=now or timezone.now())
-    offer = SuggestionOffer.objects.create(
-        participant=participant, created_by=by, created_at=now or timezone.now()
-    )
+    candidates = selectors.suggestions_for(offer.participant, limit=count, exclude=shown)
+    last = max(offer.options.values_list("position", flat=True), default=0)
     SuggestionOption.objects.bulk_create(
         SuggestionOption(
             offer=offer,
@@ -453,42 +489,158 @@ def suggestion_offer_create(*, participant: Membership, by, now=None) -> Suggest
             # The participant reads these as "why we suggest them": reasons about the pair only.
             reasons=[r.as_dict() for r in c.suggestion.reasons if r.about_the_pair],
         )
-        for position, c in enumerate(candidates, start=1)
+        for position, c in enumerate(candidates, start=last + 1)
     )
+    return len(candidates)
+
+
+@transaction.atomic
+def suggestion_offer_create(*, participant: Membership, by, now=None) -> SuggestionOffer:
+    """Show the participant the best few buddies (first names only) to choose from."""
+    now = now or timezone.now()
+    if selectors.participant_has_open_match(participant):
+        raise DomainError("This participant already has a match in progress.")
+    count = selectors.matching_settings(participant.scheme).choices_shown
+    # A newer offer replaces an unanswered one (one open offer each: a database rule).
+    SuggestionOffer.objects.filter(OPEN_OFFER, participant=participant).update(withdrawn_at=now)
+    offer = SuggestionOffer.objects.create(participant=participant, created_by=by, created_at=now)
+    if not _offer_options_add(offer, count):
+        raise DomainError("There are no suitable buddies to suggest right now.")
+    audit_record(actor=by, verb="suggestion_offer_create", obj=offer, scheme=participant.scheme_id)
     return offer
+
+
+@dataclass
+class OfferRefresh:
+    dropped: list[SuggestionOption]
+    added: int
+    withdrawn: bool
+    participant_full: bool
+
+
+def _offer_refresh(offer: SuggestionOffer, now) -> OfferRefresh:
+    """Drop the suggested buddies who can no longer be matched with this participant (their
+    places filled, their vetting lapsed, a block recorded) and offer the next eligible ones in
+    their place; when nobody is left, or the participant has no place left, withdraw the offer.
+    The caller holds the offer's row lock."""
+    participant = offer.participant
+    live = list(
+        offer.options.filter(dropped_at__isnull=True).select_related("buddy__user__profile")
+    )
+    dropped = [option for option in live if check_pair(participant, option.buddy)]
+    if dropped:
+        SuggestionOption.objects.filter(pk__in=[option.pk for option in dropped]).update(
+            dropped_at=now
+        )
+    participant_full = (
+        not selectors.waiting_participants(participant.scheme).filter(pk=participant.pk).exists()
+    )
+    added = 0
+    if not participant_full:
+        added = _offer_options_add(offer, len(dropped))
+    withdrawn = participant_full or len(live) - len(dropped) + added == 0
+    if withdrawn:
+        offer.withdrawn_at = now
+        offer.save(update_fields=["withdrawn_at"])
+    if dropped or withdrawn:
+        audit_record(
+            actor=None, verb="suggestion_offer_refresh", obj=offer, scheme=participant.scheme_id
+        )
+    return OfferRefresh(
+        dropped=dropped, added=added, withdrawn=withdrawn, participant_full=participant_full
+    )
+
+
+def _offers_after_places_taken(*, buddy_ids: list[int], participant: Membership | None, now):
+    """A match has just taken places: refresh every open offer that suggests one of these
+    buddies, and close the participant's own open offer once they have no place left."""
+    offer_ids = set(
+        SuggestionOffer.objects.filter(OPEN_OFFER)
+        .filter(
+            Q(options__buddy_id__in=buddy_ids, options__dropped_at__isnull=True)
+            | Q(participant=participant)
+        )
+        .values_list("pk", flat=True)
+    )
+    for offer in (
+        SuggestionOffer.objects.filter(pk__in=offer_ids)
+        .select_for_update(of=("self",))
+        .select_related("participant__scheme")
+        .order_by("pk")  # one lock order for every caller
+    ):
+        if offer.is_open:  # answered between the read and the lock
+            _offer_refresh(offer, now)
+
+
+class SuggestionGone(DomainError):
+    """The buddy chosen can no longer be matched; the offer has moved on (and is saved)."""
 
 
 def _lock_open_offer(offer: SuggestionOffer, by_membership: Membership) -> SuggestionOffer:
     """The offer, locked, if it is this participant's and still unanswered."""
-    offer = SuggestionOffer.objects.select_for_update().get(pk=offer.pk)
+    offer = (
+        SuggestionOffer.objects.select_for_update(of=("self",))
+        .select_related("participant__scheme")
+        .get(pk=offer.pk)
+    )
     if offer.participant_id != by_membership.pk:
         raise DomainError("Only the participant can answer.")
+    if offer.withdrawn_at is not None:
+        raise DomainError(
+            "These suggestions have closed. Your coordinator will be in touch about what next."
+        )
     if not offer.is_open:
         raise DomainError("You have already answered these suggestions.")
     return offer
 
 
-@transaction.atomic
 def suggestion_choose(
     *, offer: SuggestionOffer, option_id: int, by_membership: Membership, now=None
 ) -> Match:
-    offer = _lock_open_offer(offer, by_membership)
-    option = offer.options.filter(pk=option_id).select_related("buddy").first()
-    if option is None:
-        raise DomainError("Please choose one of the buddies shown.")
+    """The participant picks a buddy: a proposal only that buddy must now answer.
+
+    A buddy who can no longer be matched is dropped and the next one offered, and that is
+    kept (the transaction commits) before the participant is told: so choosing them again
+    gives a different answer, never the same error.
+    """
     now = now or timezone.now()
-    match = match_create(
-        participant=offer.participant,
-        buddy=option.buddy,
-        by=by_membership.user,
-        state=MatchState.PROPOSED,
-        now=now,
+    with transaction.atomic():
+        offer = _lock_open_offer(offer, by_membership)
+        option = offer.options.filter(pk=option_id).select_related("buddy__user__profile").first()
+        if option is None:
+            raise DomainError("Please choose one of the buddies shown.")
+        if option.dropped_at is not None:
+            raise DomainError(
+                f"{option.buddy.user.display_name} is no longer free. "
+                "Please choose someone from the list below."
+            )
+        if not check_pair(offer.participant, option.buddy):
+            offer.chosen = option
+            offer.save(update_fields=["chosen"])
+            return match_create(
+                participant=offer.participant,
+                buddy=option.buddy,
+                by=by_membership.user,
+                state=MatchState.PROPOSED,
+                participant_accepted_at=now,
+                now=now,
+            )
+        refresh = _offer_refresh(offer, now)
+    name = option.buddy.user.display_name
+    if refresh.participant_full:
+        raise SuggestionGone(
+            "You already have a match in progress, so these suggestions have closed. "
+            "Your coordinator will be in touch."
+        )
+    if refresh.withdrawn:
+        raise SuggestionGone(
+            f"Sorry, {name} can no longer take on someone new, and nobody else we could "
+            "suggest is free right now. Your coordinator will find someone for you."
+        )
+    raise SuggestionGone(
+        f"Sorry, {name} can no longer take on someone new. We have taken them off your list"
+        + (" and added someone else." if refresh.added else ".")
     )
-    match.participant_accepted_at = now
-    match.save(update_fields=["participant_accepted_at"])
-    offer.chosen = option
-    offer.save(update_fields=["chosen"])
-    return match
 
 
 @transaction.atomic

@@ -110,7 +110,23 @@ MATRIX = {
         "matching/speedevent",
         {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
+    # A coordinator's reminder to whoever has not answered (POST, once a day), and an answer
+    # taken by phone (posted empty: the match page again, with the form's errors).
+    "coordinator/matching/matches/<int:pk>/nudge/": (
+        "post",
+        "matching/match",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/matching/matches/<int:pk>/answer/": (
+        "post",
+        "matching/match",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
     "matches/<int:pk>/": ("get", "matching/match", {A: 302, C: 200, B: 200, P: 200, O: 404}),
+    # The two people in a proposal answer it: No asks for an optional reason on its own page.
+    "matches/<int:pk>/decline/": ("get", "matching/match", for_role([B, P])),
+    "matches/<int:pk>/talk/": ("post", "matching/match", for_role([B, P], ok=302)),
+    "matches/<int:pk>/accept/": ("post", "matching/match", for_role([B, P], ok=302)),
     "menu/": ("get", None, for_role([B, P])),
     "matches/": ("get", None, for_role([B, P])),
     "choose/<int:pk>/": ("get", "offer", for_role([P])),
