@@ -13,7 +13,7 @@ from matching.access import get_match_for_user
 
 from . import services
 from .access import get_contract_for_user, get_template_for_user
-from .forms import ConsentForm, SignForm, SpecificsForm, TemplateForm
+from .forms import ConsentForm, SignForm, SpecificsForm, TemplateForm, WitnessedSignForm
 from .models import Contract, ContractState, SigningMode, text_hash
 from .pdf import contract_pdf
 
@@ -61,6 +61,8 @@ def contract_detail(request, pk):
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 **form.cleaned_data,
             )
+        except services.NameMismatch as error:
+            form.add_error("typed_name", str(error))
         except DomainError as error:
             form.add_error(None, str(error))
         else:
@@ -90,7 +92,7 @@ def sign_in_person(request, pk):
     contract = get_contract_for_user(request, pk)
     if not contract.match_id:
         raise Http404
-    form = SignForm(request.POST or None)
+    form = WitnessedSignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.contract_sign(
@@ -101,6 +103,11 @@ def sign_in_person(request, pk):
                 mode=SigningMode.IN_PERSON,
                 attested_by=request.user,
                 **form.cleaned_data,
+            )
+        except services.NameMismatch as error:
+            form.add_error(
+                "typed_name",
+                f"{error} To accept it, say why in the last box; it is kept with the signature.",
             )
         except DomainError as error:
             form.add_error(None, str(error))
@@ -187,7 +194,7 @@ def template_edit(request, pk):
         {
             "template": template,
             "form": form,
-            "readability": services.readability(text or ""),
+            "readability": services.readability(TemplateForm.clauses_from_text(text or "")),
             "placeholders": services.KNOWN_PLACEHOLDERS,
             "versions": template.versions.select_related("created_by"),
         },
