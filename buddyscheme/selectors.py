@@ -1,5 +1,6 @@
 """Reads for the shared core."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import cast
 
@@ -34,6 +35,26 @@ def scheme_figures(scheme) -> list[tuple[str, int]]:
     for _, answer in dashboard_figures.send(sender=None, scheme=scheme):
         figures += cast(list[tuple[str, int]], answer)
     return figures
+
+
+# The participant's Home is made of cards from the apps above the core (their buddy, their
+# next meeting, what to sign), as the dashboard is of figures: each receiver gets `membership`
+# and returns a list of HomeCard, in a constant number of queries however much there is.
+participant_home_cards = django.dispatch.Signal()
+
+
+@dataclass
+class HomeCard:
+    order: int  # smaller first
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+def home_cards(membership) -> list[HomeCard]:
+    cards = [HomeCard(70, "buddyscheme/home/links.html")]
+    for _, answer in participant_home_cards.send(sender=None, membership=membership):
+        cards += cast(list[HomeCard], answer)
+    return sorted(cards, key=lambda card: card.order)
 
 
 def invitations_for_scheme(scheme):

@@ -381,7 +381,12 @@ def person_sensitive_notes_save(request, pk):
 @require_GET
 @role_required(Role.PARTICIPANT)
 def participant_home(request):
-    return render(request, "buddyscheme/participant_home.html")
+    """My buddy, my next meeting, what to sign, my coordinator, and a way to stop."""
+    return render(
+        request,
+        "buddyscheme/participant_home.html",
+        {"cards": selectors.home_cards(request.membership)},
+    )
 
 
 @never_cache

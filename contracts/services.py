@@ -16,7 +16,7 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
 from matching.models import Match
-from matching.selectors import support_person_for
+from matching.selectors import coordinator_for_participant, support_person_for
 from matching.services import match_activating
 
 from .defaults import DEFAULTS
@@ -202,11 +202,8 @@ def _support_person_name(buddy: Membership, match: Match | None = None) -> str:
 
 
 def match_values(match: Match, specifics: dict | None = None) -> dict:
-    coordinator = (
-        Membership.objects.filter(scheme=match.scheme, role=Role.COORDINATOR, is_active=True)
-        .select_related("user__profile")
-        .first()
-    )
+    # The same coordinator the participant's Home names, so the two never disagree.
+    coordinator = coordinator_for_participant(match.participant, match)
     wanted = (
         set(match.participant.match_profile.items.all())
         if hasattr(match.participant, "match_profile")
