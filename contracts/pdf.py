@@ -49,7 +49,7 @@ def contract_pdf(contract, discreet: bool) -> bytes:
         "contracts/pdf.html",
         {
             "contract": contract,
-            "clauses": _clauses(contract.text),
+            "clauses": clauses_of(contract.text),
             "signatures": [
                 # PDFs leave the system: the participant appears by initials only.
                 (
@@ -72,7 +72,7 @@ def contract_pdf(contract, discreet: bool) -> bytes:
     )
 
 
-def _clauses(text: str) -> list[tuple[str, str]]:
+def clauses_of(text: str) -> list[tuple[str, str]]:
     """Split frozen text back into (heading, body) pairs for layout; the text itself is unchanged."""
     blocks = [block.strip() for block in text.strip().split("\n\n") if block.strip()]
     title_and_first = blocks[0].split("\n", 1) if blocks else [""]

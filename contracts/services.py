@@ -236,6 +236,15 @@ def match_values(match: Match, specifics: dict | None = None) -> dict:
     }
 
 
+def easy_read_for(contract: Contract) -> list[str]:
+    """The template's easy-read lines, filled in for this agreement (empty when it has none)."""
+    text = contract.version.easy_read
+    if not text:
+        return []
+    values = match_values(contract.match) if contract.match else dict(SPECIFIC_DEFAULTS)
+    return [line.strip() for line in fill(text, values).splitlines() if line.strip()]
+
+
 @transaction.atomic
 def contract_generate(
     *, match: Match, by, specifics: dict | None = None, reconsent=False, now=None

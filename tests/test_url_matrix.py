@@ -194,6 +194,8 @@ MATRIX = {
         {A: 302, C: 200, B: 200, P: 200, O: 404},
     ),
     "consents/": ("get", None, for_role([B, P])),
+    # What changes if you withdraw (nothing given yet: "nothing to withdraw"), then a POST.
+    "consents/<str:kind>/withdraw/": ("get", "consent_kind", for_role([B, P])),
     "coordinator/contracts/<int:pk>/sign-in-person/": (
         "get",
         "contracts/contract",
@@ -476,6 +478,8 @@ class MatrixCase(PersonaTestCase):
             and kwargs_name in objects
         ):
             return "/" + route.replace("<int:pk>", str(objects[kwargs_name]))
+        if kwargs_name == "consent_kind":
+            return "/consents/photos/withdraw/"
         if kwargs_name == "match_pk":
             return f"/coordinator/matches/{objects['matching/match']}/contract/"
         if kwargs_name == "check_in":

@@ -372,7 +372,7 @@ class ContractViewsTest(PersonaTestCase):
         consent_give(membership=self.participant_membership, kind=ConsentKind.PHOTOS, by=None)
         self.login_as("participant")
         self.assertContains(self.client.get("/consents/"), "Withdraw")
-        self.client.post("/consents/", {"kind": "photos", "action": "withdraw"})
+        self.client.post("/consents/photos/withdraw/")
         self.assertFalse(
             self.participant_membership.consents.filter(withdrawn_at__isnull=True).exists()
         )
