@@ -51,7 +51,7 @@ class HomeCard:
 
 
 def home_cards(membership) -> list[HomeCard]:
-    cards = [HomeCard(70, "buddyscheme/home/links.html")]
+    cards = [HomeCard(85, "buddyscheme/home/links.html")]
     for _, answer in participant_home_cards.send(sender=None, membership=membership):
         cards += cast(list[HomeCard], answer)
     return sorted(cards, key=lambda card: card.order)

@@ -356,6 +356,14 @@ def name_resembles(typed: str, user) -> bool:
 class NameMismatch(DomainError):
     """The typed name does not read as the signer's: they may sign with a witness instead."""
 
+    def __init__(self, recorded_name: str):
+        self.recorded_name = recorded_name
+        super().__init__(
+            f"The name you typed does not match the name we have for you ({recorded_name}). "
+            "Type your own name as you usually write it. If the name we have is wrong or has "
+            "changed, your coordinator can witness your signature in person."
+        )
+
 
 def _recorded_name(user) -> str:
     return user.get_full_name() or user.display_name
@@ -402,12 +410,7 @@ def contract_sign(
     if name_resembles(typed_name, membership.user):
         name_exception = ""
     elif not (mode == SigningMode.IN_PERSON and name_exception):
-        raise NameMismatch(
-            f"The name you typed does not match the name we have for you "
-            f"({_recorded_name(membership.user)}). Type your own name as you usually write it. "
-            "If the name we have is wrong or has changed, your coordinator can witness your "
-            "signature in person."
-        )
+        raise NameMismatch(_recorded_name(membership.user))
     try:
         with transaction.atomic():
             signature = Signature.objects.create(

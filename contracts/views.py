@@ -104,7 +104,9 @@ def sign_in_person(request, pk):
         except services.NameMismatch as error:
             form.add_error(
                 "typed_name",
-                f"{error} To accept it, say why in the last box; it is kept with the signature.",
+                f"The name typed does not match the name we have ({error.recorded_name}). "
+                "Check who is signing. To accept it, say why in the last box; it is kept with "
+                "the signature.",
             )
         except DomainError as error:
             form.add_error(None, str(error))
