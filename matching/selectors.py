@@ -369,10 +369,19 @@ def _participant_home_cards(sender, membership, **kwargs) -> list[HomeCard]:
     """My buddy (or that we are looking), my coordinator and how to reach them, and the
     plain way to stop that the agreement promises."""
     match = current_match_for(membership)
+    offer_pk = (
+        None
+        if match
+        else SuggestionOffer.objects.filter(
+            participant=membership, chosen__isnull=True, asked_for_others_at__isnull=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
     coordinator = coordinator_for_participant(membership, match)
     stop_request = open_stop_request(membership)
     return [
-        HomeCard(10, "matching/home/buddy.html", {"match": match}),
+        HomeCard(10, "matching/home/buddy.html", {"match": match, "offer_pk": offer_pk}),
         HomeCard(
             80,
             "matching/home/coordinator.html",

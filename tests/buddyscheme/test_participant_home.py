@@ -136,6 +136,16 @@ class TestWhatHomeShows:
         assert "No meeting is booked yet" in page
         assert "Ruth" in page  # the scheme's coordinator, with nobody more particular
 
+    def test_buddies_to_choose_from_are_offered_on_home(self, client, scheme, coordinator):
+        participant = waiting_participant(scheme)
+        cleared_buddy(scheme)
+        offer = matching_services.suggestion_offer_create(
+            participant=participant, by=coordinator.user
+        )
+        page = _home(client, participant).content.decode()
+        assert "We have found some buddies for you to choose from" in page
+        assert f'href="/choose/{offer.pk}/"' in page
+
     def test_the_matchs_support_person_is_their_coordinator_here_and_in_the_agreement(
         self, client, scheme, coordinator
     ):
