@@ -381,10 +381,14 @@ def person_sensitive_notes_save(request, pk):
 @require_GET
 @role_required(Role.PARTICIPANT)
 def participant_home(request):
+    """My buddy, my next meeting, what to sign, my coordinator, and a way to stop."""
     return render(
         request,
         "buddyscheme/participant_home.html",
-        {"home_cards": selectors.member_home_cards(request.membership)},
+        {
+            "cards": selectors.participant_home(request.membership),
+            "home_cards": selectors.member_home_cards(request.membership),
+        },
     )
 
 

@@ -3,7 +3,9 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
+from django.utils.html import format_html, format_html_join
 
+from buddyscheme.discretion import is_sensitive, masked
 from buddyscheme.forms import CrispyMixin
 from buddyscheme.models import Membership, Role
 
@@ -108,7 +110,23 @@ class MatchProfileForm(forms.ModelForm):
         self.fields["items"].queryset = MenuItem.objects.filter(
             category__scheme=scheme, is_active=True
         ).select_related("category")
-        self.fields["items"].label_from_instance = lambda item: f"{item.category.name}: {item.name}"
+        # A participant's menu is read on their phone: sensitive words stay masked, and the
+        # full names are a tap away, in small type (buddyscheme.discretion).
+        words = scheme.sensitive_word_list if side == "participant" else []
+        self.fields["items"].label_from_instance = lambda item: masked(
+            f"{item.category.name}: {item.name}", words
+        )
+        private = [
+            f"{item.category.name}: {item.name}"
+            for item in self.fields["items"].queryset
+            if is_sensitive(f"{item.category.name}: {item.name}", words)
+        ]
+        if private:
+            self.fields["items"].help_text = format_html(
+                '<details class="mt-1"><summary>Show the hidden words in full</summary>'
+                '<ul class="small mb-0 mt-1">{}</ul></details>',
+                format_html_join("", "<li>{}</li>", ((name,) for name in private)),
+            )
         self.fields["items"].label = (
             "What can you offer?" if side == "buddy" else "What would you like help with?"
         )

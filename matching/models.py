@@ -404,6 +404,31 @@ class RematchRequest(models.Model):
         ordering = ["-created_at"]
 
 
+class StopRequest(models.Model):
+    """A participant said "I want to stop", as their agreement says they may at any time and
+    without a reason. Their coordinator is told at once and closes things with them."""
+
+    participant = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="stop_requests"
+    )
+    match = models.ForeignKey(
+        Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="stop_requests"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Asking twice (a double tap, a second visit) is the same request.
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(handled_at__isnull=True),
+                name="one_open_stop_request",
+            )
+        ]
+
+
 # --- Participant choice mode ------------------------------------------------------------------
 
 OPEN_OFFER = Q(chosen__isnull=True, asked_for_others_at__isnull=True, withdrawn_at__isnull=True)

@@ -23,7 +23,13 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import BuddyVetting, Membership, Role
-from buddyscheme.selectors import HomeCard, dashboard_figures, home_cards
+from buddyscheme.selectors import (
+    HomeCard,
+    HomeSection,
+    dashboard_figures,
+    home_cards,
+    participant_home_cards,
+)
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
@@ -41,6 +47,7 @@ from .models import (
     RoundLeftOut,
     SpeedEvent,
     SpeedPreference,
+    StopRequest,
     SuggestionOffer,
     SuggestionOption,
     slots_by_day,
@@ -510,3 +517,95 @@ def _proposals_on_the_home_page(sender, membership, **kwargs) -> list[HomeCard]:
         )
         for match in proposals_to_answer(membership)
     ]
+
+
+# A participant's buddy is theirs once both have said yes; a proposal still waits for answers.
+AGREED_STATES = [MatchState.ACCEPTED, MatchState.INTRODUCED, MatchState.ACTIVE, MatchState.ENDING]
+
+
+def current_match_for(participant: Membership) -> Match | None:
+    """The participant's agreed match (the most recent, if they have more than one buddy)."""
+    return (
+        Match.objects.filter(participant=participant, state__in=AGREED_STATES)
+        .select_related("buddy__user__profile", "scheme")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def coordinator_for_participant(
+    participant: Membership, match: Match | None = None
+) -> Membership | None:
+    """The coordinator a participant deals with: the one supporting their match (the match's
+    or the buddy's support person), else the scheme's longest-serving active coordinator."""
+    if match is not None:
+        person = support_person_for(match.buddy, match)
+        if person is not None:
+            return person
+    return (
+        Membership.objects.filter(
+            scheme_id=participant.scheme_id, role=Role.COORDINATOR, is_active=True
+        )
+        .select_related("user__profile", "scheme")
+        .order_by("joined_at", "pk")
+        .first()
+    )
+
+
+def open_stop_request(participant: Membership) -> StopRequest | None:
+    return StopRequest.objects.filter(participant=participant, handled_at__isnull=True).first()
+
+
+def open_stop_requests(scheme) -> QuerySet[StopRequest]:
+    return StopRequest.objects.filter(
+        participant__scheme=scheme, handled_at__isnull=True
+    ).select_related("participant__user__profile")
+
+
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def office_hours(scheme) -> str:
+    """ "Monday to Friday, 9:00 to 17:00" from the scheme's working days and hours."""
+    days = sorted(set(scheme.working_day_numbers))
+    if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        named = f"{WEEKDAY_NAMES[days[0]]} to {WEEKDAY_NAMES[days[-1]]}"
+    else:
+        named = ", ".join(WEEKDAY_NAMES[day] for day in days)
+    return f"{named}, {scheme.working_hours_start:%-H:%M} to {scheme.working_hours_end:%-H:%M}"
+
+
+@receiver(participant_home_cards)
+def _participant_home_cards(sender, membership, **kwargs) -> list[HomeSection]:
+    """My buddy (or that we are looking), my coordinator and how to reach them, and the
+    plain way to stop that the agreement promises."""
+    match = current_match_for(membership)
+    offer_pk = (
+        None
+        if match
+        else SuggestionOffer.objects.filter(
+            participant=membership, chosen__isnull=True, asked_for_others_at__isnull=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    coordinator = coordinator_for_participant(membership, match)
+    stop_request = open_stop_request(membership)
+    return [
+        HomeSection(10, "matching/home/buddy.html", {"match": match, "offer_pk": offer_pk}),
+        HomeSection(
+            80,
+            "matching/home/coordinator.html",
+            {"coordinator": coordinator, "office_hours": office_hours(membership.scheme)},
+        ),
+        HomeSection(
+            90,
+            "matching/home/stop.html",
+            {"stop_request": stop_request, "coordinator": coordinator},
+        ),
+    ]
+
+
+@receiver(dashboard_figures)
+def _stop_requests_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
+    return [("Participants asking to stop", open_stop_requests(scheme).count())]

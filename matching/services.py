@@ -13,6 +13,7 @@ from django.utils import timezone
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
+from buddyscheme.notifications import notification_enqueue
 from buddyscheme.vetting import (
     _add_months,
     buddy_support_changed,
@@ -38,6 +39,7 @@ from .models import (
     SpeedEvent,
     SpeedMeeting,
     SpeedPreference,
+    StopRequest,
     SuggestionOffer,
     SuggestionOption,
 )
@@ -299,6 +301,11 @@ def match_end(*, match: Match, by, reason: str, never_again: bool = False, now=N
     match.end_reason = (reason or match.end_reason)[:200]
     match.save(update_fields=["state", "ended_at", "end_reason"])
     audit_record(actor=by, verb="match_end", obj=match, scheme=match.scheme_id)
+    if not selectors.participant_has_open_match(match.participant):
+        # Closing their last match is what the coordinator does about "I want to stop".
+        StopRequest.objects.filter(
+            participant_id=match.participant_id, handled_at__isnull=True
+        ).update(handled_at=now)
     if never_again:
         pair_block(
             buddy=match.buddy,
@@ -356,6 +363,45 @@ def rematch_request(
             scheme=match.scheme_id,
         )
     return rematch
+
+
+def participant_stop_request(*, participant: Membership, now=None) -> StopRequest:
+    """The participant says "I want to stop". Recorded, audited, and their coordinator is told
+    at once through the outbox (a discreet message: a reference and a link, no name). Asking
+    again while the first is open changes nothing and sends nothing."""
+    if participant.role != Role.PARTICIPANT:
+        raise DomainError("Only a participant can ask to stop here.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        existing = selectors.open_stop_request(participant)
+        if existing is not None:
+            return existing
+        match = selectors.current_match_for(participant)
+        try:
+            with transaction.atomic():
+                stop_request = StopRequest.objects.create(
+                    participant=participant, match=match, created_at=now
+                )
+        except IntegrityError:
+            # The same request, sent twice at once: the first one stands.
+            return StopRequest.objects.get(participant=participant, handled_at__isnull=True)
+        audit_record(
+            actor=participant.user,
+            verb="participant_stop_request",
+            obj=stop_request,
+            scheme=participant.scheme_id,
+        )
+        coordinator = selectors.coordinator_for_participant(participant, match)
+        if coordinator is not None:
+            notification_enqueue(
+                scheme=participant.scheme,
+                recipient=coordinator.user,
+                template="participant_stop",
+                dedupe_key=f"stop:{stop_request.pk}",
+                context={"participant_id": participant.pk},
+                now=now,
+            )
+    return stop_request
 
 
 # --- Rounds -----------------------------------------------------------------------------------

@@ -32,4 +32,5 @@ urlpatterns = [
     path("matches/", views.my_matches, name="my_matches"),
     path("choose/<int:pk>/", views.choose, name="choose"),
     path("events/<int:pk>/rank/", views.event_rank, name="event_rank"),
+    path("me/stop/", views.stop, name="stop"),
 ]

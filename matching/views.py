@@ -597,3 +597,28 @@ def event_rank(request, pk):
         "matching/event_rank.html",
         {"event": event, "rows": rows, "places": range(1, len(met) + 1), "closed": closed},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.PARTICIPANT)
+def stop(request):
+    """ "I want to stop", as the agreement promises: what happens, then a confirmation."""
+    me = request.membership
+    if request.method == "POST":
+        services.participant_stop_request(participant=me)
+        messages.success(
+            request,
+            "Thank you for telling us. Your coordinator will contact you soon. "
+            "You do not need to meet your buddy again.",
+        )
+        return redirect("participant_home")
+    match = selectors.current_match_for(me)
+    return render(
+        request,
+        "matching/stop.html",
+        {
+            "match": match,
+            "coordinator": selectors.coordinator_for_participant(me, match),
+            "stop_request": selectors.open_stop_request(me),
+        },
+    )

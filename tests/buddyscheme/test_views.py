@@ -108,10 +108,10 @@ class CoordinatorDashboardTest(PersonaTestCase):
         self.assertEqual(small, large)
         # Exactly, for the dashboard: session, user, membership, TOTP enrolled?, the safety
         # net's heartbeat, the people counts (one aggregate), open invitations, proposals
-        # awaiting an answer (one count), meetings missed this month (one count), DBS lapses,
-        # their buddies, training lapses, and the session's idle refresh (savepoint, update,
-        # release).
-        self.assertEqual(small["/coordinator/"], 15)
+        # awaiting an answer (one count), meetings missed this month (one count), participants
+        # asking to stop (one count), DBS lapses, their buddies, training lapses, and the
+        # session's idle refresh (savepoint, update, release).
+        self.assertEqual(small["/coordinator/"], 16)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)
