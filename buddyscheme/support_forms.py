@@ -69,6 +69,7 @@ class ConcernForm(InitialsOnlyMixin, forms.Form):
         required=False,
         label="Who is it about?",
         empty_label="Someone else",
+        blank=True,
         widget=forms.RadioSelect,
     )
     text = _text(

@@ -70,7 +70,12 @@ def concern_new(request, kind):
     kind = KIND_FOR_PATH[kind]
     buddy = request.membership
     subjects = concerns.concern_subjects(buddy) if kind == ConcernKind.SOMEONE else []
-    form = ConcernForm(request.POST or None, kind=kind, subjects=subjects, names=names_of(subjects))
+    form = ConcernForm(
+        request.POST if request.method == "POST" else None,
+        kind=kind,
+        subjects=subjects,
+        names=names_of(subjects),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             concern = concerns.concern_raise(
@@ -161,7 +166,7 @@ def diary(request):
 @role_required(Role.BUDDY)
 def diary_new(request):
     buddy = request.membership
-    form = DiaryForm(request.POST or None, names=_names_for(buddy))
+    form = DiaryForm(request.POST if request.method == "POST" else None, names=_names_for(buddy))
     if request.method == "POST" and form.is_valid():
         try:
             entry = support.diary_write(buddy=buddy, text=form.cleaned_data["text"])

@@ -532,7 +532,7 @@ def supervision_new(request, pk):
     concern = asked.cleaned_data["concern"] if asked.is_valid() else None
     own = own_support_person(buddy)
     form = SupervisionForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         buddy=buddy,
         initial={"concern": concern, "support_person": own or request.membership},
     )
