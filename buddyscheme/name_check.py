@@ -25,6 +25,6 @@ def initials_warnings(text: str, names: Iterable[str]) -> list[str]:
         if len(name) < SHORTEST_NAME or name in found:
             continue
         first, rest = re.escape(name[0].upper()), re.escape(name[1:])
-        if re.search(rf"(?<![\w'’]){first}(?i:{rest})(?![\w'’])", text or ""):
+        if re.search(rf"(?<![\w'’]){first}(?i:{rest})(?!\w)", text or ""):
             found.append(name)
     return found
