@@ -61,16 +61,17 @@ def _text(label, help_text="", rows=4, **kwargs):
     )
 
 
+SOMEONE_ELSE = "else"
+
+
 class ConcernForm(InitialsOnlyMixin, forms.Form):
     checked_fields = ("text",)
 
-    about = forms.ModelChoiceField(
-        queryset=Membership.objects.none(),
-        required=False,
+    # A choice made on purpose, never a default: "someone else" is one of the answers.
+    about = forms.ChoiceField(
         label="Who is it about?",
-        empty_label="Someone else",
-        blank=True,
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose who it is about, or “Someone else”."},
     )
     text = _text(
         "What is worrying you?",
@@ -84,29 +85,38 @@ class ConcernForm(InitialsOnlyMixin, forms.Form):
 
     def __init__(self, *args, kind, subjects=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.subjects: dict[str, Membership] = {}
         if kind == ConcernKind.MYSELF or not subjects:
             del self.fields["about"]
         else:
-            field = self.fields["about"]
-            field.queryset = Membership.objects.filter(pk__in=[person.pk for person in subjects])
-            field.label_from_instance = lambda person: person.user.display_name
+            self.subjects = {str(person.pk): person for person in subjects}
+            self.fields["about"].choices = [
+                (pk, person.user.display_name) for pk, person in self.subjects.items()
+            ] + [(SOMEONE_ELSE, "Someone else")]
         if kind == ConcernKind.MYSELF:
             self.fields["text"].label = "What is on your mind?"
             self.fields["text"].help_text = "A few words are enough. Only the team can read it."
 
+    def clean_about(self) -> Membership | None:
+        return self.subjects.get(self.cleaned_data["about"])
+
 
 class ConcernNoteForm(InitialsOnlyMixin, forms.Form):
+    """The concern page holds three forms: each has its own prefix, so no two fields share an id."""
+
+    prefix = "note"
     checked_fields = ("text",)
 
     text = _text("What was done", "For example a call made or advice given. Initials only.", rows=3)
 
 
 class ReferralForm(InitialsOnlyMixin, forms.Form):
+    prefix = "referral"
     checked_fields = ("text",)
 
     agency = forms.CharField(
         max_length=120,
-        label="Referred to",
+        label="Agency referred to",
         help_text="For example the council's adult safeguarding team.",
     )
     reference = forms.CharField(max_length=60, required=False, label="Their reference (if any)")
@@ -119,6 +129,7 @@ class ReferralForm(InitialsOnlyMixin, forms.Form):
 
 
 class ConcernCloseForm(InitialsOnlyMixin, forms.Form):
+    prefix = "close"
     checked_fields = ("notes",)
 
     outcome = forms.ChoiceField(

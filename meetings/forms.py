@@ -234,7 +234,7 @@ class SupervisionForm(MeetingForm):
         del self.fields["match"], self.fields["purpose"]
         self.fields["venue"].required = False
         self.fields["venue"].label = "Where (face to face only)"
-        self.fields["venue"].empty_label = "Not face to face"
+        self.fields["venue"].empty_label = "Choose a place"
         people = support_person_choices(buddy.scheme)
         self.fields["support_person"].queryset = people
         self.fields["support_person"].label_from_instance = lambda m: m.user.display_name

@@ -47,8 +47,8 @@ class ConcernKind(models.TextChoices):
 
 
 class ConcernSource(models.TextChoices):
-    TODAY = "today", "From the Today page"
-    DEBRIEF = "debrief", "From a debrief"
+    TODAY = "today", "the Today page"
+    DEBRIEF = "debrief", "a debrief"
 
 
 class ConcernStatus(models.TextChoices):

@@ -153,7 +153,7 @@ class TestRaising:
 
     def test_a_debrief_raises_one_the_same_way(self, people):
         concern = raise_one(people, source=ConcernSource.DEBRIEF, one_to_one_wanted=True)
-        assert concern.get_source_display() == "From a debrief" and concern.one_to_one_wanted
+        assert concern.get_source_display() == "a debrief" and concern.one_to_one_wanted
         assert Notification.objects.filter(template="concern_raised").count() == 4
 
 
@@ -279,6 +279,17 @@ class TestPages:
         assert page.status_code == 200 and b"Say in a few words" in page.content
         assert b"Who is it about" not in page.content  # about yourself: nobody to choose
 
+    def test_who_it_is_about_is_chosen_on_purpose(self, people):
+        buddy = _client(people["buddy"].user)
+        page = buddy.post("/concerns/new/someone/", {"text": WORRY})
+        assert "Choose who it is about" in page.content.decode()
+        assert "checked" not in page.content.decode().split('name="about"')[1][:80]
+        buddy.post("/concerns/new/someone/", {"about": "else", "text": WORRY})
+        assert Concern.objects.get().about is None
+        stranger = MembershipFactory(scheme=people["buddy"].scheme, role=Role.PARTICIPANT)
+        page = buddy.post("/concerns/new/someone/", {"about": stranger.pk, "text": WORRY})
+        assert page.status_code == 200 and Concern.objects.count() == 1
+
     def test_a_buddy_sees_only_their_own(self, people, scheme):
         concern = raise_one(people)
         another = MembershipFactory(scheme=scheme, role=Role.BUDDY)
@@ -301,13 +312,13 @@ class TestPages:
         omar.post(f"/coordinator/concerns/{concern.pk}/take/")
         page = omar.get(f"/coordinator/concerns/{concern.pk}/")
         assert b"Cora took this concern" in page.content and WORRY.encode() in page.content
-        page = cora.post(f"/coordinator/concerns/{concern.pk}/close/", {"notes": "x"})
+        page = cora.post(f"/coordinator/concerns/{concern.pk}/close/", {"close-notes": "x"})
         assert b"Choose the outcome." in page.content
         cora.post(
             f"/coordinator/concerns/{concern.pk}/referral/",
-            {"agency": "Adult safeguarding", "reference": "A1"},
+            {"referral-agency": "Adult safeguarding", "referral-reference": "A1"},
         )
-        cora.post(f"/coordinator/concerns/{concern.pk}/close/", {"outcome": "referred"})
+        cora.post(f"/coordinator/concerns/{concern.pk}/close/", {"close-outcome": "referred"})
         concern.refresh_from_db()
         assert concern.status == ConcernStatus.CLOSED
         page = cora.get(f"/coordinator/concerns/{concern.pk}/")
