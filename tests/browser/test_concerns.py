@@ -2,13 +2,18 @@
 the words is caught and changed), and a coordinator takes it from the top of the dashboard.
 Then the coordinator's support pages at 1,366 px and the buddy's diary and support pages."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from buddyscheme.models import Concern, ConcernStatus, Notification, Role
 from buddyscheme.vetting import buddy_support_person_set
 from matching.models import Match
+from meetings import services as meeting_services
+from meetings.models import OnCallShift
 
-from ..factories import MembershipFactory, SchemeFactory, cleared_buddy, enrol_totp
+from ..factories import MembershipFactory, SchemeFactory, cleared_buddy, enrol_totp, venue
 from .conftest import log_in, screenshot, serious_accessibility_problems
 
 LAPTOP = {"viewport": {"width": 1366, "height": 900}}
@@ -105,8 +110,27 @@ def test_a_concern_raised_from_today_is_taken_from_the_dashboard(open_phone):
 
 def test_the_buddys_diary_and_support_pages_on_a_phone(open_phone):
     coordinator, secret, buddy = scheme_with_people()
+    now = timezone.now()
+    OnCallShift.objects.create(
+        scheme=buddy.scheme, responder=coordinator, starts_at=now, ends_at=now + timedelta(days=5)
+    )
+    start = now.replace(microsecond=0) + timedelta(days=2)
+    meeting_services.supervision_arrange(
+        buddy=buddy,
+        mode="in_person",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        venue=venue(buddy.scheme, name="Our office"),
+        by=coordinator.user,
+    )
     phone = open_phone()
     log_in(phone, "sam@example.org")
+    # A face-to-face one-to-one is on Today like any meeting, but only staff move it.
+    coming = phone.locator(".coming-up-card")
+    expect(coming).to_contain_text("One-to-one with your support person")
+    expect(coming).to_contain_text("Our office")
+    expect(coming.get_by_role("link", name="Change or cancel")).to_have_count(0)
+    screenshot(phone, "today-with-a-one-to-one")
     phone.goto("/support/")
     expect(phone.get_by_role("heading", name="My support", exact=True)).to_be_visible()
     assert serious_accessibility_problems(phone) == []
