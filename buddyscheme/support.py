@@ -148,20 +148,22 @@ def _overdue(scheme, every_months: int, *, last, since, now) -> list[Overdue]:
     ]
 
 
-def supervision_overdue(scheme, now=None) -> list[Overdue]:
+def supervision_overdue(scheme, now=None, config: SupportSettings | None = None) -> list[Overdue]:
     """Buddies whose last one-to-one (or approval, if none yet) is more than the scheme's
-    `supervision_every_months` ago, longest waiting first. One query."""
+    `supervision_every_months` ago, longest waiting first. One query (and one for the
+    settings, unless given)."""
     now = now or timezone.now()
-    every = support_settings_to_read(scheme).supervision_every_months
+    every = (config or support_settings_to_read(scheme)).supervision_every_months
     since = Coalesce(_last_held(), "vetting__stage_changed_at")
     return _overdue(scheme, every, last=_last_held(), since=since, now=now)
 
 
-def contact_overdue(scheme, now=None) -> list[Overdue]:
+def contact_overdue(scheme, now=None, config: SupportSettings | None = None) -> list[Overdue]:
     """Buddies nobody has been in touch with for the scheme's `contact_every_months`: a
-    logged contact or a one-to-one held both count. One query."""
+    logged contact or a one-to-one held both count. One query (and one for the settings,
+    unless given)."""
     now = now or timezone.now()
-    every = support_settings_to_read(scheme).contact_every_months
+    every = (config or support_settings_to_read(scheme)).contact_every_months
     start = "vetting__stage_changed_at"
     # Greatest is NULL on SQLite when any argument is: each side falls back to the other.
     since = Greatest(

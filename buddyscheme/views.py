@@ -79,6 +79,7 @@ def switch_membership(request):
 @role_required(Role.COORDINATOR)
 def coordinator_dashboard(request):
     scheme = request.membership.scheme
+    support_settings = support.support_settings_to_read(scheme)
     return render(
         request,
         "buddyscheme/coordinator_dashboard.html",
@@ -88,8 +89,8 @@ def coordinator_dashboard(request):
             "figures": selectors.scheme_figures(scheme),
             "lapses": vetting.vetting_lapses(scheme),
             "concerns_waiting": concerns.concerns_waiting(scheme),
-            "supervision_overdue": support.supervision_overdue(scheme),
-            "contact_overdue": support.contact_overdue(scheme),
+            "supervision_overdue": support.supervision_overdue(scheme, config=support_settings),
+            "contact_overdue": support.contact_overdue(scheme, config=support_settings),
         },
     )
 
