@@ -69,12 +69,13 @@ def concern_new(request, kind):
         raise Http404
     kind = KIND_FOR_PATH[kind]
     buddy = request.membership
-    subjects = concerns.concern_subjects(buddy) if kind == ConcernKind.SOMEONE else []
+    supported = concerns.concern_subjects(buddy)
+    # About themselves, a buddy may still name someone they support: the check looks for them.
     form = ConcernForm(
         request.POST if request.method == "POST" else None,
         kind=kind,
-        subjects=subjects,
-        names=names_of(subjects),
+        subjects=supported if kind == ConcernKind.SOMEONE else [],
+        names=names_of(supported),
     )
     if request.method == "POST" and form.is_valid():
         try:

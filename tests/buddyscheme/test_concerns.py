@@ -279,6 +279,11 @@ class TestPages:
         assert page.status_code == 200 and b"Say in a few words" in page.content
         assert b"Who is it about" not in page.content  # about yourself: nobody to choose
 
+    def test_about_myself_a_name_is_caught_too(self, people):
+        buddy = _client(people["buddy"].user)
+        page = buddy.post("/concerns/new/myself/", {"text": "Since Grace told me, I can't sleep."})
+        assert "This names “Grace”" in page.content.decode() and not Concern.objects.exists()
+
     def test_who_it_is_about_is_chosen_on_purpose(self, people):
         buddy = _client(people["buddy"].user)
         page = buddy.post("/concerns/new/someone/", {"text": WORRY})
