@@ -80,6 +80,35 @@ def participant_home(membership) -> list[HomeSection]:
     return sorted(sections, key=lambda section: section.order)
 
 
+# Apps above the core say whom a buddy supports, without the core importing them: each receiver
+# gets `buddy` and returns a list of participant memberships (the people of their current
+# matches first). Concerns offer them as "who is it about", and notes are checked for their names.
+people_supported = django.dispatch.Signal()
+
+
+def participants_of(buddy: Membership) -> list[Membership]:
+    """The participants a buddy supports or has supported, each once, current ones first."""
+    people: list[Membership] = []
+    for _, answer in people_supported.send(sender=None, buddy=buddy):
+        people += [person for person in cast(list[Membership], answer) if person not in people]
+    return people
+
+
+def names_of(people) -> list[str]:
+    """The first and last names (and preferred names) notes must not spell out."""
+    names: list[str] = []
+    for person in people:
+        user = person.user
+        profile = getattr(user, "profile", None)
+        for name in (
+            user.first_name,
+            user.last_name,
+            getattr(profile, "preferred_name", ""),
+        ):
+            names += [part for part in (name or "").split() if part not in names]
+    return names
+
+
 def invitations_for_scheme(scheme):
     return Invitation.objects.filter(scheme=scheme).select_related(
         "invited_by", "invited_by__profile"

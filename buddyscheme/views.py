@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.defaults import server_error as django_server_error
 
-from . import selectors, services, vetting
+from . import concerns, selectors, services, support, vetting
 from .access import (
     get_invitation_for_user,
     get_member_for_coordinator,
@@ -79,6 +79,7 @@ def switch_membership(request):
 @role_required(Role.COORDINATOR)
 def coordinator_dashboard(request):
     scheme = request.membership.scheme
+    support_settings = support.support_settings_to_read(scheme)
     return render(
         request,
         "buddyscheme/coordinator_dashboard.html",
@@ -87,6 +88,9 @@ def coordinator_dashboard(request):
             "counts": selectors.scheme_counts(scheme),
             "figures": selectors.scheme_figures(scheme),
             "lapses": vetting.vetting_lapses(scheme),
+            "concerns_waiting": concerns.concerns_waiting(scheme),
+            "supervision_overdue": support.supervision_overdue(scheme, config=support_settings),
+            "contact_overdue": support.contact_overdue(scheme, config=support_settings),
         },
     )
 

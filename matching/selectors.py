@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -17,6 +18,7 @@ from django.db.models import (
     StringAgg,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast
 from django.dispatch import receiver
@@ -29,6 +31,7 @@ from buddyscheme.selectors import (
     dashboard_figures,
     home_cards,
     participant_home_cards,
+    people_supported,
 )
 from buddyscheme.vetting import cleared_buddies
 
@@ -609,3 +612,27 @@ def _participant_home_cards(sender, membership, **kwargs) -> list[HomeSection]:
 @receiver(dashboard_figures)
 def _stop_requests_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
     return [("Participants asking to stop", open_stop_requests(scheme).count())]
+
+
+# A buddy knows of a match once both sides have accepted it; a draft or a declined proposal
+# is nobody they support.
+KNOWN_TO_THE_BUDDY = [
+    MatchState.ACCEPTED,
+    MatchState.INTRODUCED,
+    MatchState.ACTIVE,
+    MatchState.ENDING,
+    MatchState.ENDED,
+]
+
+
+@receiver(people_supported)
+def _participants_of_buddy(sender, buddy, **kwargs) -> list[Membership]:
+    """For the core: the participants of a buddy's matches, current ones first. One query."""
+    matches = (
+        Match.objects.filter(buddy=buddy, state__in=KNOWN_TO_THE_BUDDY)
+        .select_related("participant__user__profile")
+        .order_by(
+            Case(When(state=MatchState.ENDED, then=Value(1)), default=Value(0)), "-created_at"
+        )
+    )
+    return [match.participant for match in matches]

@@ -68,6 +68,7 @@ from .rules import (
     spoken_time,
 )
 from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
+from .supervision import supervision_arrange
 from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 
 __all__ = [
@@ -119,5 +120,6 @@ __all__ = [
     "recipients",
     "spoken_time",
     "sms_reply_receive",
+    "supervision_arrange",
     "sweep",
 ]
