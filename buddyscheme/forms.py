@@ -5,9 +5,12 @@ from django.contrib.auth import password_validation
 
 from .models import (
     BUDDY_PIPELINE,
+    CASE_NOTE_LENGTH,
     BuddyStage,
+    ConsentMethod,
     DBSCheck,
     Membership,
+    ParticipantEnrolment,
     Profile,
     ReferralSource,
     Role,
@@ -169,6 +172,14 @@ class EnrolmentForm(forms.Form):
         required=False,
         label="They agree to us holding their information (explained in plain words)",
     )
+    consent_given_how = forms.ChoiceField(
+        choices=[(ConsentMethod.VERBAL, "Verbally"), (ConsentMethod.PAPER, "On paper")],
+        initial=ConsentMethod.VERBAL,
+        required=False,
+        widget=forms.RadioSelect,
+        label="How did they agree?",
+        help_text="Recorded on their consents page, where a withdrawal is recorded too.",
+    )
     buddies_needed = forms.IntegerField(
         min_value=1, max_value=3, initial=1, label="How many buddies do they need?"
     )
@@ -184,6 +195,25 @@ class EnrolmentForm(forms.Form):
                 coerce=lambda value: value == "yes",
                 widget=forms.RadioSelect,
             )
+
+    @classmethod
+    def for_enrolment(
+        cls, enrolment: ParticipantEnrolment | None, *, questions, consent_given: bool
+    ) -> "EnrolmentForm":
+        """The form as stored: what the summary above it describes, ready to correct."""
+        if enrolment is None:
+            return cls(questions=questions, initial={"consent_to_hold_data": consent_given})
+        stored = enrolment.eligibility_answers
+        initial = {
+            "referral_source": enrolment.referral_source,
+            "referral_detail": enrolment.referral_detail,
+            "consent_to_hold_data": consent_given,
+            "buddies_needed": enrolment.buddies_needed,
+        }
+        for question in questions:
+            if str(question.pk) in stored:
+                initial[f"question_{question.pk}"] = "yes" if stored[str(question.pk)] else "no"
+        return cls(questions=questions, initial=initial)
 
     def answers(self) -> dict[int, bool]:
         return {q.pk: self.cleaned_data[f"question_{q.pk}"] for q in self.questions}
@@ -208,3 +238,22 @@ class SupportPersonForm(forms.Form):
         field.queryset = support_person_choices(scheme)
         field.empty_label = empty_label
         field.label_from_instance = lambda membership: membership.user.display_name
+
+
+class CaseNoteForm(forms.Form):
+    text = forms.CharField(
+        max_length=CASE_NOTE_LENGTH,
+        label="New note",
+        help_text="Use initials, not names, for example “G. rang about Tuesday”.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Shown only once the writer has been warned that the note names the person.
+    keep_names = forms.BooleanField(
+        required=False,
+        label="Keep the name in this note: I have a reason",
+        widget=forms.HiddenInput,
+    )
+
+    def warn_about_names(self, message: str) -> None:
+        self.add_error("text", message)
+        self.fields["keep_names"].widget = forms.CheckboxInput()

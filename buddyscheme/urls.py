@@ -32,6 +32,7 @@ urlpatterns = [
         views.person_support_person,
         name="person_support_person",
     ),
+    path("coordinator/people/<int:pk>/notes/", views.person_note_add, name="person_note_add"),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

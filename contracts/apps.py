@@ -7,4 +7,5 @@ class ContractsConfig(AppConfig):
     def ready(self):
         # Importing services connects the match-activation rule. It imports models, which
         # cannot load while this module does (the app registry is still being filled).
-        from . import services  # noqa: F401, PLC0415 - models load only once apps are ready
+        # Importing selectors puts agreements on the person page.
+        from . import selectors, services  # noqa: F401, PLC0415 - models load only once apps are ready

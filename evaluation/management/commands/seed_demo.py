@@ -13,9 +13,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from buddyscheme.consent import consent_give
 from buddyscheme.models import (
     BuddyStage,
     BuddyVetting,
+    ConsentKind,
+    ConsentMethod,
     DBSCheck,
     DBSLevel,
     EligibilityQuestion,
@@ -267,10 +270,15 @@ class Command(BaseCommand):
                 defaults={
                     "referral_source": rng.choice(["self", "clinic", "voluntary"]),
                     "eligible": True,
-                    "consent_to_hold_data": True,
-                    "consent_given_at": timezone.now(),
                     "waiting_since": today - timedelta(days=rng.randint(3, 120)),
                 },
+            )
+            consent_give(
+                membership=participant,
+                kind=ConsentKind.HOLD_DATA,
+                by=coordinator,
+                how=ConsentMethod.PAPER,
+                detail="Given at enrolment",
             )
         if Match.objects.filter(scheme=scheme).exists():
             return
