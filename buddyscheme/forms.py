@@ -184,9 +184,12 @@ class EnrolmentForm(forms.Form):
         min_value=1, max_value=3, initial=1, label="How many buddies do they need?"
     )
 
-    def __init__(self, *args, questions, **kwargs):
+    def __init__(self, *args, questions, consent_given=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["referral_source"].choices = ReferralSource.choices
+        if consent_given:
+            # Already on their consents page: how it was given is recorded there.
+            del self.fields["consent_given_how"]
         self.questions = list(questions)
         for question in self.questions:
             self.fields[f"question_{question.pk}"] = forms.TypedChoiceField(
@@ -202,7 +205,11 @@ class EnrolmentForm(forms.Form):
     ) -> "EnrolmentForm":
         """The form as stored: what the summary above it describes, ready to correct."""
         if enrolment is None:
-            return cls(questions=questions, initial={"consent_to_hold_data": consent_given})
+            return cls(
+                questions=questions,
+                consent_given=consent_given,
+                initial={"consent_to_hold_data": consent_given},
+            )
         stored = enrolment.eligibility_answers
         initial = {
             "referral_source": enrolment.referral_source,
@@ -213,7 +220,7 @@ class EnrolmentForm(forms.Form):
         for question in questions:
             if str(question.pk) in stored:
                 initial[f"question_{question.pk}"] = "yes" if stored[str(question.pk)] else "no"
-        return cls(questions=questions, initial=initial)
+        return cls(questions=questions, consent_given=consent_given, initial=initial)
 
     def answers(self) -> dict[int, bool]:
         return {q.pk: self.cleaned_data[f"question_{q.pk}"] for q in self.questions}

@@ -7,6 +7,7 @@ from typing import cast
 import django.dispatch
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .models import (
     ConsentKind,
@@ -54,6 +55,11 @@ class PersonSection:
     template: str
     order: int
     context: dict = field(default_factory=dict)
+
+    @property
+    def anchor(self) -> str:
+        """The id of the section's heading, for the page's "on this page" links."""
+        return f"person-{slugify(self.title)}"
 
 
 # Apps above the core add their part of a person's record (matches, meetings, agreements)

@@ -24,6 +24,7 @@ from .access import (
     role_required,
 )
 from .celery import app as celery_app
+from .consent import has_consent
 from .errors import DomainError
 from .forms import (
     AcceptInvitationForm,
@@ -363,7 +364,11 @@ def person_training_record(request, pk):
 @role_required(Role.COORDINATOR)
 def person_enrol(request, pk):
     member = get_member_for_coordinator(request, pk, role=Role.PARTICIPANT)
-    form = EnrolmentForm(request.POST, questions=selectors.eligibility_questions(member.scheme))
+    form = EnrolmentForm(
+        request.POST,
+        questions=selectors.eligibility_questions(member.scheme),
+        consent_given=has_consent(member, ConsentKind.HOLD_DATA),
+    )
     if form.is_valid():
         try:
             vetting.participant_enrol(
@@ -373,7 +378,8 @@ def person_enrol(request, pk):
                 referral_detail=form.cleaned_data["referral_detail"],
                 answers=form.answers(),
                 consent_to_hold_data=form.cleaned_data["consent_to_hold_data"],
-                consent_given_how=form.cleaned_data["consent_given_how"] or ConsentMethod.VERBAL,
+                consent_given_how=form.cleaned_data.get("consent_given_how")
+                or ConsentMethod.VERBAL,
                 buddies_needed=form.cleaned_data["buddies_needed"],
             )
         except DomainError as error:

@@ -269,6 +269,12 @@ class Command(BaseCommand):
                 membership=participant,
                 defaults={
                     "referral_source": rng.choice(["self", "clinic", "voluntary"]),
+                    # Eligible because each question has the eligible answer, as the person
+                    # page's form shows them.
+                    "eligibility_answers": {
+                        str(question.pk): question.eligible_answer
+                        for question in EligibilityQuestion.objects.filter(scheme=scheme)
+                    },
                     "eligible": True,
                     "waiting_since": today - timedelta(days=rng.randint(3, 120)),
                 },
