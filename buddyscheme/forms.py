@@ -17,6 +17,7 @@ from .models import (
     TrainingModule,
     User,
 )
+from .selectors import ParticipantStage, PersonStatus
 from .vetting import support_person_choices
 
 
@@ -264,3 +265,58 @@ class CaseNoteForm(forms.Form):
     def warn_about_names(self, message: str) -> None:
         self.add_error("text", message)
         self.fields["keep_names"].widget = forms.CheckboxInput()
+
+
+PAGE_LIMIT = 10_000
+# A wait longer than this is a mistake in the filter, not a wait (and would overflow a date).
+LONGEST_WAIT_DAYS = 3650
+
+
+class PeopleFilterForm(forms.Form):
+    """The people list's filters, from the query string: anything else is explained, not a 500."""
+
+    q = forms.CharField(max_length=100, required=False, label="Name or email")
+    role = forms.ChoiceField(
+        required=False,
+        choices=[("", "Everyone"), *Role.choices],
+        label="Role",
+        error_messages={"invalid_choice": "Choose one of the roles in the list."},
+    )
+    stage = forms.ChoiceField(
+        required=False,
+        label="Stage",
+        choices=[
+            ("", "Any stage"),
+            ("Buddies", BuddyStage.choices),
+            ("Participants", ParticipantStage.choices),
+        ],
+        error_messages={"invalid_choice": "Choose one of the stages in the list."},
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), *PersonStatus.choices],
+        label="Status",
+        error_messages={"invalid_choice": "Choose one of the statuses in the list."},
+    )
+    min_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=LONGEST_WAIT_DAYS,
+        label="Waiting at least (days)",
+        help_text="Participants waiting for a buddy this long or longer.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=PAGE_LIMIT, widget=forms.HiddenInput
+    )
+
+    def filters(self) -> dict:
+        """The valid filters; a field with an error filters nothing (its message says why)."""
+        cleaned = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return {
+            "search": cleaned.get("q") or "",
+            "role": cleaned.get("role") or "",
+            "stage": cleaned.get("stage") or "",
+            "status": cleaned.get("status") or "",
+            "min_days": cleaned.get("min_days"),
+        }

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -32,6 +33,7 @@ from .forms import (
     DBSCheckForm,
     EnrolmentForm,
     InvitationForm,
+    PeopleFilterForm,
     ProfileForm,
     StageMoveForm,
     SupportPersonForm,
@@ -93,20 +95,23 @@ def coordinator_dashboard(request):
     )
 
 
+PEOPLE_PER_PAGE = 100
+
+
 @require_GET
 @role_required(Role.COORDINATOR)
 def people(request):
-    scheme = request.membership.scheme
-    role = request.GET.get("role")
-    if role not in Role.values:
-        role = None
+    form = PeopleFilterForm(request.GET)
+    form.is_valid()  # an invalid filter shows its error and filters nothing
+    rows = selectors.people_list(request.membership.scheme, **form.filters())
+    page = Paginator(rows, PEOPLE_PER_PAGE).get_page(form.cleaned_data.get("page"))
     return render(
         request,
         "buddyscheme/people.html",
         {
-            "members": selectors.members_for_scheme(scheme, role),
-            "role": role,
-            "roles": Role.choices,
+            "form": form,
+            "page": page,
+            "filtered": any(value not in ("", None) for value in form.filters().values()),
         },
     )
 

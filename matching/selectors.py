@@ -22,7 +22,12 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import BuddyVetting, Membership, Role
-from buddyscheme.selectors import PersonSection, person_record_sections
+from buddyscheme.selectors import (
+    PersonSection,
+    PersonStatus,
+    people_match_statuses,
+    person_record_sections,
+)
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
@@ -31,6 +36,7 @@ from .models import (
     Match,
     MatchingSettings,
     MatchProfile,
+    MatchState,
     MenuItem,
     PairBlock,
     RematchRequest,
@@ -362,3 +368,18 @@ def _matches_on_the_person_page(sender, member: Membership, now, **kwargs) -> li
             },
         )
     ]
+
+
+@receiver(people_match_statuses)
+def _statuses_on_the_people_list(sender, scheme, **kwargs) -> dict[int, str]:
+    """Everyone with an open match: matched once one is active, else being arranged."""
+    statuses: dict[int, str] = {}
+    open_matches = Match.objects.filter(scheme=scheme, state__in=OPEN_STATES).values_list(
+        "buddy_id", "participant_id", "state"
+    )
+    for buddy_id, participant_id, state in open_matches:
+        matched = state in (MatchState.ACTIVE, MatchState.ENDING)
+        for pk in (buddy_id, participant_id):
+            if matched or statuses.get(pk) != PersonStatus.MATCHED:
+                statuses[pk] = PersonStatus.MATCHED if matched else PersonStatus.ARRANGING
+    return statuses
