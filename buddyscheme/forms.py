@@ -272,6 +272,12 @@ PAGE_LIMIT = 10_000
 LONGEST_WAIT_DAYS = 3650
 
 
+DAYS_ERRORS = {
+    key: f"Give a number of days from 0 to {LONGEST_WAIT_DAYS}."
+    for key in ("invalid", "min_value", "max_value")
+}
+
+
 class PeopleFilterForm(forms.Form):
     """The people list's filters, from the query string: anything else is explained, not a 500."""
 
@@ -302,9 +308,10 @@ class PeopleFilterForm(forms.Form):
         required=False,
         min_value=0,
         max_value=LONGEST_WAIT_DAYS,
-        label="Waiting at least (days)",
-        help_text="Participants waiting for a buddy this long or longer.",
+        label="Days waiting",
+        help_text="Participants waiting at least this many days for a buddy.",
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages=DAYS_ERRORS,
     )
     page = forms.IntegerField(
         required=False, min_value=1, max_value=PAGE_LIMIT, widget=forms.HiddenInput

@@ -138,7 +138,7 @@ class PersonStatus(models.TextChoices):
 
     MATCHED = "matched", "Matched"
     ARRANGING = "arranging", "Match being arranged"
-    WAITING = "waiting", "Waiting, or free to match"
+    WAITING = "waiting", "Waiting or free"
     NOT_READY = "not_ready", "Not ready to match"
 
 

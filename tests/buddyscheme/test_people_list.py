@@ -106,9 +106,9 @@ class PeopleListBadInputTest(PersonaTestCase):
     def test_each_bad_parameter_gets_a_message_and_the_list(self):
         self.login_as("coordinator")
         for query, message in [
-            ("min_days=99999999999999999999", "less than or equal to 3650"),
-            ("min_days=-1", "greater than or equal to 0"),
-            ("min_days=soon", "Enter a whole number"),
+            ("min_days=99999999999999999999", "Give a number of days from 0 to 3650."),
+            ("min_days=-1", "Give a number of days from 0 to 3650."),
+            ("min_days=soon", "Give a number of days from 0 to 3650."),
             ("role=admin", "Choose one of the roles in the list."),
             ("stage=%00", "Choose one of the stages in the list."),
             ("status=happy", "Choose one of the statuses in the list."),
