@@ -30,6 +30,18 @@ class CrispyMixin:
         self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-lg w-100 mt-2"))
 
 
+class FocusFirstErrorMixin:
+    """A form sent back with errors puts the cursor, and a screen reader, on the first field
+    that needs fixing, even when the form was folded away (a closed <details>)."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["autofocus"] = True
+                break
+
+
 class ProfileForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = Profile
@@ -248,7 +260,7 @@ class SupportPersonForm(forms.Form):
         field.label_from_instance = lambda membership: membership.user.display_name
 
 
-class CaseNoteForm(forms.Form):
+class CaseNoteForm(FocusFirstErrorMixin, forms.Form):
     text = forms.CharField(
         max_length=CASE_NOTE_LENGTH,
         label="New note",
@@ -272,10 +284,21 @@ PAGE_LIMIT = 10_000
 LONGEST_WAIT_DAYS = 3650
 
 
-DAYS_ERRORS = {
-    key: f"Give a number of days from 0 to {LONGEST_WAIT_DAYS}."
-    for key in ("invalid", "min_value", "max_value")
-}
+class DaysWaitingField(forms.IntegerField):
+    """A waiting-time filter: whole days, 0 to LONGEST_WAIT_DAYS, optional."""
+
+    def __init__(self, **kwargs):
+        message = f"Give a number of days from 0 to {LONGEST_WAIT_DAYS}."
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Days waiting")
+        kwargs.setdefault("help_text", "Participants waiting at least this many days for a buddy.")
+        super().__init__(
+            min_value=0,
+            max_value=LONGEST_WAIT_DAYS,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), message),
+            **kwargs,
+        )
 
 
 class PeopleFilterForm(forms.Form):
@@ -304,15 +327,7 @@ class PeopleFilterForm(forms.Form):
         label="Status",
         error_messages={"invalid_choice": "Choose one of the statuses in the list."},
     )
-    min_days = forms.IntegerField(
-        required=False,
-        min_value=0,
-        max_value=LONGEST_WAIT_DAYS,
-        label="Days waiting",
-        help_text="Participants waiting at least this many days for a buddy.",
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages=DAYS_ERRORS,
-    )
+    min_days = DaysWaitingField()
     page = forms.IntegerField(
         required=False, min_value=1, max_value=PAGE_LIMIT, widget=forms.HiddenInput
     )

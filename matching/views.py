@@ -18,7 +18,15 @@ from .access import (
     get_round_for_user,
     get_speed_event_for_user,
 )
-from .forms import EndForm, IntroductionForm, MatchProfileForm, ReasonForm, SpeedMeetingForm
+from .forms import (
+    EndForm,
+    IntroductionForm,
+    MatchListFilterForm,
+    MatchProfileForm,
+    ReasonForm,
+    SpeedMeetingForm,
+    WaitingListFilterForm,
+)
 from .models import CLOSED_STATES, MatchProfile, MatchState, MenuItem, SpeedMeeting, SpeedPreference
 
 
@@ -38,24 +46,22 @@ def _profile_form(request, membership):
 def workspace(request):
     scheme = request.membership.scheme
     waiting = selectors.waiting_participants(scheme)
-    district = request.GET.get("district", "").strip().upper()
-    if district:
-        waiting = waiting.filter(match_profile__postcode_district__startswith=district)
-    min_days = request.GET.get("min_days", "")
-    if min_days.isdigit():
-        waiting = waiting.filter(
-            enrolment__waiting_since__lte=timezone.localdate()
-            - timezone.timedelta(days=int(min_days))
-        )
+    filters = WaitingListFilterForm(request.GET)
+    filters.is_valid()  # a bad filter shows its error and filters nothing
     today = timezone.localdate()
+    if district := filters.cleaned_data.get("district"):
+        waiting = waiting.filter(match_profile__postcode_district__startswith=district)
+    if (min_days := filters.cleaned_data.get("min_days")) is not None:
+        waiting = waiting.filter(
+            enrolment__waiting_since__lte=today - timezone.timedelta(days=min_days)
+        )
     rows = [(p, (today - p.enrolment.waiting_since).days) for p in waiting]
     return render(
         request,
         "matching/workspace.html",
         {
             "rows": rows,
-            "district": district,
-            "min_days": min_days,
+            "filters": filters,
             "buddies_available": len(selectors.available_buddies(scheme)),
             "flags": selectors.rematch_flags(scheme),
             "rematch_requests": selectors.open_rematch_requests(scheme)[:20],
@@ -129,15 +135,19 @@ def profile_for(request, pk):
 @require_GET
 @role_required(Role.COORDINATOR)
 def match_list(request):
-    state = request.GET.get("state")
-    states = [state] if state in MatchState.values else None
+    filters = MatchListFilterForm(request.GET)
+    filters.is_valid()  # an unknown state is explained and filters nothing
+    state = filters.cleaned_data.get("state")
     return render(
         request,
         "matching/match_list.html",
         {
-            "matches": selectors.matches_for_coordinator(request.membership.scheme, states)[:200],
+            "matches": selectors.matches_for_coordinator(
+                request.membership.scheme, [state] if state else None
+            )[:200],
             "state": state,
             "states": MatchState.choices,
+            "filters": filters,
         },
     )
 
