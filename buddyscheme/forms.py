@@ -18,6 +18,7 @@ from .models import (
     User,
 )
 from .selectors import ParticipantStage, PersonStatus
+from .validators import clean_person_name, validate_person_name
 from .vetting import support_person_choices
 
 
@@ -28,6 +29,16 @@ class CrispyMixin:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-lg w-100 mt-2"))
+
+
+class PersonNameField(forms.CharField):
+    """A person's name: stored composed and tidied, refused with hidden formatting characters
+    or a flood of accents (buddyscheme/validators.py)."""
+
+    default_validators = [validate_person_name]
+
+    def to_python(self, value):
+        return clean_person_name(super().to_python(value))
 
 
 class FocusFirstErrorMixin:
@@ -62,6 +73,10 @@ class ProfileForm(CrispyMixin, forms.ModelForm):
             "preferred_contact": forms.RadioSelect,
         }
         labels = {"preferred_contact": "How should we contact you?"}
+        field_classes = {
+            "preferred_name": PersonNameField,
+            "emergency_contact_name": PersonNameField,
+        }
 
     def __init__(self, *args, show_emergency_contact=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,7 +116,7 @@ class InvitationForm(CrispyMixin, forms.Form):
 class AcceptInvitationForm(CrispyMixin, forms.Form):
     submit_label = "Create my account"
 
-    preferred_name = forms.CharField(
+    preferred_name = PersonNameField(
         max_length=60, required=False, label="What should we call you? (optional)"
     )
     password1 = forms.CharField(
