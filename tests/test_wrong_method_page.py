@@ -11,7 +11,7 @@ class WrongMethodPageTest(MatrixCase):
         objects = self._objects()
         views = all_views()
         checked, bare = [], []
-        for route, (method, kwargs_name, expected) in MATRIX.items():
+        for route, (_method, kwargs_name, expected) in MATRIX.items():
             view = views[route]
             allowed_methods = declared_methods(view) or []
             if (
