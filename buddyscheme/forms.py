@@ -45,12 +45,16 @@ class FocusFirstErrorMixin:
     """A form sent back with errors puts the cursor, and a screen reader, on the first field
     that needs fixing, even when the form was folded away (a closed <details>)."""
 
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["autofocus"] = True
-                break
+    def add_error(self, field, error):
+        # Every error passes here: the fields' own, clean()'s, and a view's after a service
+        # said no. The first field in the form's order that has one gets the focus.
+        super().add_error(field, error)
+        first = next((name for name in self.fields if name in self._errors), None)
+        for name, form_field in self.fields.items():
+            if name == first:
+                form_field.widget.attrs["autofocus"] = True
+            else:
+                form_field.widget.attrs.pop("autofocus", None)
 
 
 class ProfileForm(CrispyMixin, forms.ModelForm):
