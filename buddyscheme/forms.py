@@ -31,6 +31,13 @@ class CrispyMixin:
         self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-lg w-100 mt-2"))
 
 
+def posted_id(value) -> int:
+    """A row id sent by a button or a ticked box; 0, which finds nothing, for anything else
+    ("abc", "²", "-1", a number too big for the database)."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+
+
 class PersonNameField(forms.CharField):
     """A person's name: stored composed and tidied, refused with hidden formatting characters
     or a flood of accents (buddyscheme/validators.py)."""

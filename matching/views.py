@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from buddyscheme.access import get_member_for_coordinator, login_required, role_required
 from buddyscheme.errors import DomainError
-from buddyscheme.forms import SupportPersonForm
+from buddyscheme.forms import SupportPersonForm, posted_id
 from buddyscheme.models import Role
 
 from . import selectors, services
@@ -88,7 +88,7 @@ def participant_candidates(request, pk):
                 )
                 return redirect("matching:participant", pk=participant.pk)
             buddy = get_member_for_coordinator(
-                request, int(request.POST.get("buddy", 0) or 0), role=Role.BUDDY
+                request, posted_id(request.POST.get("buddy")), role=Role.BUDDY
             )
             state = MatchState.PROPOSED if action == "propose" else MatchState.DRAFT
             match = services.match_create(
@@ -281,10 +281,8 @@ def round_new(request):
         try:
             matching_round = services.round_run(
                 scheme=scheme,
-                participant_ids=[
-                    int(pk) for pk in request.POST.getlist("participants") if pk.isdigit()
-                ],
-                buddy_ids=[int(pk) for pk in request.POST.getlist("buddies") if pk.isdigit()],
+                participant_ids=[posted_id(pk) for pk in request.POST.getlist("participants")],
+                buddy_ids=[posted_id(pk) for pk in request.POST.getlist("buddies")],
                 by=request.user,
             )
         except DomainError as error:
@@ -304,7 +302,7 @@ def round_detail(request, pk):
                 count = services.round_release(matching_round=matching_round, by=request.user)
                 messages.success(request, f"{count} match{'es' if count != 1 else ''} proposed.")
             elif request.POST.get("action") == "remove":
-                match = get_match_for_user(request, int(request.POST.get("match", 0) or 0))
+                match = get_match_for_user(request, posted_id(request.POST.get("match")))
                 if match.round_id != matching_round.pk:
                     raise DomainError("That match is not part of this round.")
                 services.match_withdraw(match=match, by=request.user, reason="removed from round")
@@ -394,7 +392,7 @@ def choose(request, pk):
                     request, "Thank you. Your coordinator will find other people for you."
                 )
             else:
-                option = int(request.POST.get("option", 0) or 0)
+                option = posted_id(request.POST.get("option"))
                 services.suggestion_choose(
                     offer=offer, option_id=option, by_membership=request.membership
                 )

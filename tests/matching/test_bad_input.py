@@ -80,3 +80,32 @@ class RematchReasonTest(PersonaTestCase):
         self.assertIn("autofocus", textarea)
         self.assertIn('aria-invalid="true"', textarea)
         self.assertContains(response, "This field is required")
+
+
+class PostedIdsTest(PersonaTestCase):
+    """No input gives a 500: ids posted by buttons and ticked boxes are read safely."""
+
+    def test_garbage_ids_are_refused_not_crashed_on(self):
+        from matching.models import MatchingRound, SuggestionOffer
+
+        self.login_as("coordinator")
+        participant = self.participant_membership.pk
+        matching_round = MatchingRound.objects.create(scheme=self.scheme)
+        for url, data in [
+            (f"/coordinator/matching/participants/{participant}/", {"buddy": "²"}),
+            (f"/coordinator/matching/participants/{participant}/", {"buddy": "abc"}),
+            (
+                f"/coordinator/matching/rounds/{matching_round.pk}/",
+                {"action": "remove", "match": "x"},
+            ),
+            (
+                "/coordinator/matching/rounds/new/",
+                {"participants": ["²", "1e3"], "buddies": ["-1"]},
+            ),
+        ]:
+            response = self.client.post(url, data)
+            self.assertLess(response.status_code, 500, f"{url} {data}")
+        self.login_as("participant")
+        offer = SuggestionOffer.objects.create(participant=self.participant_membership)
+        response = self.client.post(f"/choose/{offer.pk}/", {"option": "one"})
+        self.assertLess(response.status_code, 500)
