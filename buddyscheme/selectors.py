@@ -115,15 +115,6 @@ def invitations_for_scheme(scheme):
     )
 
 
-def members_for_scheme(scheme, role=None):
-    qs = Membership.objects.filter(scheme=scheme, is_active=True).select_related(
-        "user", "user__profile"
-    )
-    if role:
-        qs = qs.filter(role=role)
-    return qs.order_by("role", "user__email")
-
-
 # --- The people list --------------------------------------------------------------------------
 
 
