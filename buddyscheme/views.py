@@ -218,7 +218,7 @@ def profile_edit(request):
     return render(request, "buddyscheme/profile.html", {"form": form})
 
 
-def _person_page(request, member, status=200, **bound_forms):
+def _person_page(request, member, **bound_forms):
     """One person's record: their matches, meetings and agreements (from the apps above the
     core), consents, case notes, and vetting for a buddy or enrolment for a participant.
 
@@ -268,7 +268,7 @@ def _person_page(request, member, status=200, **bound_forms):
             and sensitive_allowed
             and bool(enrolment.sensitive_notes),
         )
-    return render(request, "buddyscheme/person.html", context, status=status)
+    return render(request, "buddyscheme/person.html", context)
 
 
 def _support_person_form(buddy, data=None, initial=None):
