@@ -395,4 +395,3 @@ class PersonPageQueriesTest(PersonaTestCase):
                 self._count(f"/coordinator/people/{buddy.pk}/"),
             )
         self.assertEqual(counts[1], counts[4])
-        print("person page queries (participant, buddy):", counts)
