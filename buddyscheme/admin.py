@@ -336,7 +336,6 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
         "membership",
         "referral_source",
         "eligible",
-        "consent_to_hold_data",
         "waiting_since",
     ]
     list_filter = ["referral_source", "eligible"]
@@ -345,7 +344,6 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
         "membership",
         "eligibility_answers",
         "eligible",
-        "consent_given_at",
         "enrolled_by",
         "enrolled_at",
     ]

@@ -97,6 +97,7 @@ urlpatterns = [
         support_views.supervision_cancel,
         name="supervision_cancel",
     ),
+    path("coordinator/people/<int:pk>/notes/", views.person_note_add, name="person_note_add"),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

@@ -86,6 +86,8 @@ MATRIX = {
         "participant",
         {**PERSON_FORM, C: 302},
     ),
+    # A case note: posted empty, the page comes back with the error.
+    "coordinator/people/<int:pk>/notes/": ("post", "participant", PERSON_FORM),
     # POST (nobody chosen: every coordinator is alerted).
     "coordinator/people/<int:pk>/support-person/": (
         "post",

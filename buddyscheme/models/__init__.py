@@ -6,6 +6,7 @@ Import from `buddyscheme.models` (migrations name `buddyscheme.models.validate_t
 
 from .audit import AuditEvent, AuditEventImmutable, AuditEventQuerySet
 from .consent import CONSENT_WORDING_VERSION, ConsentKind, ConsentMethod, ConsentRecord
+from .notes import CASE_NOTE_LENGTH, CaseNote
 from .outbox import Channel, Heartbeat, Notification, NotificationStatus
 from .people import (
     DEFAULT_SENSITIVE_WORDS,
@@ -53,6 +54,7 @@ from .vetting import (
 
 __all__ = [
     "BUDDY_PIPELINE",
+    "CASE_NOTE_LENGTH",
     "CONSENT_WORDING_VERSION",
     "DEFAULT_SENSITIVE_WORDS",
     "AuditEvent",
@@ -60,6 +62,7 @@ __all__ = [
     "AuditEventQuerySet",
     "BuddyStage",
     "BuddyVetting",
+    "CaseNote",
     "Channel",
     "Concern",
     "ConcernAction",

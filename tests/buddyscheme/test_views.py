@@ -121,8 +121,10 @@ class CoordinatorDashboardTest(PersonaTestCase):
         self.assertContains(response, self.buddy.email)
         self.assertNotContains(response, self.participant.email)
         self.assertNotContains(response, stranger.user.email)
-        # An unknown role is ignored rather than an error.
-        self.assertEqual(self.client.get("/coordinator/people/?role=admin").status_code, 200)
+        # An unknown role is explained, and filters nothing.
+        response = self.client.get("/coordinator/people/?role=admin")
+        self.assertContains(response, "Choose one of the roles in the list.")
+        self.assertContains(response, self.participant.email)
 
 
 class InvitationViewsTest(PersonaTestCase):

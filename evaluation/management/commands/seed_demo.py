@@ -14,9 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from buddyscheme import concerns, support
+from buddyscheme.consent import consent_give
 from buddyscheme.models import (
     BuddyStage,
     BuddyVetting,
+    ConsentKind,
+    ConsentMethod,
     DBSCheck,
     DBSLevel,
     EligibilityQuestion,
@@ -270,11 +273,22 @@ class Command(BaseCommand):
                 membership=participant,
                 defaults={
                     "referral_source": rng.choice(["self", "clinic", "voluntary"]),
+                    # Eligible because each question has the eligible answer, as the person
+                    # page's form shows them.
+                    "eligibility_answers": {
+                        str(question.pk): question.eligible_answer
+                        for question in EligibilityQuestion.objects.filter(scheme=scheme)
+                    },
                     "eligible": True,
-                    "consent_to_hold_data": True,
-                    "consent_given_at": timezone.now(),
                     "waiting_since": today - timedelta(days=rng.randint(3, 120)),
                 },
+            )
+            consent_give(
+                membership=participant,
+                kind=ConsentKind.HOLD_DATA,
+                by=coordinator,
+                how=ConsentMethod.PAPER,
+                detail="Given at enrolment",
             )
         if Match.objects.filter(scheme=scheme).exists():
             return
