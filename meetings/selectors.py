@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -13,7 +13,13 @@ from .models import (
     AlertLocation,
     AlertReason,
     AlertRecipient,
+    BoundaryAnswer,
+    BoundaryQuestion,
     CalendarFeed,
+    Debrief,
+    DebriefItem,
+    DebriefState,
+    FollowUp,
     Meeting,
     MeetingState,
     SafetyEvent,
@@ -55,7 +61,11 @@ def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
             | Q(state=MeetingState.PLANNED, planned_start__lt=start_of_today, planned_end__gt=now)
         )
         .select_related(
-            "venue", "match__participant__user__profile", "scheme", "key_holder__user__profile"
+            "venue",
+            "match__participant__user__profile",
+            "scheme",
+            "key_holder__user__profile",
+            "debrief",
         )
         .order_by("planned_start")
     )
@@ -316,3 +326,119 @@ def membership_for_message(membership_id):
     if not membership_id:
         return None
     return Membership.objects.filter(pk=membership_id).select_related("user__profile").first()
+
+
+# --- Debriefs ---------------------------------------------------------------------------------
+
+DEBRIEF_MISSING_AFTER = timedelta(hours=48)
+DEBRIEF_LIST_LIMIT = 200
+
+
+def carried_forward_for(meetings, now=None) -> dict[int, list[DebriefItem]]:
+    """{meeting id: the match's actions and goals still open}, on the next meeting of each
+    match not started yet (DESIGN §2 step 6: shown before the meeting starts). One query."""
+    next_meeting: dict[int, int] = {}
+    for meeting in sorted(meetings, key=lambda meeting: meeting.planned_start):
+        if meeting.match_id and meeting.state == MeetingState.PLANNED:
+            next_meeting.setdefault(meeting.match_id, meeting.pk)
+    if not next_meeting:
+        return {}
+    carried: dict[int, list[DebriefItem]] = {pk: [] for pk in next_meeting.values()}
+    for item in DebriefItem.objects.filter(
+        match_id__in=next_meeting, done_at__isnull=True, debrief__state=DebriefState.SENT
+    ).order_by("debrief__opened_at", "kind", "position", "pk"):
+        assert item.match_id is not None
+        carried[next_meeting[item.match_id]].append(item)
+    return carried
+
+
+def debriefs_to_write(buddy) -> list[Debrief]:
+    """The buddy's debriefs not sent yet, oldest first, with what their cards name."""
+    return list(
+        Debrief.objects.filter(meeting__buddy=buddy, sent_at__isnull=True)
+        .select_related("meeting__venue", "meeting__match__participant__user__profile")
+        .order_by("opened_at")
+    )
+
+
+def _debrief_list(qs):
+    return qs.select_related(
+        "meeting__venue",
+        "meeting__buddy__user__profile",
+        "meeting__match__participant__user__profile",
+        "recorded_by__profile",
+    ).prefetch_related(
+        Prefetch(
+            "boundary_answers",
+            queryset=BoundaryAnswer.objects.filter(crossed=True),
+            to_attr="crossed_answers",
+        )
+    )
+
+
+def debriefs_for_buddy(buddy):
+    """A buddy's own debriefs, newest first, with their coordinator's feedback."""
+    return _debrief_list(Debrief.objects.filter(meeting__buddy=buddy)).order_by("-opened_at")[
+        :DEBRIEF_LIST_LIMIT
+    ]
+
+
+def debriefs_for_coordinator(scheme, *, buddy=None, match=None, follow_up=None):
+    """Sent debriefs of the scheme, newest first; by buddy, by match, or those to follow up.
+    Three queries however many rows (the crossed boundaries come prefetched)."""
+    qs = Debrief.objects.filter(meeting__scheme=scheme, state=DebriefState.SENT)
+    if buddy is not None:
+        qs = qs.filter(meeting__buddy=buddy)
+    if match is not None:
+        qs = qs.filter(meeting__match=match)
+    if follow_up:
+        qs = qs.filter(follow_up=follow_up)
+    return _debrief_list(qs).order_by("-sent_at")[:DEBRIEF_LIST_LIMIT]
+
+
+def debriefs_missing(scheme, now=None) -> list[Debrief]:
+    """Debriefs still not sent 48 hours after the check-out, oldest first (the dashboard)."""
+    now = now or timezone.now()
+    return list(
+        Debrief.objects.filter(
+            meeting__scheme=scheme,
+            sent_at__isnull=True,
+            opened_at__lte=now - DEBRIEF_MISSING_AFTER,
+        )
+        .select_related("meeting__buddy__user__profile", "meeting__venue")
+        .order_by("opened_at")[:DEBRIEF_LIST_LIMIT]
+    )
+
+
+def debriefs_to_follow_up(scheme) -> list[Debrief]:
+    """Sent debriefs with an issue still open (a crossed boundary, a worry), oldest first."""
+    return list(
+        _debrief_list(
+            Debrief.objects.filter(meeting__scheme=scheme, follow_up=FollowUp.OPEN)
+        ).order_by("sent_at")[:DEBRIEF_LIST_LIMIT]
+    )
+
+
+def boundary_flags_for_match(match) -> list[BoundaryAnswer]:
+    """Boundary answers that crossed, in debriefs whose follow-up is still open: the match's
+    flag for the coordinator."""
+    return list(
+        BoundaryAnswer.objects.filter(
+            debrief__meeting__match=match, crossed=True, debrief__follow_up=FollowUp.OPEN
+        )
+        .select_related("debrief__meeting")
+        .order_by("debrief__sent_at", "pk")
+    )
+
+
+def items_for_match(match) -> list[DebriefItem]:
+    """Every action and goal of the match from debriefs sent, open ones first."""
+    return list(
+        DebriefItem.objects.filter(match=match, debrief__state=DebriefState.SENT)
+        .select_related("debrief__meeting", "done_in__meeting")
+        .order_by(F("done_at").asc(nulls_first=True), "kind", "debrief__opened_at", "position")
+    )
+
+
+def boundary_questions_for(scheme) -> list[BoundaryQuestion]:
+    return list(BoundaryQuestion.objects.filter(scheme=scheme, is_active=True))
