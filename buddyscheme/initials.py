@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
+from django import forms
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 
 @dataclass(frozen=True)
@@ -371,3 +374,104 @@ def hits_digest(hits_by_field: dict[str, list[Hit]]) -> str:
         for hit in hits
     )
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+
+
+def marked_text(text: str, hits: list[Hit]) -> SafeString:
+    """The text, escaped, with each finding in a <mark> (for the page that asks the writer)."""
+    pieces, at = [], 0
+    for hit in sorted(hits, key=lambda hit: hit.start):
+        pieces.append(format_html("{}<mark>{}</mark>", text[at : hit.start], hit.text))
+        at = hit.end
+    pieces.append(format_html("{}", text[at:]))
+    return format_html_join("", "{}", ((piece,) for piece in pieces))
+
+
+# --- In front of a form --------------------------------------------------------------------------
+
+CHECKED_FIELD = "not_identifying"
+SHOWN_FIELD = "identifying_shown"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One field's findings, for the template: the field, its text marked up, each hit."""
+
+    field: forms.BoundField
+    marked: SafeString
+    hits: list[Hit]
+
+
+class IdentifyingDetailsFormMixin:
+    """The initials-only guard in front of a form's free-text fields.
+
+    Name the fields in `identifying_fields` (or override `identifying_field_names`) and pass the
+    participant's names as `names=`. When something is found, each field gets an error saying
+    what, the page shows the text with each finding highlighted (`identifying_report`, rendered
+    by templates/_identifying_details.html), and the form is valid only once the writer has
+    changed the text or ticked "I have checked: these are not identifying" for exactly those
+    findings. What was typed stays in the form either way. `check_identifying=False` (a draft)
+    skips the check; `identifying_confirmed` says whether the writer ticked.
+    """
+
+    identifying_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, names=(), check_identifying: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.identifying_names = tuple(name for name in names if name)
+        self.check_identifying = check_identifying
+        self.identifying_hits: dict[str, list[Hit]] = {}
+        self.identifying_confirmed = False
+        self.fields[CHECKED_FIELD] = forms.BooleanField(
+            required=False, label="I have checked: these are not identifying"
+        )
+        self.fields[SHOWN_FIELD] = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def identifying_field_names(self) -> list[str]:
+        return [name for name in self.identifying_fields if name in self.fields]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.check_identifying:
+            return cleaned
+        hits: dict[str, list[Hit]] = {}
+        self._identifying_texts: dict[str, str] = {}
+        for name in self.identifying_field_names():
+            value = cleaned.get(name)
+            found = (
+                identifying_details(value, self.identifying_names) if isinstance(value, str) else []
+            )
+            if found:
+                hits[name], self._identifying_texts[name] = found, value
+        self.identifying_hits = hits
+        if not hits:
+            return cleaned
+        digest = hits_digest(hits)
+        if cleaned.get(CHECKED_FIELD) and cleaned.get(SHOWN_FIELD) == digest:
+            self.identifying_confirmed = True
+            return cleaned
+        for name, found in hits.items():
+            self.add_error(
+                name,
+                "This may identify someone: "
+                + "; ".join(f"“{hit.text}” ({hit.reason})" for hit in found)
+                + ". Change it, or tick the box to say it does not.",
+            )
+        # The page shown next carries what it asks about; a tick given for other findings (the
+        # text changed since) does not count, so the box starts empty again.
+        data = self.data.copy()
+        data[self.add_prefix(SHOWN_FIELD)] = digest
+        if cleaned.get(SHOWN_FIELD) != digest:
+            data.pop(self.add_prefix(CHECKED_FIELD), None)
+        self.data = data
+        return cleaned
+
+    @property
+    def identifying_report(self) -> list[Finding]:
+        if self.is_bound and self.identifying_confirmed:
+            return []
+        return [
+            Finding(
+                field=self[name], marked=marked_text(self._identifying_texts[name], hits), hits=hits
+            )
+            for name, hits in self.identifying_hits.items()
+        ]

@@ -8,9 +8,12 @@ here is a real person's.
 from datetime import date
 
 import pytest
+from django import forms
 
 from buddyscheme.initials import (
+    IdentifyingDetailsFormMixin,
     identifying_details,
+    marked_text,
     initials_warnings,
     nhs_number_valid,
 )
@@ -161,3 +164,71 @@ def test_a_word_name_alone_as_a_sentence_is_the_name():
 
 def test_initials_warnings_is_the_same_check():
     assert initials_warnings("Dan called", DAN) == identifying_details("Dan called", DAN)
+
+
+# --- The form mixin ------------------------------------------------------------------------------
+
+class NoteForm(IdentifyingDetailsFormMixin, forms.Form):
+    identifying_fields = ("note",)
+    note = forms.CharField(widget=forms.Textarea)
+    when = forms.CharField(required=False)
+
+
+def test_a_clean_note_saves_at_once():
+    form = NoteForm({"note": "D.O. and I had coffee."}, names=DAN)
+    assert form.is_valid() and not form.identifying_confirmed
+    assert form.identifying_report == []
+
+
+def test_a_finding_stops_the_form_and_keeps_the_text():
+    form = NoteForm({"note": "Dan rang from 07700 900123"}, names=DAN)
+    assert not form.is_valid()
+    assert "“Dan” (a name: use initials instead)" in form.errors["note"][0]
+    assert "“07700 900123” (a phone number)" in form.errors["note"][0]
+    assert form["note"].value() == "Dan rang from 07700 900123"
+    [finding] = form.identifying_report
+    assert str(finding.marked) == "<mark>Dan</mark> rang from <mark>07700 900123</mark>"
+    assert form["identifying_shown"].value()  # the page carries what it asked about
+
+
+def test_ticking_the_box_for_what_was_shown_lets_it_save():
+    first = NoteForm({"note": "Dan rang"}, names=DAN)
+    assert not first.is_valid()
+    shown = first["identifying_shown"].value()
+    confirmed = NoteForm(
+        {"note": "Dan rang", "identifying_shown": shown, "not_identifying": "on"}, names=DAN
+    )
+    assert confirmed.is_valid() and confirmed.identifying_confirmed
+    assert confirmed.identifying_report == []
+
+
+def test_a_tick_does_not_cover_new_findings():
+    first = NoteForm({"note": "Dan rang"}, names=DAN)
+    first.is_valid()
+    shown = first["identifying_shown"].value()
+    changed = NoteForm(
+        {"note": "Dan rang, SW1A 1AA", "identifying_shown": shown, "not_identifying": "on"},
+        names=DAN,
+    )
+    assert not changed.is_valid()
+    assert changed["not_identifying"].value() is False  # asked again, box empty
+    assert changed["identifying_shown"].value() != shown
+
+
+def test_editing_the_text_clears_the_warning():
+    first = NoteForm({"note": "Dan rang"}, names=DAN)
+    first.is_valid()
+    edited = NoteForm(
+        {"note": "D.O. rang", "identifying_shown": first["identifying_shown"].value()}, names=DAN
+    )
+    assert edited.is_valid() and not edited.identifying_confirmed
+
+
+def test_a_draft_skips_the_check():
+    assert NoteForm({"note": "Dan rang"}, names=DAN, check_identifying=False).is_valid()
+
+
+def test_marked_text_escapes_what_was_typed():
+    text = "<b>Dan</b>"
+    [hit] = identifying_details(text, DAN)
+    assert str(marked_text(text, [hit])) == "&lt;b&gt;<mark>Dan</mark>&lt;/b&gt;"
