@@ -13,8 +13,8 @@ from django import forms
 from buddyscheme.initials import (
     IdentifyingDetailsFormMixin,
     identifying_details,
-    marked_text,
     initials_warnings,
+    marked_text,
     nhs_number_valid,
 )
 
