@@ -1,5 +1,6 @@
 """Reads for the shared core."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
@@ -34,6 +35,29 @@ def scheme_figures(scheme) -> list[tuple[str, int]]:
     for _, answer in dashboard_figures.send(sender=None, scheme=scheme):
         figures += cast(list[tuple[str, int]], answer)
     return figures
+
+
+@dataclass(frozen=True)
+class DashboardSection:
+    """A part of the coordinator dashboard another app adds: its template and what it needs.
+    `urgent` sections come first."""
+
+    template: str
+    context: dict
+    urgent: bool = False
+
+
+# Apps above the core add whole sections (lists with links) the same way: each receiver gets
+# `scheme` and `now` and returns a list of DashboardSection, each in a constant number of queries.
+dashboard_sections = django.dispatch.Signal()
+
+
+def scheme_sections(scheme, now=None) -> list[DashboardSection]:
+    now = now or timezone.now()
+    sections: list[DashboardSection] = []
+    for _, answer in dashboard_sections.send(sender=None, scheme=scheme, now=now):
+        sections += cast(list[DashboardSection], answer)
+    return sorted(sections, key=lambda section: not section.urgent)
 
 
 def invitations_for_scheme(scheme):

@@ -86,6 +86,7 @@ def coordinator_dashboard(request):
             "scheme": scheme,
             "counts": selectors.scheme_counts(scheme),
             "figures": selectors.scheme_figures(scheme),
+            "sections": selectors.scheme_sections(scheme),
             "lapses": vetting.vetting_lapses(scheme),
         },
     )

@@ -172,6 +172,7 @@ def match_detail(request, pk):
             "my_side": None
             if is_coordinator
             else ("buddy" if match.buddy_id == request.membership.pk else "participant"),
+            "sections": selectors.match_sections(match, request.membership),
         },
     )
 

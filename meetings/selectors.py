@@ -5,8 +5,9 @@ from django.db.models import F, Prefetch, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from buddyscheme.models import Membership, NotificationStatus, User
-from buddyscheme.selectors import dashboard_figures
+from buddyscheme.models import Membership, NotificationStatus, Role, User
+from buddyscheme.selectors import DashboardSection, dashboard_figures, dashboard_sections
+from matching.selectors import MatchSection, match_page_sections
 
 from .models import (
     Alert,
@@ -442,3 +443,58 @@ def items_for_match(match) -> list[DebriefItem]:
 
 def boundary_questions_for(scheme) -> list[BoundaryQuestion]:
     return list(BoundaryQuestion.objects.filter(scheme=scheme, is_active=True))
+
+
+def debrief_for(meeting) -> Debrief | None:
+    """The meeting's debrief with what its form needs (items, ticks, boundary answers)."""
+    return (
+        Debrief.objects.filter(meeting=meeting)
+        .select_related("feedback_by__profile", "recorded_by__profile")
+        .prefetch_related("items", "items_done", "boundary_answers")
+        .first()
+    )
+
+
+def participant_names(meeting) -> tuple[str, ...]:
+    """The names the initials-only check looks for: the participant's, if the meeting has one."""
+    match = meeting.match
+    if match is None:
+        return ()
+    user = match.participant.user
+    profile = getattr(user, "profile", None)
+    return tuple(
+        name
+        for name in (user.first_name, user.last_name, getattr(profile, "preferred_name", ""))
+        if name
+    )
+
+
+# --- Debriefs on other apps' pages ----------------------------------------------------------------
+
+
+@receiver(match_page_sections)
+def _debriefs_on_the_match_page(sender, match, viewer, **kwargs) -> list[MatchSection]:
+    """The match's actions and goals (open first) for its buddy and the coordinators; and, for
+    coordinators, boundary answers still to follow up and the latest debriefs. Never for the
+    participant: debriefs are between the buddy and the scheme."""
+    is_coordinator = viewer.role == Role.COORDINATOR and viewer.scheme_id == match.scheme_id
+    if not (is_coordinator or viewer.pk == match.buddy_id):
+        return []
+    context = {"match": match, "items": items_for_match(match), "is_coordinator": is_coordinator}
+    if is_coordinator:
+        context["flags"] = boundary_flags_for_match(match)
+        context["debriefs"] = list(debriefs_for_coordinator(match.scheme, match=match)[:10])
+    return [MatchSection(template="meetings/_match_debriefs.html", context=context)]
+
+
+@receiver(dashboard_sections)
+def _debriefs_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardSection]:
+    return [
+        DashboardSection(
+            template="meetings/_dashboard_debriefs.html",
+            context={
+                "missing": debriefs_missing(scheme, now),
+                "to_follow_up": debriefs_to_follow_up(scheme),
+            },
+        )
+    ]

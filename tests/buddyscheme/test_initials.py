@@ -168,6 +168,7 @@ def test_initials_warnings_is_the_same_check():
 
 # --- The form mixin ------------------------------------------------------------------------------
 
+
 class NoteForm(IdentifyingDetailsFormMixin, forms.Form):
     identifying_fields = ("note",)
     note = forms.CharField(widget=forms.Textarea)
