@@ -4,6 +4,7 @@ recording a debrief given by phone or email."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,15 +23,21 @@ from .forms import (
     FeedbackForm,
     FollowUpForm,
 )
-from .models import Meeting, MeetingState
+from .models import ItemKind, Meeting, MeetingState
 
 NOT_FINISHED = "You can write the debrief once you have checked out of the meeting."
 
 
-def _debrief_form(meeting: Meeting, debrief, data=None, *, sending=True, form_class=DebriefForm):
+ADD_ROW_KINDS = (ItemKind.ACTION, ItemKind.GOAL)
+
+
+def _debrief_form(
+    meeting: Meeting, debrief, data=None, *, sending=True, form_class=DebriefForm, add_row=""
+):
     return form_class(
         data,
         debrief=debrief,
+        add_row=add_row if add_row in ADD_ROW_KINDS else "",
         carried=services.carried_items(meeting),
         questions=selectors.boundary_questions_for(meeting.scheme),
         names=selectors.participant_names(meeting),
@@ -66,7 +73,8 @@ def debrief(request, pk):
                 "meetings/debrief_sent.html",
                 {"meeting": meeting, "debrief": debrief, "faces": FACES},
             )
-    return _form_page(request, meeting, _debrief_form(meeting, debrief))
+    form = _debrief_form(meeting, debrief, add_row=request.GET.get("add", ""))
+    return _form_page(request, meeting, form)
 
 
 def _is_htmx(request) -> bool:
@@ -98,6 +106,9 @@ def debrief_draft(request, pk):
     if problem:
         messages.error(request, problem)
         return redirect("meetings:today")
+    add_row = request.POST.get("add", "")
+    if add_row in ADD_ROW_KINDS:
+        return redirect(reverse("meetings:debrief", args=[meeting.pk]) + f"?add={add_row}")
     messages.success(request, "Draft saved. You can finish it later from Today.")
     return redirect("meetings:debrief", pk=meeting.pk)
 

@@ -262,8 +262,6 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
         label="What is worrying you",
         help_text="If someone is in danger now, call 999 first.",
     )
-    action_rows = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    goal_rows = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -288,7 +286,6 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
         saved_goals += add_row == ItemKind.GOAL
         self.action_count = _rows(data, "action_rows", saved_actions, MIN_ACTION_ROWS)
         self.goal_count = _rows(data, "goal_rows", saved_goals, MIN_GOAL_ROWS)
-        self.initial.update(action_rows=self.action_count, goal_rows=self.goal_count)
         for row in range(self.action_count):
             self.fields[f"action_{row}_text"] = forms.CharField(
                 required=False, max_length=200, label=f"Action {row + 1}"
