@@ -454,7 +454,7 @@ class IdentifyingDetailsFormMixin:
                 name,
                 "This may identify someone: "
                 + "; ".join(f"“{hit.text}” ({hit.reason})" for hit in found)
-                + ". Change it, or tick the box to say it does not.",
+                + ". Change it, or tick “I have checked” above if it does not.",
             )
         # The page shown next carries what it asks about; a tick given for other findings (the
         # text changed since) does not count, so the box starts empty again.

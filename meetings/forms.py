@@ -214,7 +214,15 @@ class LocationSharingForm(forms.Form):
 
 # --- Debriefs ---------------------------------------------------------------------------------
 
-FACES = {1: "😣", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"}
+# The mouth of each face on the 1-5 scale, drawn as SVG (meetings/_face.html) so that every
+# phone shows the same faces whatever emoji its fonts have.
+FACES = {
+    1: "M10 27 Q18 18 26 27",
+    2: "M11 25 Q18 21 25 25",
+    3: "M11 24 L25 24",
+    4: "M11 22 Q18 27 25 22",
+    5: "M10 21 Q18 31 26 21",
+}
 YES_NO = [("yes", "Yes"), ("no", "No")]
 MIN_ACTION_ROWS, MIN_GOAL_ROWS = 2, 1
 

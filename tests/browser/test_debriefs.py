@@ -20,6 +20,8 @@ DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 def a_match(scheme):
     buddy = cleared_buddy(scheme, email="walker@example.org")
+    buddy.user.first_name = "Martha"
+    buddy.user.save()
     participant = waiting_participant(scheme, email="daniel@example.org")
     participant.user.first_name, participant.user.last_name = "Daniel", "Okonkwo"
     participant.user.save()
@@ -80,6 +82,12 @@ def test_check_out_then_debrief_with_the_initials_warning_then_the_next_card(ope
     assert serious_accessibility_problems(page) == []
     screenshot(page, "today-carried-action-375")
 
+    page.get_by_role("link", name="Read it").click()
+    expect(page.get_by_role("heading", name="Debrief sent")).to_be_visible()
+    expect(page.get_by_text("D.O. and I had coffee")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "debrief-sent-375")
+
 
 def test_the_coordinator_reads_the_debrief_and_gives_feedback(open_phone):
     scheme, coordinator = scheme_with_cover()
@@ -123,3 +131,23 @@ def test_the_coordinator_reads_the_debrief_and_gives_feedback(open_phone):
     expect(page.get_by_role("heading", name="Actions and goals")).to_be_visible()
     assert serious_accessibility_problems(page) == []
     screenshot(page, "match-actions-1366")
+    page.get_by_role("link", name="All debriefs of this match").click()
+    expect(page.get_by_role("cell", name="Martha")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "debrief-list-1366")
+
+    # A debrief given by phone, recorded on the buddy's behalf (on a phone-sized screen too).
+    second = book_meeting(match.buddy, now + timedelta(minutes=20), match=match, now=now)
+    services.meeting_check_in(meeting=second, key="in-2", by=None, now=now + timedelta(minutes=1))
+    services.meeting_check_out(meeting=second, key="out-2", by=None)
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"/coordinator/meetings/{second.pk}/debrief/")
+    page.get_by_label("Given by phone").check()
+    ok = page.get_by_role("radio", name="OK", exact=True)
+    page.locator(f'label[for="{ok.get_attribute("id")}"]').click()
+    page.get_by_label("What happened").fill("Quiet meeting; D.O. tired.")
+    assert serious_accessibility_problems(page) == []
+    screenshot(page, "debrief-record-375")
+    page.get_by_role("button", name="Record the debrief").click()
+    expect(page.get_by_text("Debrief recorded for the buddy")).to_be_visible()
+    expect(page.get_by_text("Given by phone")).to_be_visible()
