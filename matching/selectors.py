@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import django.dispatch
 from django.db.models import (
@@ -54,7 +55,7 @@ match_page_sections = django.dispatch.Signal()
 def match_sections(match, viewer) -> list[MatchSection]:
     sections: list[MatchSection] = []
     for _, answer in match_page_sections.send(sender=Match, match=match, viewer=viewer):
-        sections += answer or []
+        sections += cast(list[MatchSection], answer or [])
     return sections
 
 
