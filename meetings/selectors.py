@@ -247,7 +247,7 @@ def meetings_for_coordinator(scheme, now=None):
     now = now or timezone.now()
     return (
         Meeting.objects.filter(scheme=scheme, planned_start__gte=now - timedelta(days=7))
-        .select_related("venue", "buddy__user__profile")
+        .select_related("venue", "buddy__user__profile", "debrief")
         .order_by("planned_start")[:300]
     )
 

@@ -346,6 +346,19 @@ class CoordinatorTest(DebriefCase):
         # Once sent, the page goes to the debrief instead of a second form.
         self.assertRedirects(self.client.get(url), f"/coordinator/debriefs/{debrief.pk}/")
 
+    def test_the_meeting_list_links_each_finished_meeting_to_its_debrief(self):
+        sent = self.sent(self.met())
+        waiting = self.met(start=MONDAY_10AM + timedelta(hours=3))
+        self.at(MONDAY_10AM + timedelta(hours=5), user=self.coordinator)
+        with CaptureQueriesContext(connection) as queries:
+            page = self.client.get("/coordinator/meetings/")
+        self.assertContains(page, f'href="/coordinator/debriefs/{sent.pk}/"')
+        self.assertContains(page, f'href="/coordinator/meetings/{waiting.pk}/debrief/"')
+        self.sent(self.met(start=MONDAY_10AM + timedelta(days=1)))
+        with CaptureQueriesContext(connection) as more:
+            self.client.get("/coordinator/meetings/")
+        self.assertEqual(len(more), len(queries))
+
     def test_the_guard_asks_the_coordinator_too(self):
         meeting = self.met()
         response = self.client.post(
