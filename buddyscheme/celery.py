@@ -28,6 +28,12 @@ app.conf.beat_schedule = {
         "task": "meetings.tasks.locations_expire",
         "schedule": crontab(minute=20),
     },
+    # A debrief still unsent 24 hours after its check-out: one reminder to the buddy. Every
+    # quarter of an hour keeps "24 hours" to within 15 minutes.
+    "remind-missing-debriefs": {
+        "task": "meetings.tasks.remind_missing_debriefs",
+        "schedule": crontab(minute="*/15"),
+    },
     # Whoever has not signed an agreement after 3 days gets one nudge a day.
     "remind-unsigned-contracts": {
         "task": "contracts.tasks.remind_unsigned_contracts",

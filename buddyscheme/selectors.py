@@ -181,6 +181,29 @@ def case_notes_for(member: Membership):
     return member.case_notes.select_related("author__profile")[:CASE_NOTES_SHOWN]
 
 
+@dataclass(frozen=True)
+class DashboardSection:
+    """A part of the coordinator dashboard another app adds: its template and what it needs.
+    `urgent` sections come first."""
+
+    template: str
+    context: dict
+    urgent: bool = False
+
+
+# Apps above the core add whole sections (lists with links) the same way: each receiver gets
+# `scheme` and `now` and returns a list of DashboardSection, each in a constant number of queries.
+dashboard_sections = django.dispatch.Signal()
+
+
+def scheme_sections(scheme, now=None) -> list[DashboardSection]:
+    now = now or timezone.now()
+    sections: list[DashboardSection] = []
+    for _, answer in dashboard_sections.send(sender=None, scheme=scheme, now=now):
+        sections += cast(list[DashboardSection], answer)
+    return sorted(sections, key=lambda section: not section.urgent)
+
+
 def invitations_for_scheme(scheme):
     return Invitation.objects.filter(scheme=scheme).select_related(
         "invited_by", "invited_by__profile"

@@ -91,6 +91,7 @@ def coordinator_dashboard(request):
             "scheme": scheme,
             "counts": selectors.scheme_counts(scheme),
             "figures": selectors.scheme_figures(scheme),
+            "sections": selectors.scheme_sections(scheme),
             "lapses": vetting.vetting_lapses(scheme),
             "concerns_waiting": concerns.concerns_waiting(scheme),
             "supervision_overdue": support.supervision_overdue(scheme, config=support_settings),

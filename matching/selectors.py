@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
+import django.dispatch
 from django.db.models import (
     Case,
     CharField,
@@ -61,6 +63,27 @@ from .models import (
     slots_by_day,
 )
 from .scoring import Facts, Suggestion, Weights, preference_problems, score_matrix, score_pair
+
+
+@dataclass(frozen=True)
+class MatchSection:
+    """A part of the match page an app above matching adds (its template and context)."""
+
+    template: str
+    context: dict
+
+
+# Apps above matching add sections to the match page without matching importing them: each
+# receiver gets `match` and `viewer` (the Membership looking) and returns a list of
+# MatchSection, or nothing for a viewer who may not see it.
+match_page_sections = django.dispatch.Signal()
+
+
+def match_sections(match, viewer) -> list[MatchSection]:
+    sections: list[MatchSection] = []
+    for _, answer in match_page_sections.send(sender=Match, match=match, viewer=viewer):
+        sections += cast(list[MatchSection], answer or [])
+    return sections
 
 
 def matching_settings(scheme) -> MatchingSettings:

@@ -238,7 +238,7 @@ def _match_page(request, match, **forms):
             answered=match.answered(my_side),
             recorded_by=getattr(match, f"{my_side}_answer_recorded_by"),
         )
-    context.update(forms)
+    context.update(forms, sections=selectors.match_sections(match, request.membership))
     return render(
         request, "matching/match.html" if is_coordinator else "matching/my_match.html", context
     )

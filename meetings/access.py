@@ -9,7 +9,7 @@ from django.http import Http404
 from buddyscheme.access import get_scheme_object_for_user, mfa_missing
 from buddyscheme.models import Membership, Role
 
-from .models import Alert, AlertRecipient, Meeting, MeetingState
+from .models import Alert, AlertRecipient, Debrief, Meeting, MeetingState
 from .services.rules import last_response_needed, lone_working_to_read
 
 
@@ -196,3 +196,22 @@ def get_meeting_for_safety_token(token: str, pk: int, action: str, now) -> Meeti
     if action == "extend" and cycle != meeting.cycle:
         raise SafetyTokenRefused("old_watch", meeting)
     return meeting
+
+
+# --- Debriefs ------------------------------------------------------------------------------------
+
+
+def get_debrief_for_coordinator(request, pk: int) -> Debrief:
+    """A debrief of the coordinator's scheme. Buddies read theirs by their meeting's page."""
+    qs = Debrief.objects.select_related(
+        "meeting__scheme",
+        "meeting__venue",
+        "meeting__buddy__user__profile",
+        "meeting__match__participant__user__profile",
+        "recorded_by__profile",
+        "feedback_by__profile",
+        "followed_up_by__profile",
+    )
+    return get_scheme_object_for_user(
+        request, qs, pk, scheme_path="meeting__scheme_id", roles=[Role.COORDINATOR]
+    )

@@ -3,7 +3,15 @@ from django.contrib import admin
 from buddyscheme.admin import SchemeScopedAdmin
 from buddyscheme.models import Role, User
 
-from .models import Alert, AlertRecipient, LoneWorkingSettings, Meeting, OnCallShift, Venue
+from .models import (
+    Alert,
+    AlertRecipient,
+    BoundaryQuestion,
+    LoneWorkingSettings,
+    Meeting,
+    OnCallShift,
+    Venue,
+)
 
 
 @admin.register(Venue)
@@ -94,3 +102,13 @@ class AlertAdmin(SchemeScopedAdmin):
     ]
     list_filter = ["level", "reason", "outcome"]
     readonly_fields = [f.name for f in Alert._meta.fields]
+
+
+@admin.register(BoundaryQuestion)
+class BoundaryQuestionAdmin(SchemeScopedAdmin):
+    """The yes/no questions every debrief asks; "yes" flags the match. Retire a question by
+    unticking "is active" (its past answers keep the words as asked)."""
+
+    list_display = ["text", "order", "is_active"]
+    list_editable = ["order", "is_active"]
+    list_filter = ["is_active"]

@@ -2,12 +2,25 @@ from datetime import timedelta
 
 from django import forms
 
+from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import Concern, ConcernStatus, Membership, Role, SupervisionMode
 from buddyscheme.vetting import support_person_choices
 from matching.models import Match
 
-from .models import AlertOutcome, Venue, VenueKind
+from .models import (
+    ActionWho,
+    AlertOutcome,
+    Debrief,
+    FollowUp,
+    GivenBy,
+    HowItWent,
+    ItemKind,
+    Venue,
+    VenueKind,
+    WorriedAbout,
+)
+from .services.debriefs import MAX_ITEMS, Action, DebriefContent
 
 WHICH_CHOICES = [
     (Which.FIRST, "The first one (before the clocks go back)"),
@@ -262,3 +275,299 @@ class ConcernChoiceForm(forms.Form):
         self.fields["concern"].queryset = Concern.objects.filter(raised_by=buddy).exclude(
             status=ConcernStatus.CLOSED
         )
+
+
+# --- Debriefs ---------------------------------------------------------------------------------
+
+# The mouth of each face on the 1-5 scale, drawn as SVG (meetings/_face.html) so that every
+# phone shows the same faces whatever emoji its fonts have.
+FACES = {
+    1: "M10 27 Q18 18 26 27",
+    2: "M11 25 Q18 21 25 25",
+    3: "M11 24 L25 24",
+    4: "M11 22 Q18 27 25 22",
+    5: "M10 21 Q18 31 26 21",
+}
+YES_NO = [("yes", "Yes"), ("no", "No")]
+MIN_ACTION_ROWS, MIN_GOAL_ROWS = 2, 1
+
+
+def _rows(data, name: str, saved: int, least: int) -> int:
+    """How many action (or goal) rows the form has: those saved and one empty, or, posted, as
+    many as the page had (it says so in a hidden field)."""
+    if data is not None:
+        try:
+            return max(least, min(int(data.get(name, least)), MAX_ITEMS))
+        except (TypeError, ValueError):
+            return least
+    return max(least, min(saved + 1, MAX_ITEMS))
+
+
+class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
+    """The debrief as a phone shows it. Sent, "how it went" and "what happened" are needed and
+    the free text passes the initials-only check; a draft keeps anything as typed."""
+
+    how_it_went = forms.TypedChoiceField(
+        choices=HowItWent.choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+        label="How did it go?",
+    )
+    what_happened = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What happened",
+        help_text="A few lines. Use initials, never names, numbers or addresses.",
+    )
+    worried_about = forms.ChoiceField(
+        choices=WorriedAbout.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Is anything worrying you after this meeting?",
+    )
+    concerns = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is worrying you",
+        help_text="If someone is in danger now, call 999 first.",
+    )
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        carried=(),
+        questions=(),
+        debrief=None,
+        sending=True,
+        add_row="",
+        **kwargs,
+    ):
+        saved_actions = saved_goals = 0
+        if debrief is not None and data is None:
+            kwargs.setdefault("initial", self.initial_from(debrief))
+            saved_actions = sum(1 for item in debrief.items.all() if item.kind == ItemKind.ACTION)
+            saved_goals = sum(1 for item in debrief.items.all() if item.kind == ItemKind.GOAL)
+        super().__init__(data, check_identifying=sending, **kwargs)
+        self.sending = sending
+        # "Save and add another": one more empty row than the page had.
+        saved_actions += add_row == ItemKind.ACTION
+        saved_goals += add_row == ItemKind.GOAL
+        self.action_count = _rows(data, "action_rows", saved_actions, MIN_ACTION_ROWS)
+        self.goal_count = _rows(data, "goal_rows", saved_goals, MIN_GOAL_ROWS)
+        for row in range(self.action_count):
+            self.fields[f"action_{row}_text"] = forms.CharField(
+                required=False, max_length=200, label=f"Action {row + 1}"
+            )
+            self.fields[f"action_{row}_who"] = forms.ChoiceField(
+                choices=[("", "Who?"), *ActionWho.choices], required=False, label="Who"
+            )
+            self.fields[f"action_{row}_due"] = forms.DateField(
+                required=False,
+                label="By when",
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+        for row in range(self.goal_count):
+            self.fields[f"goal_{row}"] = forms.CharField(
+                required=False, max_length=200, label=f"Goal {row + 1}"
+            )
+        self.carried = list(carried)
+        for item in self.carried:
+            self.fields[f"done_{item.pk}"] = forms.BooleanField(required=False, label=item.text)
+        self.questions = list(questions)
+        for question in self.questions:
+            self.fields[f"boundary_{question.pk}"] = forms.ChoiceField(
+                choices=YES_NO,
+                required=False,
+                widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+                label=question.text,
+            )
+
+    @staticmethod
+    def initial_from(debrief: Debrief) -> dict:
+        initial: dict = {
+            "how_it_went": debrief.how_it_went,
+            "what_happened": debrief.what_happened,
+            "worried_about": debrief.worried_about,
+            "concerns": debrief.concerns,
+        }
+        rows = {ItemKind.ACTION: 0, ItemKind.GOAL: 0}
+        for item in debrief.items.all():
+            row = rows[item.kind]
+            rows[item.kind] += 1
+            if item.kind == ItemKind.ACTION:
+                initial.update(
+                    {
+                        f"action_{row}_text": item.text,
+                        f"action_{row}_who": item.who,
+                        f"action_{row}_due": item.due_on,
+                    }
+                )
+            else:
+                initial[f"goal_{row}"] = item.text
+        for item in debrief.items_done.all():
+            initial[f"done_{item.pk}"] = True
+        for answer in debrief.boundary_answers.all():
+            initial[f"boundary_{answer.question_id}"] = "yes" if answer.crossed else "no"
+        return initial
+
+    def identifying_field_names(self) -> list[str]:
+        return (
+            ["what_happened", "concerns"]
+            + [f"action_{row}_text" for row in range(self.action_count)]
+            + [f"goal_{row}" for row in range(self.goal_count)]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.sending:
+            if cleaned.get("how_it_went") is None and "how_it_went" not in self.errors:
+                self.add_error("how_it_went", "Choose how it went.")
+            if (
+                not (cleaned.get("what_happened") or "").strip()
+                and "what_happened" not in self.errors
+            ):
+                self.add_error("what_happened", "Write a line or two about what happened.")
+        for row in range(self.action_count):
+            has_text = bool((cleaned.get(f"action_{row}_text") or "").strip())
+            if not has_text and (
+                cleaned.get(f"action_{row}_who") or cleaned.get(f"action_{row}_due")
+            ):
+                self.add_error(
+                    f"action_{row}_text", "Say what the action is, or clear who and when."
+                )
+        return cleaned
+
+    def content(self) -> DebriefContent:
+        data = self.cleaned_data
+        return DebriefContent(
+            how_it_went=data.get("how_it_went"),
+            what_happened=data.get("what_happened") or "",
+            actions=[
+                Action(
+                    text=data.get(f"action_{row}_text") or "",
+                    who=data.get(f"action_{row}_who") or "",
+                    due_on=data.get(f"action_{row}_due"),
+                )
+                for row in range(self.action_count)
+            ],
+            goals=[data.get(f"goal_{row}") or "" for row in range(self.goal_count)],
+            done_item_ids={item.pk for item in self.carried if data.get(f"done_{item.pk}")},
+            boundaries={
+                question.pk: {"yes": True, "no": False}.get(
+                    data.get(f"boundary_{question.pk}") or ""
+                )
+                for question in self.questions
+            },
+            concerns=data.get("concerns") or "",
+            worried_about=data.get("worried_about") or "",
+        )
+
+    # What the template lays out, grouped.
+    def face_choices(self):
+        return [(choice, FACES[int(choice.data["value"])]) for choice in self["how_it_went"]]
+
+    def action_rows_fields(self):
+        return [
+            (self[f"action_{row}_text"], self[f"action_{row}_who"], self[f"action_{row}_due"])
+            for row in range(self.action_count)
+        ]
+
+    def goal_fields(self):
+        return [self[f"goal_{row}"] for row in range(self.goal_count)]
+
+    def carried_fields(self):
+        return [(item, self[f"done_{item.pk}"]) for item in self.carried]
+
+    def boundary_fields(self):
+        return [self[f"boundary_{question.pk}"] for question in self.questions]
+
+    @property
+    def boundary_open(self) -> bool:
+        """Open the boundary questions when one is answered yes (or has an error)."""
+        return any(field.value() == "yes" or field.errors for field in self.boundary_fields())
+
+    @property
+    def more_open(self) -> bool:
+        return bool(
+            any(field.value() for field in self.goal_fields())
+            or any(field.errors for field in self.goal_fields())
+        )
+
+    @property
+    def worry_open(self) -> bool:
+        return bool(
+            self["worried_about"].value() or self["concerns"].value() or self["concerns"].errors
+        )
+
+
+class DebriefOnBehalfForm(DebriefForm):
+    """A coordinator records a debrief the buddy gave by phone, email or in person."""
+
+    given_by = forms.ChoiceField(
+        choices=[choice for choice in GivenBy.choices if choice[0] != GivenBy.BUDDY],
+        widget=forms.RadioSelect,
+        label="How did the buddy give it?",
+        error_messages={"required": "Say how the buddy gave this debrief."},
+    )
+
+    field_order = ["given_by"]
+
+
+class FeedbackForm(forms.Form):
+    feedback = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Feedback for the buddy",
+        help_text="The buddy sees this with their debrief.",
+        error_messages={"required": "Write some feedback first."},
+    )
+
+
+class FollowUpForm(forms.Form):
+    follow_up = forms.ChoiceField(
+        choices=[(FollowUp.OPEN.value, "Still to follow up"), (FollowUp.DONE.value, "Followed up")],
+        widget=forms.RadioSelect,
+        label="Follow-up",
+        error_messages={"required": "Choose whether it still needs following up."},
+    )
+    note = forms.CharField(max_length=300, required=False, label="What was done (initials only)")
+
+
+class DebriefFilterForm(forms.Form):
+    """The coordinator's debrief list: by buddy, by match, or those to follow up. Anything
+    else in the address is ignored rather than an error."""
+
+    buddy = forms.ModelChoiceField(queryset=Membership.objects.none(), required=False)
+    match = forms.ModelChoiceField(queryset=Match.objects.none(), required=False)
+    follow_up = forms.ChoiceField(
+        choices=[
+            ("", "All"),
+            (FollowUp.OPEN.value, "To follow up"),
+            (FollowUp.DONE.value, "Followed up"),
+        ],
+        required=False,
+        label="Follow-up",
+    )
+
+    def __init__(self, *args, scheme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["buddy"].queryset = Membership.objects.filter(
+            scheme=scheme, role=Role.BUDDY
+        ).select_related("user__profile")
+        self.fields["buddy"].label_from_instance = lambda m: m.user.display_name
+        self.fields["match"].queryset = Match.objects.filter(scheme=scheme).select_related(
+            "buddy__user__profile", "participant__user__profile"
+        )
+        self.fields["match"].label_from_instance = lambda m: (
+            f"{m.buddy.user.display_name} with {m.participant.user.display_name}"
+        )
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {key: value for key, value in self.cleaned_data.items() if value}

@@ -442,3 +442,192 @@ class CalendarFeed(models.Model):
     )
     token = models.CharField(max_length=40, unique=True, default=new_feed_token)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+# --- Debriefs (DESIGN §4): after every meeting, opened by its check-out ------------------------
+
+
+class DebriefState(models.TextChoices):
+    DUE = "due", "Not started"
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+
+
+class HowItWent(models.IntegerChoices):
+    VERY_HARD = 1, "Very hard"
+    HARD = 2, "Hard"
+    OK = 3, "OK"
+    GOOD = 4, "Good"
+    VERY_GOOD = 5, "Very good"
+
+
+class GivenBy(models.TextChoices):
+    """How the debrief reached the scheme: typed by the buddy, or recorded by a coordinator
+    from a phone call, an email or a conversation (seed 003: "debrief can be by phone, or email")."""
+
+    BUDDY = "buddy", "Written by the buddy"
+    PHONE = "phone", "Given by phone"
+    EMAIL = "email", "Given by email"
+    IN_PERSON = "in_person", "Given in person"
+
+
+class WorriedAbout(models.TextChoices):
+    NOBODY = "", "No"
+    PARTICIPANT = "participant", "Yes, about the person I support"
+    MYSELF = "myself", "Yes, about myself"
+
+
+class FollowUp(models.TextChoices):
+    NONE = "", "Nothing to follow up"
+    OPEN = "open", "To follow up"
+    DONE = "done", "Followed up"
+
+
+class Debrief(models.Model):
+    """What the buddy says about one meeting. A row exists from the check-out (state "due"),
+    so a missing debrief is a row the reminder and the dashboard can find through an index."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="debrief")
+    state = models.CharField(max_length=8, choices=DebriefState.choices, default=DebriefState.DUE)
+    opened_at = models.DateTimeField(help_text="The check-out: the debrief is due from then.")
+    how_it_went = models.PositiveSmallIntegerField(choices=HowItWent.choices, null=True, blank=True)
+    what_happened = models.TextField(blank=True, max_length=2000)
+    concerns = models.TextField(blank=True, max_length=2000)
+    worried_about = models.CharField(
+        max_length=12, choices=WorriedAbout.choices, blank=True, default=WorriedAbout.NOBODY
+    )
+    given_by = models.CharField(max_length=10, choices=GivenBy.choices, default=GivenBy.BUDDY)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The writer ticked "I have checked: these are not identifying" for what the guard found.
+    identifying_confirmed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    feedback = models.TextField(blank=True, max_length=2000)
+    feedback_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    follow_up = models.CharField(
+        max_length=6, choices=FollowUp.choices, blank=True, default=FollowUp.NONE
+    )
+    follow_up_note = models.CharField(max_length=300, blank=True)
+    followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="sent", sent_at__isnull=False)
+                | (~Q(state="sent") & Q(sent_at__isnull=True)),
+                name="debrief_sent_when_sent",
+            ),
+            models.CheckConstraint(
+                condition=Q(how_it_went__isnull=True) | Q(how_it_went__gte=1, how_it_went__lte=5),
+                name="debrief_how_it_went_1_to_5",
+            ),
+        ]
+        indexes = [
+            # The reminder and the dashboard look only at debriefs not sent yet.
+            models.Index(
+                fields=["opened_at"], condition=Q(sent_at__isnull=True), name="debrief_outstanding"
+            ),
+            models.Index(
+                fields=["follow_up"], condition=Q(follow_up="open"), name="debrief_follow_up_open"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Debrief of meeting {self.meeting_id}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.state == DebriefState.SENT
+
+
+class ItemKind(models.TextChoices):
+    ACTION = "action", "Action"
+    GOAL = "goal", "Goal for next time"
+
+
+class ActionWho(models.TextChoices):
+    BUDDY = "buddy", "Me"
+    PARTICIPANT = "participant", "The person I support"
+    BOTH = "both", "Both of us"
+    COORDINATOR = "coordinator", "The coordinator"
+
+
+class DebriefItem(models.Model):
+    """An action agreed or a goal for next time. It is carried forward on the match until a
+    later debrief ticks it off."""
+
+    debrief = models.ForeignKey(Debrief, on_delete=models.CASCADE, related_name="items")
+    match = models.ForeignKey(
+        "matching.Match", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=6, choices=ItemKind.choices)
+    text = models.CharField(max_length=200)
+    who = models.CharField(max_length=12, choices=ActionWho.choices, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    # Ticked in a later debrief (in its draft until that debrief is sent).
+    done_in = models.ForeignKey(
+        Debrief, null=True, blank=True, on_delete=models.SET_NULL, related_name="items_done"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "position", "pk"]
+        indexes = [
+            models.Index(
+                fields=["match"], condition=Q(done_at__isnull=True), name="debrief_item_open"
+            )
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+DEFAULT_BOUNDARY_QUESTIONS = [
+    "Were gifts given or offered, either way?",
+    "Was money lent or borrowed, or asked for?",
+    "Was there contact outside the hours you agreed?",
+    "Does it feel like a friendship or romance is starting?",
+]
+
+
+class BoundaryQuestion(models.Model):
+    """A yes/no question every debrief asks (seed 003, "Managing boundaries"). "Yes" crosses
+    the boundary and flags the match for the coordinator. Each scheme edits its own."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="boundary_questions")
+    text = models.CharField(max_length=160)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["scheme", "order", "pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class BoundaryAnswer(models.Model):
+    debrief = models.ForeignKey(Debrief, on_delete=models.CASCADE, related_name="boundary_answers")
+    question = models.ForeignKey(
+        BoundaryQuestion, null=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    # The words as asked: the scheme may reword or retire the question later.
+    question_text = models.CharField(max_length=160)
+    crossed = models.BooleanField(help_text="Answered yes.")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["debrief", "question"], name="one_answer_per_question")
+        ]

@@ -1,25 +1,34 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import Membership, NotificationStatus, Role, User
 from buddyscheme.selectors import (
+    DashboardSection,
     HomeSection,
     PersonSection,
     dashboard_figures,
+    dashboard_sections,
     participant_home_cards,
     person_record_sections,
 )
+from matching.selectors import MatchSection, match_page_sections
 
 from .models import (
     Alert,
     AlertLocation,
     AlertReason,
     AlertRecipient,
+    BoundaryAnswer,
+    BoundaryQuestion,
     CalendarFeed,
+    Debrief,
+    DebriefItem,
+    DebriefState,
+    FollowUp,
     Meeting,
     MeetingState,
     RearrangeRequest,
@@ -62,7 +71,11 @@ def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
             | Q(state=MeetingState.PLANNED, planned_start__lt=start_of_today, planned_end__gt=now)
         )
         .select_related(
-            "venue", "match__participant__user__profile", "scheme", "key_holder__user__profile"
+            "venue",
+            "match__participant__user__profile",
+            "scheme",
+            "key_holder__user__profile",
+            "debrief",
         )
         .order_by("planned_start")
     )
@@ -243,7 +256,7 @@ def meetings_for_coordinator(scheme, now=None):
     now = now or timezone.now()
     return (
         Meeting.objects.filter(scheme=scheme, planned_start__gte=now - timedelta(days=7))
-        .select_related("venue", "buddy__user__profile")
+        .select_related("venue", "buddy__user__profile", "debrief")
         .order_by("planned_start")[:300]
     )
 
@@ -383,5 +396,176 @@ def _next_meeting_on_home(sender, membership, **kwargs) -> list[HomeSection]:
             20,
             "meetings/home/next_meeting.html",
             {"meeting": meeting, "rearrange_request": asked, "now": timezone.now()},
+        )
+    ]
+
+
+# --- Debriefs ---------------------------------------------------------------------------------
+
+DEBRIEF_MISSING_AFTER = timedelta(hours=48)
+DEBRIEF_LIST_LIMIT = 200
+
+
+def carried_forward_for(meetings, now=None) -> dict[int, list[DebriefItem]]:
+    """{meeting id: the match's actions and goals still open}, on the next meeting of each
+    match not started yet (DESIGN §2 step 6: shown before the meeting starts). One query."""
+    next_meeting: dict[int, int] = {}
+    for meeting in sorted(meetings, key=lambda meeting: meeting.planned_start):
+        if meeting.match_id and meeting.state == MeetingState.PLANNED:
+            next_meeting.setdefault(meeting.match_id, meeting.pk)
+    if not next_meeting:
+        return {}
+    carried: dict[int, list[DebriefItem]] = {pk: [] for pk in next_meeting.values()}
+    for item in DebriefItem.objects.filter(
+        match_id__in=next_meeting, done_at__isnull=True, debrief__state=DebriefState.SENT
+    ).order_by("debrief__opened_at", "kind", "position", "pk"):
+        assert item.match_id is not None
+        carried[next_meeting[item.match_id]].append(item)
+    return carried
+
+
+def debriefs_to_write(buddy) -> list[Debrief]:
+    """The buddy's debriefs not sent yet, oldest first, with what their cards name."""
+    return list(
+        Debrief.objects.filter(meeting__buddy=buddy, sent_at__isnull=True)
+        .select_related("meeting__venue", "meeting__match__participant__user__profile")
+        .order_by("opened_at")
+    )
+
+
+def _debrief_list(qs):
+    return qs.select_related(
+        "meeting__venue",
+        "meeting__buddy__user__profile",
+        "meeting__match__participant__user__profile",
+        "recorded_by__profile",
+    ).prefetch_related(
+        Prefetch(
+            "boundary_answers",
+            queryset=BoundaryAnswer.objects.filter(crossed=True),
+            to_attr="crossed_answers",
+        )
+    )
+
+
+def debriefs_for_buddy(buddy):
+    """A buddy's own debriefs, newest first, with their coordinator's feedback."""
+    return _debrief_list(Debrief.objects.filter(meeting__buddy=buddy)).order_by("-opened_at")[
+        :DEBRIEF_LIST_LIMIT
+    ]
+
+
+def debriefs_for_coordinator(scheme, *, buddy=None, match=None, follow_up=None):
+    """Sent debriefs of the scheme, newest first; by buddy, by match, or those to follow up.
+    Three queries however many rows (the crossed boundaries come prefetched)."""
+    qs = Debrief.objects.filter(meeting__scheme=scheme, state=DebriefState.SENT)
+    if buddy is not None:
+        qs = qs.filter(meeting__buddy=buddy)
+    if match is not None:
+        qs = qs.filter(meeting__match=match)
+    if follow_up:
+        qs = qs.filter(follow_up=follow_up)
+    return _debrief_list(qs).order_by("-sent_at")[:DEBRIEF_LIST_LIMIT]
+
+
+def debriefs_missing(scheme, now=None) -> list[Debrief]:
+    """Debriefs still not sent 48 hours after the check-out, oldest first (the dashboard)."""
+    now = now or timezone.now()
+    return list(
+        Debrief.objects.filter(
+            meeting__scheme=scheme,
+            sent_at__isnull=True,
+            opened_at__lte=now - DEBRIEF_MISSING_AFTER,
+        )
+        .select_related("meeting__buddy__user__profile", "meeting__venue")
+        .order_by("opened_at")[:DEBRIEF_LIST_LIMIT]
+    )
+
+
+def debriefs_to_follow_up(scheme) -> list[Debrief]:
+    """Sent debriefs with an issue still open (a crossed boundary, a worry), oldest first."""
+    return list(
+        _debrief_list(
+            Debrief.objects.filter(meeting__scheme=scheme, follow_up=FollowUp.OPEN)
+        ).order_by("sent_at")[:DEBRIEF_LIST_LIMIT]
+    )
+
+
+def boundary_flags_for_match(match) -> list[BoundaryAnswer]:
+    """Boundary answers that crossed, in debriefs whose follow-up is still open: the match's
+    flag for the coordinator."""
+    return list(
+        BoundaryAnswer.objects.filter(
+            debrief__meeting__match=match, crossed=True, debrief__follow_up=FollowUp.OPEN
+        )
+        .select_related("debrief__meeting")
+        .order_by("debrief__sent_at", "pk")
+    )
+
+
+def items_for_match(match) -> list[DebriefItem]:
+    """Every action and goal of the match from debriefs sent, open ones first."""
+    return list(
+        DebriefItem.objects.filter(match=match, debrief__state=DebriefState.SENT)
+        .select_related("debrief__meeting", "done_in__meeting")
+        .order_by(F("done_at").asc(nulls_first=True), "kind", "debrief__opened_at", "position")
+    )
+
+
+def boundary_questions_for(scheme) -> list[BoundaryQuestion]:
+    return list(BoundaryQuestion.objects.filter(scheme=scheme, is_active=True))
+
+
+def debrief_for(meeting) -> Debrief | None:
+    """The meeting's debrief with what its form needs (items, ticks, boundary answers)."""
+    return (
+        Debrief.objects.filter(meeting=meeting)
+        .select_related("feedback_by__profile", "recorded_by__profile")
+        .prefetch_related("items", "items_done", "boundary_answers")
+        .first()
+    )
+
+
+def participant_names(meeting) -> tuple[str, ...]:
+    """The names the initials-only check looks for: the participant's, if the meeting has one."""
+    match = meeting.match
+    if match is None:
+        return ()
+    user = match.participant.user
+    profile = getattr(user, "profile", None)
+    return tuple(
+        name
+        for name in (user.first_name, user.last_name, getattr(profile, "preferred_name", ""))
+        if name
+    )
+
+
+# --- Debriefs on other apps' pages ----------------------------------------------------------------
+
+
+@receiver(match_page_sections)
+def _debriefs_on_the_match_page(sender, match, viewer, **kwargs) -> list[MatchSection]:
+    """The match's actions and goals (open first) for its buddy and the coordinators; and, for
+    coordinators, boundary answers still to follow up and the latest debriefs. Never for the
+    participant: debriefs are between the buddy and the scheme."""
+    is_coordinator = viewer.role == Role.COORDINATOR and viewer.scheme_id == match.scheme_id
+    if not (is_coordinator or viewer.pk == match.buddy_id):
+        return []
+    context = {"match": match, "items": items_for_match(match), "is_coordinator": is_coordinator}
+    if is_coordinator:
+        context["flags"] = boundary_flags_for_match(match)
+        context["debriefs"] = list(debriefs_for_coordinator(match.scheme, match=match)[:10])
+    return [MatchSection(template="meetings/_match_debriefs.html", context=context)]
+
+
+@receiver(dashboard_sections)
+def _debriefs_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardSection]:
+    return [
+        DashboardSection(
+            template="meetings/_dashboard_debriefs.html",
+            context={
+                "missing": debriefs_missing(scheme, now),
+                "to_follow_up": debriefs_to_follow_up(scheme),
+            },
         )
     ]

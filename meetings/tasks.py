@@ -14,3 +14,10 @@ def locations_expire():
     """Hourly from beat: delete the positions of alerts resolved longer ago than the scheme keeps
     them. Idempotent."""
     services.locations_expire()
+
+
+@shared_task(ignore_result=True)
+def remind_missing_debriefs():
+    """Every 15 minutes from beat: one reminder for each debrief unsent 24 hours after the
+    check-out. Idempotent (a claim per debrief and the outbox's key)."""
+    services.debriefs_remind()

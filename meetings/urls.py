@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import debrief_views, views
 
 app_name = "meetings"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("meetings/<int:pk>/change/", views.meeting_change, name="change"),
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="cancel"),
     path("meetings/<int:pk>/safe/", views.meeting_safe, name="safe"),
+    # Before the buttons' catch-all below.
+    path("meetings/<int:pk>/debrief/", debrief_views.debrief, name="debrief"),
+    path("meetings/<int:pk>/debrief/draft/", debrief_views.debrief_draft, name="debrief_draft"),
+    path("meetings/<int:pk>/debrief/send/", debrief_views.debrief_send, name="debrief_send"),
+    path("debriefs/", debrief_views.my_debriefs, name="my_debriefs"),
     path("meetings/<int:pk>/<str:action>/", views.meeting_action, name="action"),
     path("me/meetings/<int:pk>/rearrange/", views.meeting_rearrange, name="rearrange"),
     path("safety/", views.safety_settings, name="safety"),
@@ -27,6 +32,23 @@ urlpatterns = [
         "coordinator/people/<int:pk>/one-to-ones/new/",
         views.supervision_new,
         name="supervision_new",
+    ),
+    path(
+        "coordinator/meetings/<int:pk>/debrief/",
+        debrief_views.debrief_record,
+        name="debrief_record",
+    ),
+    path("coordinator/debriefs/", debrief_views.debrief_list, name="debrief_list"),
+    path("coordinator/debriefs/<int:pk>/", debrief_views.debrief_detail, name="debrief_detail"),
+    path(
+        "coordinator/debriefs/<int:pk>/feedback/",
+        debrief_views.debrief_feedback,
+        name="debrief_feedback",
+    ),
+    path(
+        "coordinator/debriefs/<int:pk>/follow-up/",
+        debrief_views.debrief_follow_up,
+        name="debrief_follow_up",
     ),
     path("coordinator/board/", views.board, name="board"),
     path("coordinator/board/live/", views.board_live, name="board_live"),

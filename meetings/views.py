@@ -69,9 +69,10 @@ class TodayCard:
     check_in: str  # "open", "not_yet" or "closed" (for a meeting not checked in yet)
     check_in_opens: datetime
     safety_token: str  # lets check-out, extend and help work once the session has gone
+    carried: list  # the match's actions and goals still open, on its next meeting
 
 
-def _today_card(meeting: Meeting, config, now) -> TodayCard:
+def _today_card(meeting: Meeting, config, now, carried) -> TodayCard:
     opens, closes = services.check_in_window(meeting, config)
     check_in = "not_yet" if now < opens else "closed" if now > closes else "open"
     return TodayCard(
@@ -80,6 +81,7 @@ def _today_card(meeting: Meeting, config, now) -> TodayCard:
         check_in=check_in,
         check_in_opens=opens,
         safety_token=safety_token(meeting),
+        carried=carried.get(meeting.pk, []),
     )
 
 
@@ -91,14 +93,21 @@ def today(request):
     config = services.lone_working_to_read(request.membership.scheme)
     # Reading the page makes nothing: the feed exists once the buddy has asked for it.
     feed = selectors.calendar_feed_for(request.membership)
+    carried = selectors.carried_forward_for(
+        meetings.today + [meeting for _, day in meetings.coming_up for meeting in day]
+    )
     return render(
         request,
         "meetings/today.html",
         {
             **_help_context(request),
             "today": timezone.localdate(now),
-            "cards": [_today_card(meeting, config, now) for meeting in meetings.today],
-            "coming_up": meetings.coming_up,
+            "cards": [_today_card(meeting, config, now, carried) for meeting in meetings.today],
+            "coming_up": [
+                (day, [(meeting, carried.get(meeting.pk, [])) for meeting in day_meetings])
+                for day, day_meetings in meetings.coming_up
+            ],
+            "debriefs_to_write": selectors.debriefs_to_write(request.membership),
             "extensions": services.EXTENSIONS,
             "check_out": services.check_out_options(request.membership),
             "feed_url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token]))
@@ -174,10 +183,12 @@ def _meeting_action_signed_in(request, pk, action):
     meeting = get_meeting_for_user(request, pk)
     if request.membership.role == Role.COORDINATOR and meeting.buddy.user_id != request.user.pk:
         raise Http404  # the buttons are the buddy's own; coordinators use the board
-    for level, text in _press(
-        meeting, action, request.POST.get("key", ""), request.user, request.POST
-    ):
+    told = _press(meeting, action, request.POST.get("key", ""), request.user, request.POST)
+    for level, text in told:
         messages.add_message(request, level, text)
+    if action == "check-out" and all(level == messages.SUCCESS for level, _ in told):
+        # Checked out (a duress PIN looks exactly the same): on to the meeting's debrief.
+        return redirect("meetings:debrief", pk=meeting.pk)
     return redirect("meetings:today")
 
 

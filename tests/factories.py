@@ -127,7 +127,7 @@ def scheme_a_rows(scheme, buddy, participant):
         PairBlock,
         SpeedEvent,
     )
-    from meetings.models import Alert, LoneWorkingSettings, Meeting, OnCallShift
+    from meetings.models import Alert, BoundaryQuestion, LoneWorkingSettings, Meeting, OnCallShift
 
     module = TrainingModule.objects.create(scheme=scheme, name="Safeguarding")
     match = Match.objects.create(
@@ -183,6 +183,7 @@ def scheme_a_rows(scheme, buddy, participant):
             scheme=scheme, responder=buddy, starts_at=start, ends_at=start + timedelta(hours=8)
         ).pk,
         "meetings/meeting": meeting.pk,
+        "meetings/boundaryquestion": BoundaryQuestion.objects.filter(scheme=scheme).first().pk,
         "contracts/contract": Contract.objects.create(
             scheme=scheme,
             kind="match",

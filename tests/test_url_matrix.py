@@ -29,7 +29,7 @@ from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
 from matching.models import SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
-from meetings.models import Alert, AlertRecipient, CalendarFeed, Meeting
+from meetings.models import Alert, AlertRecipient, CalendarFeed, Debrief, Meeting
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import MembershipFactory, scheme_a_rows, venue
@@ -168,6 +168,35 @@ MATRIX = {
         "post",
         "check_in",
         {A: 302, C: 404, B: 302, P: 403, O: 404},
+    ),
+    # Debriefs. The buddy persona's meeting is checked out, its debrief not sent: the form.
+    "meetings/<int:pk>/debrief/": ("get", "debrief_meeting", for_role([B])),
+    # POST empty: a draft may be empty, so it is saved and the form shown again.
+    "meetings/<int:pk>/debrief/draft/": ("post", "debrief_meeting", for_role([B], ok=302)),
+    # POST empty: not sent, the form comes back saying what is needed.
+    "meetings/<int:pk>/debrief/send/": ("post", "debrief_meeting", for_role([B])),
+    "debriefs/": ("get", None, for_role([B])),
+    "coordinator/meetings/<int:pk>/debrief/": (
+        "get",
+        "debrief_meeting",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/debriefs/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/debriefs/<int:pk>/": (
+        "get",
+        "sent_debrief",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    # POST empty: the page again with the form's error.
+    "coordinator/debriefs/<int:pk>/feedback/": (
+        "post",
+        "sent_debrief",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/debriefs/<int:pk>/follow-up/": (
+        "post",
+        "sent_debrief",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
     # A buddy's own PINs and location sharing. Empty PINs: the page comes back with errors.
     "safety/": ("get", None, for_role([B])),
@@ -381,6 +410,7 @@ MODEL_ADMINS = {
     "meetings/loneworkingsettings": (True, False, False),
     "meetings/oncallshift": (True, True, True),
     "meetings/meeting": (True, False, False),
+    "meetings/boundaryquestion": (True, True, False),
     "meetings/alert": (True, False, False),
     "contracts/contract": (True, False, False),
     "contracts/contractsettings": (True, False, False),
@@ -509,6 +539,32 @@ class MatrixCase(PersonaTestCase):
             planned_end=start + timedelta(hours=1),
             expected_end=start + timedelta(hours=1),
         )
+        finished = []
+        for day in (2, 3):
+            start = datetime(2026, 12, day, 10, 0, tzinfo=UTC)
+            finished.append(
+                Meeting.objects.create(
+                    scheme=self.scheme,
+                    buddy=self.buddy_membership,
+                    venue=venue(self.scheme, name=f"Library {day}"),
+                    purpose="Coffee",
+                    planned_start=start,
+                    planned_end=start + timedelta(hours=1),
+                    expected_end=start + timedelta(hours=1),
+                    state="checked_out",
+                    checked_in_at=start,
+                    checked_out_at=start + timedelta(hours=1),
+                )
+            )
+        Debrief.objects.create(meeting=finished[0], opened_at=finished[0].checked_out_at)
+        sent_debrief = Debrief.objects.create(
+            meeting=finished[1],
+            opened_at=finished[1].checked_out_at,
+            state="sent",
+            sent_at=finished[1].checked_out_at,
+            how_it_went=4,
+            what_happened="Coffee.",
+        )
         SpeedMeeting.objects.create(
             event_id=rows["matching/speedevent"],
             buddy=self.buddy_membership,
@@ -562,6 +618,8 @@ class MatrixCase(PersonaTestCase):
             "buddyscheme/diaryentry": DiaryEntry.objects.create(
                 buddy=self.buddy_membership, text="Private thoughts"
             ).pk,
+            "debrief_meeting": finished[0].pk,
+            "sent_debrief": sent_debrief.pk,
         }
 
     def _url(self, route, kwargs_name, objects):

@@ -7,7 +7,8 @@ sweepers. Messages go through the outbox (buddyscheme.notifications). No Celery 
 
 One module per subject: `rules` (settings, grace, watches), `booking`, `buttons` (the buddy's
 check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, all-clear),
-`sweep` and `calendar` (the buddy's private feed address); `duress` (the buddy's PINs and the
+`sweep` and `calendar` (the buddy's private feed address); `debriefs` (after each meeting);
+`duress` (the buddy's PINs and the
 duress check-out), `locations` (the phone's position, kept only with a help or duress alert)
 and `sms_replies` (checking out or asking for help by text). Callers import from
 `meetings.services`.
@@ -40,6 +41,18 @@ from .buttons import (
     meeting_safe_now,
 )
 from .calendar import calendar_feed_create, calendar_feed_reset
+from .debriefs import (
+    Action,
+    DebriefContent,
+    boundary_questions_ensure,
+    carried_items,
+    debrief_feedback,
+    debrief_follow_up_set,
+    debrief_open,
+    debrief_save_draft,
+    debrief_send,
+    debriefs_remind,
+)
 from .duress import (
     PinNeeded,
     PinNotRight,
@@ -72,6 +85,16 @@ from .supervision import supervision_arrange
 from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 
 __all__ = [
+    "Action",
+    "DebriefContent",
+    "boundary_questions_ensure",
+    "carried_items",
+    "debrief_feedback",
+    "debrief_follow_up_set",
+    "debrief_open",
+    "debrief_save_draft",
+    "debrief_send",
+    "debriefs_remind",
     "EXTENSIONS",
     "MATCH_STATES_THAT_MEET",
     "REMINDER_TEMPLATES",

@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..selectors import people_alerted
 from .alerts import raise_alert, resolve_open_alerts
+from .debriefs import debrief_open
 from .rules import (
     EXTENSIONS,
     calendar_changed,
@@ -174,6 +175,8 @@ def meeting_check_out(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
     meeting.checked_out_at = now
     meeting.next_alert_at = meeting.next_reminder_at = None
     meeting.save(update_fields=["state", "checked_out_at", "next_alert_at", "next_reminder_at"])
+    # The check-out opens the debrief (DESIGN §2 step 6): due from now, reminded at 24 hours.
+    debrief_open(meeting, now)
     resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked out", now)
     return meeting
 
