@@ -306,9 +306,14 @@ class TrainingModuleForm(CrispyMixin, forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, scheme, **kwargs):
-        self.submit_label = "Save changes" if _editing(kwargs) else "Add module"
+        editing = _editing(kwargs)
+        self.submit_label = "Save changes" if editing else "Add module"
         super().__init__(*args, **kwargs)
         self.scheme = scheme
+        if not editing:
+            # Required counts at once (every buddy without it stops being cleared): a choice,
+            # not a default.
+            self.initial["mandatory"] = False
         self.fields["valid_for_months"].min_value = 1
         self.fields["valid_for_months"].widget.attrs["min"] = 1
 

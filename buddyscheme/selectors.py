@@ -5,15 +5,17 @@ from datetime import timedelta
 from typing import cast
 
 import django.dispatch
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from .models import (
+    BuddyStage,
     EligibilityQuestion,
     Heartbeat,
     Invitation,
     Membership,
     Role,
+    TrainingCompletion,
     TrainingModule,
 )
 
@@ -154,4 +156,23 @@ def training_modules_for(scheme):
     """The scheme's modules, each with how many people have completed it (one query)."""
     return TrainingModule.objects.filter(scheme=scheme).annotate(
         people_done=Count("completions__membership", distinct=True)
+    )
+
+
+def approved_buddies_missing(module: TrainingModule, today=None) -> int:
+    """Approved, active buddies with no completion of `module` in date: while it is required,
+    none of them can be matched or booked."""
+    today = today or timezone.localdate()
+    done = TrainingCompletion.objects.filter(membership=OuterRef("pk"), module=module).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+    )
+    return (
+        Membership.objects.filter(
+            scheme=module.scheme_id,
+            role=Role.BUDDY,
+            is_active=True,
+            vetting__stage=BuddyStage.APPROVED,
+        )
+        .exclude(Exists(done))
+        .count()
     )

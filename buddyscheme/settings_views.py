@@ -82,13 +82,12 @@ def settings_office_hours(request):
 def settings_training(request):
     scheme = get_scheme_for_coordinator(request)
     form = TrainingModuleForm(request.POST or None, scheme=scheme)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and saved(form, services.training_module_create, scheme=scheme, by=request.user)
-    ):
-        messages.success(request, f"“{form.cleaned_data['name']}” added.")
-        return redirect("settings_training")
+    if request.method == "POST" and form.is_valid():
+        module = saved(form, services.training_module_create, scheme=scheme, by=request.user)
+        if module:
+            messages.success(request, f"“{module.name}” added.")
+            _warn_if_it_blocks_buddies(request, module)
+            return redirect("settings_training")
     return render(
         request,
         "buddyscheme/settings/training.html",
@@ -102,18 +101,29 @@ def settings_training_edit(request, pk):
     module = get_training_module_for_user(request, pk)
     name = module.name  # as saved: the form changes the instance as it checks what was typed
     form = TrainingModuleForm(request.POST or None, instance=module, scheme=module.scheme)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and saved(form, services.training_module_update, module=module, by=request.user)
-    ):
-        messages.success(request, "Module saved.")
-        return redirect("settings_training")
+    if request.method == "POST" and form.is_valid():
+        changed = saved(form, services.training_module_update, module=module, by=request.user)
+        if changed:
+            messages.success(request, "Module saved.")
+            _warn_if_it_blocks_buddies(request, changed)
+            return redirect("settings_training")
     return render(
         request,
         "buddyscheme/settings/training_edit.html",
         {"form": form, "module": module, "name": name},
     )
+
+
+def _warn_if_it_blocks_buddies(request, module) -> None:
+    """A required module counts at once: buddies who have not done it stop being cleared."""
+    missing = selectors.approved_buddies_missing(module) if module.mandatory else 0
+    if missing:
+        messages.warning(
+            request,
+            f"{missing} approved {'buddy has' if missing == 1 else 'buddies have'} not "
+            f"completed “{module.name}”: until it is recorded for them, they cannot be matched "
+            "or booked into a meeting.",
+        )
 
 
 @require_POST

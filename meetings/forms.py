@@ -272,6 +272,7 @@ class VenueForm(CrispyMixin, forms.ModelForm):
         key_holder.error_messages["invalid_choice"] = (
             "Choose one of this scheme's coordinators as the key holder."
         )
+        self.fields["kind"].choices = VenueKind.choices  # no empty radio button
         if not editing:
             del self.fields["is_active"]  # a new venue is in use
 
@@ -426,6 +427,13 @@ class LoneWorkingForm(CrispyMixin, forms.ModelForm):
             "check_out_pin_required": "Buddies who set a PIN must type it to check out",
             "location_retention_days": "Delete a shared location this many days after its "
             "alert is resolved",
+        }
+        help_texts = {
+            "escalation_minutes": "",
+            "max_extension_minutes": "Someone must be able to answer alerts until this long "
+            "after a meeting's planned end (and a little more), so it sets how long on-call "
+            "shifts must run.",
+            "location_retention_days": "",
         }
 
     LIMITS = {

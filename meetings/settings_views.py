@@ -124,7 +124,13 @@ def _rota_url(day) -> str:
 def settings_shift_new(request):
     scheme = get_scheme_for_coordinator(request)
     day = _asked_day(request) or timezone.localdate(timezone=scheme.zone)
-    initial = {"start_day": day, "end_day": day + timedelta(days=1)}
+    # Office closing time until it opens next day: the usual evening shift, to adjust.
+    initial = {
+        "start_day": day,
+        "start_time": scheme.working_hours_end,
+        "end_day": day + timedelta(days=1),
+        "end_time": scheme.working_hours_start,
+    }
     form = ShiftForm(request.POST or None, scheme=scheme, initial=initial)
     if request.method == "POST" and form.is_valid():
         shift = saved(
@@ -167,6 +173,7 @@ def settings_shift_edit(request, pk):
             "shift": shift,
             "is_over": shift.ends_at <= timezone.now(),
             "starts": timezone.localtime(shift.starts_at, scheme.zone),
+            "ends": timezone.localtime(shift.ends_at, scheme.zone),
         },
     )
 
