@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.validators import MinValueValidator
 
 from .models import (
     BUDDY_PIPELINE,
@@ -245,6 +246,9 @@ class SchemeDetailsForm(CrispyMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())
+        retention = self.fields["retention_months"]
+        retention.validators.append(MinValueValidator(1))
+        retention.widget.attrs["min"] = 1
 
 
 WEEKDAY_CHOICES = [
@@ -314,7 +318,7 @@ class TrainingModuleForm(CrispyMixin, forms.ModelForm):
             # Required counts at once (every buddy without it stops being cleared): a choice,
             # not a default.
             self.initial["mandatory"] = False
-        self.fields["valid_for_months"].min_value = 1
+        self.fields["valid_for_months"].validators.append(MinValueValidator(1))
         self.fields["valid_for_months"].widget.attrs["min"] = 1
 
     def clean_name(self):
