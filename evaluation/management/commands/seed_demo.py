@@ -169,7 +169,7 @@ class Command(BaseCommand):
         venues = demo.demo_venues(scheme=scheme, key_holder=coordinator, by=coordinator)
         demo.demo_rota(scheme=scheme, responders=on_call, by=coordinator)
         active = Match.objects.get(scheme=scheme, participant=participants[1], buddy=buddies[1])
-        demo.demo_meetings(
+        skipped = demo.demo_meetings(
             scheme=scheme,
             match=active,
             other_buddy=buddies[4],
@@ -177,6 +177,8 @@ class Command(BaseCommand):
             on_call=on_call[0],
             by=coordinator,
         )
+        for problem in skipped:
+            self.stdout.write(self.style.WARNING(f"  Demo meetings not made ({problem})"))
         demo.demo_agreement_waiting(
             participant=participants[3], buddy=buddies[5], coordinator_user=coordinator
         )
