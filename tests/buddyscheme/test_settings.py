@@ -352,3 +352,39 @@ class EligibilityQuestionsTest(PersonaTestCase):
             EligibilityQuestion.objects.filter(pk=question.pk, text="Over 18?").exists()
         )
         self.assertEqual(Scheme.objects.count(), 2)
+
+
+class SettingsListsTest(PersonaTestCase):
+    """Every settings list reads a fixed number of queries however many rows it shows."""
+
+    URLS = (
+        "/coordinator/settings/training/",
+        "/coordinator/settings/eligibility/",
+        "/coordinator/settings/menu/",
+        "/coordinator/settings/venues/",
+    )
+
+    def _queries(self):
+        sizes = {}
+        for url in self.URLS:
+            with CaptureQueriesContext(connection) as captured:
+                self.assertEqual(self.client.get(url).status_code, 200)
+            sizes[url] = len(captured)
+        return sizes
+
+    def _add_rows(self, number):
+        module = TrainingModule.objects.create(scheme=self.scheme, name=f"Module {number}")
+        TrainingCompletion.objects.create(
+            membership=self.buddy_membership, module=module, completed_on=timezone.localdate()
+        )
+        EligibilityQuestion.objects.create(scheme=self.scheme, text=f"Question {number}?")
+        menu(self.scheme, f"Item {number}")
+        venue(self.scheme, name=f"Venue {number}", kind="in_house", key_holder=self.coordinator)
+
+    def test_lists_stay_flat(self):
+        self.login_as("coordinator")
+        self._add_rows(0)
+        few = self._queries()
+        for number in range(1, 8):
+            self._add_rows(number)
+        self.assertEqual(self._queries(), few)
