@@ -1,7 +1,9 @@
 """Writes for the shared core. Each service owns its transaction."""
 
+import copy
 from datetime import timedelta
 
+import django.dispatch
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -248,6 +250,13 @@ def _save_checked(obj, fields: list[str] | None, *, verb: str, by, scheme) -> No
         raise DomainError("That clashes with something already saved: check the name.") from error
 
 
+OFFICE_HOURS_FIELDS = ("working_hours_start", "working_hours_end", "working_days")
+
+# Sent inside `scheme_update`'s transaction, after the save, when office hours changed: with
+# the scheme `before` and as it is now. A receiver may raise DomainError to refuse (meetings: a
+# booked meeting would be left outside office hours with nobody on call), which rolls it back.
+office_hours_changing = django.dispatch.Signal()
+
 SCHEME_EDITABLE = (
     "name",
     "sender_name",
@@ -267,9 +276,12 @@ def scheme_update(*, scheme: Scheme, by, **changes) -> Scheme:
         raise DomainError("Those details cannot be changed here.")
     with transaction.atomic():
         locked = Scheme.objects.select_for_update().get(pk=scheme.pk)
+        before = copy.copy(locked)
         for field, value in changes.items():
             setattr(locked, field, value)
         _save_checked(locked, list(changes), verb="scheme_update", by=by, scheme=locked)
+        if any(getattr(before, name) != getattr(locked, name) for name in OFFICE_HOURS_FIELDS):
+            office_hours_changing.send(sender=Scheme, before=before, scheme=locked)
     return locked
 
 

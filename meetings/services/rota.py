@@ -21,6 +21,7 @@ from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role, Scheme
 from buddyscheme.selectors import SettingsSection, settings_sections
+from buddyscheme.services import office_hours_changing
 
 from ..models import Meeting, MeetingState, OnCallShift, RiskRating, Venue
 from .booking import _within_working_hours, cover_ends_before
@@ -83,19 +84,33 @@ def _uncovered_meetings(scheme: Scheme, starts_at, ends_at) -> set[int]:
     }
 
 
-def _refuse_if_cover_lost(scheme: Scheme, window, uncovered_before: set[int]) -> None:
+def _refuse_if_cover_lost(
+    scheme: Scheme, window, uncovered_before: set[int], what: str = "have nobody on call"
+) -> None:
     """Inside the change's transaction, after it: a refusal rolls the change back. Meetings
-    that had no cover before (office hours changed since they were booked) do not block it."""
+    that had no cover before (a shift removed in the admin, say) do not block it."""
     lost = _uncovered_meetings(scheme, *window) - uncovered_before
     if lost:
         meetings = Meeting.objects.filter(pk__in=lost).order_by("planned_start")
         when = "; ".join(spoken_time(meeting.planned_start, scheme) for meeting in meetings[:3])
         plural = len(lost) != 1
         raise DomainError(
-            f"{len(lost)} booked meeting{'s' if plural else ''} ({when}) would have nobody on "
-            f"call. Add another shift for that time first, or move the meeting"
-            f"{'s' if plural else ''}."
+            f"{len(lost)} booked meeting{'s' if plural else ''} ({when}) would {what}. Add "
+            f"another shift for that time first, or move the meeting{'s' if plural else ''}."
         )
+
+
+@receiver(office_hours_changing)
+def _booked_meetings_keep_their_cover(sender, before: Scheme, scheme: Scheme, **kwargs) -> None:
+    """Shorter office hours must not leave a meeting already booked with nobody to answer."""
+    now = timezone.now()
+    window = (now, now + timedelta(days=3660))
+    _refuse_if_cover_lost(
+        scheme,
+        window,
+        _uncovered_meetings(before, *window),
+        what="be outside office hours with nobody on call",
+    )
 
 
 def on_call_shift_create(

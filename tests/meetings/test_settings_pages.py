@@ -378,3 +378,40 @@ class SafetyTimingsTest(PersonaTestCase):
         self.login_as("other_coordinator")
         form = self.client.get("/coordinator/settings/safety/").context["form"]
         self.assertEqual(form["grace_minutes"].value(), 10)
+
+
+@time_machine.travel(WEDNESDAY, tick=False)
+class OfficeHoursKeepCoverTest(PersonaTestCase):
+    """Office hours are the core's page; meetings refuses a change that strands a booking."""
+
+    def test_shorter_hours_that_strand_a_booked_meeting_are_refused(self):
+        buddy = cleared_buddy(self.scheme)
+        # 13:00-14:00 on Thursday: answered until 16:30, inside office hours (09:00-17:00).
+        book_meeting(buddy, datetime(2026, 12, 3, 13, 0, tzinfo=UTC), now=WEDNESDAY)
+        self.login_as("coordinator")
+        shorter = {
+            "working_days": ["0", "1", "2", "3", "4"],
+            "working_hours_start": "09:00",
+            "working_hours_end": "16:00",
+        }
+        response = self.client.post("/coordinator/settings/office-hours/", shorter)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(
+            response,
+            "1 booked meeting (13:00 on Thursday 3 December) would be outside office hours "
+            "with nobody on call.",
+        )
+        self.assertContains(response, 'value="16:00"')
+        self.scheme.refresh_from_db()
+        self.assertEqual(self.scheme.working_hours_end.hour, 17)
+        # Someone on call for it: then the office may close earlier.
+        OnCallShift.objects.create(
+            scheme=self.scheme,
+            responder=self.coordinator_membership,
+            starts_at=datetime(2026, 12, 3, 12, 0, tzinfo=UTC),
+            ends_at=datetime(2026, 12, 3, 18, 0, tzinfo=UTC),
+        )
+        response = self.client.post("/coordinator/settings/office-hours/", shorter)
+        self.assertRedirects(response, "/coordinator/settings/")
+        self.scheme.refresh_from_db()
+        self.assertEqual(self.scheme.working_hours_end.hour, 16)
