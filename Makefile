@@ -16,7 +16,7 @@ help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up everything, lint, and run the whole test suite"
 	@echo "make bench  print performance ratios measured in one run"
-	@echo "make test-faults  kill Redis, the worker, beat and sweeper on purpose (own PostgreSQL + Redis; ~8 min)"
+	@echo "make test-faults  only the fault tests: own PostgreSQL, Redis and processes, killed on purpose (~13 min)"
 	@echo "make upgrade  take the newest releases pyproject.toml allows into uv.lock, then test"
 
 # Python packages come from uv.lock (exact versions with hashes); see scripts/install.sh.
@@ -52,7 +52,7 @@ test: system-test install lint
 bench: install
 	@bash scripts/bench.sh
 
-# Opt-in: its own PostgreSQL, Redis and processes, faults injected (faults/conftest.py).
+# The fault tests alone (make test runs them too): own PostgreSQL, Redis and processes.
 # Figures go to faults/last-run.md. Needs PostgreSQL 15 binaries and redis-server.
 test-faults: install
 	@$(VENV)/bin/pytest faults/ -q -p no:cacheprovider -s

@@ -33,6 +33,11 @@ app.conf.beat_schedule = {
         "task": "contracts.tasks.remind_unsigned_contracts",
         "schedule": crontab(minute=0, hour=10),
     },
+    # Whoever has not answered a proposed match after 3 days (a scheme setting) is reminded once.
+    "remind-unanswered-proposals": {
+        "task": "matching.tasks.remind_unanswered_proposals",
+        "schedule": crontab(minute=0, hour=10),
+    },
     # Coordinators hear about DBS and training renewals a month ahead, every Monday morning.
     "remind-vetting-lapses": {
         "task": "buddyscheme.tasks.remind_vetting_lapses",

@@ -1,11 +1,57 @@
 """Granular, withdrawable consent. Withdrawal takes effect at once."""
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import audit_record
 from .errors import DomainError
 from .models import ConsentKind, ConsentRecord, Membership, ParticipantEnrolment, Role
+
+
+@dataclass(frozen=True)
+class ConsentExplained:
+    """How a consent reads on a person's own page: a plain title with no sensitive word (the
+    kind's label names them, so it stays for staff), what it covers (shown after a tap), and
+    what changes if they withdraw it (shown before they confirm)."""
+
+    title: str
+    covers: str
+    if_withdrawn: str
+
+
+CONSENT_EXPLAINED = {
+    ConsentKind.HOLD_DATA: ConsentExplained(
+        "Keeping your details",
+        "Your name, how to contact you, and notes about the support you get.",
+        "We can no longer keep your details, so the scheme cannot support you. Your "
+        "coordinator will contact you about what happens to what we hold.",
+    ),
+    ConsentKind.SPECIAL_CATEGORY: ConsentExplained(
+        "Keeping private information",
+        "Health, HIV status and sexuality: only what your support needs. Only coordinators "
+        "can see it.",
+        "We hide the private information we hold about you straight away, and delete it. "
+        "Coordinators can no longer see it.",
+    ),
+    ConsentKind.SHARE_PARTNERS: ConsentExplained(
+        "Sharing with partner agencies",
+        "Passing information to the partner agencies we named to you, when it helps your support.",
+        "We stop sharing your information with partner agencies from now on. What they already "
+        "have stays with them: ask your coordinator if you want it back or deleted.",
+    ),
+    ConsentKind.PHOTOS: ConsentExplained(
+        "Photos and stories",
+        "Using photos of you, or your story without your name, in reports and leaflets.",
+        "We will not use photos of you or your story from now on.",
+    ),
+    ConsentKind.SMS: ConsentExplained(
+        "Text messages",
+        "Sending you reminders and messages by text.",
+        "We stop sending you text messages at once. We will use email instead.",
+    ),
+}
 
 
 def consents_for(membership: Membership) -> dict[str, ConsentRecord]:

@@ -1,6 +1,6 @@
 """Reads for the shared core."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import cast
 
@@ -44,6 +44,49 @@ def scheme_figures(scheme) -> list[tuple[str, int]]:
     for _, answer in dashboard_figures.send(sender=None, scheme=scheme):
         figures += cast(list[tuple[str, int]], answer)
     return figures
+
+
+@dataclass
+class HomeCard:
+    """Something for a buddy or participant to do, shown on their home page: a template from
+    the app that asks (rendered with `card` set to `context`)."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+# The participant's Home is made of sections from the apps above the core (their buddy, their
+# next meeting, what to sign), as the dashboard is of figures: each receiver gets `membership`
+# and returns a list of HomeSection, in a constant number of queries however much there is.
+participant_home_cards = django.dispatch.Signal()
+
+
+@dataclass
+class HomeSection:
+    order: int  # smaller first
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+# Apps above the core put cards on a buddy's Today and a participant's Home without the core
+# importing them: each receiver gets `membership` and `now` and returns a list of HomeCard, in
+# a constant number of queries however many cards there are.
+home_cards = django.dispatch.Signal()
+
+
+def member_home_cards(membership, now=None) -> list[HomeCard]:
+    """Every app's cards for this person, in the order the apps are installed."""
+    cards: list[HomeCard] = []
+    for _, answer in home_cards.send(sender=None, membership=membership, now=now or timezone.now()):
+        cards += cast(list[HomeCard], answer)
+    return cards
+
+
+def participant_home(membership) -> list[HomeSection]:
+    sections = [HomeSection(85, "buddyscheme/home/links.html")]
+    for _, answer in participant_home_cards.send(sender=None, membership=membership):
+        sections += cast(list[HomeSection], answer)
+    return sorted(sections, key=lambda section: section.order)
 
 
 def invitations_for_scheme(scheme):

@@ -245,6 +245,7 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="buddyscheme.channels.ConsoleSMSBac
 SMS_ACCOUNT_ID = env.str("SMS_ACCOUNT_ID", default="")
 SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
 SMS_FROM = env.str("SMS_FROM", default="")
+SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="appointments@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

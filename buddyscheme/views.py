@@ -37,7 +37,7 @@ from .forms import (
 )
 from .middleware import SESSION_MEMBERSHIP_KEY
 from .models import BuddyStage, ConsentKind, Profile, Role
-from .watchdog import safety_net_down_notify
+from .watchdog import safety_net_down_notify, sms_failing, sms_failing_notify
 
 logger = logging.getLogger(__name__)
 
@@ -381,7 +381,15 @@ def person_sensitive_notes_save(request, pk):
 @require_GET
 @role_required(Role.PARTICIPANT)
 def participant_home(request):
-    return render(request, "buddyscheme/participant_home.html")
+    """My buddy, my next meeting, what to sign, my coordinator, and a way to stop."""
+    return render(
+        request,
+        "buddyscheme/participant_home.html",
+        {
+            "cards": selectors.participant_home(request.membership),
+            "home_cards": selectors.member_home_cards(request.membership),
+        },
+    )
 
 
 @never_cache
@@ -421,6 +429,19 @@ def healthz(request):
             healthy = False
         else:
             report[key] = "ok"
+    if report["database"] == "ok":
+        failing = sms_failing()
+        report["sms"] = "failing" if failing else "ok"
+        if failing:
+            problems.append(
+                f"Text messages are failing: {failing} waiting. Emails still go, and safety "
+                "alerts are retried every minute."
+            )
+            healthy = False
+            try:
+                sms_failing_notify()
+            except Exception:
+                logger.exception("healthz: could not tell staff that texts are failing")
     if report.get("sweep") in ("stale", "missing"):
         try:
             # Staff hear of it from here, not through Celery or the sweeper (which may be
@@ -441,7 +462,14 @@ HEARTBEAT_PROBLEMS = {
 
 # A press on a safety button that met a database blip is offered again with the same
 # idempotency key (so it counts once); secrets such as a PIN are never written back.
-REPOST_FIELDS = ("key", "minutes")
+# The safety token goes back too: a buddy whose session ran out presses again by it.
+REPOST_FIELDS = ("key", "minutes", "safety_token")
+# The page presses again by itself this many times (5 s apart), then leaves it to the buddy.
+AUTO_RETRIES = 6
+
+
+def _retries(raw: str) -> int:
+    return min(int(raw), AUTO_RETRIES) if raw.isdigit() and len(raw) < 4 else 0
 
 
 def server_error(request):
@@ -458,6 +486,8 @@ def server_error(request):
             "fields": [
                 (name, request.POST[name]) for name in REPOST_FIELDS if name in request.POST
             ],
+            "retry": _retries(request.POST.get("retry", "")) + 1,
+            "most": AUTO_RETRIES,
         }
     html = render_to_string("503.html", {"repost": repost})
     return HttpResponse(html, status=503, headers={"Retry-After": "5"})

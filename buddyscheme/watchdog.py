@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Heartbeat, Membership, Role, Scheme
+from .models import Channel, Heartbeat, Membership, Notification, NotificationStatus, Role, Scheme
 from .notifications import delivering_here, notification_enqueue, notifications_send_now
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,52 @@ def safety_net_down_notify(now=None) -> int:
     return sent
 
 
+# Text messages count as failing once one has failed this many times in a row: by then the
+# provider is down, not one number wrong. Emails go out beside every text all the while.
+SMS_FAILING_AFTER = 3
+
+
+def sms_failing(scheme=None) -> int:
+    """How many texts are waiting after failing SMS_FAILING_AFTER times or more."""
+    rows = Notification.objects.filter(
+        channel=Channel.SMS, status=NotificationStatus.PENDING, attempts__gte=SMS_FAILING_AFTER
+    )
+    if scheme is not None:
+        rows = rows.filter(scheme=scheme)
+    return rows.count()
+
+
+def sms_failing_notify(now=None) -> int:
+    """While texts are failing, email each scheme's coordinators once per outage (named by the
+    oldest failing text), from this process. Returns how many emails left now."""
+    now = now or timezone.now()
+    failing = Notification.objects.filter(
+        channel=Channel.SMS, status=NotificationStatus.PENDING, attempts__gte=SMS_FAILING_AFTER
+    )
+    first = failing.order_by("pk").values_list("pk", flat=True).first()
+    if first is None:
+        return 0
+    rows = []
+    with delivering_here():
+        for scheme in Scheme.objects.filter(pk__in=failing.values("scheme")):
+            coordinators = Membership.objects.filter(
+                scheme=scheme, is_active=True, role=Role.COORDINATOR
+            ).select_related("user__profile")
+            for membership in coordinators:
+                rows += notification_enqueue(
+                    scheme=scheme,
+                    recipient=membership.user,
+                    template="sms_failing",
+                    dedupe_key=f"sms-failing:{first}",
+                    channels=[Channel.EMAIL],  # the texts are what is failing
+                    now=now,
+                )
+    sent = notifications_send_now(rows, now=now)
+    if rows:
+        logger.error("text messages failing since notification %s: %d staff told", first, sent)
+    return sent
+
+
 def start_watchdog(interval: float = 30.0) -> threading.Thread:
     """A daemon thread in the web process that checks the net every `interval` seconds."""
 
@@ -97,6 +143,7 @@ def start_watchdog(interval: float = 30.0) -> threading.Thread:
             time.sleep(interval)
             try:
                 safety_net_down_notify()
+                sms_failing_notify()
             except Exception:  # the watchdog must outlive a database blip
                 logger.exception("watchdog: check failed")
             finally:

@@ -21,6 +21,18 @@ class SignForm(forms.Form):
         return cleaned
 
 
+class WitnessedSignForm(SignForm):
+    """Signing on the coordinator's device: the coordinator may accept a name that differs."""
+
+    name_exception = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Only if the name typed differs from our records: why you accept it",
+        help_text="For example: her name changed at marriage; we hold an old one. "
+        "This is kept with the signature.",
+    )
+
+
 class SpecificsForm(forms.Form):
     """What this match agreed at the introduction; the rest comes from the template and the menu."""
 
@@ -64,11 +76,11 @@ class TemplateForm(forms.Form):
         return "\n\n".join(f"{c['heading']}\n{c['text']}" for c in clauses)
 
     def parsed_clauses(self) -> list[dict]:
-        blocks = [
-            b.strip()
-            for b in self.cleaned_data["clauses"].replace("\r\n", "\n").split("\n\n")
-            if b.strip()
-        ]
+        return self.clauses_from_text(self.cleaned_data["clauses"])
+
+    @staticmethod
+    def clauses_from_text(text: str) -> list[dict]:
+        blocks = [b.strip() for b in (text or "").replace("\r\n", "\n").split("\n\n") if b.strip()]
         result = []
         for block in blocks:
             heading, _, text = block.partition("\n")

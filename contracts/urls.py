@@ -11,6 +11,11 @@ urlpatterns = [
     path("contracts/<int:pk>/verify/", views.contract_verify, name="verify"),
     path("consents/", views.my_consents, name="consents"),
     path(
+        "consents/<str:kind>/withdraw/",
+        views.consent_withdraw_confirm,
+        name="consent_withdraw",
+    ),
+    path(
         "coordinator/contracts/<int:pk>/sign-in-person/",
         views.sign_in_person,
         name="sign_in_person",

@@ -6,16 +6,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buddyscheme.access import get_member_for_coordinator, role_required
-from buddyscheme.consent import consent_give, consent_withdraw, consents_for
+from buddyscheme.consent import CONSENT_EXPLAINED, consent_give, consent_withdraw, consents_for
 from buddyscheme.errors import DomainError
 from buddyscheme.models import ConsentKind, Role
 from matching.access import get_match_for_user
 
 from . import services
 from .access import get_contract_for_user, get_template_for_user
-from .forms import ConsentForm, SignForm, SpecificsForm, TemplateForm
+from .forms import ConsentForm, SignForm, SpecificsForm, TemplateForm, WitnessedSignForm
 from .models import Contract, ContractState, SigningMode, text_hash
-from .pdf import contract_pdf
+from .pdf import clauses_of, contract_pdf
 
 
 def _client_ip(request):
@@ -61,6 +61,8 @@ def contract_detail(request, pk):
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 **form.cleaned_data,
             )
+        except services.NameMismatch as error:
+            form.add_error("typed_name", str(error))
         except DomainError as error:
             form.add_error(None, str(error))
         else:
@@ -74,11 +76,8 @@ def contract_detail(request, pk):
             "form": form,
             "can_sign": can_sign,
             "signatures": contract.signatures.select_related("membership__user", "attested_by"),
-            "easy_read": services.fill(
-                contract.version.easy_read, services.match_values(contract.match)
-            )
-            if contract.match_id and contract.version.easy_read
-            else "",
+            "easy_read": services.easy_read_for(contract),
+            "clauses": clauses_of(contract.text),
         },
     )
 
@@ -90,7 +89,7 @@ def sign_in_person(request, pk):
     contract = get_contract_for_user(request, pk)
     if not contract.match_id:
         raise Http404
-    form = SignForm(request.POST or None)
+    form = WitnessedSignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.contract_sign(
@@ -101,6 +100,13 @@ def sign_in_person(request, pk):
                 mode=SigningMode.IN_PERSON,
                 attested_by=request.user,
                 **form.cleaned_data,
+            )
+        except services.NameMismatch as error:
+            form.add_error(
+                "typed_name",
+                f"The name typed does not match the name we have ({error.recorded_name}). "
+                "Check who is signing. To accept it, say why in the last box; it is kept with "
+                "the signature.",
             )
         except DomainError as error:
             form.add_error(None, str(error))
@@ -187,7 +193,7 @@ def template_edit(request, pk):
         {
             "template": template,
             "form": form,
-            "readability": services.readability(text or ""),
+            "readability": services.readability(TemplateForm.clauses_from_text(text or "")),
             "placeholders": services.KNOWN_PLACEHOLDERS,
             "versions": template.versions.select_related("created_by"),
         },
@@ -197,24 +203,48 @@ def template_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BUDDY, Role.PARTICIPANT)
 def my_consents(request):
-    """Everyone can see and withdraw what they agreed to, at any time, here."""
+    """Everyone can see what they agreed to and change their mind at any time, here. Giving
+    takes one tap; withdrawing first says what changes (`consent_withdraw_confirm`)."""
     me = request.membership
     if request.method == "POST":
         kind = request.POST.get("kind", "")
         if kind not in ConsentKind.values:
             raise Http404
-        if request.POST.get("action") == "give":
-            consent_give(membership=me, kind=kind, by=request.user)
-            messages.success(request, "Thank you. You can change your mind at any time.")
-        else:
-            consent_withdraw(membership=me, kind=kind, by=request.user)
-            messages.success(request, "Done: you have withdrawn this. It takes effect now.")
+        if request.POST.get("action") != "give":
+            return redirect("contracts:consent_withdraw", kind=kind)
+        consent_give(membership=me, kind=kind, by=request.user)
+        messages.success(request, "Thank you. You can change your mind at any time.")
         return redirect("contracts:consents")
     given = consents_for(me)
     return render(
         request,
         "contracts/consents.html",
-        {"rows": [(kind, label, given.get(kind)) for kind, label in ConsentKind.choices]},
+        {
+            "rows": [
+                (kind, CONSENT_EXPLAINED[ConsentKind(kind)], given.get(kind))
+                for kind in ConsentKind.values
+            ]
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUDDY, Role.PARTICIPANT)
+def consent_withdraw_confirm(request, kind):
+    """What changes if you withdraw this, then a confirmation."""
+    if kind not in ConsentKind.values:
+        raise Http404
+    me = request.membership
+    record = consents_for(me).get(kind)
+    if request.method == "POST":
+        if record is not None:
+            consent_withdraw(membership=me, kind=kind, by=request.user)
+            messages.success(request, "Done: you have withdrawn this. It takes effect now.")
+        return redirect("contracts:consents")
+    return render(
+        request,
+        "contracts/consent_withdraw.html",
+        {"kind": kind, "explained": CONSENT_EXPLAINED[ConsentKind(kind)], "record": record},
     )
 
 

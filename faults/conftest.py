@@ -5,6 +5,7 @@ with the harness env; assertions read the harness database with psycopg. Only pr
 started here are stopped or killed, by their own id.
 """
 
+import http.server
 import json
 import os
 import shutil
@@ -14,8 +15,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -23,7 +26,12 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# The newest PostgreSQL installed (Debian keeps each major version in its own folder).
+PG_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 REPORT = Path(__file__).resolve().parent / "last-run.md"
 VENV = ROOT / ".venv" / "bin"
 
@@ -55,13 +63,56 @@ def report(line: str) -> None:
 
 
 def as_postgres(*command, **kwargs):
+    """PostgreSQL will not run as root: as root, run it as the postgres user; otherwise as
+    whoever we are."""
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     return subprocess.run(
-        ["runuser", "-u", "postgres", "--", *map(str, command)],
+        [*prefix, *map(str, command)],
         check=True,
         capture_output=True,
         text=True,
         **kwargs,
     )
+
+
+class SMSProvider:
+    """A Twilio-compatible stand-in the harness controls: it records every text it accepts,
+    with the time, and refuses them all (HTTP 503) while `failing` is set."""
+
+    def __init__(self):
+        self.failing = False
+        self.accepted: list[tuple[float, str, str]] = []
+        self.refused = 0
+        self.pings: list[tuple[float, str]] = []  # the sweeper's dead-man pings (GET)
+        provider = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                provider.pings.append((time.time(), self.path))
+                self.send_response(200)
+                self.end_headers()
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                if provider.failing:
+                    provider.refused += 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                provider.accepted.append((time.time(), form["To"][0], form["Body"][0]))
+                body = json.dumps({"status": "queued", "sid": f"SM{len(provider.accepted)}"})
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class Harness:
@@ -75,6 +126,7 @@ class Harness:
         self.procs: dict[str, subprocess.Popen] = {}
         self.extra = 0
         self.dsn = f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres"
+        self.sms = SMSProvider()
         env = dict(os.environ)
         for name in (
             "CELERY_TASK_ALWAYS_EAGER",
@@ -99,6 +151,12 @@ class Harness:
             COORDINATOR_MFA_REQUIRED="false",
             SAFETY_WATCHDOG_SECONDS="5",
             EMAIL_URL="consolemail://",
+            SMS_BACKEND="buddyscheme.channels.TwilioSMSBackend",
+            SMS_API_URL=self.sms.url,
+            SMS_ACCOUNT_ID="ACfaults",
+            SMS_AUTH_TOKEN="faults",
+            SMS_FROM="+447700900000",
+            SAFETY_PING_URL=f"{self.sms.url}/ping/faults",
             LOG_LEVEL="INFO",
             STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
             PYTHONUNBUFFERED="1",
@@ -109,7 +167,8 @@ class Harness:
     # --- services -------------------------------------------------------------------------
     def start_postgres(self):
         self.pg_dir.mkdir()
-        shutil.chown(self.pg_dir, "postgres", "postgres")
+        if os.geteuid() == 0:
+            shutil.chown(self.pg_dir, "postgres", "postgres")
         as_postgres(PG_BIN / "initdb", "-D", self.pg_dir, "-A", "trust", "-U", "postgres")
         as_postgres(
             PG_BIN / "pg_ctl",
@@ -126,6 +185,22 @@ class Harness:
     def stop_postgres(self):
         if (self.pg_dir / "postmaster.pid").exists():
             as_postgres(PG_BIN / "pg_ctl", "-D", self.pg_dir, "-m", "fast", "-w", "stop")
+
+    def restart_postgres(self, gap: float):
+        """Stop PostgreSQL (fast: every connection is cut), wait `gap` seconds, start it."""
+        self.stop_postgres()
+        time.sleep(gap)
+        as_postgres(
+            PG_BIN / "pg_ctl",
+            "-D",
+            self.pg_dir,
+            "-o",
+            f"-p {self.pg_port} -k {self.pg_dir} -c listen_addresses=127.0.0.1",
+            "-l",
+            self.pg_dir / "log",
+            "-w",
+            "start",
+        )
 
     def start_redis(self):
         log = open(self.tmp / "redis.log", "a")  # noqa: SIM115 - lives with the process
@@ -180,7 +255,7 @@ class Harness:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,
         )
         if done.returncode:
             raise RuntimeError(f"ops.py {args}: {done.stdout}\n{done.stderr}")
@@ -207,7 +282,7 @@ class Harness:
                 "--loglevel",
                 "INFO",
                 "--schedule",
-                str(self.tmp / "celerybeat-schedule"),
+                str(self.tmp / f"celerybeat-schedule-{name}"),
             ],
             "sweeper": [str(VENV / "python"), "manage.py", "run_sweeper"],
         }[base]

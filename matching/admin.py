@@ -40,6 +40,7 @@ class MatchingSettingsAdmin(SchemeScopedAdmin):
         "per_shared_item",
         "per_hour_of_shared_availability",
         "same_district",
+        "per_week_waiting",
         "choices_shown",
     ]
 

@@ -92,3 +92,26 @@ def stable_match(
             if next_choice[rejected] < len(proposals[rejected]):
                 free.append(rejected)
     return {p: b for b, ps in held.items() for p in ps}
+
+
+def why_left_out(
+    preferences_allow: np.ndarray, allowed: np.ndarray, pairs: list[tuple[int, int]]
+) -> dict[int, str]:
+    """Each participant row the assignment left out, with the reason (a LeftOutReason value).
+
+    `preferences_allow` is the declared-preference mask alone; `allowed` every rule together.
+    A row with an allowed pair left unmatched is one whose buddies were all full: an optimal
+    assignment never leaves an allowed, positive pair unmade while the buddy has a place.
+    """
+    matched = {row for row, _ in pairs}
+    reasons = {}
+    for row in range(allowed.shape[0]):
+        if row in matched:
+            continue
+        if allowed.shape[1] and not preferences_allow[row].any():
+            reasons[row] = "preference"
+        elif not allowed[row].any():
+            reasons[row] = "no_eligible_buddy"
+        else:
+            reasons[row] = "all_full"
+    return reasons

@@ -3,7 +3,9 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
+from django.utils.html import format_html, format_html_join
 
+from buddyscheme.discretion import is_sensitive, masked
 from buddyscheme.forms import CrispyMixin
 from buddyscheme.models import Membership, Role
 
@@ -109,7 +111,23 @@ class MatchProfileForm(forms.ModelForm):
         self.fields["items"].queryset = MenuItem.objects.filter(
             category__scheme=scheme, is_active=True
         ).select_related("category")
-        self.fields["items"].label_from_instance = lambda item: f"{item.category.name}: {item.name}"
+        # A participant's menu is read on their phone: sensitive words stay masked, and the
+        # full names are a tap away, in small type (buddyscheme.discretion).
+        words = scheme.sensitive_word_list if side == "participant" else []
+        self.fields["items"].label_from_instance = lambda item: masked(
+            f"{item.category.name}: {item.name}", words
+        )
+        private = [
+            f"{item.category.name}: {item.name}"
+            for item in self.fields["items"].queryset
+            if is_sensitive(f"{item.category.name}: {item.name}", words)
+        ]
+        if private:
+            self.fields["items"].help_text = format_html(
+                '<details class="mt-1"><summary>Show the hidden words in full</summary>'
+                '<ul class="small mb-0 mt-1">{}</ul></details>',
+                format_html_join("", "<li>{}</li>", ((name,) for name in private)),
+            )
         self.fields["items"].label = (
             "What can you offer?" if side == "buddy" else "What would you like help with?"
         )
@@ -191,6 +209,43 @@ class ReasonForm(CrispyMixin, forms.Form):
     reason = forms.CharField(
         max_length=300, widget=forms.Textarea(attrs={"rows": 3}), label="Please tell us why"
     )
+
+
+class DeclineForm(CrispyMixin, forms.Form):
+    """Asked only after someone says no; they may leave it empty."""
+
+    submit_label = "Send my answer: no, thank you"
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Would you like to tell us why? (optional)",
+        help_text="It helps your coordinator find a better match. You can leave it empty.",
+    )
+
+
+class AnswerForm(forms.Form):
+    """A coordinator writes down an answer someone gave by phone or in person."""
+
+    side = forms.ChoiceField(label="Whose answer", widget=forms.RadioSelect)
+    answer = forms.ChoiceField(
+        label="Their answer",
+        choices=[("yes", "Yes, go ahead"), ("no", "No, thank you")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        max_length=200, required=False, label="Their reason, if they said no and gave one"
+    )
+
+    def __init__(self, *args, match, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = {
+            "buddy": f"The buddy, {match.buddy.user.display_name}",
+            "participant": f"The participant, {match.participant.user.display_name}",
+        }
+        self.fields["side"].choices = [(side, names[side]) for side in match.sides_to_answer]
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's own <form> posts it to the answer URL
 
 
 class IntroductionForm(forms.Form):

@@ -66,6 +66,19 @@ def slot_index(day: int, part: int) -> int:
     return day * len(DAY_PARTS) + part
 
 
+def slots_by_day(slots: list[int]) -> list[str]:
+    """Slots in plain words, a line a day: "Monday morning", "Saturday afternoon and evening"."""
+    days: dict[int, list[str]] = {}
+    for index in sorted(slots):
+        day, part = divmod(index, len(DAY_PARTS))
+        days.setdefault(day, []).append(DAY_PARTS[part][0])
+    lines = []
+    for day, parts in days.items():
+        words = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        lines.append(f"{WEEKDAYS[day]} {words}")
+    return lines
+
+
 class Gender(models.TextChoices):
     WOMAN = "woman", "Woman"
     MAN = "man", "Man"
@@ -157,10 +170,19 @@ class MatchingSettings(models.Model):
     per_shared_language = models.FloatField(default=6)
     per_shared_interest = models.FloatField(default=3)
     preference_fit = models.FloatField(default=5)
+    # Ten weeks' wait counts as much as one thing wanted and offered; a year's, about five.
+    per_week_waiting = models.FloatField(
+        default=1,
+        help_text="Points for each week a participant has been waiting: rounds give a place "
+        "to whoever has waited longer when the scores are close.",
+    )
     choices_shown = models.PositiveSmallIntegerField(default=3)
     rematch_flag_count = models.PositiveSmallIntegerField(default=3)
     rematch_flag_months = models.PositiveSmallIntegerField(default=12)
     review_after_months = models.PositiveSmallIntegerField(default=6)
+    remind_proposal_after_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Someone who has not answered a proposal is reminded once, after this."
+    )
 
     class Meta:
         verbose_name_plural = "matching settings"
@@ -233,6 +255,36 @@ class MatchingRound(models.Model):
         return f"Round of {self.created_at:%d %b %Y %H:%M}"
 
 
+class LeftOutReason(models.TextChoices):
+    PREFERENCE = (
+        "preference",
+        "A preference they gave (gender or age of buddy) ruled out every buddy in the round",
+    )
+    NO_ELIGIBLE_BUDDY = (
+        "no_eligible_buddy",
+        "No eligible buddy in the round (nothing in common, or the pair is blocked)",
+    )
+    ALL_FULL = "all_full", "All buddies who suit them are full (their places went to others)"
+
+
+class RoundLeftOut(models.Model):
+    """A participant chosen for a round who got no draft match, and why."""
+
+    round = models.ForeignKey(MatchingRound, on_delete=models.CASCADE, related_name="left_out")
+    participant = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=LeftOutReason.choices)
+    days_waiting = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-days_waiting", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "participant"], name="left_out_once")
+        ]
+
+    def __str__(self):
+        return self.get_reason_display()
+
+
 class Match(models.Model):
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="matches")
     buddy = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="matches_as_buddy")
@@ -270,6 +322,23 @@ class Match(models.Model):
         related_name="+",
         help_text="For this match only, instead of the buddy's own support person.",
     )
+    # Answers a coordinator took by phone or in person on someone's behalf: who wrote them down.
+    buddy_answer_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    participant_answer_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the one automatic reminder to answer went."
+    )
+    nudged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a coordinator last sent a reminder to answer."
+    )
+    talk_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When someone asked to talk to the coordinator first."
+    )
+    talk_requested_by = models.CharField(max_length=12, blank=True)
 
     class Meta:
         verbose_name_plural = "matches"
@@ -284,10 +353,28 @@ class Match(models.Model):
                 condition=~Q(buddy=models.F("participant")), name="match_two_people"
             ),
         ]
-        indexes = [models.Index(fields=["scheme", "state"], name="match_scheme_state")]
+        indexes = [
+            models.Index(fields=["scheme", "state"], name="match_scheme_state"),
+            # The reminder sweep reads only proposals nobody has been reminded about yet.
+            models.Index(
+                fields=["proposed_at"],
+                condition=Q(state="proposed", reminded_at__isnull=True),
+                name="match_proposed_unreminded",
+            ),
+        ]
 
     def __str__(self):
         return f"Match {self.pk} ({self.get_state_display()})"
+
+    def answered(self, side: str) -> bool:
+        return getattr(self, f"{side}_accepted_at") is not None or self.declined_by == side
+
+    @property
+    def sides_to_answer(self) -> list[str]:
+        """Who must still answer this proposal ("buddy", "participant")."""
+        if self.state != MatchState.PROPOSED:
+            return []
+        return [side for side in ("buddy", "participant") if not self.answered(side)]
 
 
 class MatchEvent(models.Model):
@@ -317,7 +404,34 @@ class RematchRequest(models.Model):
         ordering = ["-created_at"]
 
 
+class StopRequest(models.Model):
+    """A participant said "I want to stop", as their agreement says they may at any time and
+    without a reason. Their coordinator is told at once and closes things with them."""
+
+    participant = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="stop_requests"
+    )
+    match = models.ForeignKey(
+        Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="stop_requests"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Asking twice (a double tap, a second visit) is the same request.
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(handled_at__isnull=True),
+                name="one_open_stop_request",
+            )
+        ]
+
+
 # --- Participant choice mode ------------------------------------------------------------------
+
+OPEN_OFFER = Q(chosen__isnull=True, asked_for_others_at__isnull=True, withdrawn_at__isnull=True)
 
 
 class SuggestionOffer(models.Model):
@@ -334,13 +448,25 @@ class SuggestionOffer(models.Model):
         "SuggestionOption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     asked_for_others_at = models.DateTimeField(null=True, blank=True)
+    # Closed without an answer: nobody suggested could still be matched, a coordinator
+    # proposed a match instead, or a newer offer replaced this one.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant"], condition=OPEN_OFFER, name="one_open_offer_per_participant"
+            )
+        ]
 
     @property
     def is_open(self) -> bool:
-        return self.chosen_id is None and self.asked_for_others_at is None
+        return (
+            self.chosen_id is None
+            and self.asked_for_others_at is None
+            and self.withdrawn_at is None
+        )
 
 
 class SuggestionOption(models.Model):
@@ -349,6 +475,9 @@ class SuggestionOption(models.Model):
     position = models.PositiveSmallIntegerField()
     score = models.FloatField()
     reasons = models.JSONField(default=list)
+    # The buddy could no longer be matched (their places filled, their vetting lapsed) while
+    # the offer was open: no longer shown, kept as the record of what was offered.
+    dropped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]

@@ -2,6 +2,9 @@
 
 `score_pair` explains one pair line by line; `score_matrix` computes the same numbers for
 whole lists at once (numpy) for rounds. A test keeps the two in agreement.
+
+Waiting time is one of the reasons: the same points for every buddy of one participant, so it
+never changes which buddy suits someone best, only who goes first when places are short.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Facts:
     wants_buddy_gender: str = ""
     wants_age_bands: frozenset[str] = frozenset()
     capacity: int = 1
+    days_waiting: int = 0
 
 
 @dataclass(frozen=True)
@@ -44,19 +48,29 @@ class Weights:
     per_shared_language: float = 6
     per_shared_interest: float = 3
     preference_fit: float = 5
+    per_week_waiting: float = 1
 
     @classmethod
     def from_settings(cls, matching_settings) -> Weights:
         return cls(**{f.name: getattr(matching_settings, f.name) for f in fields(cls)})
 
 
+WAITING = "waiting"  # the one reason about the participant alone, not about the pair
+
+
 @dataclass
 class Reason:
     label: str
     points: float
+    kind: str = ""
 
     def as_dict(self):
-        return {"label": self.label, "points": round(self.points, 2)}
+        line = {"label": self.label, "points": round(self.points, 2)}
+        return {**line, "kind": self.kind} if self.kind else line
+
+    @property
+    def about_the_pair(self) -> bool:
+        return self.kind != WAITING
 
 
 @dataclass
@@ -162,6 +176,15 @@ def score_pair(
     fits = preference_fits(participant)
     if fits:
         reasons.append(Reason("Fits the preferences they gave", weights.preference_fit * fits))
+    if participant.days_waiting and weights.per_week_waiting:
+        days = participant.days_waiting
+        reasons.append(
+            Reason(
+                f"Waiting for {days} day{'s' if days != 1 else ''}",
+                weights.per_week_waiting * days / 7,
+                WAITING,
+            )
+        )
     return Suggestion(buddy=buddy, total=sum(r.points for r in reasons), reasons=reasons)
 
 
@@ -195,10 +218,37 @@ def _codes(values: list[str]) -> np.ndarray:
     )
 
 
+def waiting_points(participants: list[Facts], weights: Weights) -> np.ndarray:
+    """Each participant's points for time waited, as in `score_pair` (a column, one per row)."""
+    days = np.array([p.days_waiting for p in participants], dtype=np.float64)
+    return (weights.per_week_waiting * days / 7)[:, None]
+
+
 def score_matrix(
     participants: list[Facts], buddies: list[Facts], weights: Weights
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scores (participants × buddies) and a mask of pairs the declared preferences allow."""
+    compatible, allowed = _compatibility_matrix(participants, buddies, weights)
+    return compatible + waiting_points(participants, weights), allowed
+
+
+def round_scores(
+    participants: list[Facts], buddies: list[Facts], weights: Weights
+) -> tuple[np.ndarray, np.ndarray]:
+    """What a round maximises: the full scores, and the pairs a round may make.
+
+    A round may pair people only when the declared preferences allow it and they have
+    something in common: waiting long raises a participant's priority, but never makes a pair
+    with nothing in common worth making.
+    """
+    compatible, allowed = _compatibility_matrix(participants, buddies, weights)
+    return compatible + waiting_points(participants, weights), allowed & (compatible > 0)
+
+
+def _compatibility_matrix(
+    participants: list[Facts], buddies: list[Facts], weights: Weights
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every reason but waiting, and the preference mask."""
     shared_items = _shared_counts([p.items for p in participants], [b.items for b in buddies])
     hours = (_slots(participants) * np.array(SLOT_HOURS, dtype=np.float32)) @ _slots(buddies).T
     languages = _shared_counts([p.languages for p in participants], [b.languages for b in buddies])
@@ -225,7 +275,7 @@ def score_matrix(
     )
 
     fits = np.array([preference_fits(p) for p in participants], dtype=np.float32)[:, None]
-    scores = (
+    compatible = (
         weights.per_shared_item * shared_items
         + weights.per_hour_of_shared_availability * hours
         + weights.same_district * same_district
@@ -235,7 +285,11 @@ def score_matrix(
         + weights.per_shared_interest * interests
         + weights.preference_fit * fits
     ).astype(np.float64)
+    return compatible, preferences_allow(participants, buddies)
 
+
+def preferences_allow(participants: list[Facts], buddies: list[Facts]) -> np.ndarray:
+    """(participants × buddies): True where no declared preference is broken."""
     wanted_gender = np.array(
         [GENDERS.index(p.wants_buddy_gender) if p.wants_buddy_gender else -1 for p in participants]
     )
@@ -252,4 +306,4 @@ def score_matrix(
         (buddy_age[None, :] >= 0)
         & ((wanted_ages[:, None] >> np.maximum(buddy_age, 0)[None, :]) & 1).astype(bool)
     )
-    return scores, gender_ok & age_ok
+    return gender_ok & age_ok

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -18,22 +19,40 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast
+from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import BuddyVetting, Membership, Role
+from buddyscheme.selectors import (
+    HomeCard,
+    HomeSection,
+    dashboard_figures,
+    home_cards,
+    participant_home_cards,
+)
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
+    OPEN_OFFER,
     OPEN_STATES,
+    SLOT_HOURS,
     Match,
+    MatchingRound,
     MatchingSettings,
     MatchProfile,
+    MatchState,
     MenuItem,
     PairBlock,
     RematchRequest,
+    RoundLeftOut,
+    SpeedEvent,
+    SpeedPreference,
+    StopRequest,
     SuggestionOffer,
+    SuggestionOption,
+    slots_by_day,
 )
-from .scoring import Facts, Suggestion, Weights, score_matrix, score_pair
+from .scoring import Facts, Suggestion, Weights, preference_problems, score_matrix, score_pair
 
 
 def matching_settings(scheme) -> MatchingSettings:
@@ -41,8 +60,8 @@ def matching_settings(scheme) -> MatchingSettings:
     return settings_row
 
 
-def facts(membership: Membership) -> Facts:
-    return facts_for_many(Membership.objects.filter(pk=membership.pk))[0]
+def facts(membership: Membership, today=None) -> Facts:
+    return facts_for_many(Membership.objects.filter(pk=membership.pk), today)[0]
 
 
 def _open_matches(side: str):
@@ -69,19 +88,30 @@ def available_buddies(scheme, today=None) -> list[tuple[Membership, int]]:
 
 
 def waiting_participants(scheme, today=None) -> QuerySet[Membership]:
-    """Participants still needing a buddy, longest waiting first."""
+    """Participants still needing a buddy, longest waiting first. `choosing`: they have
+    suggestions open to choose from (and are left out of rounds meanwhile)."""
     today = today or timezone.localdate()
     return (
         Membership.objects.filter(
             scheme=scheme, role=Role.PARTICIPANT, is_active=True, enrolment__eligible=True
         )
-        .annotate(open_matches=_open_matches("participant"))
+        .annotate(
+            open_matches=_open_matches("participant"),
+            choosing=Exists(SuggestionOffer.objects.filter(OPEN_OFFER, participant=OuterRef("pk"))),
+        )
         .filter(
             Q(match_profile__isnull=True, open_matches__lt=1)
             | Q(open_matches__lt=F("match_profile__capacity"))
         )
         .select_related("user", "user__profile", "enrolment", "match_profile")
         .order_by("enrolment__waiting_since", "pk")
+    )
+
+
+def participants_choosing(scheme) -> QuerySet:
+    """Ids of the scheme's participants with an open offer to choose from (a subquery)."""
+    return SuggestionOffer.objects.filter(OPEN_OFFER, participant__scheme=scheme).values(
+        "participant_id"
     )
 
 
@@ -107,6 +137,7 @@ FACT_FIELDS = {
     "wants_buddy_gender": "match_profile__wants_buddy_gender",
     "wants_age_bands": "match_profile__wants_age_bands",
     "capacity": "match_profile__capacity",
+    "waiting_since": "enrolment__waiting_since",
 }
 
 
@@ -127,9 +158,14 @@ def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
     )
 
 
-def _facts_from_row(row: dict) -> Facts:
+def _days_waiting(row: dict, today) -> int:
+    since = row["enrolment__waiting_since"]  # None for buddies: only participants wait
+    return max((today - since).days, 0) if since else 0
+
+
+def _facts_from_row(row: dict, today) -> Facts:
     if row["match_profile__availability"] is None:  # no matching profile yet
-        return Facts(membership_id=row["pk"])
+        return Facts(membership_id=row["pk"], days_waiting=_days_waiting(row, today))
     return Facts(
         membership_id=row["pk"],
         items=frozenset(int(pk) for pk in row["item_ids"].split(","))
@@ -145,12 +181,14 @@ def _facts_from_row(row: dict) -> Facts:
         wants_buddy_gender=row["match_profile__wants_buddy_gender"],
         wants_age_bands=frozenset(row["match_profile__wants_age_bands"]),
         capacity=row["match_profile__capacity"],
+        days_waiting=_days_waiting(row, today),
     )
 
 
-def facts_for_many(memberships: QuerySet[Membership]) -> list[Facts]:
+def facts_for_many(memberships: QuerySet[Membership], today=None) -> list[Facts]:
     """Facts for many people in one query of plain values (no model instances: it is hot)."""
-    return [_facts_from_row(row) for row in _with_fact_values(memberships)]
+    today = today or timezone.localdate()
+    return [_facts_from_row(row, today) for row in _with_fact_values(memberships)]
 
 
 def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
@@ -163,11 +201,32 @@ def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
     )
     result = []
     for row in _with_fact_values(cleared_buddies(scheme, today)):
-        fact = _facts_from_row(row)
+        fact = _facts_from_row(row, today or timezone.localdate())
         places = fact.capacity - open_matches.get(fact.membership_id, 0)
         if places > 0:
             result.append((fact, places, row["user_id"]))
     return result
+
+
+def matchable_pairs(scheme, pairs: set[tuple[int, int]], today=None) -> set[tuple[int, int]]:
+    """Those (participant, buddy) pairs that may be matched now: the participant is waiting for
+    a buddy, the buddy is cleared with a place, the pair is not blocked or already open, and no
+    declared preference is broken. The rule of `services.check_pair`, for many pairs at once."""
+    today = today or timezone.localdate()
+    waiting = waiting_participants(scheme, today).filter(pk__in={p for p, _ in pairs})
+    participant_users = dict(waiting.values_list("pk", "user_id"))
+    wanted = {f.membership_id: f for f in facts_for_many(waiting, today)}
+    buddies = {f.membership_id: (f, user) for f, _, user in available_buddy_facts(scheme, today)}
+    blocked = blocked_pairs(scheme)
+    return {
+        (p, b)
+        for p, b in pairs
+        if p in wanted
+        and b in buddies
+        and (p, b) not in blocked
+        and participant_users[p] != buddies[b][1]
+        and not preference_problems(wanted[p], buddies[b][0])
+    }
 
 
 @dataclass
@@ -186,7 +245,7 @@ def suggestions_for(
     """
     scheme = participant.scheme
     weights = Weights.from_settings(matching_settings(scheme))
-    wanted = facts_for_many(Membership.objects.filter(pk=participant.pk))[0]
+    wanted = facts_for_many(Membership.objects.filter(pk=participant.pk), today)[0]
     blocked = blocked_pairs(scheme)
     names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
     available = [
@@ -259,19 +318,17 @@ def open_rematch_requests(scheme) -> QuerySet[RematchRequest]:
 
 
 def open_offer_for(participant: Membership) -> SuggestionOffer | None:
+    return SuggestionOffer.objects.filter(OPEN_OFFER, participant=participant).first()
+
+
+def offer_options_shown(offer: SuggestionOffer) -> QuerySet[SuggestionOption]:
+    """The buddies an offer still suggests (not those dropped since), with what the page shows."""
     return (
-        SuggestionOffer.objects.filter(
-            participant=participant, chosen__isnull=True, asked_for_others_at__isnull=True
-        )
+        offer.options.filter(dropped_at__isnull=True)
+        .select_related("buddy__user__profile", "buddy__match_profile")
         .prefetch_related(
-            Prefetch(
-                "options__buddy",
-                queryset=Membership.objects.select_related(
-                    "user__profile", "match_profile"
-                ).prefetch_related("match_profile__items"),
-            )
+            Prefetch("buddy__match_profile__items", queryset=MenuItem.objects.order_by("name"))
         )
-        .first()
     )
 
 
@@ -302,3 +359,253 @@ def support_person_for(buddy: Membership, match: Match | None = None) -> Members
             if found is not None:
                 return found
     return None
+
+
+# --- Rounds and speed-buddying ------------------------------------------------------------------
+
+
+def rounds_for_coordinator(scheme) -> QuerySet[MatchingRound]:
+    """Past rounds, newest first, each with how many of its drafts are still drafts."""
+    return MatchingRound.objects.filter(scheme=scheme).annotate(
+        drafts_left=Count("matches", filter=Q(matches__state="draft"))
+    )
+
+
+def left_out_of(matching_round: MatchingRound) -> QuerySet[RoundLeftOut]:
+    """Who a round left out, longest waiting first, with the reason."""
+    return matching_round.left_out.select_related("participant__user__profile")
+
+
+def speed_events_for_coordinator(scheme) -> QuerySet[SpeedEvent]:
+    """Speed-buddying events, latest first, with how many met and how many have answered."""
+    return SpeedEvent.objects.filter(scheme=scheme).annotate(
+        meeting_count=Count("meetings", distinct=True),
+        answered_count=Count("preferences__ranker", distinct=True),
+    )
+
+
+def speed_events_to_rank(membership: Membership, now=None) -> QuerySet[SpeedEvent]:
+    """Events where this person met someone and may still give their choices, soonest to close
+    first, each marked `answered` once they have given any."""
+    now = now or timezone.now()
+    side = "buddy" if membership.role == Role.BUDDY else "participant"
+    met = SpeedEvent.objects.filter(**{f"meetings__{side}": membership}).values("pk")
+    answered = SpeedPreference.objects.filter(event=OuterRef("pk"), ranker=membership)
+    return (
+        SpeedEvent.objects.filter(
+            scheme_id=membership.scheme_id, pk__in=met, matched_at__isnull=True
+        )
+        .filter(Q(rankings_close_at__isnull=True) | Q(rankings_close_at__gt=now))
+        .annotate(answered=Exists(answered))
+        .order_by(F("rankings_close_at").asc(nulls_last=True), "held_on", "pk")
+    )
+
+
+def speed_rankings_closed(event: SpeedEvent, now=None) -> str:
+    """Why nobody can give or change their choices for this event any more ("" while open)."""
+    now = now or timezone.now()
+    if event.matched_at:
+        return "Rankings for this event have closed: the matches have been made."
+    if event.rankings_close_at and now >= event.rankings_close_at:
+        closed = timezone.localtime(event.rankings_close_at, event.scheme.zone)
+        return f"Rankings for this event have closed (on {closed:%-d %B at %H:%M})."
+    return ""
+
+
+def speed_rank_cards(membership: Membership, now=None) -> list[HomeCard]:
+    """ "Rank the people you met", once for each event still taking this person's choices."""
+    if membership.role not in (Role.BUDDY, Role.PARTICIPANT):
+        return []
+    return [
+        HomeCard("matching/_rank_card.html", {"event": event})
+        for event in speed_events_to_rank(membership, now)
+    ]
+
+
+@receiver(home_cards)
+def _rank_the_people_you_met(sender, membership, now, **kwargs) -> list[HomeCard]:
+    return speed_rank_cards(membership, now)
+
+
+# --- Proposals waiting for answers --------------------------------------------------------------
+
+
+def proposals_awaiting_answer(scheme) -> QuerySet[Match]:
+    """Proposed matches someone has still to answer, oldest first, for the coordinator."""
+    return (
+        Match.objects.filter(scheme=scheme, state=MatchState.PROPOSED)
+        .select_related(
+            "buddy__user__profile",
+            "participant__user__profile",
+            "buddy_answer_recorded_by__profile",
+            "participant_answer_recorded_by__profile",
+        )
+        .order_by("proposed_at", "pk")
+    )
+
+
+def proposals_to_answer(membership: Membership) -> QuerySet[Match]:
+    """Proposals waiting for this person's own answer."""
+    mine = Q(buddy=membership, buddy_accepted_at__isnull=True) | Q(
+        participant=membership, participant_accepted_at__isnull=True
+    )
+    return (
+        Match.objects.filter(mine, state=MatchState.PROPOSED)
+        .select_related("buddy__user__profile", "participant__user__profile")
+        .order_by("proposed_at", "pk")
+    )
+
+
+@dataclass
+class ProposalDetails:
+    """What one side reads about the other before answering: first name, the menu items the
+    one offers and the other wants, languages, when they are free, their own few lines."""
+
+    name: str
+    helps_with: list[str]
+    languages: list[str]  # "Shona (you too)" when the reader speaks it as well
+    free_together: list[str]
+    also_free: list[str]
+    about: str
+
+
+def proposal_details(match: Match, side: str) -> ProposalDetails:
+    """`side` is the reader ("participant" reads about the buddy, and the reverse)."""
+    buddy_facts, participant_facts = facts(match.buddy), facts(match.participant)
+    other, mine = (
+        (buddy_facts, participant_facts)
+        if side == "participant"
+        else (participant_facts, buddy_facts)
+    )
+    other_member = match.buddy if side == "participant" else match.participant
+    helps_with = list(
+        MenuItem.objects.filter(pk__in=buddy_facts.items & participant_facts.items)
+        .values_list("name", flat=True)
+        .order_by("category__order", "order", "name")
+    )
+    about = (
+        MatchProfile.objects.filter(membership=other_member).values_list("about", flat=True).first()
+        or ""
+    )
+    slots = [i for i in range(len(SLOT_HOURS)) if other.availability >> i & 1]
+    return ProposalDetails(
+        name=other_member.user.display_name,
+        helps_with=helps_with,
+        languages=[
+            language.capitalize() + (" (you too)" if language in mine.languages else "")
+            for language in sorted(other.languages)
+        ],
+        free_together=slots_by_day([i for i in slots if mine.availability >> i & 1]),
+        also_free=slots_by_day([i for i in slots if not mine.availability >> i & 1]),
+        about=about if side == "participant" else "",
+    )
+
+
+@receiver(dashboard_figures)
+def _proposals_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
+    return [("Proposals awaiting an answer", proposals_awaiting_answer(scheme).count())]
+
+
+@receiver(home_cards)
+def _proposals_on_the_home_page(sender, membership, **kwargs) -> list[HomeCard]:
+    if membership.role not in (Role.BUDDY, Role.PARTICIPANT):
+        return []
+    return [
+        HomeCard(
+            "matching/_answer_card.html",
+            {"match": match, "side": "buddy" if match.buddy_id == membership.pk else "participant"},
+        )
+        for match in proposals_to_answer(membership)
+    ]
+
+
+# A participant's buddy is theirs once both have said yes; a proposal still waits for answers.
+AGREED_STATES = [MatchState.ACCEPTED, MatchState.INTRODUCED, MatchState.ACTIVE, MatchState.ENDING]
+
+
+def current_match_for(participant: Membership) -> Match | None:
+    """The participant's agreed match (the most recent, if they have more than one buddy)."""
+    return (
+        Match.objects.filter(participant=participant, state__in=AGREED_STATES)
+        .select_related("buddy__user__profile", "scheme")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def coordinator_for_participant(
+    participant: Membership, match: Match | None = None
+) -> Membership | None:
+    """The coordinator a participant deals with: the one supporting their match (the match's
+    or the buddy's support person), else the scheme's longest-serving active coordinator."""
+    if match is not None:
+        person = support_person_for(match.buddy, match)
+        if person is not None:
+            return person
+    return (
+        Membership.objects.filter(
+            scheme_id=participant.scheme_id, role=Role.COORDINATOR, is_active=True
+        )
+        .select_related("user__profile", "scheme")
+        .order_by("joined_at", "pk")
+        .first()
+    )
+
+
+def open_stop_request(participant: Membership) -> StopRequest | None:
+    return StopRequest.objects.filter(participant=participant, handled_at__isnull=True).first()
+
+
+def open_stop_requests(scheme) -> QuerySet[StopRequest]:
+    return StopRequest.objects.filter(
+        participant__scheme=scheme, handled_at__isnull=True
+    ).select_related("participant__user__profile")
+
+
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def office_hours(scheme) -> str:
+    """ "Monday to Friday, 9:00 to 17:00" from the scheme's working days and hours."""
+    days = sorted(set(scheme.working_day_numbers))
+    if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        named = f"{WEEKDAY_NAMES[days[0]]} to {WEEKDAY_NAMES[days[-1]]}"
+    else:
+        named = ", ".join(WEEKDAY_NAMES[day] for day in days)
+    return f"{named}, {scheme.working_hours_start:%-H:%M} to {scheme.working_hours_end:%-H:%M}"
+
+
+@receiver(participant_home_cards)
+def _participant_home_cards(sender, membership, **kwargs) -> list[HomeSection]:
+    """My buddy (or that we are looking), my coordinator and how to reach them, and the
+    plain way to stop that the agreement promises."""
+    match = current_match_for(membership)
+    offer_pk = (
+        None
+        if match
+        else SuggestionOffer.objects.filter(
+            participant=membership, chosen__isnull=True, asked_for_others_at__isnull=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    coordinator = coordinator_for_participant(membership, match)
+    stop_request = open_stop_request(membership)
+    return [
+        HomeSection(10, "matching/home/buddy.html", {"match": match, "offer_pk": offer_pk}),
+        HomeSection(
+            80,
+            "matching/home/coordinator.html",
+            {"coordinator": coordinator, "office_hours": office_hours(membership.scheme)},
+        ),
+        HomeSection(
+            90,
+            "matching/home/stop.html",
+            {"stop_request": stop_request, "coordinator": coordinator},
+        ),
+    ]
+
+
+@receiver(dashboard_figures)
+def _stop_requests_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
+    return [("Participants asking to stop", open_stop_requests(scheme).count())]

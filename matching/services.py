@@ -3,13 +3,17 @@ and every service that changes a match, a pair block or a rematch request leaves
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import django.dispatch
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
+from buddyscheme.notifications import notification_enqueue
 from buddyscheme.vetting import (
     _add_months,
     buddy_support_changed,
@@ -17,10 +21,11 @@ from buddyscheme.vetting import (
     vetting_blockers,
 )
 
-from . import selectors
-from .assignment import assign_greedy, assign_optimal, stable_match, total
+from . import notify, selectors
+from .assignment import assign_greedy, assign_optimal, stable_match, total, why_left_out
 from .models import (
     CLOSED_STATES,
+    OPEN_OFFER,
     OPEN_STATES,
     Match,
     MatchEvent,
@@ -30,13 +35,21 @@ from .models import (
     PairBlock,
     PairBlockKind,
     RematchRequest,
+    RoundLeftOut,
     SpeedEvent,
     SpeedMeeting,
     SpeedPreference,
+    StopRequest,
     SuggestionOffer,
     SuggestionOption,
 )
-from .scoring import Weights, preference_problems, score_matrix, score_pair
+from .scoring import (
+    Weights,
+    preference_problems,
+    preferences_allow,
+    round_scores,
+    score_pair,
+)
 
 # Sent inside the activation transaction; a receiver (e.g. contracts: "not signed yet") may
 # raise DomainError to refuse. Lets higher apps add rules without matching importing them.
@@ -117,8 +130,11 @@ def match_create(
     by,
     state=MatchState.DRAFT,
     matching_round=None,
+    participant_accepted_at=None,
     now=None,
 ) -> Match:
+    """A draft, or a proposal that asks both people at once (`participant_accepted_at` when
+    the participant chose this buddy themself: then only the buddy is asked)."""
     problems = check_pair(participant, buddy)
     if problems:
         raise DomainError("This pair cannot be matched: " + "; ".join(problems) + ".")
@@ -137,9 +153,13 @@ def match_create(
                 created_by=by,
                 created_at=now,
                 proposed_at=now if state == MatchState.PROPOSED else None,
+                participant_accepted_at=participant_accepted_at,
             )
             MatchEvent.objects.create(match=match, to_state=state, actor=by, at=now)
             audit_record(actor=by, verb="match_create", obj=match, scheme=match.scheme_id)
+            if state == MatchState.PROPOSED:
+                notify.proposal_tell(match, now=now)
+            _offers_after_places_taken(buddy_ids=[buddy.pk], participant=participant, now=now)
     except IntegrityError as error:
         raise DomainError("This pair already has an open match.") from error
     return match
@@ -152,12 +172,18 @@ def match_propose(*, match: Match, by, now=None) -> Match:
     match.proposed_at = now
     match.save(update_fields=["state", "proposed_at"])
     audit_record(actor=by, verb="match_propose", obj=match, scheme=match.scheme_id)
+    notify.proposal_tell(match, now=now)
     return match
 
 
+def _recorded_note(side: str, answer: str) -> str:
+    return f"The {side} said {answer}, recorded for them"
+
+
 @transaction.atomic
-def match_accept(*, match: Match, by_membership: Membership, now=None) -> Match:
-    """One side says yes; when both have, the match is accepted."""
+def match_accept(*, match: Match, by_membership: Membership, now=None, recorded_by=None) -> Match:
+    """One side says yes; when both have, the match is accepted. `recorded_by`: the
+    coordinator who took this yes by phone or in person."""
     now = now or timezone.now()
     side = _side(match, by_membership)
     locked = Match.objects.select_for_update().get(pk=match.pk)
@@ -165,35 +191,55 @@ def match_accept(*, match: Match, by_membership: Membership, now=None) -> Match:
         raise DomainError(
             f"This match is {STATE_LABEL[locked.state].lower()}: there is nothing to accept."
         )
+    if recorded_by is not None and getattr(locked, f"{side}_accepted_at"):
+        raise DomainError(f"The {side} has already said yes.")
     setattr(locked, f"{side}_accepted_at", getattr(locked, f"{side}_accepted_at") or now)
-    locked.save(update_fields=[f"{side}_accepted_at"])
-    if locked.buddy_accepted_at and locked.participant_accepted_at:
-        locked = _transition(
-            locked, {MatchState.PROPOSED}, MatchState.ACCEPTED, by_membership.user, now=now
+    changed = [f"{side}_accepted_at"]
+    if recorded_by is not None:
+        setattr(locked, f"{side}_answer_recorded_by", recorded_by)
+        changed.append(f"{side}_answer_recorded_by")
+        MatchEvent.objects.create(
+            match=locked,
+            from_state=locked.state,
+            to_state=locked.state,
+            actor=recorded_by,
+            at=now,
+            note=_recorded_note(side, "yes"),
         )
+    locked.save(update_fields=changed)
+    actor = recorded_by or by_membership.user
+    if locked.buddy_accepted_at and locked.participant_accepted_at:
+        locked = _transition(locked, {MatchState.PROPOSED}, MatchState.ACCEPTED, actor, now=now)
         locked.save(update_fields=["state"])
-    audit_record(actor=by_membership.user, verb="match_accept", obj=locked, scheme=locked.scheme_id)
+    audit_record(actor=actor, verb="match_accept", obj=locked, scheme=locked.scheme_id)
     return locked
 
 
 @transaction.atomic
-def match_decline(*, match: Match, by_membership: Membership, reason: str, now=None) -> Match:
-    """Either side says no. The participant returns to the waiting pool; the reason is kept."""
+def match_decline(
+    *, match: Match, by_membership: Membership, reason: str = "", now=None, recorded_by=None
+) -> Match:
+    """Either side says no, with a reason if they want to give one. The participant returns
+    to the waiting pool. `recorded_by`: the coordinator who took this no by phone."""
+    now = now or timezone.now()
     reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Please give a short reason: it helps us find a better match.")
     side = _side(match, by_membership)
+    actor = recorded_by or by_membership.user
+    note = reason if recorded_by is None else f"{_recorded_note(side, 'no')}. {reason}".strip()
     match = _transition(
         match,
         {MatchState.PROPOSED, MatchState.ACCEPTED},
         MatchState.DECLINED,
-        by_membership.user,
-        reason,
+        actor,
+        note[:200],
         now,
     )
     match.declined_by, match.decline_reason = side, reason[:200]
-    match.save(update_fields=["state", "declined_by", "decline_reason"])
-    audit_record(actor=by_membership.user, verb="match_decline", obj=match, scheme=match.scheme_id)
+    setattr(match, f"{side}_answer_recorded_by", recorded_by)
+    match.save(
+        update_fields=["state", "declined_by", "decline_reason", f"{side}_answer_recorded_by"]
+    )
+    audit_record(actor=actor, verb="match_decline", obj=match, scheme=match.scheme_id)
     return match
 
 
@@ -255,6 +301,11 @@ def match_end(*, match: Match, by, reason: str, never_again: bool = False, now=N
     match.end_reason = (reason or match.end_reason)[:200]
     match.save(update_fields=["state", "ended_at", "end_reason"])
     audit_record(actor=by, verb="match_end", obj=match, scheme=match.scheme_id)
+    if not selectors.participant_has_open_match(match.participant):
+        # Closing their last match is what the coordinator does about "I want to stop".
+        StopRequest.objects.filter(
+            participant_id=match.participant_id, handled_at__isnull=True
+        ).update(handled_at=now)
     if never_again:
         pair_block(
             buddy=match.buddy,
@@ -314,30 +365,77 @@ def rematch_request(
     return rematch
 
 
+def participant_stop_request(*, participant: Membership, now=None) -> StopRequest:
+    """The participant says "I want to stop". Recorded, audited, and their coordinator is told
+    at once through the outbox (a discreet message: a reference and a link, no name). Asking
+    again while the first is open changes nothing and sends nothing."""
+    if participant.role != Role.PARTICIPANT:
+        raise DomainError("Only a participant can ask to stop here.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        existing = selectors.open_stop_request(participant)
+        if existing is not None:
+            return existing
+        match = selectors.current_match_for(participant)
+        try:
+            with transaction.atomic():
+                stop_request = StopRequest.objects.create(
+                    participant=participant, match=match, created_at=now
+                )
+        except IntegrityError:
+            # The same request, sent twice at once: the first one stands.
+            return StopRequest.objects.get(participant=participant, handled_at__isnull=True)
+        audit_record(
+            actor=participant.user,
+            verb="participant_stop_request",
+            obj=stop_request,
+            scheme=participant.scheme_id,
+        )
+        coordinator = selectors.coordinator_for_participant(participant, match)
+        if coordinator is not None:
+            notification_enqueue(
+                scheme=participant.scheme,
+                recipient=coordinator.user,
+                template="participant_stop",
+                dedupe_key=f"stop:{stop_request.pk}",
+                context={"participant_id": participant.pk},
+                now=now,
+            )
+    return stop_request
+
+
 # --- Rounds -----------------------------------------------------------------------------------
 
 
 def round_run(
     *, scheme, participant_ids: list[int], buddy_ids: list[int], by, now=None
 ) -> MatchingRound:
-    """Draft matches for the selected people with the maximum total score."""
+    """Draft matches for the selected people with the maximum total score (waiting time
+    included), and a note of everyone left out with the reason."""
     now = now or timezone.now()
-    waiting = selectors.waiting_participants(scheme).filter(pk__in=participant_ids)
+    today = timezone.localdate(now)
+    # Someone choosing from their own suggestions is left out: a round must not decide for
+    # them while they are deciding (the round page says who is choosing).
+    waiting = (
+        selectors.waiting_participants(scheme, today)
+        .filter(pk__in=participant_ids)
+        .exclude(pk__in=selectors.participants_choosing(scheme))
+    )
     participant_users = dict(waiting.values_list("pk", "user_id"))
-    participants = selectors.facts_for_many(waiting)
+    participants = selectors.facts_for_many(waiting, today)
     if not participants:
         raise DomainError("Choose at least one waiting participant.")
     chosen = set(buddy_ids)
     available = [
         entry
-        for entry in selectors.available_buddy_facts(scheme)
+        for entry in selectors.available_buddy_facts(scheme, today)
         if entry[0].membership_id in chosen
     ]
     if not available:
         raise DomainError("Choose at least one buddy who is cleared and has a place.")
     buddies = [facts for facts, _, _ in available]
     weights = Weights.from_settings(selectors.matching_settings(scheme))
-    scores, allowed = score_matrix(participants, buddies, weights)
+    scores, allowed = round_scores(participants, buddies, weights)
     blocked = selectors.blocked_pairs(scheme)
     for row, participant in enumerate(participants):
         for col, (buddy, _, buddy_user) in enumerate(available):
@@ -348,6 +446,7 @@ def round_run(
     capacities = [places for _, places, _ in available]
     pairs = assign_optimal(scores, allowed, capacities)
     greedy = assign_greedy(scores, allowed, capacities)
+    left_out = why_left_out(preferences_allow(participants, buddies), allowed, pairs)
     names = dict(MenuItem.objects.filter(category__scheme=scheme).values_list("pk", "name"))
     with transaction.atomic():
         matching_round = MatchingRound.objects.create(
@@ -383,6 +482,18 @@ def round_run(
             )
             for match in Match.objects.filter(round=matching_round)
         )
+        RoundLeftOut.objects.bulk_create(
+            RoundLeftOut(
+                round=matching_round,
+                participant_id=participants[row].membership_id,
+                reason=reason,
+                days_waiting=participants[row].days_waiting,
+            )
+            for row, reason in left_out.items()
+        )
+        _offers_after_places_taken(
+            buddy_ids=sorted({draft.buddy_id for draft in drafts}), participant=None, now=now
+        )
         # One row for the round, not one per draft: each draft names its round, and a round
         # of hundreds stays one bulk insert. Releasing the drafts audits each proposal.
         audit_record(actor=by, verb="round_run", obj=matching_round, scheme=scheme)
@@ -404,71 +515,178 @@ def round_release(*, matching_round: MatchingRound, by, now=None) -> int:
 # --- Participant choice -----------------------------------------------------------------------
 
 
-@transaction.atomic
-def suggestion_offer_create(*, participant: Membership, by, now=None) -> SuggestionOffer:
-    """Show the participant the best few buddies (first names only) to choose from."""
-    if selectors.participant_has_open_match(participant):
-        raise DomainError("This participant already has a match in progress.")
-    count = selectors.matching_settings(participant.scheme).choices_shown
-    previous = SuggestionOffer.objects.filter(participant=participant).values_list(
-        "options__buddy_id", flat=True
+def _offer_options_add(offer: SuggestionOffer, count: int) -> int:
+    """Add up to `count` of the best eligible buddies this participant has not been shown."""
+    if count <= 0:
+        return 0
+    shown = set(
+        SuggestionOption.objects.filter(offer__participant=offer.participant_id).values_list(
+            "buddy_id", flat=True
+        )
     )
-    already_shown = {pk for pk in previous if pk}
-    candidates = [
-        c for c in selectors.suggestions_for(participant) if c.buddy.pk not in already_shown
-    ][:count]
-    if not candidates:
-        raise DomainError("There are no suitable buddies to suggest right now.")
-    SuggestionOffer.objects.filter(
-        participant=participant, chosen__isnull=True, asked_for_others_at__isnull=True
-    ).update(asked_for_others_at=now or timezone.now())
-    offer = SuggestionOffer.objects.create(
-        participant=participant, created_by=by, created_at=now or timezone.now()
-    )
+    candidates = selectors.suggestions_for(offer.participant, limit=count, exclude=shown)
+    last = max(offer.options.values_list("position", flat=True), default=0)
     SuggestionOption.objects.bulk_create(
         SuggestionOption(
             offer=offer,
             buddy=c.buddy,
             position=position,
             score=c.suggestion.total,
-            reasons=[r.as_dict() for r in c.suggestion.reasons],
+            # The participant reads these as "why we suggest them": reasons about the pair only.
+            reasons=[r.as_dict() for r in c.suggestion.reasons if r.about_the_pair],
         )
-        for position, c in enumerate(candidates, start=1)
+        for position, c in enumerate(candidates, start=last + 1)
     )
+    return len(candidates)
+
+
+@transaction.atomic
+def suggestion_offer_create(*, participant: Membership, by, now=None) -> SuggestionOffer:
+    """Show the participant the best few buddies (first names only) to choose from."""
+    now = now or timezone.now()
+    if selectors.participant_has_open_match(participant):
+        raise DomainError("This participant already has a match in progress.")
+    count = selectors.matching_settings(participant.scheme).choices_shown
+    # A newer offer replaces an unanswered one (one open offer each: a database rule).
+    SuggestionOffer.objects.filter(OPEN_OFFER, participant=participant).update(withdrawn_at=now)
+    offer = SuggestionOffer.objects.create(participant=participant, created_by=by, created_at=now)
+    if not _offer_options_add(offer, count):
+        raise DomainError("There are no suitable buddies to suggest right now.")
+    audit_record(actor=by, verb="suggestion_offer_create", obj=offer, scheme=participant.scheme_id)
     return offer
+
+
+@dataclass
+class OfferRefresh:
+    dropped: list[SuggestionOption]
+    added: int
+    withdrawn: bool
+    participant_full: bool
+
+
+def _offer_refresh(offer: SuggestionOffer, now) -> OfferRefresh:
+    """Drop the suggested buddies who can no longer be matched with this participant (their
+    places filled, their vetting lapsed, a block recorded) and offer the next eligible ones in
+    their place; when nobody is left, or the participant has no place left, withdraw the offer.
+    The caller holds the offer's row lock."""
+    participant = offer.participant
+    live = list(
+        offer.options.filter(dropped_at__isnull=True).select_related("buddy__user__profile")
+    )
+    dropped = [option for option in live if check_pair(participant, option.buddy)]
+    if dropped:
+        SuggestionOption.objects.filter(pk__in=[option.pk for option in dropped]).update(
+            dropped_at=now
+        )
+    participant_full = (
+        not selectors.waiting_participants(participant.scheme).filter(pk=participant.pk).exists()
+    )
+    added = 0
+    if not participant_full:
+        added = _offer_options_add(offer, len(dropped))
+    withdrawn = participant_full or len(live) - len(dropped) + added == 0
+    if withdrawn:
+        offer.withdrawn_at = now
+        offer.save(update_fields=["withdrawn_at"])
+    if dropped or withdrawn:
+        audit_record(
+            actor=None, verb="suggestion_offer_refresh", obj=offer, scheme=participant.scheme_id
+        )
+    return OfferRefresh(
+        dropped=dropped, added=added, withdrawn=withdrawn, participant_full=participant_full
+    )
+
+
+def _offers_after_places_taken(*, buddy_ids: list[int], participant: Membership | None, now):
+    """A match has just taken places: refresh every open offer that suggests one of these
+    buddies, and close the participant's own open offer once they have no place left."""
+    offer_ids = set(
+        SuggestionOffer.objects.filter(OPEN_OFFER)
+        .filter(
+            Q(options__buddy_id__in=buddy_ids, options__dropped_at__isnull=True)
+            | Q(participant=participant)
+        )
+        .values_list("pk", flat=True)
+    )
+    for offer in (
+        SuggestionOffer.objects.filter(pk__in=offer_ids)
+        .select_for_update(of=("self",))
+        .select_related("participant__scheme")
+        .order_by("pk")  # one lock order for every caller
+    ):
+        if offer.is_open:  # answered between the read and the lock
+            _offer_refresh(offer, now)
+
+
+class SuggestionGone(DomainError):
+    """The buddy chosen can no longer be matched; the offer has moved on (and is saved)."""
 
 
 def _lock_open_offer(offer: SuggestionOffer, by_membership: Membership) -> SuggestionOffer:
     """The offer, locked, if it is this participant's and still unanswered."""
-    offer = SuggestionOffer.objects.select_for_update().get(pk=offer.pk)
+    offer = (
+        SuggestionOffer.objects.select_for_update(of=("self",))
+        .select_related("participant__scheme")
+        .get(pk=offer.pk)
+    )
     if offer.participant_id != by_membership.pk:
         raise DomainError("Only the participant can answer.")
+    if offer.withdrawn_at is not None:
+        raise DomainError(
+            "These suggestions have closed. Your coordinator will be in touch about what next."
+        )
     if not offer.is_open:
         raise DomainError("You have already answered these suggestions.")
     return offer
 
 
-@transaction.atomic
 def suggestion_choose(
     *, offer: SuggestionOffer, option_id: int, by_membership: Membership, now=None
 ) -> Match:
-    offer = _lock_open_offer(offer, by_membership)
-    option = offer.options.filter(pk=option_id).select_related("buddy").first()
-    if option is None:
-        raise DomainError("Please choose one of the buddies shown.")
+    """The participant picks a buddy: a proposal only that buddy must now answer.
+
+    A buddy who can no longer be matched is dropped and the next one offered, and that is
+    kept (the transaction commits) before the participant is told: so choosing them again
+    gives a different answer, never the same error.
+    """
     now = now or timezone.now()
-    match = match_create(
-        participant=offer.participant,
-        buddy=option.buddy,
-        by=by_membership.user,
-        state=MatchState.PROPOSED,
-        now=now,
+    with transaction.atomic():
+        offer = _lock_open_offer(offer, by_membership)
+        option = offer.options.filter(pk=option_id).select_related("buddy__user__profile").first()
+        if option is None:
+            raise DomainError("Please choose one of the buddies shown.")
+        if option.dropped_at is not None:
+            raise DomainError(
+                f"{option.buddy.user.display_name} is no longer free. "
+                "Please choose someone from the list below."
+            )
+        if not check_pair(offer.participant, option.buddy):
+            offer.chosen = option
+            offer.save(update_fields=["chosen"])
+            return match_create(
+                participant=offer.participant,
+                buddy=option.buddy,
+                by=by_membership.user,
+                state=MatchState.PROPOSED,
+                participant_accepted_at=now,
+                now=now,
+            )
+        refresh = _offer_refresh(offer, now)
+    name = option.buddy.user.display_name
+    if refresh.participant_full:
+        raise SuggestionGone(
+            "You already have a match in progress, so these suggestions have closed. "
+            "Your coordinator will be in touch."
+        )
+    if refresh.withdrawn:
+        raise SuggestionGone(
+            f"Sorry, {name} can no longer take on someone new, and nobody else we could "
+            "suggest is free right now. Your coordinator will find someone for you."
+        )
+    raise SuggestionGone(
+        f"Sorry, {name} can no longer take on someone new. We have taken them off your list"
+        + (" and added someone else." if refresh.added else ".")
     )
-    match.participant_accepted_at = now
-    match.save(update_fields=["participant_accepted_at"])
-    offer.chosen = option
-    offer.save(update_fields=["chosen"])
-    return match
 
 
 @transaction.atomic
@@ -504,11 +722,12 @@ def _met(event: SpeedEvent, a: Membership, b: Membership) -> bool:
 
 @transaction.atomic
 def speed_preferences_save(
-    *, event: SpeedEvent, ranker: Membership, choices: dict[int, str]
+    *, event: SpeedEvent, ranker: Membership, choices: dict[int, str], now=None
 ) -> None:
     """Save one person's answers: {membership id: "1", "2", … or "veto" or ""}."""
-    if event.matched_at:
-        raise DomainError("The matches for this event have been made; rankings are closed.")
+    closed = selectors.speed_rankings_closed(event, now)
+    if closed:
+        raise DomainError(closed)
     ranks = [value for value in choices.values() if value not in ("", "veto")]
     if len(ranks) != len(set(ranks)):
         raise DomainError("Give each person a different place (1, 2, 3 …).")
@@ -529,49 +748,66 @@ def speed_preferences_save(
 
 
 def speed_event_match(*, event: SpeedEvent, by, now=None) -> list[Match]:
-    """A stable matching from everyone's rankings; vetoes hold; buddies up to their places."""
+    """A stable matching from everyone's rankings; vetoes hold; buddies up to their places.
+
+    Only pairs that may be matched now take part (the participant still waiting, the buddy
+    cleared with a place, the pair not blocked, no declared preference broken). Filtering
+    afterwards would let someone who cannot be matched hold a place in the matching and then
+    drop it, leaving a place nobody was offered: what is saved would not be stable.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        event = SpeedEvent.objects.select_for_update().get(pk=event.pk)
+        event = SpeedEvent.objects.select_for_update().select_related("scheme").get(pk=event.pk)
         if event.matched_at:
             raise DomainError("Matches for this event have already been made.")
         met = set(
             SpeedMeeting.objects.filter(event=event).values_list("participant_id", "buddy_id")
         )
-        preferences = list(SpeedPreference.objects.filter(event=event).select_related("ranker"))
+        preferences = list(SpeedPreference.objects.filter(event=event))
         vetoed = {(p.ranker_id, p.ranked_id) for p in preferences if p.veto}
-        places = {b.pk: left for b, left in selectors.available_buddies(event.scheme)}
+        today = timezone.localdate(now)
+        acceptable = {
+            (participant, buddy)
+            for participant, buddy in selectors.matchable_pairs(event.scheme, met, today)
+            if (participant, buddy) not in vetoed and (buddy, participant) not in vetoed
+        }
+        places = {
+            facts.membership_id: left
+            for facts, left, _ in selectors.available_buddy_facts(event.scheme, today)
+        }
+        ranks = {(p.ranker_id, p.ranked_id): p.rank for p in preferences if not p.veto}
 
         def ordered(ranker_id, candidates):
-            ranks = {
-                p.ranked_id: p.rank for p in preferences if p.ranker_id == ranker_id and not p.veto
-            }
-            usable = [
-                c
-                for c in candidates
-                if (ranker_id, c) not in vetoed and (c, ranker_id) not in vetoed
-            ]
-            return sorted(usable, key=lambda c: (ranks.get(c) is None, ranks.get(c) or 0, c))
+            # Ranked people first, best first; then those they were not sure about.
+            def key(other):
+                rank = ranks.get((ranker_id, other))
+                return (rank is None, rank or 0, other)
+
+            return sorted(candidates, key=key)
 
         participant_prefs = {
-            p: ordered(p, [b for (q, b) in met if q == p and b in places])
-            for p in {p for p, _ in met}
+            p: ordered(p, [b for (q, b) in acceptable if q == p])
+            for p in {p for p, _ in acceptable}
         }
         buddy_prefs = {
-            b: ordered(b, [p for (p, c) in met if c == b])
-            for b in places
-            if any(c == b for _, c in met)
+            b: ordered(b, [p for (p, c) in acceptable if c == b])
+            for b in {b for _, b in acceptable}
         }
         result = stable_match(participant_prefs, buddy_prefs, places)
-        members = Membership.objects.in_bulk(set(result) | set(result.values()))
-        matches = []
-        for participant_id, buddy_id in sorted(result.items()):
-            participant, buddy = members[participant_id], members[buddy_id]
-            if check_pair(participant, buddy):
-                continue
-            matches.append(match_create(participant=participant, buddy=buddy, by=by, now=now))
+        members = Membership.objects.select_related("match_profile").in_bulk(
+            set(result) | set(result.values())
+        )
+        # Every pair passed the rules above, inside this transaction: match_create checks them
+        # again and would refuse (rolling everything back) rather than save a broken matching.
+        matches = [
+            match_create(
+                participant=members[participant_id], buddy=members[buddy_id], by=by, now=now
+            )
+            for participant_id, buddy_id in sorted(result.items())
+        ]
         event.matched_at = now
         event.save(update_fields=["matched_at"])
+        audit_record(actor=by, verb="speed_event_match", obj=event, scheme=event.scheme_id)
     return matches
 
 

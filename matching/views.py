@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -11,14 +12,22 @@ from buddyscheme.errors import DomainError
 from buddyscheme.forms import SupportPersonForm
 from buddyscheme.models import Role
 
-from . import selectors, services
+from . import proposals, selectors, services
 from .access import (
     get_match_for_user,
     get_offer_for_user,
     get_round_for_user,
     get_speed_event_for_user,
 )
-from .forms import EndForm, IntroductionForm, MatchProfileForm, ReasonForm, SpeedMeetingForm
+from .forms import (
+    AnswerForm,
+    DeclineForm,
+    EndForm,
+    IntroductionForm,
+    MatchProfileForm,
+    ReasonForm,
+    SpeedMeetingForm,
+)
 from .models import CLOSED_STATES, MatchProfile, MatchState, MenuItem, SpeedMeeting, SpeedPreference
 
 
@@ -59,10 +68,33 @@ def workspace(request):
             "buddies_available": len(selectors.available_buddies(scheme)),
             "flags": selectors.rematch_flags(scheme),
             "rematch_requests": selectors.open_rematch_requests(scheme)[:20],
+            "awaiting": selectors.proposals_awaiting_answer(scheme)[:50],
+            "nudged_since": timezone.now() - proposals.NUDGE_EVERY,
             "proposals": selectors.matches_for_coordinator(
-                scheme,
-                [MatchState.DRAFT, MatchState.PROPOSED, MatchState.ACCEPTED, MatchState.INTRODUCED],
+                scheme, [MatchState.DRAFT, MatchState.ACCEPTED, MatchState.INTRODUCED]
             )[:50],
+            "rounds": selectors.rounds_for_coordinator(scheme)[:RECENT],
+            "events": selectors.speed_events_for_coordinator(scheme)[:RECENT],
+            "now": timezone.now(),
+        },
+    )
+
+
+RECENT = 5  # past rounds and events on the workspace; the history page has the rest
+
+
+@require_GET
+@role_required(Role.COORDINATOR)
+def history(request):
+    """Every past matching round and speed-buddying event, newest first."""
+    scheme = request.membership.scheme
+    return render(
+        request,
+        "matching/history.html",
+        {
+            "rounds": selectors.rounds_for_coordinator(scheme)[:200],
+            "events": selectors.speed_events_for_coordinator(scheme)[:200],
+            "now": timezone.now(),
         },
     )
 
@@ -145,7 +177,8 @@ def match_list(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def match_detail(request, pk):
-    """Coordinators act on a match here; buddies and participants answer proposals."""
+    """Coordinators act on a match here; buddies and participants read a proposal and see
+    their match (their answers have their own URLs below)."""
     match = get_match_for_user(request, pk)
     is_coordinator = request.membership.role == Role.COORDINATOR
     forms = {"intro_form": IntroductionForm(), "end_form": EndForm(), "reason_form": ReasonForm()}
@@ -160,19 +193,50 @@ def match_detail(request, pk):
             if all(form.is_valid() for form in forms.values() if form.is_bound):
                 return redirect("matching:match", pk=match.pk)
         match.refresh_from_db()
+    return _match_page(request, match, **forms)
+
+
+def _match_page(request, match, **forms):
+    is_coordinator = request.membership.role == Role.COORDINATOR
+    context = {
+        "match": match,
+        "intro_form": IntroductionForm(),
+        "end_form": EndForm(),
+        "reason_form": ReasonForm(),
+        "closed_states": CLOSED_STATES,
+    }
+    if is_coordinator:
+        context.update(
+            events=match.events.select_related("actor__profile"),
+            support_form=_support_person_form(match),
+            answer_form=AnswerForm(match=match) if match.sides_to_answer else None,
+            answers=[
+                ("buddy", match.buddy_accepted_at, match.buddy_answer_recorded_by),
+                (
+                    "participant",
+                    match.participant_accepted_at,
+                    match.participant_answer_recorded_by,
+                ),
+            ],
+            declined_recorded_by=getattr(match, f"{match.declined_by}_answer_recorded_by")
+            if match.declined_by
+            else None,
+            nudge_from=proposals.nudge_available_at(match),
+            now=timezone.now(),
+        )
+    else:
+        my_side = "buddy" if match.buddy_id == request.membership.pk else "participant"
+        context.update(
+            my_side=my_side,
+            details=selectors.proposal_details(match, my_side)
+            if match.state == MatchState.PROPOSED
+            else None,
+            answered=match.answered(my_side),
+            recorded_by=getattr(match, f"{my_side}_answer_recorded_by"),
+        )
+    context.update(forms)
     return render(
-        request,
-        "matching/match.html" if is_coordinator else "matching/my_match.html",
-        {
-            "match": match,
-            **forms,
-            "events": match.events.select_related("actor") if is_coordinator else [],
-            "support_form": _support_person_form(match) if is_coordinator else None,
-            "closed_states": CLOSED_STATES,
-            "my_side": None
-            if is_coordinator
-            else ("buddy" if match.buddy_id == request.membership.pk else "participant"),
-        },
+        request, "matching/match.html" if is_coordinator else "matching/my_match.html", context
     )
 
 
@@ -240,19 +304,9 @@ def _coordinator_action(request, match, action, forms):
 
 def _member_action(request, match, action, forms):
     me = request.membership
-    if action == "accept":
-        services.match_accept(match=match, by_membership=me)
-        messages.success(request, "Thank you. We will be in touch about meeting.")
-    elif action in ("decline", "rematch"):
+    if action == "rematch":
         form = forms["reason_form"] = ReasonForm(request.POST)
-        if form.is_valid() and action == "decline":
-            services.match_decline(
-                match=match, by_membership=me, reason=form.cleaned_data["reason"]
-            )
-            messages.success(
-                request, "Thank you for letting us know. Your coordinator will be in touch."
-            )
-        elif form.is_valid():
+        if form.is_valid():
             services.rematch_request(
                 match=match, by_membership=me, reason=form.cleaned_data["reason"]
             )
@@ -261,11 +315,98 @@ def _member_action(request, match, action, forms):
         raise DomainError("That is not something you can do here.")
 
 
+# --- Answering a proposal: one URL per answer ---------------------------------------------------
+
+
+@require_POST
+@role_required(Role.BUDDY, Role.PARTICIPANT)
+def proposal_accept(request, pk):
+    match = get_match_for_user(request, pk)
+    try:
+        services.match_accept(match=match, by_membership=request.membership)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Thank you. We will be in touch about meeting.")
+    return redirect("matching:match", pk=match.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUDDY, Role.PARTICIPANT)
+def proposal_decline(request, pk):
+    """No, thank you: asked for a reason only now, and it is optional."""
+    match = get_match_for_user(request, pk)
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.match_decline(
+                match=match, by_membership=request.membership, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+            return redirect("matching:match", pk=match.pk)
+        messages.success(
+            request, "Thank you for letting us know. Your coordinator will be in touch."
+        )
+        return redirect("matching:my_matches")
+    return render(request, "matching/decline.html", {"match": match, "form": form})
+
+
+@require_POST
+@role_required(Role.BUDDY, Role.PARTICIPANT)
+def proposal_talk(request, pk):
+    """ "I'd like to talk to the coordinator first": they are told; the proposal stays open."""
+    match = get_match_for_user(request, pk)
+    try:
+        proposals.match_talk_request(match=match, by_membership=request.membership)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            "We have told your coordinator, who will be in touch soon. You can still answer "
+            "here at any time.",
+        )
+    return redirect("matching:match", pk=match.pk)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def proposal_nudge(request, pk):
+    match = get_match_for_user(request, pk)
+    try:
+        proposals.match_nudge(match=match, by=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "A reminder has gone to whoever has not answered yet.")
+    return redirect(f"{reverse('matching:workspace')}#awaiting")
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def proposal_answer(request, pk):
+    """Record an answer someone gave by phone or in person, on their behalf."""
+    match = get_match_for_user(request, pk)
+    form = AnswerForm(request.POST, match=match)
+    if form.is_valid():
+        try:
+            proposals.match_answer_record(match=match, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Answer recorded.")
+        return redirect("matching:match", pk=match.pk)
+    return _match_page(request, match, answer_form=form)
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def round_new(request):
     scheme = request.membership.scheme
-    waiting = list(selectors.waiting_participants(scheme))
+    everyone_waiting = list(selectors.waiting_participants(scheme))
+    waiting = [person for person in everyone_waiting if not person.choosing]
+    choosing = [person for person in everyone_waiting if person.choosing]
     buddies = selectors.available_buddies(scheme)
     if request.method == "POST":
         try:
@@ -281,7 +422,11 @@ def round_new(request):
             messages.error(request, str(error))
         else:
             return redirect("matching:round", pk=matching_round.pk)
-    return render(request, "matching/round_new.html", {"waiting": waiting, "buddies": buddies})
+    return render(
+        request,
+        "matching/round_new.html",
+        {"waiting": waiting, "choosing": choosing, "buddies": buddies},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -307,7 +452,14 @@ def round_detail(request, pk):
     ).order_by("-score")
     gain = matching_round.total_score - matching_round.greedy_score
     return render(
-        request, "matching/round.html", {"round": matching_round, "matches": matches, "gain": gain}
+        request,
+        "matching/round.html",
+        {
+            "round": matching_round,
+            "matches": matches,
+            "gain": gain,
+            "left_out": selectors.left_out_of(matching_round),
+        },
     )
 
 
@@ -367,6 +519,7 @@ def my_matches(request):
             "offer": selectors.open_offer_for(request.membership)
             if request.membership.role == Role.PARTICIPANT
             else None,
+            "rank_cards": selectors.speed_rank_cards(request.membership),
         },
     )
 
@@ -390,12 +543,22 @@ def choose(request, pk):
                 )
                 messages.success(request, "Thank you. We will ask them and let you know.")
             return redirect("matching:my_matches")
+        except services.SuggestionGone as gone:
+            # Not their mistake: the offer has moved on (a buddy dropped, another added).
+            messages.warning(request, str(gone))
+            return redirect("matching:choose", pk=offer.pk)
         except DomainError as error:
             messages.error(request, str(error))
-    options = offer.options.select_related(
-        "buddy__user__profile", "buddy__match_profile"
-    ).prefetch_related("buddy__match_profile__items")
-    return render(request, "matching/choose.html", {"offer": offer, "options": options})
+            return redirect("matching:choose", pk=offer.pk)
+    return render(
+        request,
+        "matching/choose.html",
+        {
+            "offer": offer,
+            "options": selectors.offer_options_shown(offer) if offer.is_open else [],
+            "some_dropped": offer.options.filter(dropped_at__isnull=False).exists(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -415,7 +578,8 @@ def event_rank(request, pk):
         p.ranked_id: ("veto" if p.veto else str(p.rank))
         for p in SpeedPreference.objects.filter(event=event, ranker=me)
     }
-    if request.method == "POST":
+    closed = selectors.speed_rankings_closed(event)
+    if request.method == "POST" and not closed:
         choices = {person.pk: request.POST.get(f"choice_{person.pk}", "") for person in met}
         try:
             services.speed_preferences_save(event=event, ranker=me, choices=choices)
@@ -425,9 +589,36 @@ def event_rank(request, pk):
         else:
             messages.success(request, "Thank you. Your choices are saved.")
             return redirect("matching:my_matches")
+    elif request.method == "POST":
+        messages.error(request, closed)
     rows = [(person, current.get(person.pk, "")) for person in met]
     return render(
         request,
         "matching/event_rank.html",
-        {"event": event, "rows": rows, "places": range(1, len(met) + 1)},
+        {"event": event, "rows": rows, "places": range(1, len(met) + 1), "closed": closed},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.PARTICIPANT)
+def stop(request):
+    """ "I want to stop", as the agreement promises: what happens, then a confirmation."""
+    me = request.membership
+    if request.method == "POST":
+        services.participant_stop_request(participant=me)
+        messages.success(
+            request,
+            "Thank you for telling us. Your coordinator will contact you soon. "
+            "You do not need to meet your buddy again.",
+        )
+        return redirect("participant_home")
+    match = selectors.current_match_for(me)
+    return render(
+        request,
+        "matching/stop.html",
+        {
+            "match": match,
+            "coordinator": selectors.coordinator_for_participant(me, match),
+            "stop_request": selectors.open_stop_request(me),
+        },
     )

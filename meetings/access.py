@@ -50,6 +50,14 @@ def get_shift_for_user(request, pk: int) -> OnCallShift:
     )
 
 
+def get_meeting_for_participant(request, pk: int) -> Meeting:
+    """A meeting of the participant's own match (to ask to move it)."""
+    qs = Meeting.objects.select_related("venue", "scheme", "match", "buddy__user__profile")
+    return get_scheme_object_for_user(
+        request, qs, pk, scheme_path="scheme_id", roles=[], own_paths=["match__participant"]
+    )
+
+
 def get_alert_for_user(request, pk: int) -> Alert:
     qs = Alert.objects.select_related("meeting__scheme")
     return get_scheme_object_for_user(

@@ -221,6 +221,25 @@ class Meeting(models.Model):
         return f"Meeting {self.pk}"
 
 
+class RearrangeRequest(models.Model):
+    """The participant asked, from their Home, to move a meeting; their coordinator was told."""
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="rearrange_requests"
+    )
+    requested_by = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            # One ask per meeting and person: a second tap tells nobody twice.
+            models.UniqueConstraint(
+                fields=["meeting", "requested_by"], name="rearrange_once_per_meeting"
+            )
+        ]
+
+
 class SafetyEventKind(models.TextChoices):
     CHECK_IN = "check_in", "Arrived"
     EXTEND = "extend", "Needed more time"

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.models import Membership, NotificationStatus, User
-from buddyscheme.selectors import dashboard_figures
+from buddyscheme.selectors import HomeSection, dashboard_figures, participant_home_cards
 
 from .models import (
     Alert,
@@ -16,6 +16,7 @@ from .models import (
     CalendarFeed,
     Meeting,
     MeetingState,
+    RearrangeRequest,
     SafetyEvent,
     SafetyEventKind,
 )
@@ -316,3 +317,34 @@ def membership_for_message(membership_id):
     if not membership_id:
         return None
     return Membership.objects.filter(pk=membership_id).select_related("user__profile").first()
+
+
+def next_meeting_for_participant(participant: Membership, now=None) -> Meeting | None:
+    """The participant's next meeting with a buddy: the one in progress, else the next planned."""
+    now = now or timezone.now()
+    return (
+        Meeting.objects.filter(match__participant=participant)
+        .filter(
+            Q(state=MeetingState.CHECKED_IN) | Q(state=MeetingState.PLANNED, planned_end__gt=now)
+        )
+        .select_related("venue", "buddy__user__profile")
+        .order_by("planned_start", "pk")
+        .first()
+    )
+
+
+def rearrange_request_for(meeting: Meeting, participant: Membership) -> RearrangeRequest | None:
+    return RearrangeRequest.objects.filter(meeting=meeting, requested_by=participant).first()
+
+
+@receiver(participant_home_cards)
+def _next_meeting_on_home(sender, membership, **kwargs) -> list[HomeSection]:
+    meeting = next_meeting_for_participant(membership)
+    asked = rearrange_request_for(meeting, membership) if meeting else None
+    return [
+        HomeSection(
+            20,
+            "meetings/home/next_meeting.html",
+            {"meeting": meeting, "rearrange_request": asked, "now": timezone.now()},
+        )
+    ]

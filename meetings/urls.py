@@ -13,6 +13,7 @@ urlpatterns = [
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="cancel"),
     path("meetings/<int:pk>/safe/", views.meeting_safe, name="safe"),
     path("meetings/<int:pk>/<str:action>/", views.meeting_action, name="action"),
+    path("me/meetings/<int:pk>/rearrange/", views.meeting_rearrange, name="rearrange"),
     path("safety/", views.safety_settings, name="safety"),
     path("safety/pins/", views.safety_pins, name="safety_pins"),
     path("safety/location/", views.safety_location, name="safety_location"),

@@ -25,6 +25,8 @@ from buddyscheme.channels import twilio_signature_valid
 from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
+from buddyscheme.selectors import member_home_cards
+from buddyscheme.watchdog import sms_failing
 
 from . import selectors, services
 from .access import (
@@ -33,6 +35,7 @@ from .access import (
     SafetyTokenRefused,
     get_alert_for_responder,
     get_alert_for_user,
+    get_meeting_for_participant,
     get_meeting_for_safety_token,
     get_meeting_for_user,
     get_own_meeting_for_buddy,
@@ -99,6 +102,7 @@ def today(request):
             if feed
             else None,
             "calendar_open": request.GET.get("show") == "calendar",
+            "home_cards": member_home_cards(request.membership, now),
         },
     )
 
@@ -627,6 +631,7 @@ def _board_context(request, resolving=None):
             for alert in selectors.open_alerts(scheme)
         ],
         "updated_at": timezone.localtime(timezone.now(), scheme.zone),
+        "texts_failing": sms_failing(scheme),
     }
 
 
@@ -815,3 +820,28 @@ def calendar_reset(request):
     services.calendar_feed_reset(request.membership, by=request.user)
     messages.success(request, "Your calendar address has changed. The old one no longer works.")
     return _today_calendar()
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.PARTICIPANT)
+def meeting_rearrange(request, pk):
+    """The participant asks to move a meeting: what happens, then a confirmation."""
+    meeting = get_meeting_for_participant(request, pk)
+    if request.method == "POST":
+        try:
+            services.meeting_rearrange_ask(meeting=meeting, by_membership=request.membership)
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, "We have told your coordinator. They will contact you to find a new time."
+            )
+        return redirect("participant_home")
+    return render(
+        request,
+        "meetings/rearrange.html",
+        {
+            "meeting": meeting,
+            "asked": selectors.rearrange_request_for(meeting, request.membership),
+        },
+    )

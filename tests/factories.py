@@ -240,7 +240,7 @@ def sign_all(match):
         contract_sign(
             contract=contract,
             membership=member,
-            typed_name="Signed Name",
+            typed_name=member.user.get_full_name() or member.user.display_name,
             agreed=True,
             read_to_end=True,
         )

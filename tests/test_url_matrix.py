@@ -100,6 +100,8 @@ MATRIX = {
         "matching/match",
         {A: 302, C: 302, B: 403, P: 403, O: 404},
     ),
+    # Past rounds and speed-buddying events (each scheme sees its own).
+    "coordinator/matching/history/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/rounds/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/rounds/<int:pk>/": (
         "get",
@@ -111,11 +113,35 @@ MATRIX = {
         "matching/speedevent",
         {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
+    # A coordinator's reminder to whoever has not answered (POST, once a day), and an answer
+    # taken by phone (posted empty: the match page again, with the form's errors).
+    "coordinator/matching/matches/<int:pk>/nudge/": (
+        "post",
+        "matching/match",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/matching/matches/<int:pk>/answer/": (
+        "post",
+        "matching/match",
+        {A: 302, C: 200, B: 403, P: 403, O: 404},
+    ),
     "matches/<int:pk>/": ("get", "matching/match", {A: 302, C: 200, B: 200, P: 200, O: 404}),
+    # The two people in a proposal answer it: No asks for an optional reason on its own page.
+    "matches/<int:pk>/decline/": ("get", "matching/match", for_role([B, P])),
+    "matches/<int:pk>/talk/": ("post", "matching/match", for_role([B, P], ok=302)),
+    "matches/<int:pk>/accept/": ("post", "matching/match", for_role([B, P], ok=302)),
     "menu/": ("get", None, for_role([B, P])),
     "matches/": ("get", None, for_role([B, P])),
     "choose/<int:pk>/": ("get", "offer", for_role([P])),
     "events/<int:pk>/rank/": ("get", "matching/speedevent", for_role([B, P])),
+    # "I want to stop": a confirmation page for the participant, then a POST.
+    "me/stop/": ("get", None, for_role([P])),
+    # Asking to move a meeting of one's own match: the participant's confirmation page.
+    "me/meetings/<int:pk>/rearrange/": (
+        "get",
+        "participant_meeting",
+        for_role([P]),
+    ),
     # Meetings and lone working.
     "meetings/new/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     "meetings/<int:pk>/help/": ("get", "meetings/meeting", for_role([B])),
@@ -189,6 +215,8 @@ MATRIX = {
         {A: 302, C: 200, B: 200, P: 200, O: 404},
     ),
     "consents/": ("get", None, for_role([B, P])),
+    # What changes if you withdraw (nothing given yet: "nothing to withdraw"), then a POST.
+    "consents/<str:kind>/withdraw/": ("get", "consent_kind", for_role([B, P])),
     "coordinator/contracts/<int:pk>/sign-in-person/": (
         "get",
         "contracts/contract",
@@ -451,6 +479,16 @@ class MatrixCase(PersonaTestCase):
             due_at=datetime(2026, 12, 1, 11, 5, tzinfo=UTC),
         )
         AlertRecipient.objects.create(alert=responder_alert, person=self.buddy, channel="sms")
+        participant_meeting = Meeting.objects.create(
+            scheme=self.scheme,
+            match_id=rows["matching/match"],
+            buddy=self.buddy_membership,
+            venue=venue(self.scheme, name="Library"),
+            purpose="Coffee",
+            planned_start=start,
+            planned_end=start + timedelta(hours=1),
+            expected_end=start + timedelta(hours=1),
+        )
         SpeedMeeting.objects.create(
             event_id=rows["matching/speedevent"],
             buddy=self.buddy_membership,
@@ -478,6 +516,7 @@ class MatrixCase(PersonaTestCase):
             "participant": self.participant_membership.pk,
             "offer": SuggestionOffer.objects.create(participant=self.participant_membership).pk,
             "responder_alert": responder_alert.pk,
+            "participant_meeting": participant_meeting.pk,
             "responder_link": responder_link_token(responder_alert.pk, self.buddy.pk),
             "menu_item": MenuItem.objects.create(
                 category_id=rows["matching/menucategory"], name="Shopping"
@@ -521,6 +560,8 @@ class MatrixCase(PersonaTestCase):
             and kwargs_name in objects
         ):
             return "/" + route.replace("<int:pk>", str(objects[kwargs_name]))
+        if kwargs_name == "consent_kind":
+            return "/consents/photos/withdraw/"
         if kwargs_name == "match_pk":
             return f"/coordinator/matches/{objects['matching/match']}/contract/"
         if kwargs_name == "check_in":

@@ -8,6 +8,7 @@ from .audit import AuditEvent, AuditEventImmutable, AuditEventQuerySet
 from .consent import CONSENT_WORDING_VERSION, ConsentKind, ConsentMethod, ConsentRecord
 from .outbox import Channel, Heartbeat, Notification, NotificationStatus
 from .people import (
+    DEFAULT_SENSITIVE_WORDS,
     ContactMethod,
     Invitation,
     InvitationQuerySet,
@@ -37,6 +38,7 @@ from .vetting import (
 __all__ = [
     "BUDDY_PIPELINE",
     "CONSENT_WORDING_VERSION",
+    "DEFAULT_SENSITIVE_WORDS",
     "AuditEvent",
     "AuditEventImmutable",
     "AuditEventQuerySet",

@@ -67,6 +67,7 @@ class User(AbstractUser):
 
 
 SENDER_NAME_LENGTH = 15
+DEFAULT_SENSITIVE_WORDS = "HIV, AIDS, diagnosis, diagnosed, medication, sexuality, sexual health"
 
 
 def validate_time_zone(value):
@@ -106,6 +107,14 @@ class Scheme(models.Model):
     retention_months = models.PositiveSmallIntegerField(
         default=72, help_text="Months after a match closes before its records are anonymised."
     )
+    sensitive_words = models.CharField(
+        max_length=300,
+        default=DEFAULT_SENSITIVE_WORDS,
+        blank=True,
+        help_text="Words that say what someone lives with, separated by commas. On "
+        "participants' pages they never appear in titles or headings, and only after a tap, "
+        "in small type (someone may be looking at the phone).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -136,6 +145,10 @@ class Scheme(models.Model):
             errors["working_days"] = "Give weekday numbers 0–6 separated by commas, e.g. 0,1,2,3,4."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def sensitive_word_list(self) -> list[str]:
+        return [word.strip() for word in self.sensitive_words.split(",") if word.strip()]
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

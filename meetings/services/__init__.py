@@ -29,6 +29,7 @@ from .booking import (
     default_key_holder,
     meeting_book,
     meeting_cancel,
+    meeting_rearrange_ask,
     meeting_reschedule,
     on_call_covers,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "mark_missed",
     "meeting_book",
     "meeting_cancel",
+    "meeting_rearrange_ask",
     "meeting_check_in",
     "meeting_check_out",
     "meeting_check_out_with_pin",

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
+from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
 from buddyscheme.vetting import buddy_support_changed, vetting_blockers
-from matching.selectors import support_person_for
+from matching.selectors import coordinator_for_participant, support_person_for
 
 from ..models import (
     AlertOutcome,
@@ -21,6 +22,7 @@ from ..models import (
     Meeting,
     MeetingState,
     OnCallShift,
+    RearrangeRequest,
     VenueKind,
 )
 from .alerts import resolve_open_alerts
@@ -293,3 +295,43 @@ def _tell_staff_of_cancellation(meeting: Meeting, now) -> None:
             },
             now=now,
         )
+
+
+def meeting_rearrange_ask(*, meeting: Meeting, by_membership: Membership, now=None):
+    """The participant asks to move a planned meeting. Their coordinator is told through the
+    outbox (a reference and the time, no name) and agrees a new time with them and the buddy.
+    Asking again for the same meeting changes nothing and sends nothing."""
+    now = now or timezone.now()
+    match = meeting.match
+    if match is None or match.participant_id != by_membership.pk:
+        raise DomainError("Only the person this meeting is with can ask to move it.")
+    if meeting.state != MeetingState.PLANNED or meeting.planned_start <= now:
+        raise DomainError("This meeting has already started or is over, so it cannot be moved.")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                asked = RearrangeRequest.objects.create(
+                    meeting=meeting, requested_by=by_membership, created_at=now
+                )
+        except IntegrityError:
+            return RearrangeRequest.objects.get(meeting=meeting, requested_by=by_membership)
+        audit_record(
+            actor=by_membership.user,
+            verb="meeting_rearrange_ask",
+            obj=asked,
+            scheme=meeting.scheme_id,
+        )
+        coordinator = coordinator_for_participant(by_membership, match)
+        if coordinator is not None:
+            notification_enqueue(
+                scheme=meeting.scheme,
+                recipient=coordinator.user,
+                template="meeting_rearrange",
+                dedupe_key=f"rearrange:{asked.pk}",
+                context={
+                    "meeting_id": meeting.pk,
+                    "when": spoken_time(meeting.planned_start, meeting.scheme),
+                },
+                now=now,
+            )
+    return asked

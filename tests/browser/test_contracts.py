@@ -13,6 +13,8 @@ def test_a_participant_signs_on_a_phone(open_phone):
     scheme = SchemeFactory(name="Scheme A", sender_name="Appointments")
     MembershipFactory(scheme=scheme, role=Role.COORDINATOR)
     participant = waiting_participant(scheme, email="signer@example.org")
+    participant.user.first_name, participant.user.last_name = "Grace", "Obi"
+    participant.user.save()
     match = Match.objects.create(
         scheme=scheme,
         participant=participant,

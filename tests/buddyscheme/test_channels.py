@@ -52,17 +52,17 @@ def notification():
     )
 
 
-def test_the_provider_gets_the_number_the_words_and_credentials(provider, settings, monkeypatch):
+def test_the_provider_gets_the_number_the_words_and_credentials(provider, settings):
     base, received = provider
     settings.SMS_ACCOUNT_ID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = (
         "AC123",
         "secret",
         "+447700900000",
     )
-    monkeypatch.setattr(TwilioSMSBackend, "url", base + "/Accounts/{account}/Messages.json")
+    settings.SMS_API_URL = base + "/"
     TwilioSMSBackend().send(notification(), "All clear, ref 7.")
     path, authorization, form = received[0]
-    assert path == "/Accounts/AC123/Messages.json"
+    assert path == "/2010-04-01/Accounts/AC123/Messages.json"
     assert authorization.startswith("Basic ")
     assert form == {
         "To": ["+447700900456"],
@@ -71,8 +71,8 @@ def test_the_provider_gets_the_number_the_words_and_credentials(provider, settin
     }
 
 
-def test_a_provider_error_becomes_a_channel_error_for_the_outbox_to_retry(provider, monkeypatch):
+def test_a_provider_error_becomes_a_channel_error_for_the_outbox_to_retry(provider, settings):
     base, _ = provider
-    monkeypatch.setattr(TwilioSMSBackend, "url", base + "/fail/{account}")
+    settings.SMS_API_URL = base + "/fail"
     with pytest.raises(ChannelError):
         TwilioSMSBackend().send(notification(), "hello")

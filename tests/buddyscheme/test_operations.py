@@ -80,6 +80,7 @@ class TestHealthz:
             "heartbeat_age_seconds",
             "sweep",
             "sweep_age_seconds",
+            "sms",
             "problems",  # sentences saying what is wrong, naming no one
         }
         assert response.json()["problems"] == []

@@ -107,10 +107,11 @@ class CoordinatorDashboardTest(PersonaTestCase):
         large = {url: self._queries(url) for url in small}
         self.assertEqual(small, large)
         # Exactly, for the dashboard: session, user, membership, TOTP enrolled?, the safety
-        # net's heartbeat, the people counts (one aggregate), open invitations, meetings missed
-        # this month (one count), DBS lapses, their buddies, training lapses, and the session's
-        # idle refresh (savepoint, update, release).
-        self.assertEqual(small["/coordinator/"], 14)
+        # net's heartbeat, the people counts (one aggregate), open invitations, proposals
+        # awaiting an answer (one count), meetings missed this month (one count), participants
+        # asking to stop (one count), DBS lapses, their buddies, training lapses, and the
+        # session's idle refresh (savepoint, update, release).
+        self.assertEqual(small["/coordinator/"], 16)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)

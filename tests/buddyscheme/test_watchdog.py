@@ -165,3 +165,58 @@ def test_each_web_process_starts_the_watchdog(settings, monkeypatch):
     settings.SAFETY_WATCHDOG_SECONDS = 0
     importlib.reload(wsgi)
     assert started == [30]
+
+
+def failing_texts(staff, count, attempts, name):
+    from buddyscheme.models import Channel
+
+    for number in range(count):
+        Notification.objects.create(
+            scheme=staff["scheme"],
+            channel=Channel.SMS,
+            recipient=staff["on_call"].user,
+            template="alert_overdue",
+            dedupe_key=f"{name}-{number}",
+            attempts=attempts,
+            last_error="sms: HTTPError",
+            next_attempt_at=NOON,
+        )
+
+
+def test_texts_failing_three_times_tell_healthz_the_board_and_coordinators_once(
+    staff, client, no_broker, settings
+):
+    from buddyscheme.watchdog import sms_failing_notify
+
+    settings.COORDINATOR_MFA_REQUIRED = False
+
+    traveller = time_machine.travel(NOON, tick=False)
+    traveller.start()
+    heartbeat_record("sweep", now=NOON)
+    heartbeat_record("celery", now=NOON)
+    failing_texts(staff, 2, attempts=2, name="blip")  # one bad number or a blip, not an outage
+    assert sms_failing_notify(NOON) == 0
+    assert "text" not in str(client.get("/healthz").json()["problems"]).lower()
+    failing_texts(staff, 1, attempts=3, name="outage")
+    mail.outbox.clear()
+    body = client.get("/healthz").json()
+    assert body["sms"] == "failing"
+    assert any("Text messages are failing: 1 waiting" in p for p in body["problems"])
+    # One email per outage to the coordinator (email only: texts are what fails).
+    assert [m.to for m in mail.outbox] == [["coord@example.org"]]
+    assert "Text messages are not being sent" in mail.outbox[0].subject
+    assert sms_failing_notify(NOON + timedelta(minutes=5)) == 0
+    assert len(mail.outbox) == 1
+    client.force_login(staff["coordinator"].user)
+    board = client.get("/coordinator/board/live/")
+    traveller.stop()
+    assert board.status_code == 200
+    board = board.content.decode()
+    assert "Text messages are not being sent: 1 waiting" in board
+
+
+def test_safety_alerts_are_retried_at_least_once_a_minute():
+    from buddyscheme.notifications import backoff
+
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert [backoff(n, urgent=True).total_seconds() for n in (1, 2, 3, 9)] == [30, 60, 60, 60]

@@ -41,7 +41,7 @@ def sign(contract, member, **kwargs):
     return services.contract_sign(
         contract=contract,
         membership=member,
-        typed_name="A Name",
+        typed_name=member.user.get_full_name(),
         agreed=True,
         read_to_end=True,
         **kwargs,
@@ -77,15 +77,6 @@ class TestTemplates:
                 by=None,
                 requires_reconsent=False,
             )
-
-    def test_readability_prefers_plain_english(self):
-        plain = services.readability("You can stop at any time. Call us. We will help.")
-        dense = services.readability(
-            "Notwithstanding the aforementioned confidentiality obligations, disclosure may be necessitated "
-            "where safeguarding considerations substantially outweigh individual privacy expectations."
-        )
-        assert plain["score"] > 60 > dense["score"]
-        assert plain["reading_age"] < dense["reading_age"]
 
 
 class TestFreezing:
@@ -140,9 +131,9 @@ class TestSigning:
         contract = services.contract_generate(match=match, by=None)
         kwargs = {"contract": contract, "membership": match.participant}
         with pytest.raises(DomainError, match="read"):
-            services.contract_sign(**kwargs, typed_name="Grace", agreed=True, read_to_end=False)
+            services.contract_sign(**kwargs, typed_name="Grace Obi", agreed=True, read_to_end=False)
         with pytest.raises(DomainError, match="I agree"):
-            services.contract_sign(**kwargs, typed_name="Grace", agreed=False, read_to_end=True)
+            services.contract_sign(**kwargs, typed_name="Grace Obi", agreed=False, read_to_end=True)
         with pytest.raises(DomainError, match="Type your name"):
             services.contract_sign(**kwargs, typed_name=" ", agreed=True, read_to_end=True)
         sign(contract, match.participant)
@@ -313,6 +304,8 @@ class TestConsent:
 
 class ContractViewsTest(PersonaTestCase):
     def setUp(self):
+        self.participant.first_name, self.participant.last_name = "Pat", "Participant"
+        self.participant.save()
         self.match = Match.objects.create(
             scheme=self.scheme,
             participant=self.participant_membership,
@@ -329,7 +322,7 @@ class ContractViewsTest(PersonaTestCase):
         self.assertContains(response, 'value="Pat"')
         self.client.post(
             url,
-            {"typed_name": "Pat", "agreed": "on", "read_to_end": "on"},
+            {"typed_name": "Pat Participant", "agreed": "on", "read_to_end": "on"},
             REMOTE_ADDR="198.51.100.7",
         )
         signature = self.contract.signatures.get()
@@ -379,7 +372,7 @@ class ContractViewsTest(PersonaTestCase):
         consent_give(membership=self.participant_membership, kind=ConsentKind.PHOTOS, by=None)
         self.login_as("participant")
         self.assertContains(self.client.get("/consents/"), "Withdraw")
-        self.client.post("/consents/", {"kind": "photos", "action": "withdraw"})
+        self.client.post("/consents/photos/withdraw/")
         self.assertFalse(
             self.participant_membership.consents.filter(withdrawn_at__isnull=True).exists()
         )

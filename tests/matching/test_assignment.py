@@ -4,10 +4,12 @@ import itertools
 import random
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.assignment import assign_greedy, assign_optimal, stable_match, total
+from matching.scoring import Facts, Weights, preference_problems, round_scores, score_pair
 
 
 def brute_force_best(scores, allowed, capacities):
@@ -132,3 +134,78 @@ def test_speed_buddying_is_stable_within_capacity_and_honours_vetoes(event):
                 buddy_prefs[b].index(p) < buddy_prefs[b].index(q) for q in holding
             )
             assert not buddy_prefers, f"blocking pair ({p}, {b})"
+
+
+# --- Rounds on the full score (compatibility and waiting time) ------------------------------
+
+
+@st.composite
+def round_instances(draw):
+    """A few participants and buddies with random menus, areas, preferences and waits."""
+    items = st.frozensets(st.integers(0, 3), max_size=3)
+    districts = st.sampled_from(["", "SW9", "SW2", "N1"])
+    participants = [
+        Facts(
+            i,
+            items=draw(items),
+            district=draw(districts),
+            availability=draw(st.integers(0, 7)),
+            wants_buddy_gender=draw(st.sampled_from(["", "", "woman", "man"])),
+            days_waiting=draw(st.integers(0, 400)),
+        )
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    buddies = [
+        Facts(
+            100 + j,
+            items=draw(items),
+            district=draw(districts),
+            availability=draw(st.integers(0, 7)),
+            travel_range=draw(st.sampled_from(["district", "area", "anywhere"])),
+            gender=draw(st.sampled_from(["woman", "man", "undisclosed"])),
+        )
+        for j in range(draw(st.integers(1, 3)))
+    ]
+    weights = Weights(
+        per_shared_item=draw(st.sampled_from([0, 3, 10])),
+        same_district=draw(st.sampled_from([0, 15])),
+        per_hour_of_shared_availability=draw(st.sampled_from([0, 1])),
+        per_week_waiting=draw(st.sampled_from([0, 0.5, 1, 4])),
+    )
+    capacities = [draw(st.integers(0, 2)) for _ in buddies]
+    return participants, buddies, weights, capacities
+
+
+def brute_force_from_explanations(participants, buddies, weights, capacities):
+    """The best total over every assignment, each pair valued by its line-by-line explanation
+    and allowed only when no declared preference is broken and they have something in common."""
+    value = {}
+    for row, participant in enumerate(participants):
+        for col, buddy in enumerate(buddies):
+            explained = score_pair(participant, buddy, weights, {})
+            in_common = sum(r.points for r in explained.reasons if r.about_the_pair)
+            if not preference_problems(participant, buddy) and in_common > 0:
+                value[row, col] = explained.total
+    best = 0.0
+    for choice in itertools.product(range(-1, len(buddies)), repeat=len(participants)):
+        used = [0] * len(buddies)
+        if any(col >= 0 and (row, col) not in value for row, col in enumerate(choice)):
+            continue
+        for col in choice:
+            if col >= 0:
+                used[col] += 1
+        if all(u <= c for u, c in zip(used, capacities, strict=True)):
+            best = max(best, sum(value[r, c] for r, c in enumerate(choice) if c >= 0))
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(round_instances())
+def test_a_round_is_optimal_for_the_score_with_waiting_time(instance):
+    participants, buddies, weights, capacities = instance
+    scores, allowed = round_scores(participants, buddies, weights)
+    pairs = assign_optimal(scores, allowed, capacities)
+    check_constraints(pairs, allowed, capacities, len(participants))
+    assert total(scores, pairs) == pytest.approx(
+        brute_force_from_explanations(participants, buddies, weights, capacities), abs=1e-6
+    )

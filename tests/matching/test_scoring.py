@@ -1,4 +1,5 @@
 import random
+from dataclasses import replace
 
 import numpy as np
 
@@ -8,6 +9,7 @@ from matching.scoring import (
     Weights,
     distance_band,
     preference_problems,
+    round_scores,
     score_matrix,
     score_pair,
 )
@@ -107,3 +109,32 @@ def test_the_matrix_agrees_with_the_explained_score_for_every_pair():
         for col, buddy in enumerate(buddies):
             assert np.isclose(scores[row, col], score_pair(participant, buddy, weights, {}).total)
             assert allowed[row, col] == (not preference_problems(participant, buddy))
+
+
+def test_waiting_time_is_a_reason_of_its_own():
+    participant = Facts(1, items=frozenset({1}), days_waiting=101)
+    buddy = Facts(2, items=frozenset({1}))
+    result = score_pair(participant, buddy, Weights(per_week_waiting=1), {1: "Cooking"})
+    lines = {r.label: r.as_dict()["points"] for r in result.reasons}
+    assert lines == {"Offers what is wanted: Cooking": 10, "Waiting for 101 days": 14.43}
+    assert result.total == 10 + 101 / 7
+    # The scheme sets the weight; a scheme that does not count waiting shows no line for it.
+    unweighted = score_pair(participant, buddy, Weights(per_week_waiting=0), {1: "Cooking"})
+    assert [r.label for r in unweighted.reasons] == ["Offers what is wanted: Cooking"]
+    assert score_pair(Facts(3), buddy, Weights(), {}).reasons == []
+
+
+def test_the_round_matrix_agrees_with_the_explanation_and_needs_something_in_common():
+    rng = random.Random(11)
+    participants = [
+        replace(random_facts(rng, i, True), days_waiting=rng.randint(0, 400)) for i in range(40)
+    ]
+    buddies = [random_facts(rng, 100 + i, False) for i in range(25)]
+    weights = Weights(per_shared_item=7, same_area=3.5, per_week_waiting=2)
+    scores, allowed = round_scores(participants, buddies, weights)
+    for row, participant in enumerate(participants):
+        for col, buddy in enumerate(buddies):
+            explained = score_pair(participant, buddy, weights, {})
+            assert np.isclose(scores[row, col], explained.total)
+            in_common = any(r.about_the_pair for r in explained.reasons)
+            assert allowed[row, col] == (not preference_problems(participant, buddy) and in_common)

@@ -157,10 +157,8 @@ def test_decline_returns_the_participant_to_the_pool_with_the_reason(scheme, coo
         participant=participant, buddy=buddy, by=coordinator, state=MatchState.PROPOSED
     )
     assert participant not in selectors.waiting_participants(scheme)
-    with pytest.raises(DomainError, match="reason"):
-        services.match_decline(match=match, by_membership=participant, reason=" ")
     match = services.match_decline(
-        match=match, by_membership=participant, reason="Times do not suit me"
+        match=match, by_membership=participant, reason="  Times do not suit me "
     )
     assert (match.state, match.declined_by, match.decline_reason) == (
         "declined",
@@ -168,6 +166,18 @@ def test_decline_returns_the_participant_to_the_pool_with_the_reason(scheme, coo
         "Times do not suit me",
     )
     assert participant in selectors.waiting_participants(scheme)
+
+
+def test_a_reason_for_saying_no_is_optional(scheme, coordinator):
+    """Issue 14 point 4: a reason is asked only after No, and may be left out."""
+    match = services.match_create(
+        participant=waiting_participant(scheme),
+        buddy=cleared_buddy(scheme),
+        by=coordinator,
+        state=MatchState.PROPOSED,
+    )
+    match = services.match_decline(match=match, by_membership=match.buddy, reason=" ")
+    assert (match.state, match.declined_by, match.decline_reason) == ("declined", "buddy", "")
 
 
 def test_a_lapsed_buddy_cannot_be_matched_or_activated(scheme, coordinator):

@@ -92,23 +92,23 @@ class ProposalOnPhoneTest(PersonaTestCase):
     def test_both_accept_on_their_phones(self):
         self.login_as("participant")
         self.assertContains(self.client.get("/matches/"), "please answer")
-        self.client.post(f"/matches/{self.match.pk}/", {"action": "accept"})
+        self.client.post(f"/matches/{self.match.pk}/accept/")
         self.login_as("buddy")
-        self.client.post(f"/matches/{self.match.pk}/", {"action": "accept"})
+        self.client.post(f"/matches/{self.match.pk}/accept/")
         self.match.refresh_from_db()
         self.assertEqual(self.match.state, MatchState.ACCEPTED)
 
-    def test_declining_needs_a_reason_and_keeps_it(self):
+    def test_declining_asks_for_a_reason_only_afterwards_and_keeps_it(self):
         self.login_as("participant")
-        response = self.client.post(
-            f"/matches/{self.match.pk}/", {"action": "decline", "reason": ""}
-        )
-        self.assertContains(response, "This field is required")
+        self.assertNotContains(self.client.get(f"/matches/{self.match.pk}/"), 'name="reason"')
+        self.assertContains(self.client.get(f"/matches/{self.match.pk}/decline/"), 'name="reason"')
+        too_long = "x" * 201
+        response = self.client.post(f"/matches/{self.match.pk}/decline/", {"reason": too_long})
+        self.assertContains(response, "at most 200 characters")
+        self.assertContains(response, too_long)
         self.match.refresh_from_db()
         self.assertEqual(self.match.state, MatchState.PROPOSED)
-        self.client.post(
-            f"/matches/{self.match.pk}/", {"action": "decline", "reason": "I work evenings"}
-        )
+        self.client.post(f"/matches/{self.match.pk}/decline/", {"reason": "I work evenings"})
         self.match.refresh_from_db()
         self.assertEqual(
             (self.match.state, self.match.decline_reason), (MatchState.DECLINED, "I work evenings")
@@ -116,8 +116,8 @@ class ProposalOnPhoneTest(PersonaTestCase):
 
     def test_a_second_answer_gets_a_clear_message(self):
         self.login_as("participant")
-        self.client.post(f"/matches/{self.match.pk}/", {"action": "decline", "reason": "No"})
-        response = self.client.post(f"/matches/{self.match.pk}/", {"action": "accept"}, follow=True)
+        self.client.post(f"/matches/{self.match.pk}/decline/", {"reason": "No"})
+        response = self.client.post(f"/matches/{self.match.pk}/accept/", follow=True)
         self.assertContains(response, "nothing to accept")
 
     def test_nobody_else_sees_the_match(self):

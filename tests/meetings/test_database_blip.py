@@ -57,3 +57,27 @@ def test_other_errors_still_get_the_ordinary_500_page(people, monkeypatch):
         response = phone.post(f"/meetings/{meeting.pk}/check-out/", {"key": "k"})
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_the_page_presses_again_by_itself_a_few_times_then_leaves_it_to_the_buddy(
+    people, monkeypatch
+):
+    meeting = checked_in(people)
+
+    def blip(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setitem(views.ACTIONS, "check-out", (blip, ""))
+    phone = Client(raise_request_exception=False)
+    url = f"/meetings/{meeting.pk}/check-out/"
+    with time_machine.travel(MONDAY_10AM + minutes(50), tick=False):
+        phone.force_login(people["buddy"].user)
+        first = phone.post(url, {"key": "k", "safety_token": "signed"}).content.decode()
+        assert 'data-retry="1"' in first and 'data-most="6"' in first
+        assert 'name="safety_token" value="signed"' in first  # no session needed to retry
+        assert "js/press-again" in first
+        fifth = phone.post(url, {"key": "k", "retry": "5"}).content.decode()
+        assert 'data-retry="6"' in fifth  # the script stops here: 6 is not below 6
+        for nonsense in ("-1", "x", "99999999999999999999"):
+            page = phone.post(url, {"key": "k", "retry": nonsense}).content.decode()
+            assert 'data-retry="1"' in page

@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.http import QueryDict
 from django.test import Client
 
-from buddyscheme.channels import TwilioSMSBackend, phone_e164, twilio_signature_valid
+from buddyscheme.channels import phone_e164, twilio_signature_valid
 from buddyscheme.emails import sms_build, sms_reply_build
 from buddyscheme.models import Notification
 from buddyscheme.notifications import notifications_deliver
@@ -352,7 +352,7 @@ def test_end_to_end_the_reminder_goes_out_and_a_reply_checks_out(
     reply comes back to the webhook signed as Twilio signs it; the meeting is checked out."""
     base, received = provider
     twilio.SMS_BACKEND = "buddyscheme.channels.TwilioSMSBackend"
-    monkeypatch.setattr(TwilioSMSBackend, "url", base + "/Accounts/{account}/Messages.json")
+    twilio.SMS_API_URL = base
     meeting = in_progress(buddy)
     end = meeting.expected_end
     services.sweep(now=end)  # the check-out reminder falls due at the planned end

@@ -173,10 +173,9 @@ class BoardTest(PersonaTestCase):
         self._meetings(10)
         self.assertEqual(count(), few)
         # Exactly: session, user, membership, TOTP enrolled?, the safety net's heartbeat, open
-        # alerts, the positions sent with them, meetings in progress, their alerts, and the
-        # session's idle refresh
-        # (savepoint, update, release).
-        self.assertEqual(few, 12)
+        # alerts, the positions sent with them, meetings in progress, their alerts, texts
+        # failing, and the session's idle refresh (savepoint, update, release).
+        self.assertEqual(few, 13)
 
 
 class CalendarTest(PersonaTestCase):

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import proposals
+
+
+@shared_task(ignore_result=True)
+def remind_unanswered_proposals():
+    """Daily, from beat. Safe to run twice: each proposal is claimed before it is reminded."""
+    proposals.proposals_remind()
