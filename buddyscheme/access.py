@@ -19,11 +19,14 @@ from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import (
+    Concern,
+    DiaryEntry,
     EligibilityQuestion,
     Invitation,
     Membership,
     Role,
     Scheme,
+    Supervision,
     TrainingModule,
 )
 
@@ -224,3 +227,88 @@ def get_eligibility_question_for_user(request, pk: int) -> EligibilityQuestion:
         scheme_path="scheme_id",
         roles=[Role.COORDINATOR],
     )
+
+
+# --- Support: concerns, one-to-ones, the reflective diary --------------------------------------
+
+
+def get_concern_for_coordinator(request, pk: int) -> Concern:
+    qs = Concern.objects.select_related(
+        "scheme", "raised_by__user__profile", "about__user__profile", "owner__user__profile"
+    )
+    return get_scheme_object_for_user(
+        request, qs, pk, scheme_path="scheme_id", roles=[Role.COORDINATOR]
+    )
+
+
+def get_own_concern(request, pk: int) -> Concern:
+    """A concern the requesting buddy raised. Anyone else's is not found (not even its
+    existence is confirmed to another buddy)."""
+    current = request.membership
+    concern = (
+        Concern.objects.select_related("owner__user__profile", "about__user__profile")
+        .filter(pk=pk, raised_by=current)
+        .first()
+        if current is not None
+        else None
+    )
+    if concern is None:
+        raise Http404
+    return concern
+
+
+def get_supervision_for_coordinator(request, pk: int) -> Supervision:
+    qs = Supervision.objects.select_related(
+        "scheme", "buddy__user__profile", "support_person__user__profile", "concern"
+    )
+    return get_scheme_object_for_user(
+        request, qs, pk, scheme_path="scheme_id", roles=[Role.COORDINATOR]
+    )
+
+
+def get_own_supervision(request, pk: int) -> Supervision:
+    """One of the requesting buddy's own one-to-ones."""
+    current = request.membership
+    supervision = (
+        Supervision.objects.select_related("support_person__user__profile")
+        .filter(pk=pk, buddy=current)
+        .first()
+        if current is not None
+        else None
+    )
+    if supervision is None:
+        raise Http404
+    return supervision
+
+
+def get_diary_entry_for_user(request, pk: int) -> DiaryEntry:
+    """A diary entry is the buddy's own; the one person they shared it with may read it too.
+
+    Everyone else, a coordinator of the same scheme included, is told it does not exist: a
+    private entry must not even be confirmed.
+    """
+    current = request.membership
+    entry = (
+        DiaryEntry.objects.select_related("buddy__user__profile", "shared_with__user__profile")
+        .filter(pk=pk, buddy__scheme_id=current.scheme_id)
+        .first()
+        if current is not None
+        else None
+    )
+    if entry is None:
+        raise Http404
+    if current.role == Role.BUDDY and entry.buddy_id == current.pk:
+        return entry
+    if current.role == Role.COORDINATOR and entry.shared_with_id == current.pk:
+        if mfa_missing(request.user):
+            raise PermissionDenied("Set up two-step sign-in first.")
+        return entry
+    raise Http404
+
+
+def get_own_diary_entry(request, pk: int) -> DiaryEntry:
+    """For changing an entry (share, stop sharing, delete): the writer only."""
+    entry = get_diary_entry_for_user(request, pk)
+    if entry.buddy_id != request.membership.pk:
+        raise Http404
+    return entry

@@ -18,6 +18,7 @@ from .models import (
     ParticipantEnrolment,
     Profile,
     Scheme,
+    SupportSettings,
     TrainingCompletion,
     TrainingModule,
     User,
@@ -85,6 +86,14 @@ class SchemeAdmin(SchemeScopedAdmin):
     coordinator_can_add = False
     list_display = ["name", "sender_name", "time_zone", "working_hours_start", "working_hours_end"]
     search_fields = ["name"]
+
+
+@admin.register(SupportSettings)
+class SupportSettingsAdmin(SchemeScopedAdmin):
+    """How often buddies get a one-to-one and a call. (No admin page ever shows concerns'
+    text, one-to-one notes or diaries: those have their own pages, scoped by role.)"""
+
+    list_display = ["scheme", "supervision_every_months", "contact_every_months"]
 
 
 @admin.register(Membership)
@@ -327,7 +336,6 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
         "membership",
         "referral_source",
         "eligible",
-        "consent_to_hold_data",
         "waiting_since",
     ]
     list_filter = ["referral_source", "eligible"]
@@ -336,7 +344,6 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
         "membership",
         "eligibility_answers",
         "eligible",
-        "consent_given_at",
         "enrolled_by",
         "enrolled_at",
     ]

@@ -8,10 +8,13 @@ from django.core.validators import MinValueValidator
 
 from .models import (
     BUDDY_PIPELINE,
+    CASE_NOTE_LENGTH,
     BuddyStage,
+    ConsentMethod,
     DBSCheck,
     EligibilityQuestion,
     Membership,
+    ParticipantEnrolment,
     Profile,
     ReferralSource,
     Role,
@@ -19,6 +22,8 @@ from .models import (
     TrainingModule,
     User,
 )
+from .selectors import ParticipantStage, PersonStatus
+from .validators import clean_person_name, validate_person_name
 from .vetting import support_person_choices
 
 
@@ -29,6 +34,39 @@ class CrispyMixin:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-lg w-100 mt-2"))
+
+
+def posted_id(value) -> int:
+    """A row id sent by a button or a ticked box; 0, which finds nothing, for anything else
+    ("abc", "²", "-1", a number too big for the database)."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+
+
+class PersonNameField(forms.CharField):
+    """A person's name: stored composed and tidied, refused with hidden formatting characters
+    or a flood of accents (buddyscheme/validators.py)."""
+
+    default_validators = [validate_person_name]
+
+    def to_python(self, value):
+        return clean_person_name(super().to_python(value))
+
+
+class FocusFirstErrorMixin:
+    """A form sent back with errors puts the cursor, and a screen reader, on the first field
+    that needs fixing, even when the form was folded away (a closed <details>)."""
+
+    def add_error(self, field, error):
+        # Every error passes here: the fields' own, clean()'s, and a view's after a service
+        # said no. The first field in the form's order that has one gets the focus.
+        super().add_error(field, error)
+        first = next((name for name in self.fields if name in self._errors), None)
+        for name, form_field in self.fields.items():
+            if name == first:
+                form_field.widget.attrs["autofocus"] = True
+            else:
+                form_field.widget.attrs.pop("autofocus", None)
 
 
 class ProfileForm(CrispyMixin, forms.ModelForm):
@@ -51,6 +89,10 @@ class ProfileForm(CrispyMixin, forms.ModelForm):
             "preferred_contact": forms.RadioSelect,
         }
         labels = {"preferred_contact": "How should we contact you?"}
+        field_classes = {
+            "preferred_name": PersonNameField,
+            "emergency_contact_name": PersonNameField,
+        }
 
     def __init__(self, *args, show_emergency_contact=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,7 +132,7 @@ class InvitationForm(CrispyMixin, forms.Form):
 class AcceptInvitationForm(CrispyMixin, forms.Form):
     submit_label = "Create my account"
 
-    preferred_name = forms.CharField(
+    preferred_name = PersonNameField(
         max_length=60, required=False, label="What should we call you? (optional)"
     )
     password1 = forms.CharField(
@@ -174,13 +216,24 @@ class EnrolmentForm(forms.Form):
         required=False,
         label="They agree to us holding their information (explained in plain words)",
     )
+    consent_given_how = forms.ChoiceField(
+        choices=[(ConsentMethod.VERBAL, "Verbally"), (ConsentMethod.PAPER, "On paper")],
+        initial=ConsentMethod.VERBAL,
+        required=False,
+        widget=forms.RadioSelect,
+        label="How did they agree?",
+        help_text="Recorded on their consents page, where a withdrawal is recorded too.",
+    )
     buddies_needed = forms.IntegerField(
         min_value=1, max_value=3, initial=1, label="How many buddies do they need?"
     )
 
-    def __init__(self, *args, questions, **kwargs):
+    def __init__(self, *args, questions, consent_given=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["referral_source"].choices = ReferralSource.choices
+        if consent_given:
+            # Already on their consents page: how it was given is recorded there.
+            del self.fields["consent_given_how"]
         self.questions = list(questions)
         for question in self.questions:
             self.fields[f"question_{question.pk}"] = forms.TypedChoiceField(
@@ -189,6 +242,29 @@ class EnrolmentForm(forms.Form):
                 coerce=lambda value: value == "yes",
                 widget=forms.RadioSelect,
             )
+
+    @classmethod
+    def for_enrolment(
+        cls, enrolment: ParticipantEnrolment | None, *, questions, consent_given: bool
+    ) -> "EnrolmentForm":
+        """The form as stored: what the summary above it describes, ready to correct."""
+        if enrolment is None:
+            return cls(
+                questions=questions,
+                consent_given=consent_given,
+                initial={"consent_to_hold_data": consent_given},
+            )
+        stored = enrolment.eligibility_answers
+        initial = {
+            "referral_source": enrolment.referral_source,
+            "referral_detail": enrolment.referral_detail,
+            "consent_to_hold_data": consent_given,
+            "buddies_needed": enrolment.buddies_needed,
+        }
+        for question in questions:
+            if str(question.pk) in stored:
+                initial[f"question_{question.pk}"] = "yes" if stored[str(question.pk)] else "no"
+        return cls(questions=questions, consent_given=consent_given, initial=initial)
 
     def answers(self) -> dict[int, bool]:
         return {q.pk: self.cleaned_data[f"question_{q.pk}"] for q in self.questions}
@@ -213,6 +289,90 @@ class SupportPersonForm(forms.Form):
         field.queryset = support_person_choices(scheme)
         field.empty_label = empty_label
         field.label_from_instance = lambda membership: membership.user.display_name
+
+
+class CaseNoteForm(FocusFirstErrorMixin, forms.Form):
+    text = forms.CharField(
+        max_length=CASE_NOTE_LENGTH,
+        label="New note",
+        help_text="Use initials, not names, for example “G. rang about Tuesday”.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Shown only once the writer has been warned that the note names the person.
+    keep_names = forms.BooleanField(
+        required=False,
+        label="Keep the name in this note: I have a reason",
+        widget=forms.HiddenInput,
+    )
+
+    def warn_about_names(self, message: str) -> None:
+        self.add_error("text", message)
+        self.fields["keep_names"].widget = forms.CheckboxInput()
+
+
+PAGE_LIMIT = 10_000
+# A wait longer than this is a mistake in the filter, not a wait (and would overflow a date).
+LONGEST_WAIT_DAYS = 3650
+
+
+class DaysWaitingField(forms.IntegerField):
+    """A waiting-time filter: whole days, 0 to LONGEST_WAIT_DAYS, optional."""
+
+    def __init__(self, **kwargs):
+        message = f"Give a number of days from 0 to {LONGEST_WAIT_DAYS}."
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Days waiting")
+        kwargs.setdefault("help_text", "Participants waiting at least this many days for a buddy.")
+        super().__init__(
+            min_value=0,
+            max_value=LONGEST_WAIT_DAYS,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), message),
+            **kwargs,
+        )
+
+
+class PeopleFilterForm(forms.Form):
+    """The people list's filters, from the query string: anything else is explained, not a 500."""
+
+    q = forms.CharField(max_length=100, required=False, label="Name or email")
+    role = forms.ChoiceField(
+        required=False,
+        choices=[("", "Everyone"), *Role.choices],
+        label="Role",
+        error_messages={"invalid_choice": "Choose one of the roles in the list."},
+    )
+    stage = forms.ChoiceField(
+        required=False,
+        label="Stage",
+        choices=[
+            ("", "Any stage"),
+            ("Buddies", BuddyStage.choices),
+            ("Participants", ParticipantStage.choices),
+        ],
+        error_messages={"invalid_choice": "Choose one of the stages in the list."},
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), *PersonStatus.choices],
+        label="Status",
+        error_messages={"invalid_choice": "Choose one of the statuses in the list."},
+    )
+    min_days = DaysWaitingField()
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=PAGE_LIMIT, widget=forms.HiddenInput
+    )
+
+    def filters(self) -> dict:
+        """The valid filters; a field with an error filters nothing (its message says why)."""
+        cleaned = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return {
+            "search": cleaned.get("q") or "",
+            "role": cleaned.get("role") or "",
+            "stage": cleaned.get("stage") or "",
+            "status": cleaned.get("status") or "",
+            "min_days": cleaned.get("min_days"),
+        }
 
 
 # --- Settings pages ---------------------------------------------------------------------------

@@ -3,12 +3,12 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponseNotAllowed
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from .access import memberships_for_user
+from .access import memberships_for_user, page_the_form_was_on
 from .audit import RequestMeta, request_meta_reset, request_meta_set
 
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
@@ -98,6 +98,30 @@ class PageMethodsMiddleware:
         if request.method not in PAGE_METHODS:
             return HttpResponseNotAllowed(PAGE_METHODS)
         return self.get_response(request)
+
+
+class FriendlyWrongMethodMiddleware:
+    """A GET on an address that only takes POST (a button's: from a bookmark, the browser's
+    history, a reload) gets a page that says so and leads back, not an empty 405.
+
+    Last in the list, so the page is rendered inside the session, the user, the membership,
+    messages and CSRF like any other page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            isinstance(response, HttpResponseNotAllowed)
+            and request.method in ("GET", "HEAD")
+            and not response.content
+        ):
+            page = render(request, "405.html", {"back": page_the_form_was_on(request)}, status=405)
+            page["Allow"] = response["Allow"]
+            return page
+        return response
 
 
 class AuditRequestMetaMiddleware:

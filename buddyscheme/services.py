@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from .audit import audit_record
 from .errors import DomainError
+from .identifiers import identifying_words
 from .models import (
+    CASE_NOTE_LENGTH,
+    CaseNote,
     EligibilityQuestion,
     Heartbeat,
     Invitation,
@@ -230,6 +233,44 @@ def heartbeat_record(name: str, now=None) -> Heartbeat:
         name=name, defaults={"beat_at": now or timezone.now()}
     )
     return heartbeat
+
+
+class NoteNamesThePerson(DomainError):
+    """The note contains the person's name; it is saved only once the writer confirms."""
+
+    def __init__(self, words: list[str]):
+        self.words = words
+        quoted = ", ".join(f"“{word}”" for word in words)
+        super().__init__(
+            f"This note contains {quoted}. Notes use initials, not names: edit the note, "
+            "or tick the box below to keep it as it is."
+        )
+
+
+def case_note_add(
+    *, membership: Membership, text: str, by, names_confirmed: bool = False, now=None
+) -> CaseNote:
+    """A dated note on the person's record. A note naming them is refused until the writer
+    confirms (DESIGN §4: initials only)."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write the note first.")
+    if len(text) > CASE_NOTE_LENGTH:
+        raise DomainError(f"Keep a note to {CASE_NOTE_LENGTH} characters.")
+    words = identifying_words(text, person=membership)
+    if words and not names_confirmed:
+        raise NoteNamesThePerson(words)
+    with transaction.atomic():
+        note = CaseNote.objects.create(
+            membership=membership,
+            text=text,
+            author=by,
+            created_at=now or timezone.now(),
+            names_confirmed=bool(words),
+        )
+        # The row says a note was written, never what it says.
+        audit_record(actor=by, verb="case_note_add", obj=note, scheme=membership.scheme_id)
+    return note
 
 
 # --- Setting the scheme up (the coordinator's settings pages) ---------------------------------

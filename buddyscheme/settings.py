@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "buddyscheme.middleware.FriendlyWrongMethodMiddleware",
 ]
 
 ROOT_URLCONF = "buddyscheme.urls"

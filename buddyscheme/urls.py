@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from . import settings_views, views
+from . import settings_views, support_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,6 +32,72 @@ urlpatterns = [
         views.person_support_person,
         name="person_support_person",
     ),
+    # Support: concerns, one-to-ones, contact and the diary.
+    path("support/", support_views.my_support, name="my_support"),
+    path("support/one-to-ones/<int:pk>/", support_views.my_supervision, name="my_supervision"),
+    path(
+        "support/one-to-ones/<int:pk>/comment/",
+        support_views.my_supervision_comment,
+        name="my_supervision_comment",
+    ),
+    path("concerns/new/<str:kind>/", support_views.concern_new, name="concern_new"),
+    path("concerns/<int:pk>/", support_views.my_concern, name="my_concern"),
+    path("diary/", support_views.diary, name="diary"),
+    path("diary/new/", support_views.diary_new, name="diary_new"),
+    path("diary/<int:pk>/", support_views.diary_entry, name="diary_entry"),
+    path("diary/<int:pk>/share/", support_views.diary_share, name="diary_share"),
+    path("diary/<int:pk>/unshare/", support_views.diary_unshare, name="diary_unshare"),
+    path("diary/<int:pk>/delete/", support_views.diary_delete, name="diary_delete"),
+    path("coordinator/concerns/", support_views.concern_list, name="concern_list"),
+    path("coordinator/concerns/<int:pk>/", support_views.concern_detail, name="concern"),
+    path("coordinator/concerns/<int:pk>/take/", support_views.concern_take, name="concern_take"),
+    path("coordinator/concerns/<int:pk>/note/", support_views.concern_note, name="concern_note"),
+    path(
+        "coordinator/concerns/<int:pk>/referral/",
+        support_views.concern_referral,
+        name="concern_referral",
+    ),
+    path(
+        "coordinator/concerns/<int:pk>/close/",
+        support_views.concern_close,
+        name="concern_close",
+    ),
+    path(
+        "coordinator/people/<int:pk>/support/",
+        support_views.buddy_support,
+        name="buddy_support",
+    ),
+    path(
+        "coordinator/people/<int:pk>/contact/",
+        support_views.buddy_contact,
+        name="buddy_contact",
+    ),
+    path(
+        "coordinator/one-to-ones/<int:pk>/",
+        support_views.supervision_detail,
+        name="supervision",
+    ),
+    path(
+        "coordinator/one-to-ones/<int:pk>/held/",
+        support_views.supervision_held,
+        name="supervision_held",
+    ),
+    path(
+        "coordinator/one-to-ones/<int:pk>/notes/",
+        support_views.supervision_notes,
+        name="supervision_notes",
+    ),
+    path(
+        "coordinator/one-to-ones/<int:pk>/share/",
+        support_views.supervision_share,
+        name="supervision_share",
+    ),
+    path(
+        "coordinator/one-to-ones/<int:pk>/cancel/",
+        support_views.supervision_cancel,
+        name="supervision_cancel",
+    ),
+    path("coordinator/people/<int:pk>/notes/", views.person_note_add, name="person_note_add"),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .audit import audit_record
-from .consent import has_consent
+from .consent import consent_give, has_consent
 from .errors import DomainError
 from .models import (
     BUDDY_PIPELINE,
@@ -24,6 +24,7 @@ from .models import (
     BuddyVetting,
     Channel,
     ConsentKind,
+    ConsentMethod,
     DBSCheck,
     EligibilityQuestion,
     Membership,
@@ -324,14 +325,20 @@ def participant_enrol(
     referral_detail: str = "",
     answers: dict[int, bool],
     consent_to_hold_data: bool,
+    consent_given_how: str = ConsentMethod.VERBAL,
     buddies_needed: int = 1,
     now=None,
 ) -> ParticipantEnrolment:
-    """Enrol a participant. Eligibility follows the scheme's questions; holding data needs consent."""
+    """Enrol a participant, or correct their enrolment. Eligibility follows the scheme's
+    questions; holding their information needs their consent, recorded as the consent record
+    the consents page shows (once: saving again keeps the live one)."""
     if membership.role != Role.PARTICIPANT:
         raise DomainError("Only participants are enrolled.")
     if not consent_to_hold_data:
-        raise DomainError("We can only enrol someone who agrees to us holding their information.")
+        raise DomainError(
+            "We can only enrol someone who agrees to us holding their information. "
+            "A withdrawal is recorded on their consents page."
+        )
     now = now or timezone.now()
     questions = list(EligibilityQuestion.objects.filter(scheme=membership.scheme_id))
     missing = [q.text for q in questions if q.pk not in answers]
@@ -346,12 +353,19 @@ def participant_enrol(
                 "referral_detail": referral_detail,
                 "eligibility_answers": {str(pk): value for pk, value in answers.items()},
                 "eligible": eligible,
-                "consent_to_hold_data": True,
-                "consent_given_at": now,
                 "enrolled_by": by,
                 "buddies_needed": buddies_needed,
             },
         )
+        if not has_consent(membership, ConsentKind.HOLD_DATA):
+            consent_give(
+                membership=membership,
+                kind=ConsentKind.HOLD_DATA,
+                by=by,
+                how=consent_given_how,
+                detail="Given at enrolment",
+                now=now,
+            )
         audit_record(actor=by, verb="participant_enrol", obj=enrolment, scheme=membership.scheme_id)
     return enrolment
 

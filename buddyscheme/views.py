@@ -5,16 +5,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.defaults import server_error as django_server_error
 
-from . import selectors, services, vetting
+from . import concerns, selectors, services, support, vetting
 from .access import (
     get_invitation_for_user,
     get_member_for_coordinator,
@@ -23,20 +25,22 @@ from .access import (
     role_required,
 )
 from .celery import app as celery_app
-from .consent import has_consent, sensitive_notes_visible
+from .consent import has_consent
 from .errors import DomainError
 from .forms import (
     AcceptInvitationForm,
+    CaseNoteForm,
     DBSCheckForm,
     EnrolmentForm,
     InvitationForm,
+    PeopleFilterForm,
     ProfileForm,
     StageMoveForm,
     SupportPersonForm,
     TrainingCompletionForm,
 )
 from .middleware import SESSION_MEMBERSHIP_KEY
-from .models import BuddyStage, ConsentKind, Profile, Role
+from .models import BuddyStage, ConsentKind, ConsentMethod, ParticipantEnrolment, Profile, Role
 from .watchdog import safety_net_down_notify, sms_failing, sms_failing_notify
 
 logger = logging.getLogger(__name__)
@@ -79,6 +83,7 @@ def switch_membership(request):
 @role_required(Role.COORDINATOR)
 def coordinator_dashboard(request):
     scheme = request.membership.scheme
+    support_settings = support.support_settings_to_read(scheme)
     return render(
         request,
         "buddyscheme/coordinator_dashboard.html",
@@ -87,24 +92,30 @@ def coordinator_dashboard(request):
             "counts": selectors.scheme_counts(scheme),
             "figures": selectors.scheme_figures(scheme),
             "lapses": vetting.vetting_lapses(scheme),
+            "concerns_waiting": concerns.concerns_waiting(scheme),
+            "supervision_overdue": support.supervision_overdue(scheme, config=support_settings),
+            "contact_overdue": support.contact_overdue(scheme, config=support_settings),
         },
     )
+
+
+PEOPLE_PER_PAGE = 100
 
 
 @require_GET
 @role_required(Role.COORDINATOR)
 def people(request):
-    scheme = request.membership.scheme
-    role = request.GET.get("role")
-    if role not in Role.values:
-        role = None
+    form = PeopleFilterForm(request.GET)
+    form.is_valid()  # an invalid filter shows its error and filters nothing
+    rows = selectors.people_list(request.membership.scheme, **form.filters())
+    page = Paginator(rows, PEOPLE_PER_PAGE).get_page(form.cleaned_data.get("page"))
     return render(
         request,
         "buddyscheme/people.html",
         {
-            "members": selectors.members_for_scheme(scheme, role),
-            "role": role,
-            "roles": Role.choices,
+            "form": form,
+            "page": page,
+            "filtered": any(value not in ("", None) for value in form.filters().values()),
         },
     )
 
@@ -212,12 +223,24 @@ def profile_edit(request):
 
 
 def _person_page(request, member, **bound_forms):
-    """One person: vetting for a buddy (pipeline, DBS, training), enrolment for a participant.
+    """One person's record: their matches, meetings and agreements (from the apps above the
+    core), consents, case notes, and vetting for a buddy or enrolment for a participant.
 
     `bound_forms` are the forms a failed post brought back, shown with their errors and what
-    was typed; every other form is blank.
+    was typed; every other form shows what is stored.
     """
-    context = {"member": member}
+    consents = selectors.person_consents(member)
+    live = {line.kind: line.live for line in consents}
+    context = {
+        "member": member,
+        "sections": selectors.person_sections(member),
+        "consents": consents,
+        "hold_data_withdrawn": next(
+            (line.withdrawn for line in consents if line.kind == ConsentKind.HOLD_DATA), None
+        ),
+        "notes": selectors.case_notes_for(member),
+        "note_form": bound_forms.get("note_form") or CaseNoteForm(),
+    }
     if member.role == Role.BUDDY:
         record = vetting.vetting_record(member)
         context.update(
@@ -234,13 +257,20 @@ def _person_page(request, member, **bound_forms):
             support_form=_support_person_form(member, initial=record.support_person),
         )
     elif member.role == Role.PARTICIPANT:
-        enrolment = getattr(member, "enrolment", None)
+        enrolment = ParticipantEnrolment.objects.filter(membership=member).first()
+        sensitive_allowed = live[ConsentKind.SPECIAL_CATEGORY] is not None
         context.update(
             enrolment=enrolment,
             enrolment_form=bound_forms.get("enrolment_form")
-            or EnrolmentForm(questions=selectors.eligibility_questions(member.scheme)),
-            sensitive_allowed=has_consent(member, ConsentKind.SPECIAL_CATEGORY),
-            sensitive_visible=enrolment is not None and sensitive_notes_visible(enrolment),
+            or EnrolmentForm.for_enrolment(
+                enrolment,
+                questions=selectors.eligibility_questions(member.scheme),
+                consent_given=live[ConsentKind.HOLD_DATA] is not None,
+            ),
+            sensitive_allowed=sensitive_allowed,
+            sensitive_visible=enrolment is not None
+            and sensitive_allowed
+            and bool(enrolment.sensitive_notes),
         )
     return render(request, "buddyscheme/person.html", context)
 
@@ -343,7 +373,11 @@ def person_training_record(request, pk):
 @role_required(Role.COORDINATOR)
 def person_enrol(request, pk):
     member = get_member_for_coordinator(request, pk, role=Role.PARTICIPANT)
-    form = EnrolmentForm(request.POST, questions=selectors.eligibility_questions(member.scheme))
+    form = EnrolmentForm(
+        request.POST,
+        questions=selectors.eligibility_questions(member.scheme),
+        consent_given=has_consent(member, ConsentKind.HOLD_DATA),
+    )
     if form.is_valid():
         try:
             vetting.participant_enrol(
@@ -353,6 +387,8 @@ def person_enrol(request, pk):
                 referral_detail=form.cleaned_data["referral_detail"],
                 answers=form.answers(),
                 consent_to_hold_data=form.cleaned_data["consent_to_hold_data"],
+                consent_given_how=form.cleaned_data.get("consent_given_how")
+                or ConsentMethod.VERBAL,
                 buddies_needed=form.cleaned_data["buddies_needed"],
             )
         except DomainError as error:
@@ -376,6 +412,30 @@ def person_sensitive_notes_save(request, pk):
     else:
         messages.success(request, "Saved. Only coordinators can see this.")
     return redirect("person", pk=member.pk)
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def person_note_add(request, pk):
+    """A case note on the person's record; one naming them is kept only once confirmed."""
+    member = get_member_for_coordinator(request, pk)
+    form = CaseNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_note_add(
+                membership=member,
+                text=form.cleaned_data["text"],
+                names_confirmed=form.cleaned_data["keep_names"],
+                by=request.user,
+            )
+        except services.NoteNamesThePerson as warning:
+            form.warn_about_names(str(warning))
+        except DomainError as error:
+            form.add_error("text", str(error))
+        else:
+            messages.success(request, "Note saved.")
+            return redirect(f"{reverse('person', args=[member.pk])}#case-notes")
+    return _person_page(request, member, note_form=form)
 
 
 @require_GET

@@ -1,5 +1,6 @@
 from django import forms
 
+from buddyscheme.forms import PersonNameField
 from buddyscheme.models import ConsentKind, ConsentMethod
 
 from .services import SPECIFIC_DEFAULTS
@@ -8,7 +9,7 @@ from .services import SPECIFIC_DEFAULTS
 class SignForm(forms.Form):
     read_to_end = forms.BooleanField(required=False, label="I have read the whole agreement")
     agreed = forms.BooleanField(required=False, label="I agree")
-    typed_name = forms.CharField(max_length=120, label="Type your name to sign", required=False)
+    typed_name = PersonNameField(max_length=120, label="Type your name to sign", required=False)
 
     def clean(self):
         cleaned = super().clean()

@@ -190,7 +190,7 @@ def _past_meetings(scheme, match, other_buddy, venues, on_call, by, now) -> None
     today = timezone.localdate(now, scheme.zone)
     buddy, buddy_user = match.buddy, match.buddy.user
     cafe = venues["Café on the high street"]
-    if not Meeting.objects.filter(scheme=scheme, state=MeetingState.CHECKED_OUT).exists():
+    if not Meeting.objects.filter(match=match, state=MeetingState.CHECKED_OUT).exists():
         for weeks_ago in (3, 2, 1):
             start = _local(
                 _weekday_before(today - timedelta(weeks=weeks_ago)), time(10, 30), scheme
@@ -208,7 +208,7 @@ def _upcoming_meetings(scheme, match, other_buddy, venues, on_call, by, now) -> 
     today = timezone.localdate(now, scheme.zone)
     buddy = match.buddy
     cafe, room = venues["Café on the high street"], venues["Meeting room, first floor"]
-    upcoming = Meeting.objects.filter(scheme=scheme, state=MeetingState.PLANNED)
+    upcoming = Meeting.objects.filter(match=match, state=MeetingState.PLANNED)
     if not upcoming.filter(planned_start__gt=now).exists():
         tomorrow = _weekday_after(today + timedelta(days=1))
         _book(

@@ -6,6 +6,7 @@ class MatchingConfig(AppConfig):
 
     def ready(self):
         # Once models are loaded: "please answer" and "Rank the people you met" cards on
-        # people's home pages, the participant's Home sections (the core asks through signals,
-        # never importing matching) and the coordinator dashboard's figures.
+        # people's home pages, the participant's Home sections, whom each buddy supports, matches
+        # on the person page (the core asks through signals, never importing matching) and the
+        # dashboard's figures.
         from . import selectors  # noqa: F401, PLC0415

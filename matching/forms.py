@@ -6,7 +6,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 from buddyscheme.discretion import is_sensitive, masked
-from buddyscheme.forms import CrispyMixin
+from buddyscheme.forms import CrispyMixin, DaysWaitingField, FocusFirstErrorMixin
 from buddyscheme.models import Membership, Role
 
 from .models import (
@@ -14,6 +14,7 @@ from .models import (
     WEEKDAYS,
     AgeBand,
     MatchProfile,
+    MatchState,
     MenuCategory,
     MenuItem,
     slot_index,
@@ -204,7 +205,7 @@ class MatchProfileForm(forms.ModelForm):
         return profile
 
 
-class ReasonForm(CrispyMixin, forms.Form):
+class ReasonForm(FocusFirstErrorMixin, CrispyMixin, forms.Form):
     submit_label = "Send"
     reason = forms.CharField(
         max_length=300, widget=forms.Textarea(attrs={"rows": 3}), label="Please tell us why"
@@ -276,6 +277,38 @@ class SpeedMeetingForm(forms.Form):
             self.fields[name].label_from_instance = lambda m: (
                 f"{m.user.display_name} ({m.user.email})"
             )
+
+
+# The start of a postcode district, as the waiting list's filter takes it: "S", "SW", "SW9".
+DISTRICT_START = re.compile(r"^[A-Z]{1,2}([0-9][A-Z0-9]?)?$")
+DISTRICT_MESSAGE = "Give only the first half of the postcode, for example SW9 or M14."
+
+
+class WaitingListFilterForm(forms.Form):
+    """The waiting list's filters, from the query string: a bad one is explained, not a 500."""
+
+    district = forms.CharField(
+        required=False,
+        max_length=10,
+        label="Postcode district",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. SW9", "autocapitalize": "characters"}),
+        error_messages={"max_length": DISTRICT_MESSAGE},
+    )
+    min_days = DaysWaitingField(label="Waiting at least (days)", help_text="")
+
+    def clean_district(self) -> str:
+        district = "".join(self.cleaned_data["district"].split()).upper()
+        if district and not DISTRICT_START.match(district):
+            raise forms.ValidationError(DISTRICT_MESSAGE)
+        return district
+
+
+class MatchListFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        required=False,
+        choices=[("", "All"), *MatchState.choices],
+        error_messages={"invalid_choice": "Choose one of the states in the list."},
+    )
 
 
 # --- The menu's settings page -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -17,6 +18,7 @@ from django.db.models import (
     StringAgg,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast
 from django.dispatch import receiver
@@ -26,13 +28,19 @@ from buddyscheme.models import BuddyVetting, Membership, Role
 from buddyscheme.selectors import (
     HomeCard,
     HomeSection,
+    PersonSection,
+    PersonStatus,
     dashboard_figures,
     home_cards,
     participant_home_cards,
+    people_match_statuses,
+    people_supported,
+    person_record_sections,
 )
 from buddyscheme.vetting import cleared_buddies
 
 from .models import (
+    CLOSED_STATES,
     OPEN_OFFER,
     OPEN_STATES,
     SLOT_HOURS,
@@ -609,3 +617,99 @@ def _participant_home_cards(sender, membership, **kwargs) -> list[HomeSection]:
 @receiver(dashboard_figures)
 def _stop_requests_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
     return [("Participants asking to stop", open_stop_requests(scheme).count())]
+
+
+# A buddy knows of a match once both sides have accepted it; a draft or a declined proposal
+# is nobody they support.
+KNOWN_TO_THE_BUDDY = [
+    MatchState.ACCEPTED,
+    MatchState.INTRODUCED,
+    MatchState.ACTIVE,
+    MatchState.ENDING,
+    MatchState.ENDED,
+]
+
+
+@receiver(people_supported)
+def _participants_of_buddy(sender, buddy, **kwargs) -> list[Membership]:
+    """For the core: the participants of a buddy's matches, current ones first. One query."""
+    matches = (
+        Match.objects.filter(buddy=buddy, state__in=KNOWN_TO_THE_BUDDY)
+        .select_related("participant__user__profile")
+        .order_by(
+            Case(When(state=MatchState.ENDED, then=Value(1)), default=Value(0)), "-created_at"
+        )
+    )
+    return [match.participant for match in matches]
+
+
+@dataclass
+class MatchLine:
+    match: Match
+    other: Membership  # the person on the other side of the match
+
+
+@receiver(person_record_sections)
+def _matches_on_the_person_page(sender, member: Membership, now, **kwargs) -> list[PersonSection]:
+    """A buddy's or participant's current and past matches, open re-match requests, and for a
+    participant whether they are still waiting (the waiting list's own rule), in 4 queries."""
+    if member.role not in (Role.BUDDY, Role.PARTICIPANT):
+        return []
+    side, other = (
+        ("buddy", "participant") if member.role == Role.BUDDY else ("participant", "buddy")
+    )
+    matches = list(
+        Match.objects.filter(**{side: member})
+        .select_related(f"{other}__user__profile")
+        .order_by("-created_at", "-pk")
+    )
+    lines = [MatchLine(match, getattr(match, other)) for match in matches]
+    requests = list(
+        RematchRequest.objects.filter(
+            Q(match__buddy=member) | Q(match__participant=member), handled_at__isnull=True
+        ).select_related("requested_by__user__profile")
+    )
+    waiting = None
+    places = None
+    if member.role == Role.PARTICIPANT:
+        waiting = (
+            waiting_participants(member.scheme, timezone.localdate(now))
+            .filter(pk=member.pk)
+            .first()
+        )
+    else:
+        capacity = MatchProfile.objects.filter(membership=member).values_list("capacity", flat=True)
+        places = capacity.first() or 1
+    current = [line for line in lines if line.match.state not in CLOSED_STATES]
+    return [
+        PersonSection(
+            title="Matches",
+            template="matching/_person_matches.html",
+            order=10,
+            context={
+                "current": current,
+                "past": [line for line in lines if line.match.state in CLOSED_STATES],
+                "requests": requests,
+                "waiting": waiting,
+                "waiting_days": (timezone.localdate(now) - waiting.enrolment.waiting_since).days
+                if waiting
+                else None,
+                "places": places,
+            },
+        )
+    ]
+
+
+@receiver(people_match_statuses)
+def _statuses_on_the_people_list(sender, scheme, **kwargs) -> dict[int, str]:
+    """Everyone with an open match: matched once one is active, else being arranged."""
+    statuses: dict[int, str] = {}
+    open_matches = Match.objects.filter(scheme=scheme, state__in=OPEN_STATES).values_list(
+        "buddy_id", "participant_id", "state"
+    )
+    for buddy_id, participant_id, state in open_matches:
+        matched = state in (MatchState.ACTIVE, MatchState.ENDING)
+        for pk in (buddy_id, participant_id):
+            if matched or statuses.get(pk) != PersonStatus.MATCHED:
+                statuses[pk] = PersonStatus.MATCHED if matched else PersonStatus.ARRANGING
+    return statuses

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from buddyscheme.access import get_member_for_coordinator, login_required, role_required
 from buddyscheme.errors import DomainError
-from buddyscheme.forms import SupportPersonForm
+from buddyscheme.forms import SupportPersonForm, posted_id
 from buddyscheme.models import Role
 
 from . import proposals, selectors, services
@@ -24,9 +24,11 @@ from .forms import (
     DeclineForm,
     EndForm,
     IntroductionForm,
+    MatchListFilterForm,
     MatchProfileForm,
     ReasonForm,
     SpeedMeetingForm,
+    WaitingListFilterForm,
 )
 from .models import CLOSED_STATES, MatchProfile, MatchState, MenuItem, SpeedMeeting, SpeedPreference
 
@@ -47,24 +49,22 @@ def _profile_form(request, membership):
 def workspace(request):
     scheme = request.membership.scheme
     waiting = selectors.waiting_participants(scheme)
-    district = request.GET.get("district", "").strip().upper()
-    if district:
-        waiting = waiting.filter(match_profile__postcode_district__startswith=district)
-    min_days = request.GET.get("min_days", "")
-    if min_days.isdigit():
-        waiting = waiting.filter(
-            enrolment__waiting_since__lte=timezone.localdate()
-            - timezone.timedelta(days=int(min_days))
-        )
+    filters = WaitingListFilterForm(request.GET)
+    filters.is_valid()  # a bad filter shows its error and filters nothing
     today = timezone.localdate()
+    if district := filters.cleaned_data.get("district"):
+        waiting = waiting.filter(match_profile__postcode_district__startswith=district)
+    if (min_days := filters.cleaned_data.get("min_days")) is not None:
+        waiting = waiting.filter(
+            enrolment__waiting_since__lte=today - timezone.timedelta(days=min_days)
+        )
     rows = [(p, (today - p.enrolment.waiting_since).days) for p in waiting]
     return render(
         request,
         "matching/workspace.html",
         {
             "rows": rows,
-            "district": district,
-            "min_days": min_days,
+            "filters": filters,
             "buddies_available": len(selectors.available_buddies(scheme)),
             "flags": selectors.rematch_flags(scheme),
             "rematch_requests": selectors.open_rematch_requests(scheme)[:20],
@@ -114,7 +114,7 @@ def participant_candidates(request, pk):
                 )
                 return redirect("matching:participant", pk=participant.pk)
             buddy = get_member_for_coordinator(
-                request, int(request.POST.get("buddy", 0) or 0), role=Role.BUDDY
+                request, posted_id(request.POST.get("buddy")), role=Role.BUDDY
             )
             state = MatchState.PROPOSED if action == "propose" else MatchState.DRAFT
             match = services.match_create(
@@ -161,15 +161,19 @@ def profile_for(request, pk):
 @require_GET
 @role_required(Role.COORDINATOR)
 def match_list(request):
-    state = request.GET.get("state")
-    states = [state] if state in MatchState.values else None
+    filters = MatchListFilterForm(request.GET)
+    filters.is_valid()  # an unknown state is explained and filters nothing
+    state = filters.cleaned_data.get("state")
     return render(
         request,
         "matching/match_list.html",
         {
-            "matches": selectors.matches_for_coordinator(request.membership.scheme, states)[:200],
+            "matches": selectors.matches_for_coordinator(
+                request.membership.scheme, [state] if state else None
+            )[:200],
             "state": state,
             "states": MatchState.choices,
+            "filters": filters,
         },
     )
 
@@ -412,10 +416,8 @@ def round_new(request):
         try:
             matching_round = services.round_run(
                 scheme=scheme,
-                participant_ids=[
-                    int(pk) for pk in request.POST.getlist("participants") if pk.isdigit()
-                ],
-                buddy_ids=[int(pk) for pk in request.POST.getlist("buddies") if pk.isdigit()],
+                participant_ids=[posted_id(pk) for pk in request.POST.getlist("participants")],
+                buddy_ids=[posted_id(pk) for pk in request.POST.getlist("buddies")],
                 by=request.user,
             )
         except DomainError as error:
@@ -439,7 +441,7 @@ def round_detail(request, pk):
                 count = services.round_release(matching_round=matching_round, by=request.user)
                 messages.success(request, f"{count} match{'es' if count != 1 else ''} proposed.")
             elif request.POST.get("action") == "remove":
-                match = get_match_for_user(request, int(request.POST.get("match", 0) or 0))
+                match = get_match_for_user(request, posted_id(request.POST.get("match")))
                 if match.round_id != matching_round.pk:
                     raise DomainError("That match is not part of this round.")
                 services.match_withdraw(match=match, by=request.user, reason="removed from round")
@@ -537,7 +539,7 @@ def choose(request, pk):
                     request, "Thank you. Your coordinator will find other people for you."
                 )
             else:
-                option = int(request.POST.get("option", 0) or 0)
+                option = posted_id(request.POST.get("option"))
                 services.suggestion_choose(
                     offer=offer, option_id=option, by_membership=request.membership
                 )

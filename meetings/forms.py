@@ -7,7 +7,15 @@ from django.utils import timezone
 
 from buddyscheme.forms import CrispyMixin
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
-from buddyscheme.models import Membership, Role, User
+from buddyscheme.models import (
+    Concern,
+    ConcernStatus,
+    Membership,
+    Role,
+    SupervisionMode,
+    User,
+)
+from buddyscheme.vetting import support_person_choices
 from matching.models import Match
 
 from .models import AlertOutcome, LoneWorkingSettings, OnCallShift, Venue, VenueKind
@@ -201,6 +209,70 @@ class LocationSharingForm(forms.Form):
         required=False,
         label="Send where my phone is when I ask for help or use my danger PIN",
     )
+
+
+class SupervisionForm(MeetingForm):
+    """A one-to-one with a buddy: when, how, with whom; face to face, where (and, in a room of
+    ours, who has the keys). Times are typed in the scheme's local time."""
+
+    mode = forms.ChoiceField(
+        choices=SupervisionMode.choices,
+        widget=forms.RadioSelect,
+        initial=SupervisionMode.IN_PERSON,
+        label="How",
+    )
+    support_person = forms.ModelChoiceField(
+        queryset=Membership.objects.none(), label="With", empty_label=None
+    )
+    concern = forms.ModelChoiceField(
+        queryset=Concern.objects.none(), required=False, widget=forms.HiddenInput
+    )
+
+    field_order = [
+        "mode",
+        "support_person",
+        "day",
+        "start",
+        "start_which",
+        "end",
+        "end_which",
+        "venue",
+        "key_holder",
+    ]
+
+    def __init__(self, *args, buddy, **kwargs):
+        super().__init__(*args, scheme=buddy.scheme, buddy=buddy, **kwargs)
+        del self.fields["match"], self.fields["purpose"]
+        self.fields["venue"].required = False
+        self.fields["venue"].label = "Where (face to face only)"
+        self.fields["venue"].empty_label = "Choose a place"
+        people = support_person_choices(buddy.scheme)
+        self.fields["support_person"].queryset = people
+        self.fields["support_person"].label_from_instance = lambda m: m.user.display_name
+        self.fields["concern"].queryset = Concern.objects.filter(raised_by=buddy).exclude(
+            status=ConcernStatus.CLOSED
+        )
+        self.order_fields(self.field_order)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("mode") == SupervisionMode.IN_PERSON and not cleaned.get("venue"):
+            self.add_error("venue", "Choose where you will meet.")
+        if cleaned.get("mode") != SupervisionMode.IN_PERSON:
+            cleaned["venue"] = cleaned["key_holder"] = None
+        return cleaned
+
+
+class ConcernChoiceForm(forms.Form):
+    """The `?concern=` a one-to-one is booked for: one of the buddy's open concerns, or none."""
+
+    concern = forms.ModelChoiceField(queryset=Concern.objects.none(), required=False)
+
+    def __init__(self, *args, buddy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concern"].queryset = Concern.objects.filter(raised_by=buddy).exclude(
+            status=ConcernStatus.CLOSED
+        )
 
 
 # --- Settings pages: venues, the on-call rota, safety timings ---------------------------------

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from buddyscheme.models import Channel, Membership, Notification, Scheme
+from buddyscheme.models import Channel, Membership, Notification, Scheme, Supervision
 
 
 class LoneWorkingSettings(models.Model):
@@ -158,6 +158,14 @@ class Meeting(models.Model):
         on_delete=models.SET_NULL,
         related_name="meetings_holding_keys",
         help_text="In-house rooms: the member of staff on the premises with the keys.",
+    )
+    supervision = models.OneToOneField(
+        Supervision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meeting",
+        help_text="A face-to-face one-to-one with the buddy's support person.",
     )
     purpose = models.CharField(max_length=120, help_text="What it is for, in neutral words.")
     planned_start = models.DateTimeField()

@@ -5,8 +5,14 @@ from django.db.models import Prefetch, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from buddyscheme.models import Membership, NotificationStatus, User
-from buddyscheme.selectors import HomeSection, dashboard_figures, participant_home_cards
+from buddyscheme.models import Membership, NotificationStatus, Role, User
+from buddyscheme.selectors import (
+    HomeSection,
+    PersonSection,
+    dashboard_figures,
+    participant_home_cards,
+    person_record_sections,
+)
 
 from .models import (
     Alert,
@@ -264,6 +270,37 @@ def meetings_missed_this_month(scheme, now=None) -> int:
 @receiver(dashboard_figures)
 def _missed_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
     return [("Missed this month", meetings_missed_this_month(scheme))]
+
+
+MEETINGS_SHOWN = 5
+
+
+@receiver(person_record_sections)
+def _meetings_on_the_person_page(sender, member, now, **kwargs) -> list[PersonSection]:
+    """A buddy's or participant's next and latest meetings, in 3 queries however many."""
+    if member.role == Role.BUDDY:
+        theirs = Meeting.objects.filter(buddy=member)
+    elif member.role == Role.PARTICIPANT:
+        theirs = Meeting.objects.filter(match__participant=member)
+    else:
+        return []
+    theirs = theirs.select_related("venue", "buddy__user__profile")
+    # In progress counts as upcoming: it is not over yet.
+    upcoming = Q(planned_start__gte=now) | Q(state=MeetingState.CHECKED_IN)
+    return [
+        PersonSection(
+            title="Meetings",
+            template="meetings/_person_meetings.html",
+            order=20,
+            context={
+                "upcoming": list(
+                    theirs.filter(upcoming).order_by("planned_start")[:MEETINGS_SHOWN]
+                ),
+                "past": list(theirs.exclude(upcoming).order_by("-planned_start")[:MEETINGS_SHOWN]),
+                "past_count": theirs.exclude(upcoming).count(),
+            },
+        )
+    ]
 
 
 @dataclass

@@ -23,6 +23,11 @@ urlpatterns = [
     path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("coordinator/meetings/", views.meeting_list, name="list"),
     path("coordinator/meetings/<int:pk>/", views.meeting_edit, name="edit"),
+    path(
+        "coordinator/people/<int:pk>/one-to-ones/new/",
+        views.supervision_new,
+        name="supervision_new",
+    ),
     path("coordinator/board/", views.board, name="board"),
     path("coordinator/board/live/", views.board_live, name="board_live"),
     path("coordinator/alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="acknowledge"),

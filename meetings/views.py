@@ -20,12 +20,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from icalendar import Calendar, Event
 
-from buddyscheme.access import login_required, role_required
+from buddyscheme.access import get_member_for_coordinator, login_required, role_required
 from buddyscheme.channels import twilio_signature_valid
 from buddyscheme.emails import sms_reply_build
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 from buddyscheme.selectors import member_home_cards
+from buddyscheme.support import own_support_person
 from buddyscheme.watchdog import sms_failing
 
 from . import selectors, services
@@ -43,11 +44,13 @@ from .access import (
     safety_token,
 )
 from .forms import (
+    ConcernChoiceForm,
     LocationSharingForm,
     MeetingChangeForm,
     MeetingForm,
     PinsForm,
     ResolveForm,
+    SupervisionForm,
 )
 from .models import CalendarFeed, Meeting, MeetingState
 
@@ -520,6 +523,48 @@ def meeting_edit(request, pk):
         except DomainError as error:
             form.add_error(None, str(error))
     return render(request, "meetings/meeting_form.html", {"form": form, "meeting": meeting})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def supervision_new(request, pk):
+    """Book a one-to-one with a buddy (perhaps after a concern, `?concern=`); face to face, it is
+    also a meeting the buddy checks in and out of."""
+    buddy = get_member_for_coordinator(request, pk, role=Role.BUDDY)
+    asked = ConcernChoiceForm(request.GET, buddy=buddy)
+    concern = asked.cleaned_data["concern"] if asked.is_valid() else None
+    own = own_support_person(buddy)
+    form = SupervisionForm(
+        request.POST if request.method == "POST" else None,
+        buddy=buddy,
+        initial={"concern": concern, "support_person": own or request.membership},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.supervision_arrange(
+                buddy=buddy,
+                mode=data["mode"],
+                starts_at=data["planned_start"],
+                ends_at=data["planned_end"],
+                support_person=data["support_person"],
+                venue=data["venue"],
+                key_holder=data.get("key_holder"),
+                concern=data["concern"],
+                by=request.user,
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, f"One-to-one booked. {buddy.user.display_name} is told by email."
+            )
+            return redirect("buddy_support", pk=buddy.pk)
+    return render(
+        request,
+        "meetings/supervision_form.html",
+        {"form": form, "member": buddy, "concern": concern},
+    )
 
 
 # --- The buddy's safety settings: PINs and location sharing -----------------------------------

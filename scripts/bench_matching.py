@@ -150,9 +150,7 @@ def bench_suggestions():
     from datetime import date
 
     participant = add(Role.PARTICIPANT, 1, 0)[0]
-    ParticipantEnrolment.objects.create(
-        membership=participant, eligible=True, consent_to_hold_data=True
-    )
+    ParticipantEnrolment.objects.create(membership=participant, eligible=True)
     results = {}
     for target in (200, 2000):
         have = Membership.objects.filter(scheme=scheme, role=Role.BUDDY).count()

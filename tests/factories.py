@@ -88,9 +88,10 @@ def waiting_participant(scheme, items=(), email=None, **profile):
 
     kwargs = {"user__email": email} if email else {}
     membership = MembershipFactory(scheme=scheme, role=Role.PARTICIPANT, **kwargs)
-    ParticipantEnrolment.objects.create(
-        membership=membership, eligible=True, consent_to_hold_data=True
-    )
+    from buddyscheme.models import ConsentKind, ConsentRecord
+
+    ParticipantEnrolment.objects.create(membership=membership, eligible=True)
+    ConsentRecord.objects.create(membership=membership, kind=ConsentKind.HOLD_DATA)
     match_profile = MatchProfile.objects.create(membership=membership, **profile)
     match_profile.items.set(items)
     return membership

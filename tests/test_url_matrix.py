@@ -10,8 +10,22 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.urls import URLResolver, get_resolver
+from django.utils import timezone
 
-from buddyscheme.models import AuditEvent, EligibilityQuestion, Heartbeat, Role
+from buddyscheme.models import (
+    AuditEvent,
+    BuddyVetting,
+    Concern,
+    ConcernKind,
+    ConcernSource,
+    DiaryEntry,
+    EligibilityQuestion,
+    Heartbeat,
+    Role,
+    Supervision,
+    SupervisionMode,
+    SupportSettings,
+)
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
 from matching.models import MenuItem, SpeedMeeting, SuggestionOffer
@@ -76,6 +90,8 @@ MATRIX = {
         "participant",
         {**PERSON_FORM, C: 302},
     ),
+    # A case note: posted empty, the page comes back with the error.
+    "coordinator/people/<int:pk>/notes/": ("post", "participant", PERSON_FORM),
     # POST (nobody chosen: every coordinator is alerted).
     "coordinator/people/<int:pk>/support-person/": (
         "post",
@@ -243,6 +259,54 @@ MATRIX = {
         "template",
         {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
+    # Support (issue 16). The buddy's own page, one-to-ones, concerns and diary: theirs alone.
+    "support/": ("get", None, for_role([B])),
+    "support/one-to-ones/<int:pk>/": ("get", "buddyscheme/supervision", for_role([B])),
+    # POST empty: the page again, asking for the comment.
+    "support/one-to-ones/<int:pk>/comment/": ("post", "buddyscheme/supervision", for_role([B])),
+    "concerns/new/<str:kind>/": ("get", "concern_kind", for_role([B])),
+    "concerns/<int:pk>/": ("get", "buddyscheme/concern", for_role([B])),
+    "diary/": ("get", None, for_role([B])),
+    "diary/new/": ("get", None, for_role([B])),
+    # A private entry: not even its existence is confirmed to a coordinator (the buddy's own
+    # support person here). tests/buddyscheme/test_support_matrix.py has the shared one.
+    "diary/<int:pk>/": ("get", "buddyscheme/diaryentry", {A: 302, C: 404, B: 200, P: 403, O: 404}),
+    "diary/<int:pk>/share/": ("post", "buddyscheme/diaryentry", for_role([B], ok=302)),
+    "diary/<int:pk>/unshare/": ("post", "buddyscheme/diaryentry", for_role([B], ok=302)),
+    "diary/<int:pk>/delete/": ("post", "buddyscheme/diaryentry", for_role([B], ok=302)),
+    "coordinator/concerns/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/concerns/<int:pk>/": ("get", "buddyscheme/concern", PERSON_FORM),
+    "coordinator/concerns/<int:pk>/take/": (
+        "post",
+        "buddyscheme/concern",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    # POST empty: the concern page again, with the form's errors.
+    "coordinator/concerns/<int:pk>/note/": ("post", "buddyscheme/concern", PERSON_FORM),
+    "coordinator/concerns/<int:pk>/referral/": ("post", "buddyscheme/concern", PERSON_FORM),
+    "coordinator/concerns/<int:pk>/close/": ("post", "buddyscheme/concern", PERSON_FORM),
+    "coordinator/people/<int:pk>/support/": ("get", "buddy", PERSON_FORM),
+    "coordinator/people/<int:pk>/contact/": ("post", "buddy", PERSON_FORM),
+    "coordinator/people/<int:pk>/one-to-ones/new/": ("get", "buddy", PERSON_FORM),
+    "coordinator/one-to-ones/<int:pk>/": ("get", "buddyscheme/supervision", PERSON_FORM),
+    # It began yesterday: held (no notes yet); then notes posted empty come back with the error;
+    # sharing no notes, or cancelling one held, is refused with a message.
+    "coordinator/one-to-ones/<int:pk>/held/": (
+        "post",
+        "buddyscheme/supervision",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/one-to-ones/<int:pk>/notes/": ("post", "buddyscheme/supervision", PERSON_FORM),
+    "coordinator/one-to-ones/<int:pk>/share/": (
+        "post",
+        "buddyscheme/supervision",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/one-to-ones/<int:pk>/cancel/": (
+        "post",
+        "buddyscheme/supervision",
+        {A: 302, C: 302, B: 403, P: 403, O: 404},
+    ),
     # Settings: the hub and a page per subject, each scoped to the coordinator's own scheme.
     # Empty posts come back with the form's errors (200); the other scheme's objects are 404.
     "coordinator/settings/": ("get", None, COORDINATOR_PAGE),
@@ -351,6 +415,7 @@ MODEL_ADMINS = {
     "buddyscheme/eligibilityquestion": (True, True, True),
     "buddyscheme/participantenrolment": (True, False, False),
     "buddyscheme/auditevent": (True, False, False),
+    "buddyscheme/supportsettings": (True, True, False),
     "matching/menucategory": (True, True, True),
     "matching/matchingsettings": (True, False, False),
     "matching/match": (True, False, False),
@@ -494,6 +559,11 @@ class MatrixCase(PersonaTestCase):
             buddy=self.buddy_membership,
             participant=self.participant_membership,
         )
+        # Support: the coordinator persona is the buddy's named support person.
+        BuddyVetting.objects.filter(membership=self.buddy_membership).update(
+            support_person=self.coordinator_membership
+        )
+        now = timezone.now()
         return {
             **rows,
             "buddyscheme/scheme": self.scheme.pk,
@@ -518,6 +588,25 @@ class MatrixCase(PersonaTestCase):
             "responder_alert": responder_alert.pk,
             "participant_meeting": participant_meeting.pk,
             "responder_link": responder_link_token(responder_alert.pk, self.buddy.pk),
+            "buddyscheme/supportsettings": SupportSettings.objects.create(scheme=self.scheme).pk,
+            "buddyscheme/concern": Concern.objects.create(
+                scheme=self.scheme,
+                raised_by=self.buddy_membership,
+                kind=ConcernKind.SOMEONE,
+                text="G. seemed frightened of a neighbour.",
+                source=ConcernSource.TODAY,
+            ).pk,
+            "buddyscheme/supervision": Supervision.objects.create(
+                scheme=self.scheme,
+                buddy=self.buddy_membership,
+                support_person=self.coordinator_membership,
+                mode=SupervisionMode.PHONE,
+                starts_at=now - timedelta(days=1),
+                ends_at=now - timedelta(days=1) + timedelta(hours=1),
+            ).pk,
+            "buddyscheme/diaryentry": DiaryEntry.objects.create(
+                buddy=self.buddy_membership, text="Private thoughts"
+            ).pk,
             "menu_item": MenuItem.objects.create(
                 category_id=rows["matching/menucategory"], name="Shopping"
             ).pk,
@@ -547,15 +636,7 @@ class MatrixCase(PersonaTestCase):
         if kwargs_name == "catch_all":
             return "/admin/no-such-page/"
         if (
-            kwargs_name
-            in (
-                "buddy",
-                "participant",
-                "offer",
-                "menu_item",
-                "question_to_delete",
-                "shift_to_delete",
-            )
+            kwargs_name in ("buddy", "participant", "offer")
             or route.count("<int:pk>")
             and kwargs_name in objects
         ):
@@ -564,6 +645,8 @@ class MatrixCase(PersonaTestCase):
             return "/consents/photos/withdraw/"
         if kwargs_name == "match_pk":
             return f"/coordinator/matches/{objects['matching/match']}/contract/"
+        if kwargs_name == "concern_kind":
+            return "/concerns/new/someone/"
         if kwargs_name == "check_in":
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
         if kwargs_name == "responder_link":

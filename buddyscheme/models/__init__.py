@@ -6,6 +6,7 @@ Import from `buddyscheme.models` (migrations name `buddyscheme.models.validate_t
 
 from .audit import AuditEvent, AuditEventImmutable, AuditEventQuerySet
 from .consent import CONSENT_WORDING_VERSION, ConsentKind, ConsentMethod, ConsentRecord
+from .notes import CASE_NOTE_LENGTH, CaseNote
 from .outbox import Channel, Heartbeat, Notification, NotificationStatus
 from .people import (
     DEFAULT_SENSITIVE_WORDS,
@@ -20,6 +21,22 @@ from .people import (
     UserManager,
     new_invitation_token,
     validate_time_zone,
+)
+from .support import (
+    Concern,
+    ConcernAction,
+    ConcernActionKind,
+    ConcernKind,
+    ConcernOutcome,
+    ConcernSource,
+    ConcernStatus,
+    ContactMode,
+    DiaryEntry,
+    Supervision,
+    SupervisionMode,
+    SupervisionState,
+    SupportContact,
+    SupportSettings,
 )
 from .vetting import (
     BUDDY_PIPELINE,
@@ -37,6 +54,7 @@ from .vetting import (
 
 __all__ = [
     "BUDDY_PIPELINE",
+    "CASE_NOTE_LENGTH",
     "CONSENT_WORDING_VERSION",
     "DEFAULT_SENSITIVE_WORDS",
     "AuditEvent",
@@ -44,13 +62,23 @@ __all__ = [
     "AuditEventQuerySet",
     "BuddyStage",
     "BuddyVetting",
+    "CaseNote",
     "Channel",
+    "Concern",
+    "ConcernAction",
+    "ConcernActionKind",
+    "ConcernKind",
+    "ConcernOutcome",
+    "ConcernSource",
+    "ConcernStatus",
     "ConsentKind",
     "ConsentMethod",
     "ConsentRecord",
     "ContactMethod",
+    "ContactMode",
     "DBSCheck",
     "DBSLevel",
+    "DiaryEntry",
     "EligibilityQuestion",
     "Heartbeat",
     "Invitation",
@@ -63,6 +91,11 @@ __all__ = [
     "ReferralSource",
     "Role",
     "Scheme",
+    "Supervision",
+    "SupervisionMode",
+    "SupervisionState",
+    "SupportContact",
+    "SupportSettings",
     "TrainingCompletion",
     "TrainingModule",
     "User",

@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ..sms import validate_gsm7
+from ..validators import validate_person_name
 
 
 class UserManager(BaseUserManager):
@@ -41,6 +42,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    first_name = models.CharField(
+        "first name", max_length=150, blank=True, validators=[validate_person_name]
+    )
+    last_name = models.CharField(
+        "last name", max_length=150, blank=True, validators=[validate_person_name]
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -215,7 +222,10 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     preferred_name = models.CharField(
-        max_length=60, blank=True, help_text="What should we call you?"
+        max_length=60,
+        blank=True,
+        help_text="What should we call you?",
+        validators=[validate_person_name],
     )
     pronouns = models.CharField(
         max_length=30, blank=True, help_text="For example she/her, he/him, they/them."
@@ -229,7 +239,9 @@ class Profile(models.Model):
         blank=True,
         help_text="When we may contact you, e.g. 'weekdays after 4pm, no voicemail'.",
     )
-    emergency_contact_name = models.CharField(max_length=80, blank=True)
+    emergency_contact_name = models.CharField(
+        max_length=80, blank=True, validators=[validate_person_name]
+    )
     emergency_contact_phone = models.CharField(max_length=30, blank=True)
     emergency_contact_relationship = models.CharField(max_length=40, blank=True)
 

@@ -203,8 +203,8 @@ class ParticipantEnrolment(models.Model):
     )
     eligibility_answers = models.JSONField(default=dict, blank=True)
     eligible = models.BooleanField(default=False)
-    consent_to_hold_data = models.BooleanField(default=False)
-    consent_given_at = models.DateTimeField(null=True, blank=True)
+    # Their consent to us holding their information is a ConsentRecord (kind hold_data), the
+    # one record the consents page shows and withdraws, never a copy here.
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

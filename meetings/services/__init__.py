@@ -77,6 +77,7 @@ from .rules import (
     spoken_time,
 )
 from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
+from .supervision import supervision_arrange
 from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 from .venues import (
     venue_create,
@@ -140,6 +141,7 @@ __all__ = [
     "rota_week",
     "spoken_time",
     "sms_reply_receive",
+    "supervision_arrange",
     "sweep",
     "venue_create",
     "venue_meetings_still_booked",

@@ -13,6 +13,7 @@ from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
+from buddyscheme.support import supervision_cancel
 from buddyscheme.vetting import buddy_support_changed, vetting_blockers
 from matching.selectors import coordinator_for_participant, support_person_for
 
@@ -88,7 +89,15 @@ def _key_holder_for(venue, chosen, current=None):
 
 
 def booking_problems(
-    *, buddy, venue, planned_start, planned_end, match=None, key_holder=None, now=None
+    *,
+    buddy,
+    venue,
+    planned_start,
+    planned_end,
+    match=None,
+    key_holder=None,
+    vetting_needed=True,
+    now=None,
 ) -> list[str]:
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
@@ -105,9 +114,11 @@ def booking_problems(
     meeting_day = max(
         timezone.localdate(), timezone.localtime(planned_start, buddy.scheme.zone).date()
     )
+    # A one-to-one with their support person is not work with a participant: a buddy whose
+    # DBS has lapsed, or who is paused, still needs one (perhaps most).
     problems += [
         f"the buddy is {p}" if p.startswith("not") else f"the buddy's {p}"
-        for p in vetting_blockers(buddy, meeting_day)
+        for p in (vetting_blockers(buddy, meeting_day) if vetting_needed else [])
     ]
     if not venue.is_active:
         problems.append("this venue is no longer used")
@@ -159,9 +170,12 @@ def meeting_book(
     match=None,
     support_person=None,
     key_holder=None,
+    supervision=None,
     now=None,
 ) -> Meeting:
-    """Log a meeting. An in-house room's key holder defaults to the venue's usual one."""
+    """Log a meeting. An in-house room's key holder defaults to the venue's usual one.
+
+    With `supervision`, it is the buddy's face-to-face one-to-one with their support person."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     key_holder = _key_holder_for(venue, key_holder)
@@ -172,6 +186,7 @@ def meeting_book(
         planned_end=planned_end,
         match=match,
         key_holder=key_holder,
+        vetting_needed=supervision is None,
         now=now,
     )
     if problems:
@@ -183,6 +198,7 @@ def meeting_book(
         match=match,
         buddy=buddy,
         support_person=support_person,
+        supervision=supervision,
         venue=venue,
         key_holder=key_holder,
         purpose=purpose.strip() or "Appointment",
@@ -224,6 +240,11 @@ def meeting_reschedule(
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state != MeetingState.PLANNED:
         raise DomainError("Only a meeting that has not started can be changed.")
+    if meeting.supervision_id is not None:
+        # The one-to-one and its meeting must not drift apart: it is cancelled and booked again.
+        raise DomainError(
+            "This is a one-to-one with a support person: cancel it and book another time."
+        )
     key_holder = _key_holder_for(
         venue, key_holder, meeting.key_holder if venue.pk == meeting.venue_id else None
     )
@@ -273,6 +294,8 @@ def meeting_cancel(*, meeting: Meeting, by, now=None) -> Meeting:
         + calendar_changed(meeting, now)
     )
     resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting cancelled", now)
+    if meeting.supervision is not None:
+        supervision_cancel(supervision=meeting.supervision, by=by, now=now)
     if by is not None and by.pk == meeting.buddy.user_id:
         _tell_staff_of_cancellation(meeting, now)
     return meeting

@@ -58,4 +58,5 @@ def test_vetting_and_enrolment_from_the_person_page(open_phone):
         "buddy_stage_move",
         "dbs_check_record",
         "participant_enrol",
+        "consent_give",  # the consent ticked at enrolment is a consent record
     }

@@ -5,9 +5,11 @@ import time_machine
 from django.utils import timezone
 
 from buddyscheme import vetting
+from buddyscheme.consent import has_consent
 from buddyscheme.errors import DomainError
 from buddyscheme.models import (
     BuddyStage,
+    ConsentKind,
     DBSLevel,
     EligibilityQuestion,
     Role,
@@ -213,7 +215,8 @@ def test_enrolment_records_eligibility_and_requires_consent():
         answers={lives_here.pk: True, under_18.pk: False},
         consent_to_hold_data=True,
     )
-    assert enrolment.eligible and enrolment.consent_given_at
+    assert enrolment.eligible
+    assert has_consent(participant, ConsentKind.HOLD_DATA)
     enrolment = vetting.participant_enrol(
         membership=participant,
         by=None,

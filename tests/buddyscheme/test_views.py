@@ -109,9 +109,10 @@ class CoordinatorDashboardTest(PersonaTestCase):
         # Exactly, for the dashboard: session, user, membership, TOTP enrolled?, the safety
         # net's heartbeat, the people counts (one aggregate), open invitations, proposals
         # awaiting an answer (one count), meetings missed this month (one count), participants
-        # asking to stop (one count), DBS lapses, their buddies, training lapses, and the
+        # asking to stop (one count), DBS lapses, their buddies, training lapses, concerns nobody
+        # has taken, the support settings, one-to-ones overdue, contact overdue, and the
         # session's idle refresh (savepoint, update, release).
-        self.assertEqual(small["/coordinator/"], 16)
+        self.assertEqual(small["/coordinator/"], 20)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)
@@ -120,8 +121,10 @@ class CoordinatorDashboardTest(PersonaTestCase):
         self.assertContains(response, self.buddy.email)
         self.assertNotContains(response, self.participant.email)
         self.assertNotContains(response, stranger.user.email)
-        # An unknown role is ignored rather than an error.
-        self.assertEqual(self.client.get("/coordinator/people/?role=admin").status_code, 200)
+        # An unknown role is explained, and filters nothing.
+        response = self.client.get("/coordinator/people/?role=admin")
+        self.assertContains(response, "Choose one of the roles in the list.")
+        self.assertContains(response, self.participant.email)
 
 
 class InvitationViewsTest(PersonaTestCase):

@@ -13,9 +13,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from buddyscheme import concerns, support
+from buddyscheme.consent import consent_give
 from buddyscheme.models import (
     BuddyStage,
     BuddyVetting,
+    ConsentKind,
+    ConsentMethod,
     DBSCheck,
     DBSLevel,
     EligibilityQuestion,
@@ -23,10 +27,12 @@ from buddyscheme.models import (
     Profile,
     Role,
     Scheme,
+    Supervision,
     TrainingCompletion,
     TrainingModule,
 )
 from buddyscheme.services import membership_grant
+from buddyscheme.vetting import buddy_support_person_set
 from contracts import services as contract_services
 from evaluation import demo
 from matching import services as matching_services
@@ -141,6 +147,7 @@ class Command(BaseCommand):
                 membership_grant(user=participant, scheme=scheme, role=Role.PARTICIPANT)
             )
         self._vetting_and_menu(scheme, coordinator, buddies, participants)
+        self._support(scheme, coordinator, second, buddies)
         self._lone_working_and_waiting(scheme, coordinator, second, buddies, participants)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -299,11 +306,22 @@ class Command(BaseCommand):
                 membership=participant,
                 defaults={
                     "referral_source": rng.choice(["self", "clinic", "voluntary"]),
+                    # Eligible because each question has the eligible answer, as the person
+                    # page's form shows them.
+                    "eligibility_answers": {
+                        str(question.pk): question.eligible_answer
+                        for question in EligibilityQuestion.objects.filter(scheme=scheme)
+                    },
                     "eligible": True,
-                    "consent_to_hold_data": True,
-                    "consent_given_at": timezone.now(),
                     "waiting_since": today - timedelta(days=rng.randint(3, 120)),
                 },
+            )
+            consent_give(
+                membership=participant,
+                kind=ConsentKind.HOLD_DATA,
+                by=coordinator,
+                how=ConsentMethod.PAPER,
+                detail="Given at enrolment",
             )
         if Match.objects.filter(scheme=scheme).exists():
             return
@@ -348,3 +366,83 @@ class Command(BaseCommand):
                 matching_services.speed_meeting_record(
                     event=event, buddy=buddy, participant=participant
                 )
+
+    def _support(self, scheme, coordinator, second, buddies):
+        """Support persons, one-to-ones (one overdue), contact, concerns and a diary."""
+        if Supervision.objects.filter(scheme=scheme).exists():
+            return
+        now = timezone.now()
+        ruth = coordinator.memberships.get(scheme=scheme, role=Role.COORDINATOR)
+        ben = second.memberships.get(scheme=scheme, role=Role.COORDINATOR)
+        for number, buddy in enumerate(buddies[:9], start=1):
+            buddy_support_person_set(
+                buddy=buddy, support_person=ruth if number <= 5 else ben, by=coordinator
+            )
+        # They were approved in the summer: a one-to-one and a call were due since.
+        BuddyVetting.objects.filter(membership__in=buddies[:9]).update(
+            stage_changed_at=now - timedelta(days=120)
+        )
+
+        def held(buddy, days_ago, notes, shared=True):
+            start = now - timedelta(days=days_ago)
+            supervision = support.supervision_book(
+                buddy=buddy,
+                mode="phone",
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                by=coordinator,
+                now=start - timedelta(days=7),
+            )
+            support.supervision_hold(
+                supervision=supervision, notes=notes, by=coordinator, now=start
+            )
+            if shared:
+                support.supervision_notes_share(supervision=supervision, by=coordinator, now=start)
+
+        held(
+            buddies[1],
+            30,
+            "T. feels the match with S. is going well. Agreed to look at "
+            "benefits forms together next time.",
+        )
+        held(buddies[0], 75, "A. is waiting for her first match; talked through the menu.")
+        held(buddies[2], 20, "P. enjoyed the speed event.", shared=False)
+        soon = now + timedelta(days=5)
+        support.supervision_book(
+            buddy=buddies[1],
+            mode="video",
+            starts_at=soon,
+            ends_at=soon + timedelta(hours=1),
+            by=coordinator,
+        )
+        for buddy in buddies[1:5]:
+            support.contact_log(
+                buddy=buddy,
+                mode="phone",
+                notes="All well.",
+                by=coordinator,
+                now=now - timedelta(days=12),
+            )
+        participant = buddies[1].matches_as_buddy.first().participant
+        concerns.concern_raise(
+            buddy=buddies[1],
+            kind="someone",
+            about=participant,
+            text="S. said he has not been eating properly for a week and seemed low.",
+            one_to_one_wanted=True,
+            by=buddies[1].user,
+            now=now - timedelta(hours=2),
+        )
+        worry = concerns.concern_raise(
+            buddy=buddies[3],
+            kind="myself",
+            text="Finding it hard to switch off after meetings.",
+            by=buddies[3].user,
+            now=now - timedelta(days=3),
+        )
+        concerns.concern_take(concern=worry, coordinator=ben, now=now - timedelta(days=3))
+        entry = support.diary_write(
+            buddy=buddies[1], text="Good meeting. I talked too much at the start; listen more."
+        )
+        support.diary_share(entry=entry, buddy=buddies[1])
+        support.diary_write(buddy=buddies[1], text="Tired today. Need an early night.")
