@@ -18,7 +18,17 @@ from django.shortcuts import redirect, resolve_url
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .models import Concern, DiaryEntry, Invitation, Membership, Role, Supervision
+from .models import (
+    Concern,
+    DiaryEntry,
+    EligibilityQuestion,
+    Invitation,
+    Membership,
+    Role,
+    Scheme,
+    Supervision,
+    TrainingModule,
+)
 
 
 def memberships_for_user(user):
@@ -186,6 +196,36 @@ def get_member_for_coordinator(request, pk: int, role=None) -> Membership:
         qs = qs.filter(role=role)
     return get_scheme_object_for_user(
         request, qs, pk, scheme_path="scheme_id", roles=[Role.COORDINATOR]
+    )
+
+
+def get_scheme_for_coordinator(request) -> Scheme:
+    """The scheme the coordinator is acting in, read afresh, for its settings pages."""
+    current = request.membership
+    if current is None or current.role != Role.COORDINATOR:
+        raise PermissionDenied
+    if mfa_missing(request.user):
+        raise PermissionDenied("Set up two-step sign-in first.")
+    return Scheme.objects.get(pk=current.scheme_id)
+
+
+def get_training_module_for_user(request, pk: int) -> TrainingModule:
+    return get_scheme_object_for_user(
+        request,
+        TrainingModule.objects.select_related("scheme"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+    )
+
+
+def get_eligibility_question_for_user(request, pk: int) -> EligibilityQuestion:
+    return get_scheme_object_for_user(
+        request,
+        EligibilityQuestion.objects.select_related("scheme"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
     )
 
 

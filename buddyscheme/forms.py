@@ -1,7 +1,10 @@
+import zoneinfo
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.validators import MinValueValidator
 
 from .models import (
     BUDDY_PIPELINE,
@@ -9,11 +12,13 @@ from .models import (
     BuddyStage,
     ConsentMethod,
     DBSCheck,
+    EligibilityQuestion,
     Membership,
     ParticipantEnrolment,
     Profile,
     ReferralSource,
     Role,
+    Scheme,
     TrainingModule,
     User,
 )
@@ -368,3 +373,147 @@ class PeopleFilterForm(forms.Form):
             "status": cleaned.get("status") or "",
             "min_days": cleaned.get("min_days"),
         }
+
+
+# --- Settings pages ---------------------------------------------------------------------------
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class SchemeDetailsForm(CrispyMixin, forms.ModelForm):
+    submit_label = "Save details"
+
+    class Meta:
+        model = Scheme
+        fields = ["name", "sender_name", "time_zone", "emergency_phone", "retention_months"]
+        labels = {
+            "name": "Name of the scheme (staff see this)",
+            "sender_name": "Who emails and texts are from",
+            "time_zone": "Time zone",
+            "emergency_phone": "Phone number buddies ring if an alert cannot be sent",
+            "retention_months": "Keep records of an ended match for (months)",
+        }
+        help_texts = {
+            "retention_months": "After this many months its records are anonymised.",
+        }
+        widgets = {"emergency_phone": forms.TextInput(attrs={"type": "tel"})}
+        error_messages = {
+            "name": {"unique": "Another scheme already has this name. Choose another."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())
+        retention = self.fields["retention_months"]
+        retention.validators.append(MinValueValidator(1))
+        retention.widget.attrs["min"] = 1
+
+
+WEEKDAY_CHOICES = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]
+
+
+class OfficeHoursForm(CrispyMixin, forms.ModelForm):
+    """The days and hours the office covers; the model keeps the days as "0,1,2,3,4"."""
+
+    submit_label = "Save office hours"
+
+    working_days = forms.MultipleChoiceField(
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days the office is open",
+        error_messages={"required": "Tick at least one day the office is open."},
+    )
+
+    class Meta:
+        model = Scheme
+        fields = ["working_days", "working_hours_start", "working_hours_end"]
+        labels = {"working_hours_start": "Opens at", "working_hours_end": "Closes at"}
+        widgets = {
+            "working_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "working_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["working_days"] = [str(day) for day in self.instance.working_day_numbers]
+
+    def clean_working_days(self) -> str:
+        return ",".join(sorted(set(self.cleaned_data["working_days"])))
+
+
+class TrainingModuleForm(CrispyMixin, forms.ModelForm):
+    class Meta:
+        model = TrainingModule
+        fields = ["name", "description", "mandatory", "valid_for_months", "order"]
+        labels = {
+            "description": "What it covers (optional)",
+            "mandatory": "Everyone must complete it before they are matched or meet anyone",
+            "valid_for_months": "Needs refreshing every (months)",
+            "order": "Position in the list",
+        }
+        help_texts = {
+            "valid_for_months": "Leave empty if it never needs refreshing. A change applies to "
+            "training recorded from now on.",
+            "order": "Lower numbers come first.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, scheme, **kwargs):
+        editing = _editing(kwargs)
+        self.submit_label = "Save changes" if editing else "Add module"
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+        if not editing:
+            # Required counts at once (every buddy without it stops being cleared): a choice,
+            # not a default.
+            self.initial["mandatory"] = False
+        self.fields["valid_for_months"].validators.append(MinValueValidator(1))
+        self.fields["valid_for_months"].widget.attrs["min"] = 1
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = TrainingModule.objects.filter(scheme=self.scheme, name__iexact=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("There is already a module with this name.")
+        return name
+
+
+class EligibilityQuestionForm(CrispyMixin, forms.ModelForm):
+    eligible_answer = forms.TypedChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        label="Which answer means they can join?",
+    )
+
+    class Meta:
+        model = EligibilityQuestion
+        fields = ["text", "eligible_answer", "order"]
+        labels = {"text": "Question (answered yes or no)", "order": "Position in the list"}
+        help_texts = {
+            "text": "For example “Do you live in the borough?”. People already enrolled keep "
+            "the answers they gave.",
+            "order": "Lower numbers come first.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        self.submit_label = "Save changes" if _editing(kwargs) else "Add question"
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["eligible_answer"] = "yes" if self.instance.eligible_answer else "no"
+
+
+def _editing(form_kwargs) -> bool:
+    instance = form_kwargs.get("instance")
+    return instance is not None and instance.pk is not None

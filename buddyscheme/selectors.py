@@ -7,7 +7,7 @@ from typing import cast
 
 import django.dispatch
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -20,6 +20,8 @@ from .models import (
     Invitation,
     Membership,
     Role,
+    TrainingCompletion,
+    TrainingModule,
 )
 from .vetting import cleared_buddies
 
@@ -372,3 +374,109 @@ def heartbeat_age(name: str, now=None) -> timedelta | None:
     if beat_at is None:
         return None
     return (now or timezone.now()) - beat_at
+
+
+# --- The settings pages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingsSection:
+    """One entry on the settings hub: where it is, what is set now, and what needs doing."""
+
+    position: int  # where it goes on the hub: lower first
+    title: str
+    url_name: str
+    summary: str
+    attention: str = ""
+
+
+# Apps above the core add their own settings pages to the hub without the core importing them:
+# each receiver gets `scheme` and returns a list of SettingsSection, in a query or two.
+# Positions: 10 scheme details, 20 office hours, 30 on-call rota, 40 venues, 50 safety timings,
+# 60 training, 70 eligibility, 80 menu.
+settings_sections = django.dispatch.Signal()
+
+
+WEEKDAY_SHORT = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def office_days_label(days: list[int]) -> str:
+    """[0, 1, 2, 3, 4] as "Mon–Fri"; [0, 2, 5] as "Mon, Wed, Sat"."""
+    days = sorted(set(days))
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{WEEKDAY_SHORT[days[0]]}–{WEEKDAY_SHORT[days[-1]]}"
+    return ", ".join(WEEKDAY_SHORT[day] for day in days)
+
+
+def settings_sections_for(scheme) -> list[SettingsSection]:
+    """Every section of the settings hub, the core's and the other apps', in hub order."""
+    training = TrainingModule.objects.filter(scheme=scheme).aggregate(
+        modules=Count("pk"), required=Count("pk", filter=Q(mandatory=True))
+    )
+    questions = EligibilityQuestion.objects.filter(scheme=scheme).count()
+    sections: list[SettingsSection] = [
+        SettingsSection(
+            position=10,
+            title="Scheme details",
+            url_name="settings_scheme",
+            summary=f"Emails and texts are signed “{scheme.sender_name}” · times in {scheme.time_zone}",
+            attention=""
+            if scheme.emergency_phone
+            else "No emergency phone number: a buddy whose alert cannot be sent has no number "
+            "to ring.",
+        ),
+        SettingsSection(
+            position=20,
+            title="Office hours",
+            url_name="settings_office_hours",
+            summary=f"{office_days_label(scheme.working_day_numbers)}, "
+            f"{scheme.working_hours_start:%H:%M}–{scheme.working_hours_end:%H:%M}. Meetings "
+            "outside these hours need someone on call.",
+        ),
+        SettingsSection(
+            position=60,
+            title="Training modules",
+            url_name="settings_training",
+            summary=f"{training['modules']} module{'' if training['modules'] == 1 else 's'}, "
+            f"{training['required']} that everyone must complete",
+            attention="" if training["modules"] else "No training modules yet.",
+        ),
+        SettingsSection(
+            position=70,
+            title="Eligibility questions",
+            url_name="settings_eligibility",
+            summary=f"{questions} question{'' if questions == 1 else 's'} asked when someone enrols",
+            attention=""
+            if questions
+            else "No questions yet: everyone who enrols counts as eligible.",
+        ),
+    ]
+    for _, answer in settings_sections.send(sender=None, scheme=scheme):
+        sections += cast(list[SettingsSection], answer)
+    return sorted(sections, key=lambda section: section.position)
+
+
+def training_modules_for(scheme):
+    """The scheme's modules, each with how many people have completed it (one query)."""
+    return TrainingModule.objects.filter(scheme=scheme).annotate(
+        people_done=Count("completions__membership", distinct=True)
+    )
+
+
+def approved_buddies_missing(module: TrainingModule, today=None) -> int:
+    """Approved, active buddies with no completion of `module` in date: while it is required,
+    none of them can be matched or booked."""
+    today = today or timezone.localdate()
+    done = TrainingCompletion.objects.filter(membership=OuterRef("pk"), module=module).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+    )
+    return (
+        Membership.objects.filter(
+            scheme=module.scheme_id,
+            role=Role.BUDDY,
+            is_active=True,
+            vetting__stage=BuddyStage.APPROVED,
+        )
+        .exclude(Exists(done))
+        .count()
+    )

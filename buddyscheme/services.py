@@ -1,11 +1,13 @@
 """Writes for the shared core. Each service owns its transaction."""
 
+import copy
 from datetime import timedelta
 
+import django.dispatch
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import audit_record
@@ -14,12 +16,15 @@ from .identifiers import identifying_words
 from .models import (
     CASE_NOTE_LENGTH,
     CaseNote,
+    EligibilityQuestion,
     Heartbeat,
     Invitation,
     Membership,
     Profile,
     Role,
     Scheme,
+    TrainingCompletion,
+    TrainingModule,
 )
 from .notifications import notification_enqueue
 
@@ -266,3 +271,146 @@ def case_note_add(
         # The row says a note was written, never what it says.
         audit_record(actor=by, verb="case_note_add", obj=note, scheme=membership.scheme_id)
     return note
+
+
+# --- Setting the scheme up (the coordinator's settings pages) ---------------------------------
+# Each change runs the model's own rules (clean and constraints) again inside the transaction,
+# so a page, the admin or a script cannot store what the model refuses.
+
+
+def _save_checked(obj, fields: list[str] | None, *, verb: str, by, scheme) -> None:
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            if fields:
+                obj.save(update_fields=fields)
+            else:
+                obj.save()
+            audit_record(actor=by, verb=verb, obj=obj, scheme=scheme)
+    except IntegrityError as error:
+        raise DomainError("That clashes with something already saved: check the name.") from error
+
+
+OFFICE_HOURS_FIELDS = ("working_hours_start", "working_hours_end", "working_days")
+
+# Sent inside `scheme_update`'s transaction, after the save, when office hours changed: with
+# the scheme `before` and as it is now. A receiver may raise DomainError to refuse (meetings: a
+# booked meeting would be left outside office hours with nobody on call), which rolls it back.
+office_hours_changing = django.dispatch.Signal()
+
+SCHEME_EDITABLE = (
+    "name",
+    "sender_name",
+    "time_zone",
+    "emergency_phone",
+    "retention_months",
+    "working_hours_start",
+    "working_hours_end",
+    "working_days",
+)
+
+
+def scheme_update(*, scheme: Scheme, by, **changes) -> Scheme:
+    """Change the scheme's details or office hours (meetings outside them need on-call cover)."""
+    unknown = set(changes) - set(SCHEME_EDITABLE)
+    if unknown:
+        raise DomainError("Those details cannot be changed here.")
+    with transaction.atomic():
+        locked = Scheme.objects.select_for_update().get(pk=scheme.pk)
+        before = copy.copy(locked)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        _save_checked(locked, list(changes), verb="scheme_update", by=by, scheme=locked)
+        if any(getattr(before, name) != getattr(locked, name) for name in OFFICE_HOURS_FIELDS):
+            office_hours_changing.send(sender=Scheme, before=before, scheme=locked)
+    return locked
+
+
+TRAINING_MODULE_FIELDS = ("name", "description", "mandatory", "valid_for_months", "order")
+
+
+def training_module_create(*, scheme: Scheme, by, **fields) -> TrainingModule:
+    module = TrainingModule(scheme=scheme, **_only(fields, TRAINING_MODULE_FIELDS))
+    _unique_name(TrainingModule.objects.filter(scheme=scheme), module, "name")
+    _save_checked(module, None, verb="training_module_create", by=by, scheme=scheme)
+    return module
+
+
+def training_module_update(*, module: TrainingModule, by, **fields) -> TrainingModule:
+    """Changes apply from now on: training already recorded keeps the expiry it was given."""
+    with transaction.atomic():
+        locked = TrainingModule.objects.select_for_update().get(pk=module.pk)
+        for field, value in _only(fields, TRAINING_MODULE_FIELDS).items():
+            setattr(locked, field, value)
+        _unique_name(TrainingModule.objects.filter(scheme=locked.scheme_id), locked, "name")
+        _save_checked(
+            locked, list(fields), verb="training_module_update", by=by, scheme=locked.scheme_id
+        )
+    return locked
+
+
+def training_module_delete(*, module: TrainingModule, by) -> None:
+    """Only a module nobody has completed: deleting one would delete people's training records."""
+    with transaction.atomic():
+        locked = TrainingModule.objects.select_for_update().get(pk=module.pk)
+        people = (
+            TrainingCompletion.objects.filter(module=locked).values("membership").distinct().count()
+        )
+        if people:
+            raise DomainError(
+                f"{people} {'person has' if people == 1 else 'people have'} completed this "
+                "module: deleting it would delete their training records. If it is no longer "
+                "required, untick “Everyone must complete it” instead."
+            )
+        audit_record(actor=by, verb="training_module_delete", obj=locked, scheme=locked.scheme_id)
+        locked.delete()
+
+
+ELIGIBILITY_QUESTION_FIELDS = ("text", "eligible_answer", "order")
+
+
+def eligibility_question_create(*, scheme: Scheme, by, **fields) -> EligibilityQuestion:
+    question = EligibilityQuestion(scheme=scheme, **_only(fields, ELIGIBILITY_QUESTION_FIELDS))
+    _save_checked(question, None, verb="eligibility_question_create", by=by, scheme=scheme)
+    return question
+
+
+def eligibility_question_update(
+    *, question: EligibilityQuestion, by, **fields
+) -> EligibilityQuestion:
+    """Enrolments already made keep the answers and the result they were given."""
+    with transaction.atomic():
+        locked = EligibilityQuestion.objects.select_for_update().get(pk=question.pk)
+        for field, value in _only(fields, ELIGIBILITY_QUESTION_FIELDS).items():
+            setattr(locked, field, value)
+        _save_checked(
+            locked,
+            list(fields),
+            verb="eligibility_question_update",
+            by=by,
+            scheme=locked.scheme_id,
+        )
+    return locked
+
+
+def eligibility_question_delete(*, question: EligibilityQuestion, by) -> None:
+    """Enrolments already made keep their result; the question is no longer asked."""
+    with transaction.atomic():
+        audit_record(
+            actor=by, verb="eligibility_question_delete", obj=question, scheme=question.scheme_id
+        )
+        question.delete()
+
+
+def _only(fields: dict, allowed: tuple[str, ...]) -> dict:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise DomainError("Those details cannot be changed here.")
+    return fields
+
+
+def _unique_name(qs, obj, field: str) -> None:
+    """The database refuses a second row with the same name; say so in words first."""
+    value = getattr(obj, field)
+    if qs.filter(**{f"{field}__iexact": value}).exclude(pk=obj.pk).exists():
+        raise DomainError(f"There is already one called “{value}”. Choose another name.")

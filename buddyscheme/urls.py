@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from . import support_views, views
+from . import settings_views, support_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -105,6 +105,45 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    # Setting the scheme up without the admin (the other apps add their pages under the same
+    # coordinator/settings/ prefix).
+    path("coordinator/settings/", settings_views.settings_home, name="settings_home"),
+    path("coordinator/settings/scheme/", settings_views.settings_scheme, name="settings_scheme"),
+    path(
+        "coordinator/settings/office-hours/",
+        settings_views.settings_office_hours,
+        name="settings_office_hours",
+    ),
+    path(
+        "coordinator/settings/training/",
+        settings_views.settings_training,
+        name="settings_training",
+    ),
+    path(
+        "coordinator/settings/training/<int:pk>/",
+        settings_views.settings_training_edit,
+        name="settings_training_edit",
+    ),
+    path(
+        "coordinator/settings/training/<int:pk>/delete/",
+        settings_views.settings_training_delete,
+        name="settings_training_delete",
+    ),
+    path(
+        "coordinator/settings/eligibility/",
+        settings_views.settings_eligibility,
+        name="settings_eligibility",
+    ),
+    path(
+        "coordinator/settings/eligibility/<int:pk>/",
+        settings_views.settings_eligibility_edit,
+        name="settings_eligibility_edit",
+    ),
+    path(
+        "coordinator/settings/eligibility/<int:pk>/delete/",
+        settings_views.settings_eligibility_delete,
+        name="settings_eligibility_delete",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("matching.urls")),

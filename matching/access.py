@@ -5,7 +5,7 @@ from django.http import Http404
 from buddyscheme.access import get_scheme_object_for_user
 from buddyscheme.models import Role
 
-from .models import Match, MatchingRound, SpeedEvent, SuggestionOffer
+from .models import Match, MatchingRound, MenuCategory, MenuItem, SpeedEvent, SuggestionOffer
 
 
 def get_match_for_user(request, pk: int) -> Match:
@@ -51,4 +51,24 @@ def get_offer_for_user(request, pk: int) -> SuggestionOffer:
         scheme_path="participant__scheme_id",
         roles=[],
         own_paths=["participant"],
+    )
+
+
+def get_menu_category_for_user(request, pk: int) -> MenuCategory:
+    return get_scheme_object_for_user(
+        request,
+        MenuCategory.objects.select_related("scheme"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+    )
+
+
+def get_menu_item_for_user(request, pk: int) -> MenuItem:
+    return get_scheme_object_for_user(
+        request,
+        MenuItem.objects.select_related("category__scheme"),
+        pk,
+        scheme_path="category__scheme_id",
+        roles=[Role.COORDINATOR],
     )

@@ -15,6 +15,7 @@ from .models import (
     AgeBand,
     MatchProfile,
     MatchState,
+    MenuCategory,
     MenuItem,
     slot_index,
     validate_postcode_district,
@@ -308,3 +309,77 @@ class MatchListFilterForm(forms.Form):
         choices=[("", "All"), *MatchState.choices],
         error_messages={"invalid_choice": "Choose one of the states in the list."},
     )
+
+
+# --- The menu's settings page -------------------------------------------------------------------
+
+
+class MenuCategoryForm(CrispyMixin, forms.ModelForm):
+    prefix = "category"  # two forms share the menu page: keep their field ids apart
+
+    class Meta:
+        model = MenuCategory
+        fields = ["name", "order"]
+        labels = {"name": "Category name", "order": "Position in the menu"}
+        help_texts = {"order": "Lower numbers come first."}
+
+    def __init__(self, *args, scheme, **kwargs):
+        instance = kwargs.get("instance")
+        self.submit_label = "Save category" if instance and instance.pk else "Add category"
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = MenuCategory.objects.filter(scheme=self.scheme, name__iexact=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("There is already a category with this name.")
+        return name
+
+
+class MenuItemForm(CrispyMixin, forms.ModelForm):
+    """An item of the menu. Unticking "offered" retires it (items are never deleted)."""
+
+    prefix = "item"
+
+    class Meta:
+        model = MenuItem
+        fields = ["category", "name", "description", "order", "is_active"]
+        labels = {
+            "category": "Category",
+            "name": "What it is, in a few words",
+            "description": "A longer explanation (optional)",
+            "order": "Position in its category",
+            "is_active": "Offered on the menu",
+        }
+        help_texts = {
+            "name": "People see this when they fill in their menu, so keep it plain and "
+            "discreet: no condition names.",
+            "order": "Lower numbers come first.",
+            "is_active": "Untick to retire it: people who chose it keep it until they next "
+            "change their menu, and nobody new can choose it.",
+        }
+
+    def __init__(self, *args, scheme, **kwargs):
+        instance = kwargs.get("instance")
+        editing = instance is not None and instance.pk is not None
+        self.submit_label = "Save item" if editing else "Add item"
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+        self.fields["category"].queryset = MenuCategory.objects.filter(scheme=scheme)
+        self.fields["category"].empty_label = None
+        self.fields["category"].error_messages["invalid_choice"] = (
+            "Choose one of this scheme's categories."
+        )
+        if not editing:
+            del self.fields["is_active"]  # a new item is offered
+
+    def clean(self):
+        cleaned = super().clean()
+        category, name = cleaned.get("category"), (cleaned.get("name") or "").strip()
+        if category and name:
+            cleaned["name"] = name
+            clash = MenuItem.objects.filter(category=category, name__iexact=name)
+            if clash.exclude(pk=self.instance.pk).exists():
+                self.add_error("name", f"“{category.name}” already has an item with this name.")
+        return cleaned

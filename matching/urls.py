@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import settings_views, views
 
 app_name = "matching"
 
@@ -33,4 +33,21 @@ urlpatterns = [
     path("choose/<int:pk>/", views.choose, name="choose"),
     path("events/<int:pk>/rank/", views.event_rank, name="event_rank"),
     path("me/stop/", views.stop, name="stop"),
+    # The menu's settings page (the hub is buddyscheme's settings_home).
+    path("coordinator/settings/menu/", settings_views.settings_menu, name="settings_menu"),
+    path(
+        "coordinator/settings/menu/categories/",
+        settings_views.settings_menu_category_add,
+        name="settings_menu_category_add",
+    ),
+    path(
+        "coordinator/settings/menu/categories/<int:pk>/",
+        settings_views.settings_menu_category_edit,
+        name="settings_menu_category_edit",
+    ),
+    path(
+        "coordinator/settings/menu/items/<int:pk>/",
+        settings_views.settings_menu_item_edit,
+        name="settings_menu_item_edit",
+    ),
 ]

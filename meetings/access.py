@@ -9,7 +9,7 @@ from django.http import Http404
 from buddyscheme.access import get_scheme_object_for_user, mfa_missing
 from buddyscheme.models import Membership, Role
 
-from .models import Alert, AlertRecipient, Debrief, Meeting, MeetingState
+from .models import Alert, AlertRecipient, Debrief, Meeting, MeetingState, OnCallShift, Venue
 from .services.rules import last_response_needed, lone_working_to_read
 
 
@@ -27,6 +27,26 @@ def get_own_meeting_for_buddy(request, pk: int) -> Meeting:
     qs = Meeting.objects.select_related("venue", "scheme", "buddy__user", "match")
     return get_scheme_object_for_user(
         request, qs, pk, scheme_path="scheme_id", roles=[], own_paths=["buddy"]
+    )
+
+
+def get_venue_for_user(request, pk: int) -> Venue:
+    return get_scheme_object_for_user(
+        request,
+        Venue.objects.select_related("scheme"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+    )
+
+
+def get_shift_for_user(request, pk: int) -> OnCallShift:
+    return get_scheme_object_for_user(
+        request,
+        OnCallShift.objects.select_related("scheme", "responder__user__profile"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
     )
 
 

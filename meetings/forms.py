@@ -1,10 +1,21 @@
 from datetime import timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
 
+from buddyscheme.forms import CrispyMixin
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
-from buddyscheme.models import Concern, ConcernStatus, Membership, Role, SupervisionMode
+from buddyscheme.models import (
+    Concern,
+    ConcernStatus,
+    Membership,
+    Role,
+    SupervisionMode,
+    User,
+)
 from buddyscheme.vetting import support_person_choices
 from matching.models import Match
 
@@ -16,6 +27,8 @@ from .models import (
     GivenBy,
     HowItWent,
     ItemKind,
+    LoneWorkingSettings,
+    OnCallShift,
     Venue,
     VenueKind,
     WorriedAbout,
@@ -571,3 +584,265 @@ class DebriefFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {key: value for key, value in self.cleaned_data.items() if value}
+
+
+# --- Settings pages: venues, the on-call rota, safety timings ---------------------------------
+
+
+class VenueForm(CrispyMixin, forms.ModelForm):
+    """A venue and its risk assessment. The key holder is one of this scheme's coordinators."""
+
+    class Meta:
+        model = Venue
+        fields = [
+            "name",
+            "kind",
+            "area",
+            "address",
+            "room",
+            "key_holder",
+            "risk_rating",
+            "risk_notes",
+            "risk_review_due",
+            "is_active",
+        ]
+        labels = {
+            "name": "Name buddies see",
+            "kind": "What kind of place is it?",
+            "area": "Area (named in alert messages)",
+            "address": "Address (staff only)",
+            "room": "Room (optional)",
+            "key_holder": "Who usually has the keys (rooms in our building only)",
+            "risk_rating": "Risk rating",
+            "risk_notes": "Risk assessment: what was checked and what to do",
+            "risk_review_due": "Review the risk assessment by",
+            "is_active": "In use (untick to retire it: nobody can book it any more)",
+        }
+        help_texts = {
+            "address": "Never shown to participants, in calendars or in messages.",
+            "risk_rating": "At a high-risk venue the first alert comes sooner.",
+            "risk_review_due": "After this date the venue cannot be booked until someone "
+            "reviews the assessment and sets a new date.",
+        }
+        widgets = {
+            "kind": forms.RadioSelect,
+            "risk_rating": forms.RadioSelect,
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "risk_notes": forms.Textarea(attrs={"rows": 4}),
+            "risk_review_due": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, scheme, **kwargs):
+        instance = kwargs.get("instance")
+        editing = instance is not None and instance.pk is not None
+        self.submit_label = "Save venue" if editing else "Add venue"
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+        key_holder = self.fields["key_holder"]
+        # Staff of this scheme only, chosen by name.
+        key_holder.queryset = (
+            User.objects.filter(
+                memberships__scheme=scheme,
+                memberships__role=Role.COORDINATOR,
+                memberships__is_active=True,
+            )
+            .select_related("profile")
+            .distinct()
+            .order_by("first_name", "email")
+        )
+        key_holder.label_from_instance = lambda user: user.display_name
+        key_holder.empty_label = "Nobody usually: chosen when a meeting is booked"
+        key_holder.error_messages["invalid_choice"] = (
+            "Choose one of this scheme's coordinators as the key holder."
+        )
+        self.fields["kind"].choices = VenueKind.choices  # no empty radio button
+        if not editing:
+            del self.fields["is_active"]  # a new venue is in use
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("key_holder") and cleaned.get("kind") != VenueKind.IN_HOUSE:
+            self.add_error("key_holder", "Only a room in our building has a key holder.")
+        return cleaned
+
+
+def responder_choices(scheme):
+    """Coordinators and buddies active in this scheme, coordinators first, by name."""
+    return (
+        Membership.objects.filter(
+            scheme=scheme, is_active=True, role__in=[Role.COORDINATOR, Role.BUDDY]
+        )
+        .select_related("user__profile")
+        .annotate(
+            role_rank=Case(
+                When(role=Role.COORDINATOR, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("role_rank", "user__first_name", "user__email")
+    )
+
+
+class ShiftForm(CrispyMixin, forms.Form):
+    """A shift typed in the scheme's local time, from a day and time to a day and time."""
+
+    responder = forms.ModelChoiceField(
+        queryset=Membership.objects.none(),
+        label="Who is on call",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose someone who is active in this scheme."},
+    )
+    start_day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="From (day)"
+    )
+    start_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="From (time)"
+    )
+    start_which = forms.ChoiceField(
+        choices=WHICH_CHOICES, required=False, widget=forms.RadioSelect, label="Which one?"
+    )
+    end_day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Until (day)"
+    )
+    end_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Until (time)"
+    )
+    end_which = forms.ChoiceField(
+        choices=WHICH_CHOICES, required=False, widget=forms.RadioSelect, label="Which one?"
+    )
+
+    def __init__(self, *args, scheme, editing=False, **kwargs):
+        self.submit_label = "Save shift" if editing else "Add shift"
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+        self.clock_question: set[str] = set()
+        field = self.fields["responder"]
+        field.queryset = responder_choices(scheme)
+        field.label_from_instance = lambda member: (
+            f"{member.user.display_name} ({member.get_role_display().lower()})"
+        )
+        for name in ("start_which", "end_which"):
+            if not self[name].value():
+                self.fields[name].widget = forms.HiddenInput()
+
+    @classmethod
+    def initial_for(cls, shift: OnCallShift) -> dict:
+        zone = shift.scheme.zone
+        starts, ends = (
+            timezone.localtime(shift.starts_at, zone),
+            timezone.localtime(shift.ends_at, zone),
+        )
+        return {
+            "responder": shift.responder,
+            "start_day": starts.date(),
+            "start_time": starts.time(),
+            "end_day": ends.date(),
+            "end_time": ends.time(),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("start", "end"):
+            day, at = cleaned.get(f"{name}_day"), cleaned.get(f"{name}_time")
+            if day is None or at is None:
+                continue
+            try:
+                cleaned[f"{name}s_at"] = local_to_utc(
+                    day, at, self.scheme.zone, cleaned.get(f"{name}_which") or None
+                )
+            except LocalTimeProblem as problem:
+                if problem.ambiguous:
+                    # Ask which one: the radio buttons appear with the error.
+                    self.clock_question.add(name)
+                    self.fields[f"{name}_which"].widget = forms.RadioSelect(choices=WHICH_CHOICES)
+                    self.add_error(f"{name}_which", str(problem))
+                else:
+                    self.add_error(f"{name}_time", str(problem))
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("end_time", "The shift must end after it starts.")
+        return cleaned
+
+    def shift_data(self) -> dict:
+        return {
+            "responder": self.cleaned_data["responder"],
+            "starts_at": self.cleaned_data["starts_at"],
+            "ends_at": self.cleaned_data["ends_at"],
+        }
+
+
+class WeekForm(forms.Form):
+    """?week=YYYY-MM-DD on the rota, or ?day= on a new shift. Anything else: this week."""
+
+    day = forms.DateField(required=False)
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        today = timezone.localdate()
+        if day and abs((day - today).days) > 366 * 5:
+            raise forms.ValidationError("Choose a date within five years.")
+        return day
+
+
+class LoneWorkingForm(CrispyMixin, forms.ModelForm):
+    submit_label = "Save safety timings"
+
+    class Meta:
+        model = LoneWorkingSettings
+        fields = [
+            "grace_minutes",
+            "high_risk_grace_minutes",
+            "escalation_minutes",
+            "reminder_before_minutes",
+            "check_in_opens_minutes",
+            "max_extension_minutes",
+            "check_out_pin_required",
+            "location_retention_days",
+        ]
+        labels = {
+            "grace_minutes": "Minutes after a meeting should end before the first alert",
+            "high_risk_grace_minutes": "The same, at a high-risk venue",
+            "escalation_minutes": "Minutes between alert levels while nobody answers",
+            "reminder_before_minutes": "Remind the buddy this many minutes before a meeting",
+            "check_in_opens_minutes": "Buddies can check in this many minutes early",
+            "max_extension_minutes": "Most minutes a meeting can be extended in total",
+            "check_out_pin_required": "Buddies who set a PIN must type it to check out",
+            "location_retention_days": "Delete a shared location this many days after its "
+            "alert is resolved",
+        }
+        help_texts = {
+            "escalation_minutes": "",
+            "max_extension_minutes": "Someone must be able to answer alerts until this long "
+            "after a meeting's planned end (and a little more), so it sets how long on-call "
+            "shifts must run.",
+            "location_retention_days": "",
+        }
+
+    LIMITS = {
+        "grace_minutes": (1, 60),
+        "high_risk_grace_minutes": (1, 60),
+        "escalation_minutes": (1, 60),
+        "reminder_before_minutes": (0, 24 * 60),
+        "check_in_opens_minutes": (0, 240),
+        "max_extension_minutes": (0, 8 * 60),
+        "location_retention_days": (1, 90),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in self.LIMITS.items():
+            field = self.fields[name]
+            field.min_value, field.max_value = low, high
+            field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+            field.widget.attrs.update(min=low, max=high)
+
+    def clean(self):
+        cleaned = super().clean()
+        normal, high = cleaned.get("grace_minutes"), cleaned.get("high_risk_grace_minutes")
+        if normal is not None and high is not None and high > normal:
+            self.add_error(
+                "high_risk_grace_minutes",
+                "At a high-risk venue the first alert should come sooner, not later.",
+            )
+        return cleaned

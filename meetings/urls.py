@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import debrief_views, views
+from . import debrief_views, settings_views, views
 
 app_name = "meetings"
 
@@ -62,4 +62,33 @@ urlpatterns = [
     ),
     path("alerts/<int:pk>/resolve/", views.responder_resolve, name="responder_resolve"),
     path("r/<str:token>", views.responder_link, name="responder_link"),
+    # Settings pages (the hub is buddyscheme's settings_home).
+    path("coordinator/settings/venues/", settings_views.settings_venues, name="settings_venues"),
+    path(
+        "coordinator/settings/venues/new/",
+        settings_views.settings_venue_new,
+        name="settings_venue_new",
+    ),
+    path(
+        "coordinator/settings/venues/<int:pk>/",
+        settings_views.settings_venue_edit,
+        name="settings_venue_edit",
+    ),
+    path("coordinator/settings/on-call/", settings_views.settings_rota, name="settings_rota"),
+    path(
+        "coordinator/settings/on-call/new/",
+        settings_views.settings_shift_new,
+        name="settings_shift_new",
+    ),
+    path(
+        "coordinator/settings/on-call/<int:pk>/",
+        settings_views.settings_shift_edit,
+        name="settings_shift_edit",
+    ),
+    path(
+        "coordinator/settings/on-call/<int:pk>/delete/",
+        settings_views.settings_shift_delete,
+        name="settings_shift_delete",
+    ),
+    path("coordinator/settings/safety/", settings_views.settings_safety, name="settings_safety"),
 ]

@@ -19,6 +19,7 @@ from buddyscheme.models import (
     ConcernKind,
     ConcernSource,
     DiaryEntry,
+    EligibilityQuestion,
     Heartbeat,
     Role,
     Supervision,
@@ -27,9 +28,9 @@ from buddyscheme.models import (
 )
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
-from matching.models import SpeedMeeting, SuggestionOffer
+from matching.models import MenuItem, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
-from meetings.models import Alert, AlertRecipient, CalendarFeed, Debrief, Meeting
+from meetings.models import Alert, AlertRecipient, CalendarFeed, Debrief, Meeting, OnCallShift
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import MembershipFactory, scheme_a_rows, venue
@@ -54,6 +55,9 @@ def for_role(allowed, ok=200, also_other_coordinator=False):
 
 COORDINATOR_PAGE = {A: 302, C: 200, B: 403, P: 403, O: 200}
 PERSON_FORM = {A: 302, C: 200, B: 403, P: 403, O: 404}
+# One of scheme A's objects: its coordinator's page; scheme B's coordinator must not learn it exists.
+OBJECT_PAGE = {A: 302, C: 200, B: 403, P: 403, O: 404}
+OBJECT_ACTION = {A: 302, C: 302, B: 403, P: 403, O: 404}
 
 # route pattern -> (method, kwargs name or None, expected status per persona)
 MATRIX = {
@@ -332,6 +336,47 @@ MATRIX = {
         "buddyscheme/supervision",
         {A: 302, C: 302, B: 403, P: 403, O: 404},
     ),
+    # Settings: the hub and a page per subject, each scoped to the coordinator's own scheme.
+    # Empty posts come back with the form's errors (200); the other scheme's objects are 404.
+    "coordinator/settings/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/scheme/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/office-hours/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/training/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/training/<int:pk>/": ("get", "buddyscheme/trainingmodule", OBJECT_PAGE),
+    # Someone has completed the module, so it is kept (a message says why).
+    "coordinator/settings/training/<int:pk>/delete/": (
+        "post",
+        "buddyscheme/trainingmodule",
+        OBJECT_ACTION,
+    ),
+    "coordinator/settings/eligibility/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/eligibility/<int:pk>/": (
+        "get",
+        "buddyscheme/eligibilityquestion",
+        OBJECT_PAGE,
+    ),
+    "coordinator/settings/menu/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/menu/categories/": ("post", None, {**COORDINATOR_PAGE, C: 200}),
+    "coordinator/settings/menu/categories/<int:pk>/": (
+        "get",
+        "matching/menucategory",
+        OBJECT_PAGE,
+    ),
+    "coordinator/settings/menu/items/<int:pk>/": ("get", "menu_item", OBJECT_PAGE),
+    "coordinator/settings/venues/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/venues/new/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/venues/<int:pk>/": ("get", "meetings/venue", OBJECT_PAGE),
+    "coordinator/settings/on-call/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/on-call/new/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/on-call/<int:pk>/": ("get", "meetings/oncallshift", OBJECT_PAGE),
+    "coordinator/settings/safety/": ("get", None, COORDINATOR_PAGE),
+    # Deleted by the coordinator: objects of their own, which no other row needs.
+    "coordinator/settings/eligibility/<int:pk>/delete/": (
+        "post",
+        "question_to_delete",
+        OBJECT_ACTION,
+    ),
+    "coordinator/settings/on-call/<int:pk>/delete/": ("post", "shift_to_delete", OBJECT_ACTION),
     # allauth: pages for visitors redirect logged-in people home, and the reverse.
     "accounts/login/": ("get", None, logged_in(302, anonymous=200)),
     "accounts/logout/": ("get", None, logged_in(200)),
@@ -620,6 +665,18 @@ class MatrixCase(PersonaTestCase):
             ).pk,
             "debrief_meeting": finished[0].pk,
             "sent_debrief": sent_debrief.pk,
+            "menu_item": MenuItem.objects.create(
+                category_id=rows["matching/menucategory"], name="Shopping"
+            ).pk,
+            "question_to_delete": EligibilityQuestion.objects.create(
+                scheme=self.scheme, text="Lives nearby?"
+            ).pk,
+            "shift_to_delete": OnCallShift.objects.create(
+                scheme=self.scheme,
+                responder=self.coordinator_membership,
+                starts_at=start + timedelta(days=7),
+                ends_at=start + timedelta(days=8),
+            ).pk,
         }
 
     def _url(self, route, kwargs_name, objects):

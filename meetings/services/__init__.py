@@ -10,8 +10,9 @@ check-in, extend, check-out and help), `alerts` (raise, acknowledge, resolve, al
 `sweep` and `calendar` (the buddy's private feed address); `debriefs` (after each meeting);
 `duress` (the buddy's PINs and the
 duress check-out), `locations` (the phone's position, kept only with a help or duress alert)
-and `sms_replies` (checking out or asking for help by text). Callers import from
-`meetings.services`.
+and `sms_replies` (checking out or asking for help by text); `venues` and `rota` (the
+coordinator's settings pages: venues with their risk assessments, the on-call rota and its
+gaps). Callers import from `meetings.services`.
 """
 
 from .alerts import (
@@ -70,6 +71,13 @@ from .locations import (
     locations_expire,
     position_from,
 )
+from .rota import (
+    on_call_shift_create,
+    on_call_shift_delete,
+    on_call_shift_update,
+    rota_week,
+    week_start,
+)
 from .rules import (
     EXTENSIONS,
     MATCH_STATES_THAT_MEET,
@@ -78,11 +86,19 @@ from .rules import (
     last_response_needed,
     lone_working,
     lone_working_to_read,
+    lone_working_update,
     spoken_time,
 )
 from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
 from .supervision import supervision_arrange
 from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
+from .venues import (
+    venue_create,
+    venue_meetings_still_booked,
+    venue_review_overdue,
+    venue_update,
+    venues_for_scheme,
+)
 
 __all__ = [
     "Action",
@@ -126,6 +142,7 @@ __all__ = [
     "locations_expire",
     "lone_working",
     "lone_working_to_read",
+    "lone_working_update",
     "mark_missed",
     "meeting_book",
     "meeting_cancel",
@@ -138,11 +155,21 @@ __all__ = [
     "meeting_reschedule",
     "meeting_safe_now",
     "on_call_covers",
+    "on_call_shift_create",
+    "on_call_shift_delete",
+    "on_call_shift_update",
     "on_call_responders",
     "position_from",
     "recipients",
+    "rota_week",
     "spoken_time",
     "sms_reply_receive",
     "supervision_arrange",
     "sweep",
+    "venue_create",
+    "venue_meetings_still_booked",
+    "venue_review_overdue",
+    "venue_update",
+    "venues_for_scheme",
+    "week_start",
 ]

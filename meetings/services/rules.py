@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
+
+from buddyscheme.audit import audit_record
+from buddyscheme.errors import DomainError
+from buddyscheme.selectors import SettingsSection, settings_sections
 
 from ..models import (
     LoneWorkingSettings,
@@ -82,3 +88,46 @@ def calendar_changed(meeting: Meeting, now: datetime) -> list[str]:
     meeting.sequence += 1
     meeting.updated_at = now
     return ["sequence", "updated_at"]
+
+
+LONE_WORKING_FIELDS = (
+    "grace_minutes",
+    "high_risk_grace_minutes",
+    "escalation_minutes",
+    "reminder_before_minutes",
+    "check_in_opens_minutes",
+    "max_extension_minutes",
+    "check_out_pin_required",
+    "location_retention_days",
+)
+
+
+def lone_working_update(*, scheme, by, **fields) -> LoneWorkingSettings:
+    """Change the scheme's safety timings. Watches already running keep the deadline they were
+    given; the new timings apply from the next check-in, extension or booking."""
+    if set(fields) - set(LONE_WORKING_FIELDS):
+        raise DomainError("Those settings cannot be changed here.")
+    with transaction.atomic():
+        lone_working(scheme)
+        config = LoneWorkingSettings.objects.select_for_update().get(scheme=scheme)
+        for name, value in fields.items():
+            setattr(config, name, value)
+        config.full_clean()
+        config.save(update_fields=list(fields))
+        audit_record(actor=by, verb="lone_working_update", obj=config, scheme=scheme)
+    return config
+
+
+@receiver(settings_sections)
+def _safety_timings_on_the_settings_hub(sender, scheme, **kwargs) -> list[SettingsSection]:
+    config = lone_working_to_read(scheme)
+    return [
+        SettingsSection(
+            position=50,
+            title="Safety timings",
+            url_name="meetings:settings_safety",
+            summary=f"An alert {config.grace_minutes} minutes after a meeting should have ended "
+            f"({config.high_risk_grace_minutes} at high-risk venues), then every "
+            f"{config.escalation_minutes} minutes to the next level",
+        )
+    ]

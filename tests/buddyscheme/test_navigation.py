@@ -11,7 +11,7 @@ GROUPS = {
     "Meetings": "/coordinator/meetings/",
     "Agreements": "/contracts/",
     "Reports": "/coordinator/",
-    "Settings": "/admin/",
+    "Settings": "/coordinator/settings/",
 }
 
 

@@ -34,6 +34,7 @@ from buddyscheme.models import (
 from buddyscheme.services import membership_grant
 from buddyscheme.vetting import buddy_support_person_set
 from contracts import services as contract_services
+from evaluation import demo
 from matching import services as matching_services
 from matching.models import Match, MatchProfile, MenuCategory, MenuItem, SpeedEvent, SuggestionOffer
 
@@ -109,6 +110,7 @@ class Command(BaseCommand):
                 "time_zone": "Europe/London",
                 "working_hours_start": time(9, 0),
                 "working_hours_end": time(17, 30),
+                "emergency_phone": "020 7946 0100",
             },
         )
         other, _ = Scheme.objects.update_or_create(
@@ -146,6 +148,7 @@ class Command(BaseCommand):
             )
         self._vetting_and_menu(scheme, coordinator, buddies, participants)
         self._support(scheme, coordinator, second, buddies)
+        self._lone_working_and_waiting(scheme, coordinator, second, buddies, participants)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -158,6 +161,36 @@ class Command(BaseCommand):
             "  (participant1 has buddies to choose from; buddy3 and participant6 met at a speed event)"
         )
         self.stdout.write("  Other scheme's coordinator: north.coordinator@example.org")
+        self.stdout.write(
+            "  (the live board has a meeting in progress and an overdue one; Settings has venues "
+            "and the on-call rota)"
+        )
+
+    def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
+        """Venues, the rota and meetings for the live board; an agreement waiting to be signed;
+        rankings open at the speed event. Each part is made only when missing."""
+        on_call = [
+            user.memberships.get(scheme=scheme, role=Role.COORDINATOR)
+            for user in (coordinator, second)
+        ]
+        venues = demo.demo_venues(scheme=scheme, key_holder=coordinator, by=coordinator)
+        demo.demo_rota(scheme=scheme, responders=on_call, by=coordinator)
+        active = Match.objects.get(scheme=scheme, participant=participants[1], buddy=buddies[1])
+        skipped = demo.demo_meetings(
+            scheme=scheme,
+            match=active,
+            other_buddy=buddies[4],
+            venues=venues,
+            on_call=on_call[0],
+            by=coordinator,
+        )
+        for problem in skipped:
+            self.stdout.write(self.style.WARNING(f"  Demo meetings not made ({problem})"))
+        demo.demo_agreement_waiting(
+            participant=participants[3], buddy=buddies[5], coordinator_user=coordinator
+        )
+        event = SpeedEvent.objects.get(scheme=scheme, name="Autumn speed-buddying")
+        demo.demo_speed_rankings(event=event, ranker=participants[5])
 
     def _vetting_and_menu(self, scheme, coordinator, buddies, participants):
         # Imported here: the core command fills in the matching app's demo data too.
@@ -313,15 +346,20 @@ class Command(BaseCommand):
                 read_to_end=True,
             )
         matching_services.match_activate(match=active, by=by)
-        matching_services.match_create(
-            participant=participants[2], buddy=buddies[0], by=by, state="proposed"
+        # A proposal awaiting both answers, made as a coordinator makes one.
+        proposal = matching_services.match_create(
+            participant=participants[2], buddy=buddies[0], by=by
         )
+        matching_services.match_propose(match=proposal, by=by)
         if not SuggestionOffer.objects.filter(participant=participants[0]).exists():
             matching_services.suggestion_offer_create(participant=participants[0], by=by)
         event, _ = SpeedEvent.objects.get_or_create(
             scheme=scheme,
             name="Autumn speed-buddying",
-            defaults={"held_on": today - timedelta(days=2)},
+            defaults={
+                "held_on": today - timedelta(days=2),
+                "rankings_close_at": timezone.now() + timedelta(days=5),
+            },
         )
         for buddy in buddies[2:5]:
             for participant in participants[5:8]:

@@ -1,0 +1,320 @@
+"""Demo data for lone working, agreements and speed-buddying, made through the services so it is
+what real use would leave behind: venues with risk assessments, an on-call rota, meetings past,
+upcoming, in progress and overdue (so the live board has an alert), an agreement waiting to be
+signed. Each piece is made only when it is missing, so `seed_demo` can run on every `make run`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from buddyscheme.errors import DomainError
+from buddyscheme.models import Membership, Scheme
+from contracts import services as contract_services
+from matching import services as matching_services
+from matching.models import OPEN_STATES, Match, SpeedEvent
+from meetings import services as meeting_services
+from meetings.models import Meeting, MeetingState, OnCallShift, Venue, VenueKind
+
+VENUES = [
+    {
+        "name": "Meeting room, first floor",
+        "kind": VenueKind.IN_HOUSE,
+        "area": "Camberwell",
+        "address": "Unit 4, 10 Example Road, London SE5 0XX",
+        "room": "Room 2",
+        "risk_rating": "low",
+        "risk_notes": "Staff on the premises in office hours; panic alarm by the door.",
+        "review_in_days": 200,
+    },
+    {
+        "name": "Café on the high street",
+        "kind": VenueKind.COMMUNITY,
+        "area": "Peckham",
+        "address": "Rye Lane, London SE15",
+        "risk_rating": "low",
+        "risk_notes": "Busy public place; sit near the counter.",
+        "review_in_days": 120,
+    },
+    {
+        "name": "Home visit",
+        "kind": VenueKind.HOME_VISIT,
+        "area": "Brixton",
+        "risk_rating": "high",
+        "risk_notes": "Two-person visit the first time; check in on arrival, phone charged.",
+        "review_in_days": 60,
+    },
+    {
+        "name": "Phone or video call",
+        "kind": VenueKind.REMOTE,
+        "risk_rating": "low",
+        "risk_notes": "No travel; use the scheme's phone, never a personal number.",
+        "review_in_days": 300,
+    },
+    {
+        # Overdue on purpose: the settings hub and the venues page show it, and it cannot be
+        # booked until someone reviews it.
+        "name": "Library study room",
+        "kind": VenueKind.COMMUNITY,
+        "area": "Walworth",
+        "risk_rating": "medium",
+        "risk_notes": "Quiet room; staff leave at 6pm.",
+        "review_in_days": -12,
+    },
+]
+
+
+def demo_venues(*, scheme: Scheme, key_holder, by) -> dict[str, Venue]:
+    """One venue of each kind, and one whose risk assessment is past its review date."""
+    today = timezone.localdate(timezone=scheme.zone)
+    venues = {}
+    for spec in VENUES:
+        spec = dict(spec)
+        review_in_days = spec.pop("review_in_days")
+        venue = Venue.objects.filter(scheme=scheme, name=spec["name"]).first()
+        if venue is None:
+            venue = meeting_services.venue_create(
+                scheme=scheme,
+                by=by,
+                risk_review_due=today + timedelta(days=review_in_days),
+                key_holder=key_holder if spec["kind"] == VenueKind.IN_HOUSE else None,
+                **spec,
+            )
+        elif review_in_days > 0 and venue.risk_review_due < today + timedelta(days=14):
+            # Months after the first run: the demo's coordinator reviews its venues in time, so
+            # only the one meant to be overdue is.
+            venue = meeting_services.venue_update(
+                venue=venue, by=by, risk_review_due=today + timedelta(days=review_in_days)
+            )
+        venues[spec["name"]] = venue
+    return venues
+
+
+def _local(day: date, at: time, scheme: Scheme) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at), scheme.zone)
+
+
+def demo_rota(*, scheme: Scheme, responders: list[Membership], by, weeks: int = 3) -> None:
+    """Evenings (from 2pm, so an afternoon meeting that runs late is covered by one shift) and
+    weekends, from this week's Monday for `weeks` weeks, shared out between `responders`."""
+    today = timezone.localdate(timezone=scheme.zone)
+    monday = meeting_services.week_start(today)
+    for offset in range(7 * weeks):
+        day = monday + timedelta(days=offset)
+        weekend = day.weekday() >= 5
+        starts_at = _local(day, time(8, 0) if weekend else time(14, 0), scheme)
+        ends_at = _local(day, time(23, 30), scheme)
+        responder = responders[offset % len(responders)]
+        if not OnCallShift.objects.filter(
+            scheme=scheme, starts_at=starts_at, ends_at=ends_at
+        ).exists():
+            meeting_services.on_call_shift_create(
+                scheme=scheme, responder=responder, starts_at=starts_at, ends_at=ends_at, by=by
+            )
+
+
+def _ensure_cover_now(scheme: Scheme, responder: Membership, by, now) -> None:
+    """The meetings made for "now" may fall at night, outside the demo rota: one shift, on the
+    hour, puts someone on call for both, as a coordinator would for a late meeting."""
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    end = start + timedelta(hours=7)
+    if meeting_services.cover_ends_before(scheme, start, end):
+        meeting_services.on_call_shift_create(
+            scheme=scheme, responder=responder, starts_at=start, ends_at=end, by=by
+        )
+
+
+def _key() -> str:
+    return uuid.uuid4().hex
+
+
+def _book(*, buddy, venue, start, minutes, by, match=None, booked_at=None):
+    return meeting_services.meeting_book(
+        buddy=buddy,
+        venue=venue,
+        match=match,
+        planned_start=start,
+        planned_end=start + timedelta(minutes=minutes),
+        purpose="Catch-up",
+        by=by,
+        now=booked_at or start - timedelta(days=2),
+    )
+
+
+def _weekday_before(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _weekday_after(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def demo_meetings(
+    *,
+    scheme: Scheme,
+    match: Match,
+    other_buddy: Membership,
+    venues: dict[str, Venue],
+    on_call: Membership,
+    by,
+    now=None,
+) -> list[str]:
+    """Past meetings that ended safely, upcoming ones (one in the evening, on the rota), one in
+    progress and one overdue, so the live board shows an alert.
+
+    Returns what could not be made, in words: a demo run long after the first may meet a
+    buddy whose DBS has lapsed since, and `make run` must still start.
+    """
+    skipped: list[str] = []
+    for label, make in (
+        ("past meetings", _past_meetings),
+        ("upcoming meetings", _upcoming_meetings),
+        ("meetings under way", _meetings_now),
+    ):
+        try:
+            make(scheme, match, other_buddy, venues, on_call, by, now or timezone.now())
+        except DomainError as error:
+            skipped.append(f"{label}: {error}")
+    meeting_services.sweep(now=now or timezone.now())
+    return skipped
+
+
+def _past_meetings(scheme, match, other_buddy, venues, on_call, by, now) -> None:
+    today = timezone.localdate(now, scheme.zone)
+    buddy, buddy_user = match.buddy, match.buddy.user
+    cafe = venues["Café on the high street"]
+    if not Meeting.objects.filter(match=match, state=MeetingState.CHECKED_OUT).exists():
+        for weeks_ago in (3, 2, 1):
+            start = _local(
+                _weekday_before(today - timedelta(weeks=weeks_ago)), time(10, 30), scheme
+            )
+            meeting = _book(buddy=buddy, venue=cafe, start=start, minutes=60, by=by, match=match)
+            meeting_services.meeting_check_in(
+                meeting=meeting, key=_key(), by=buddy_user, now=start + timedelta(minutes=2)
+            )
+            meeting_services.meeting_check_out(
+                meeting=meeting, key=_key(), by=buddy_user, now=start + timedelta(minutes=58)
+            )
+
+
+def _upcoming_meetings(scheme, match, other_buddy, venues, on_call, by, now) -> None:
+    today = timezone.localdate(now, scheme.zone)
+    buddy = match.buddy
+    cafe, room = venues["Café on the high street"], venues["Meeting room, first floor"]
+    upcoming = Meeting.objects.filter(match=match, state=MeetingState.PLANNED)
+    if not upcoming.filter(planned_start__gt=now).exists():
+        tomorrow = _weekday_after(today + timedelta(days=1))
+        _book(
+            buddy=buddy,
+            venue=room,
+            start=_local(tomorrow, time(10, 0), scheme),
+            minutes=60,
+            by=by,
+            match=match,
+            booked_at=now,
+        )
+        # In the evening: bookable because someone on the rota covers it.
+        _book(
+            buddy=buddy,
+            venue=cafe,
+            start=_local(today + timedelta(days=2), time(18, 0), scheme),
+            minutes=60,
+            by=by,
+            match=match,
+            booked_at=now,
+        )
+
+
+def _meetings_now(scheme, match, other_buddy, venues, on_call, by, now) -> None:
+    buddy, buddy_user = match.buddy, match.buddy.user
+    cafe = venues["Café on the high street"]
+    scheme_meetings = Meeting.objects.filter(scheme=scheme)
+    # Yesterday's demo meetings would be alerting all night: they end, checked out late.
+    for stale in scheme_meetings.filter(
+        state=MeetingState.CHECKED_IN, expected_end__lt=now - timedelta(hours=6)
+    ).select_related("buddy__user"):
+        meeting_services.meeting_check_out(meeting=stale, key=_key(), by=stale.buddy.user, now=now)
+
+    checked_in = scheme_meetings.filter(state=MeetingState.CHECKED_IN)
+    in_progress = checked_in.filter(expected_end__gt=now).exists()
+    overdue = checked_in.filter(expected_end__lte=now).exists()
+    if not (in_progress and overdue):
+        _ensure_cover_now(scheme, on_call, by, now)
+    if not in_progress:
+        start = now - timedelta(minutes=20)
+        meeting = _book(
+            buddy=buddy,
+            venue=cafe,
+            start=start,
+            minutes=60,
+            by=by,
+            match=match,
+            booked_at=start - timedelta(minutes=30),
+        )
+        meeting_services.meeting_check_in(
+            meeting=meeting, key=_key(), by=buddy_user, now=start + timedelta(minutes=2)
+        )
+
+    if not overdue:
+        # A home visit that ended ten minutes ago with no check-out: past its grace (shorter at
+        # a high-risk venue), so the sweep raises the first alert now; it escalates while the
+        # demo runs.
+        start = now - timedelta(minutes=70)
+        meeting = _book(
+            buddy=other_buddy,
+            venue=venues["Home visit"],
+            start=start,
+            minutes=60,
+            by=by,
+            booked_at=start - timedelta(minutes=30),
+        )
+        meeting_services.meeting_check_in(
+            meeting=meeting,
+            key=_key(),
+            by=other_buddy.user,
+            now=start + timedelta(minutes=2),
+        )
+
+
+def demo_agreement_waiting(*, participant, buddy, coordinator_user, now=None) -> None:
+    """A match whose agreement the buddy has signed and the participant has not yet."""
+    if Match.objects.filter(participant=participant, state__in=OPEN_STATES).exists():
+        return
+    now = now or timezone.now()
+    match = matching_services.match_create(
+        participant=participant, buddy=buddy, by=coordinator_user, now=now
+    )
+    match = matching_services.match_propose(match=match, by=coordinator_user, now=now)
+    matching_services.match_accept(match=match, by_membership=participant, now=now)
+    matching_services.match_accept(match=match, by_membership=buddy, now=now)
+    match = matching_services.match_introduce(
+        match=match, intro_at=now + timedelta(days=3), by=coordinator_user, now=now
+    )
+    contract = contract_services.contract_generate(match=match, by=coordinator_user, now=now)
+    contract_services.contract_sign(
+        contract=contract,
+        membership=buddy,
+        typed_name=buddy.user.get_full_name() or buddy.user.display_name,
+        agreed=True,
+        read_to_end=True,
+        now=now,
+    )
+
+
+def demo_speed_rankings(*, event: SpeedEvent, ranker: Membership) -> None:
+    """Rankings are open: one participant has ranked the buddies they met, the rest have not."""
+    if event.matched_at or event.preferences.filter(ranker=ranker).exists():
+        return
+    met = event.meetings.filter(participant=ranker).order_by("buddy_id")
+    matching_services.speed_preferences_save(
+        event=event,
+        ranker=ranker,
+        choices={meeting.buddy_id: str(place) for place, meeting in enumerate(met, start=1)},
+    )
