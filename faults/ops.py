@@ -31,9 +31,11 @@ def make(count, first_in, spread, phones=False):
         for number, membership in enumerate(
             Membership.objects.filter(scheme=scheme).select_related("user")
         ):
-            # Staff and buddies are texted unless they opted out (buddyscheme.consent).
+            # Staff and buddies are texted unless they opted out (buddyscheme.consent). Numbers
+            # of their own (07700 8…): the demo data's people are 07700 900…, and the provider
+            # stand-in counts texts by number.
             Profile.objects.update_or_create(
-                user=membership.user, defaults={"phone": f"07700 9{number:05d}"}
+                user=membership.user, defaults={"phone": f"07700 8{number:05d}"}
             )
     return scheme.pk
 
