@@ -94,11 +94,16 @@ def safety_net_down_notify(now=None) -> int:
 SMS_FAILING_AFTER = 3
 
 
-def sms_failing(scheme=None) -> int:
-    """How many texts are waiting after failing SMS_FAILING_AFTER times or more."""
-    rows = Notification.objects.filter(
+def _failing_texts():
+    """Texts waiting after failing SMS_FAILING_AFTER times or more."""
+    return Notification.objects.filter(
         channel=Channel.SMS, status=NotificationStatus.PENDING, attempts__gte=SMS_FAILING_AFTER
     )
+
+
+def sms_failing(scheme=None) -> int:
+    """How many texts are failing (in one scheme, or in all)."""
+    rows = _failing_texts()
     if scheme is not None:
         rows = rows.filter(scheme=scheme)
     return rows.count()
@@ -108,9 +113,7 @@ def sms_failing_notify(now=None) -> int:
     """While texts are failing, email each scheme's coordinators once per outage (named by the
     oldest failing text), from this process. Returns how many emails left now."""
     now = now or timezone.now()
-    failing = Notification.objects.filter(
-        channel=Channel.SMS, status=NotificationStatus.PENDING, attempts__gte=SMS_FAILING_AFTER
-    )
+    failing = _failing_texts()
     first = failing.order_by("pk").values_list("pk", flat=True).first()
     if first is None:
         return 0
