@@ -150,6 +150,10 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
+    # Public forms (buddyscheme/public_forms.py): per address, and per email or device key.
+    "public_application": "10/h/ip,3/d/key",
+    "public_referral": "10/h/ip,5/d/key",
+    "public_feedback": "30/h/ip,1/h/key",
 }
 # Before a sensitive step (changing two-step sign-in, and later exports and erasure) people
 # prove who they are with their password or, where enrolled, their authenticator app. A code

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import slugify
 
 from ..sms import validate_gsm7
 from ..validators import validate_person_name
@@ -86,6 +87,15 @@ class Scheme(models.Model):
     """One organisation's buddying or peer-support programme."""
 
     name = models.CharField(max_length=120, unique=True)
+    # The scheme's short public address (/s/<slug>/): its front door, application and referral
+    # forms. Chosen by the coordinator; neutral by default (never the condition).
+    slug = models.SlugField(
+        max_length=40,
+        unique=True,
+        blank=True,
+        help_text="Short address of the scheme's public pages, e.g. 'north-buddies'. Letters, "
+        "numbers and hyphens; avoid words that say what people live with.",
+    )
     # Short and plain because it begins every text message, which must fit one SMS (160
     # characters of the GSM-7 set) with the buddy's name, the place, a phone and a link.
     sender_name = models.CharField(
@@ -138,6 +148,25 @@ class Scheme(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self.free_slug(self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def free_slug(cls, name: str, exclude_pk=None) -> str:
+        """A slug from the name not used by another scheme: 'north', then 'north-2'…"""
+        base = slugify(name)[:34].strip("-") or "scheme"
+        taken = set(
+            cls.objects.filter(slug__startswith=base)
+            .exclude(pk=exclude_pk)
+            .values_list("slug", flat=True)
+        )
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}-{number}", number + 1
+        return candidate
 
     def clean(self):
         errors = {}
