@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.validators import MinValueValidator
 
+from .initials import IdentifyingDetailsFormMixin
 from .models import (
     BUDDY_PIPELINE,
     CASE_NOTE_LENGTH,
@@ -291,23 +292,17 @@ class SupportPersonForm(forms.Form):
         field.label_from_instance = lambda membership: membership.user.display_name
 
 
-class CaseNoteForm(FocusFirstErrorMixin, forms.Form):
+class CaseNoteForm(IdentifyingDetailsFormMixin, FocusFirstErrorMixin, forms.Form):
+    """A note on the person's record, through the initials-only guard (pass `names=`)."""
+
+    identifying_fields = ("text",)
+
     text = forms.CharField(
         max_length=CASE_NOTE_LENGTH,
         label="New note",
         help_text="Use initials, not names, for example “G. rang about Tuesday”.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    # Shown only once the writer has been warned that the note names the person.
-    keep_names = forms.BooleanField(
-        required=False,
-        label="Keep the name in this note: I have a reason",
-        widget=forms.HiddenInput,
-    )
-
-    def warn_about_names(self, message: str) -> None:
-        self.add_error("text", message)
-        self.fields["keep_names"].widget = forms.CheckboxInput()
 
 
 PAGE_LIMIT = 10_000

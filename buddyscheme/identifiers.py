@@ -1,13 +1,15 @@
 """What in free text could identify a person. Notes use initials only (DESIGN §4).
 
-A first check: the person's own names. Phone numbers, email and postal addresses are for the
-full guard, which extends `identifying_words`.
+The person's names, read from their account, fed to the one guard every form uses
+(`buddyscheme/initials.py`: names, phone numbers, emails, postcodes, dates of birth, NHS numbers,
+address lines).
 """
 
 from __future__ import annotations
 
 import re
 
+from .initials import identifying_details
 from .models import Membership
 
 # Shorter names ("Al", "Jo") are still names; one letter is an initial, which is allowed.
@@ -28,11 +30,9 @@ def person_names(person: Membership) -> list[str]:
 
 
 def identifying_words(text: str, *, person: Membership) -> list[str]:
-    """The words of `text` that name `person`, as written there (empty when none do)."""
-    found = []
-    for name in person_names(person):
-        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
-        match = pattern.search(text or "")
-        if match and match.group(0) not in found:
-            found.append(match.group(0))
+    """What in `text` may identify `person`, as written there (empty when nothing does)."""
+    found: list[str] = []
+    for hit in identifying_details(text or "", person_names(person)):
+        if hit.text not in found:
+            found.append(hit.text)
     return found

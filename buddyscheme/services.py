@@ -236,14 +236,14 @@ def heartbeat_record(name: str, now=None) -> Heartbeat:
 
 
 class NoteNamesThePerson(DomainError):
-    """The note contains the person's name; it is saved only once the writer confirms."""
+    """The note may identify the person; it is saved only once the writer confirms."""
 
     def __init__(self, words: list[str]):
         self.words = words
         quoted = ", ".join(f"“{word}”" for word in words)
         super().__init__(
-            f"This note contains {quoted}. Notes use initials, not names: edit the note, "
-            "or tick the box below to keep it as it is."
+            f"This note contains {quoted}. Notes use initials only, never names, numbers or "
+            "addresses: edit the note, or tick the box to keep it as it is."
         )
 
 

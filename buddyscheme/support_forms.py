@@ -1,55 +1,22 @@
-"""Forms for concerns, one-to-ones, contact and the diary. Free text is checked for the names of
-the people the buddy supports (initials only) and saved only once the writer edits it or
-confirms it is all right."""
+"""Forms for concerns, one-to-ones, contact and the diary. Free text goes through the
+initials-only guard and is saved only once the writer edits it or confirms it is all right."""
 
 from django import forms
 
 from .models import ConcernKind, ConcernOutcome, ContactMode, Membership
-from .name_check import initials_warnings
+from .initials import IdentifyingDetailsFormMixin
 
 
-class InitialsOnlyMixin:
-    """`checked_fields` are looked at for `names`; a hit is an error on that field until the
-    writer changes the text or ticks `names_checked` (shown only then)."""
+class InitialsOnlyMixin(IdentifyingDetailsFormMixin):
+    """`checked_fields` go through the initials-only guard (buddyscheme/initials.py): names of
+    the people the buddy supports, phone numbers, emails, postcodes, dates of birth, NHS numbers
+    and address lines are highlighted, and the form is valid once the writer edits the text or
+    ticks "I have checked" for exactly what was shown."""
 
     checked_fields: tuple[str, ...] = ()
 
-    def __init__(self, *args, names=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.names = list(names)
-        self.fields["names_checked"] = forms.BooleanField(
-            required=False,
-            label="I have checked: it does not name anyone. Save it as it is.",
-        )
-        self.names_found: list[str] = []
-
-    def visible_fields(self):
-        return [
-            field
-            for field in super().visible_fields()
-            if field.name != "names_checked" or self.names_found or self["names_checked"].value()
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("names_checked"):
-            return cleaned
-        for name in self.checked_fields:
-            found = initials_warnings(cleaned.get(name) or "", self.names)
-            if found:
-                self.names_found += [hit for hit in found if hit not in self.names_found]
-                self.add_error(
-                    name,
-                    f"This names {_spoken_list(found)}. Notes use initials only (for example "
-                    f"“{found[0][0]}.”): change it, or tick the box below if it is not about "
-                    "the person you support.",
-                )
-        return cleaned
-
-
-def _spoken_list(names: list[str]) -> str:
-    quoted = [f"“{name}”" for name in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    def identifying_field_names(self) -> list[str]:
+        return [name for name in self.checked_fields if name in self.fields]
 
 
 def _text(label, help_text="", rows=4, **kwargs):

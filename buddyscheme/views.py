@@ -27,6 +27,7 @@ from .access import (
 from .celery import app as celery_app
 from .consent import has_consent
 from .errors import DomainError
+from .identifiers import person_names
 from .forms import (
     AcceptInvitationForm,
     CaseNoteForm,
@@ -240,7 +241,7 @@ def _person_page(request, member, **bound_forms):
             (line.withdrawn for line in consents if line.kind == ConsentKind.HOLD_DATA), None
         ),
         "notes": selectors.case_notes_for(member),
-        "note_form": bound_forms.get("note_form") or CaseNoteForm(),
+        "note_form": bound_forms.get("note_form") or CaseNoteForm(names=person_names(member)),
     }
     if member.role == Role.BUDDY:
         record = vetting.vetting_record(member)
@@ -420,17 +421,15 @@ def person_sensitive_notes_save(request, pk):
 def person_note_add(request, pk):
     """A case note on the person's record; one naming them is kept only once confirmed."""
     member = get_member_for_coordinator(request, pk)
-    form = CaseNoteForm(request.POST)
+    form = CaseNoteForm(request.POST, names=person_names(member))
     if form.is_valid():
         try:
             services.case_note_add(
                 membership=member,
                 text=form.cleaned_data["text"],
-                names_confirmed=form.cleaned_data["keep_names"],
+                names_confirmed=form.identifying_confirmed,
                 by=request.user,
             )
-        except services.NoteNamesThePerson as warning:
-            form.warn_about_names(str(warning))
         except DomainError as error:
             form.add_error("text", str(error))
         else:

@@ -66,3 +66,13 @@ def assert_audited(*, verb, obj, actor, scheme):
         f"{verb}: actor, scheme {(row.actor_id, row.scheme_id)}, expected {expected}"
     )
     return row
+
+
+def confirmed(page) -> dict[str, str]:
+    """The post that ticks "I have checked" for exactly what `page` showed (the initials-only
+    guard, buddyscheme/initials.py): the tick box and the fingerprint the page carried."""
+    import re
+
+    found = re.search(r'name="identifying_shown" value="([0-9a-f]+)"', page.content.decode())
+    assert found, "the page shows no initials-only findings to confirm"
+    return {"not_identifying": "on", "identifying_shown": found.group(1)}

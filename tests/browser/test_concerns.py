@@ -55,7 +55,7 @@ def test_a_concern_raised_from_today_is_taken_from_the_dashboard(open_phone):
     phone.get_by_label("I would like a one-to-one").check()
     phone.get_by_role("button", name="Tell the team now").click()
     # The name is caught: nothing is sent, the words are kept to correct.
-    expect(phone.get_by_text("This names “Grace”")).to_be_visible()
+    expect(phone.locator("mark", has_text="Grace").first).to_be_visible()
     expect(phone.get_by_label("What is worrying you?")).to_have_value(
         "Grace said someone at home takes her money."
     )

@@ -29,6 +29,7 @@ from buddyscheme.models import (
 )
 from matching.models import Match
 
+from ..base import confirmed
 from ..factories import MembershipFactory, SchemeFactory, enrol_totp
 from ..meetings.net import rendered
 
@@ -264,12 +265,12 @@ class TestPages:
         typed = {"about": people["participant"].pk, "text": "Grace was crying at the bus stop."}
         page = buddy.post("/concerns/new/someone/", typed)
         assert page.status_code == 200 and not Concern.objects.exists()
-        assert "This names “Grace”" in page.content.decode()
+        assert "“Grace” (a name" in page.content.decode()
         assert b"Grace was crying at the bus stop." in page.content  # kept as typed
         assert b"I have checked" in page.content
         buddy.post("/concerns/new/someone/", {**typed, "text": "G. was crying at the bus stop."})
         assert Concern.objects.count() == 1
-        buddy.post("/concerns/new/someone/", {**typed, "names_checked": "on"})
+        buddy.post("/concerns/new/someone/", {**typed, **confirmed(page)})
         assert Concern.objects.count() == 2
 
     def test_an_unknown_kind_is_not_found_and_an_empty_post_asks_again(self, people):
@@ -282,7 +283,7 @@ class TestPages:
     def test_about_myself_a_name_is_caught_too(self, people):
         buddy = _client(people["buddy"].user)
         page = buddy.post("/concerns/new/myself/", {"text": "Since Grace told me, I can't sleep."})
-        assert "This names “Grace”" in page.content.decode() and not Concern.objects.exists()
+        assert "“Grace” (a name" in page.content.decode() and not Concern.objects.exists()
 
     def test_who_it_is_about_is_chosen_on_purpose(self, people):
         buddy = _client(people["buddy"].user)

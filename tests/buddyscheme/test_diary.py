@@ -115,7 +115,7 @@ def test_the_buddy_writes_from_the_phone_and_a_name_is_caught_first(people):
     buddy = client_for(people["buddy"])
     assert buddy.post("/diary/new/", {}).status_code == 200  # asks for the words
     page = buddy.post("/diary/new/", {"text": "Grace's sister was there too."})
-    assert "This names “Grace”" in page.content.decode() and not DiaryEntry.objects.exists()
+    assert "“Grace” (a name" in page.content.decode() and not DiaryEntry.objects.exists()
     response = buddy.post("/diary/new/", {"text": "G.'s sister was there too."})
     entry = DiaryEntry.objects.get()
     assert response["Location"] == f"/diary/{entry.pk}/"

@@ -312,25 +312,41 @@ class CaseNotesTest(PersonaTestCase):
     def test_a_note_naming_the_person_is_kept_only_once_confirmed(self):
         from buddyscheme.models import CaseNote
 
-        typed = "Spoke to grace about otieno family visit"
+        typed = "Spoke to Grace about otieno family visit, 07700 900123"
         response = self.client.post(f"{self.url}notes/", {"text": typed})
         self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "“grace”, “otieno”")
+        # The one guard (buddyscheme/initials.py): names, in any case for an unusual name, and
+        # the phone number, each highlighted.
+        for hit in ("Grace", "otieno", "07700 900123"):
+            self.assertContains(response, f"<mark>{hit}</mark>")
         self.assertContains(response, typed)  # kept as typed, to edit
-        self.assertEqual(checked(response, "keep_names"), [])
-        self.assertIn("keep_names", [field.get("name") for field in parse(response).inputs])
+        self.assertEqual(checked(response, "not_identifying"), [])
+        self.assertEqual(
+            [field.get("name") for field in parse(response).inputs].count("not_identifying"), 1
+        )
         self.assertFalse(CaseNote.objects.exists())
 
-        self.client.post(f"{self.url}notes/", {"text": typed, "keep_names": "on"})
+        digest = [
+            field.get("value")
+            for field in parse(response).inputs
+            if field.get("name") == "identifying_shown"
+        ][0]
+        self.client.post(
+            f"{self.url}notes/",
+            {"text": typed, "not_identifying": "on", "identifying_shown": digest},
+        )
         self.assertTrue(CaseNote.objects.get().names_confirmed)
 
     def test_initials_and_other_words_are_not_names(self):
         from buddyscheme.identifiers import identifying_words
 
-        self.assertEqual(
-            identifying_words("G. M. is graceful; Gracefield Road", person=self.member), []
-        )
+        self.assertEqual(identifying_words("G. M. is graceful today", person=self.member), [])
         self.assertEqual(identifying_words("GRACE called", person=self.member), ["GRACE"])
+        # An address line identifies them as surely as a name does.
+        self.assertEqual(
+            identifying_words("Visited 12 Gracefield Road", person=self.member),
+            ["12 Gracefield Road"],
+        )
 
     def test_an_empty_note_is_refused_with_a_message(self):
         response = self.client.post(f"{self.url}notes/", {"text": "   "})

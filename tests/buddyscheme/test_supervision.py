@@ -204,7 +204,7 @@ class TestContactOverdue:
             f"/coordinator/people/{buddy.pk}/contact/",
             {"mode": "email", "notes": "Worried about Grace"},
         )
-        assert page.status_code == 200 and "This names “Grace”" in page.content.decode()
+        assert page.status_code == 200 and "“Grace” (a name" in page.content.decode()
         assert SupportContact.objects.count() == 1
 
 
@@ -417,7 +417,7 @@ class TestPages:
         supervision_notes_share(supervision=supervision, by=people["cora"].user)
         assert b"boundaries" in buddy.get(url).content
         page = buddy.post(url + "comment/", {"text": "Grace was fine after all."})
-        assert "This names “Grace”" in page.content.decode()
+        assert "“Grace” (a name" in page.content.decode()
         buddy.post(url + "comment/", {"text": "G. was fine after all."})
         supervision.refresh_from_db()
         assert supervision.buddy_comment == "G. was fine after all."
