@@ -3,8 +3,8 @@ initials-only guard and is saved only once the writer edits it or confirms it is
 
 from django import forms
 
-from .models import ConcernKind, ConcernOutcome, ContactMode, Membership
 from .initials import IdentifyingDetailsFormMixin
+from .models import ConcernKind, ConcernOutcome, ContactMode, Membership
 
 
 class InitialsOnlyMixin(IdentifyingDetailsFormMixin):

@@ -27,7 +27,6 @@ from .access import (
 from .celery import app as celery_app
 from .consent import has_consent
 from .errors import DomainError
-from .identifiers import person_names
 from .forms import (
     AcceptInvitationForm,
     CaseNoteForm,
@@ -40,6 +39,7 @@ from .forms import (
     SupportPersonForm,
     TrainingCompletionForm,
 )
+from .identifiers import person_names
 from .middleware import SESSION_MEMBERSHIP_KEY
 from .models import BuddyStage, ConsentKind, ConsentMethod, ParticipantEnrolment, Profile, Role
 from .watchdog import safety_net_down_notify, sms_failing, sms_failing_notify
