@@ -2,6 +2,9 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import DatabaseError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +16,30 @@ from .audit import RequestMeta, request_meta_reset, request_meta_set
 
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
 SESSION_STARTED_KEY = "session_started_at"
+
+
+class OutageTolerantSessionMiddleware(SessionMiddleware):
+    """Django's session middleware, except when the database drops after the page's work is done.
+
+    Sessions are saved on every request (the idle timeout). If PostgreSQL goes away between the
+    view committing (a check-in recorded) and the session being saved, Django reports the
+    session as "interrupted" with a 400, and the buddy is told their check-in went wrong when it
+    did not. Here the page the view made is kept, without refreshing the session (it still has
+    its earlier expiry). A session that really was deleted meanwhile (logged out in another tab)
+    still gets Django's 400.
+    """
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted:
+            try:
+                still_there = request.session.exists(request.session.session_key)
+            except DatabaseError:
+                still_there = True  # the database is down: nothing says it was deleted
+            if still_there:
+                return response
+            raise
 
 
 class AbsoluteSessionTimeoutMiddleware:

@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "buddyscheme.middleware.PageMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "buddyscheme.middleware.AuditRequestMetaMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "buddyscheme.middleware.OutageTolerantSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
