@@ -22,7 +22,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="scheme",
             name="slug",
-            field=models.SlugField(blank=True, max_length=40, default=""),
+            # No index yet: the unique constraint below brings its own (on PostgreSQL a
+            # db_index here and then unique=True would create the "_like" index twice).
+            field=models.SlugField(blank=True, max_length=40, default="", db_index=False),
             preserve_default=False,
         ),
         migrations.RunPython(fill_slugs, migrations.RunPython.noop),
