@@ -4,9 +4,23 @@
 # throwaway SQLite database in var/bench/ (migrated, demo data loaded), then runs
 # scripts/bench.py against it. The server is stopped and var/bench/ removed on exit
 # (BENCH_KEEP=1 keeps var/bench/ to look at; BENCH_SECONDS sets the seconds per endpoint).
+# BENCH_QUICK=1 (run by CI) is the same code on small data, 1 s per endpoint: it fails on any
+# error or on a row that cannot be measured, so the bench cannot rot unseen. Its figures say
+# nothing about speed. A full run's output is kept in benchmarks/last-run.txt to commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+if [ "${BENCH_QUICK:-}" = "1" ]; then
+    export BENCH_SECONDS=1 BENCH_LATENCY_MEETINGS=50 BENCH_LONE_PLANNED=2000
+    QUERY_SIZES="10 50"
+    echo "== make bench, quick mode (BENCH_QUICK=1): small data, 1 s per endpoint; checks that every row can be measured =="
+else
+    QUERY_SIZES="10 200"
+    mkdir -p benchmarks
+    # Everything below also goes to benchmarks/last-run.txt (committed: a regression shows in a diff).
+    exec > >(tee benchmarks/last-run.txt) 2>&1
+    echo "make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+fi
 
 bash scripts/system-deps.sh bench ||
     echo "(wrk is not installed: the Python client measures instead; figures are lower)"
@@ -66,11 +80,9 @@ $PY scripts/bench.py http "http://127.0.0.1:$port"
 echo
 $PY scripts/bench.py lone "http://127.0.0.1:$port"
 echo
-$PY scripts/bench.py queries 10 200
-if true; then
-    echo
-    $PY scripts/bench_matching.py
-fi
+$PY scripts/bench.py queries $QUERY_SIZES
+echo
+$PY scripts/bench_matching.py
 echo
 $PY scripts/bench_pdf.py
 echo
@@ -83,3 +95,7 @@ echo
 # The sweep bench makes its own 1,000,000-meeting database (PostgreSQL when it answers).
 unset DATABASE_URL
 $PY scripts/bench_sweep.py
+if [ "${BENCH_QUICK:-}" = "1" ]; then
+    echo
+    echo "make bench quick mode: every row measured"
+fi

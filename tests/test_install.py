@@ -127,7 +127,10 @@ def test_make_run_test_bench_and_upgrade_install_from_the_lock():
     assert "uv lock --upgrade" in upgrade and "test" in upgrade
     install = (ROOT / "scripts/install.sh").read_text()
     assert "--require-hashes" in install and "uv sync --locked" in install
-    assert "make test" in (ROOT / ".ci/run").read_text()
+    ci = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()]
+    # The test command first; then the bench's quick mode, so the bench cannot rot unseen.
+    assert ci.index("make test") < ci.index("BENCH_QUICK=1 make bench")
+    assert "set -euo pipefail" in ci
 
 
 def test_the_image_installs_from_the_lock_and_the_one_list_of_debian_packages():
