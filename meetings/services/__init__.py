@@ -90,7 +90,20 @@ from .rules import (
     spoken_time,
 )
 from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
+from .interview import interview_arrange
 from .supervision import supervision_arrange
+from .training import (
+    my_training,
+    session_invitations,
+    training_answer,
+    training_attendance_record,
+    training_due,
+    training_invite,
+    training_session_create,
+    training_sessions_for,
+    invitable_people,
+    upcoming_invitations,
+)
 from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 from .venues import (
     venue_create,
@@ -165,6 +178,17 @@ __all__ = [
     "spoken_time",
     "sms_reply_receive",
     "supervision_arrange",
+    "interview_arrange",
+    "my_training",
+    "session_invitations",
+    "training_answer",
+    "training_attendance_record",
+    "training_due",
+    "training_invite",
+    "training_session_create",
+    "training_sessions_for",
+    "invitable_people",
+    "upcoming_invitations",
     "sweep",
     "venue_create",
     "venue_meetings_still_booked",
