@@ -283,7 +283,11 @@ def training_attendance_record(
         if was_there:
             came += 1
             training_complete(
-                membership=invitation.invitee, module=session.module, completed_on=day, by=by
+                membership=invitation.invitee,
+                module=session.module,
+                completed_on=day,
+                by=by,
+                now=now,
             )
     session.attendance_recorded_at = now
     session.save(update_fields=["attendance_recorded_at"])
