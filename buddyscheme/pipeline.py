@@ -137,7 +137,7 @@ def applications_conversion(scheme) -> Conversion:
     figures = BuddyVetting.objects.filter(
         membership__scheme=scheme, membership__role=Role.BUDDY
     ).aggregate(
-        applications=Count("pk"),
+        applications=Count("pk", distinct=True),
         approvals=Count(
             "pk",
             filter=Q(stage=BuddyStage.APPROVED) | Q(steps__to_stage=BuddyStage.APPROVED),
