@@ -3,8 +3,8 @@
 from django import forms
 
 from .forms import CrispyMixin
-from .models import InterviewOutcome, InterviewQuestion, RecruitmentSource
 from .interviews import NOTES_LENGTH, REASON_LENGTH
+from .models import InterviewOutcome, InterviewQuestion, RecruitmentSource
 
 
 class RecruitmentSourceForm(forms.Form):
@@ -66,7 +66,10 @@ class InterviewOutcomeForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("outcome") in (InterviewOutcome.NOT_NOW, InterviewOutcome.NOT_SUITABLE):
-            if not (cleaned.get("reason") or "").strip():
-                self.add_error("reason", "Write the reason: the applicant is told it.")
+        declined = cleaned.get("outcome") in (
+            InterviewOutcome.NOT_NOW,
+            InterviewOutcome.NOT_SUITABLE,
+        )
+        if declined and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Write the reason: the applicant is told it.")
         return cleaned

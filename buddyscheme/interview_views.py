@@ -90,7 +90,9 @@ def interview_notes(request, pk):
     form = InterviewNotesForm(request.POST, answers=list(interview.answers.all()))
     if form.is_valid():
         try:
-            interviews.interview_notes_save(interview=interview, notes=form.notes(), by=request.user)
+            interviews.interview_notes_save(
+                interview=interview, notes=form.notes(), by=request.user
+            )
         except DomainError as error:
             form.add_error(None, str(error))
         else:
@@ -174,10 +176,13 @@ def settings_interview_questions_defaults(request):
 def settings_interview_question_edit(request, pk):
     question = get_interview_question_for_user(request, pk)
     form = InterviewQuestionForm(request.POST or None, instance=question)
-    if request.method == "POST" and form.is_valid():
-        if saved(form, interviews.interview_question_update, question=question, by=request.user):
-            messages.success(request, "Question saved.")
-            return redirect("settings_interview_questions")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and saved(form, interviews.interview_question_update, question=question, by=request.user)
+    ):
+        messages.success(request, "Question saved.")
+        return redirect("settings_interview_questions")
     return render(
         request,
         "buddyscheme/settings/interview_question_edit.html",

@@ -46,7 +46,7 @@ REASON_LENGTH = 1000
 INTERVIEW_STAGES = [BuddyStage.APPLIED, BuddyStage.REFERENCES]
 # "Proceed" moves the applicant on one step: after the application come the references, after
 # the references the DBS check.
-PROCEED_TO = {
+PROCEED_TO: dict[str, str] = {
     BuddyStage.APPLIED: BuddyStage.REFERENCES,
     BuddyStage.REFERENCES: BuddyStage.DBS_CHECK,
 }
@@ -183,8 +183,7 @@ def interview_book(
             )
     except IntegrityError:
         raise DomainError(
-            "This applicant already has an interview booked: record its outcome or cancel it "
-            "first."
+            "This applicant already has an interview booked: record its outcome or cancel it first."
         ) from None
     with transaction.atomic():
         InterviewAnswer.objects.bulk_create(

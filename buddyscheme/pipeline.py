@@ -198,7 +198,10 @@ def declines_by_reason(scheme) -> list[tuple[str, int]]:
         .values_list("outcome", "n")
     )
     return [
-        (f"Applicant after interview: {InterviewOutcome(outcome).label.lower()}", counts.get(outcome, 0))
+        (
+            f"Applicant after interview: {InterviewOutcome(outcome).label.lower()}",
+            counts.get(outcome, 0),
+        )
         for outcome in (InterviewOutcome.NOT_NOW, InterviewOutcome.NOT_SUITABLE)
     ]
 

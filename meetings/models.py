@@ -706,9 +706,7 @@ class TrainingInvitation(models.Model):
         ordering = ["session", "pk"]
         constraints = [
             # Inviting someone twice sends one invitation.
-            models.UniqueConstraint(
-                fields=["session", "invitee"], name="training_invitation_once"
-            ),
+            models.UniqueConstraint(fields=["session", "invitee"], name="training_invitation_once"),
             models.CheckConstraint(
                 condition=Q(answer="") | Q(answered_at__isnull=False),
                 name="training_answer_has_date",

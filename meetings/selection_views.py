@@ -47,7 +47,9 @@ def interview_new(request, pk):
                 request, f"Interview booked. {applicant.user.display_name} is told by email."
             )
             return redirect("interview", pk=interview.pk)
-    return render(request, "meetings/training/interview_form.html", {"form": form, "member": applicant})
+    return render(
+        request, "meetings/training/interview_form.html", {"form": form, "member": applicant}
+    )
 
 
 # --- Training sessions: the coordinator's pages -----------------------------------------------

@@ -23,9 +23,7 @@ DEFAULT_INTERVIEW_QUESTIONS = [
 class InterviewQuestion(models.Model):
     """One of the scheme's standard interview questions, asked in order."""
 
-    scheme = models.ForeignKey(
-        Scheme, on_delete=models.CASCADE, related_name="interview_questions"
-    )
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="interview_questions")
     text = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -53,9 +51,7 @@ class Interview(models.Model):
     (meetings links to it), as a one-to-one is."""
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="interviews")
-    applicant = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="interviews"
-    )
+    applicant = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="interviews")
     interviewer = models.ForeignKey(
         Membership,
         null=True,

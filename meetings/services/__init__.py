@@ -63,6 +63,7 @@ from .duress import (
     check_out_options,
     meeting_check_out_with_pin,
 )
+from .interview import interview_arrange
 from .locations import (
     Position,
     alert_location_record,
@@ -90,9 +91,10 @@ from .rules import (
     spoken_time,
 )
 from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
-from .interview import interview_arrange
 from .supervision import supervision_arrange
+from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 from .training import (
+    invitable_people,
     my_training,
     session_invitations,
     training_answer,
@@ -101,10 +103,8 @@ from .training import (
     training_invite,
     training_session_create,
     training_sessions_for,
-    invitable_people,
     upcoming_invitations,
 )
-from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
 from .venues import (
     venue_create,
     venue_meetings_still_booked,

@@ -53,12 +53,8 @@ def training_sessions_for(scheme) -> QuerySet[TrainingSession]:
         .select_related("module", "venue")
         .annotate(
             invited=Count("invitations"),
-            attending=Count(
-                "invitations", filter=Q(invitations__answer=TrainingAnswer.ATTENDING)
-            ),
-            apologies=Count(
-                "invitations", filter=Q(invitations__answer=TrainingAnswer.APOLOGIES)
-            ),
+            attending=Count("invitations", filter=Q(invitations__answer=TrainingAnswer.ATTENDING)),
+            apologies=Count("invitations", filter=Q(invitations__answer=TrainingAnswer.APOLOGIES)),
             came=Count("invitations", filter=Q(invitations__attended=True)),
         )
     )
@@ -225,9 +221,7 @@ def training_invite(
 
 
 @transaction.atomic
-def training_answer(
-    *, invitation: TrainingInvitation, answer: str, now=None
-) -> TrainingInvitation:
+def training_answer(*, invitation: TrainingInvitation, answer: str, now=None) -> TrainingInvitation:
     """The invitee says they will come, or sends apologies; they may change their mind until
     the session starts. A full session takes no more "attending"."""
     now = now or timezone.now()
@@ -291,9 +285,7 @@ def training_attendance_record(
             )
     session.attendance_recorded_at = now
     session.save(update_fields=["attendance_recorded_at"])
-    audit_record(
-        actor=by, verb="training_attendance_record", obj=session, scheme=session.scheme_id
-    )
+    audit_record(actor=by, verb="training_attendance_record", obj=session, scheme=session.scheme_id)
     return came
 
 
@@ -324,4 +316,3 @@ def _training_sessions_on_the_settings_hub(sender, scheme, **kwargs) -> list[Set
             "apologies and attendance",
         )
     ]
-

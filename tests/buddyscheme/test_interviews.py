@@ -2,7 +2,7 @@
 check-in), the scheme's questions noted, an outcome the applicant is told kindly by email, and
 proceed moving the pipeline on; how they heard of us, set on the person page."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -164,7 +164,7 @@ class TestBooking:
         }
         with pytest.raises(DomainError, match="Choose where"):
             meeting_services.interview_arrange(**kwargs)
-        stale = venue(scheme, risk_review_due=datetime(2026, 11, 1).date())
+        stale = venue(scheme, risk_review_due=date(2026, 11, 1))
         with pytest.raises(DomainError, match="risk assessment"):
             meeting_services.interview_arrange(**kwargs, venue=stale)
         assert not Interview.objects.exists()
@@ -231,7 +231,9 @@ class TestOutcome:
     ):
         interview = book(applicant, cora)
         with pytest.raises(DomainError, match="reason"):
-            interview_outcome_record(interview=interview, outcome="not_suitable", by=None, now=AFTER)
+            interview_outcome_record(
+                interview=interview, outcome="not_suitable", by=None, now=AFTER
+            )
         interview_outcome_record(
             interview=interview,
             outcome="not_suitable",
@@ -249,7 +251,11 @@ class TestOutcome:
     def test_not_now_pauses_and_an_outcome_is_recorded_once(self, cora, applicant):
         interview = book(applicant, cora)
         interview_outcome_record(
-            interview=interview, outcome="not_now", reason="Apply again in spring.", by=None, now=AFTER
+            interview=interview,
+            outcome="not_now",
+            reason="Apply again in spring.",
+            by=None,
+            now=AFTER,
         )
         assert BuddyVetting.objects.get(membership=applicant).stage == BuddyStage.PAUSED
         with pytest.raises(DomainError, match="already recorded"):
@@ -288,7 +294,10 @@ class TestPages:
             },
         )
         interview = Interview.objects.get(applicant=applicant)
-        assert response.status_code == 302 and response["Location"] == f"/coordinator/interviews/{interview.pk}/"
+        assert (
+            response.status_code == 302
+            and response["Location"] == f"/coordinator/interviews/{interview.pk}/"
+        )
         time_machine.move_to(AFTER)
         client.force_login(cora.user)
         answer = interview.answers.first()

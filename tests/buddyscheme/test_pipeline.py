@@ -82,9 +82,7 @@ class TestPipeline:
         assert not columns["approved"].applicants[0].waited_long
         assert names(columns["paused"]) == ["Paused"]
 
-    def test_waiting_grows_as_time_moves_and_resets_when_they_move_on(
-        self, scheme, time_machine
-    ):
+    def test_waiting_grows_as_time_moves_and_resets_when_they_move_on(self, scheme, time_machine):
         time_machine.move_to(NOW, tick=False)
         member = applicant(scheme, "Ann", days=0)
         time_machine.move_to(NOW + timedelta(days=15), tick=False)
@@ -127,6 +125,7 @@ class TestPipeline:
             return len(captured.captured_queries)
 
         stages = [BuddyStage.APPLIED, BuddyStage.REFERENCES, BuddyStage.DBS_CHECK]
+
         def add(first, last, source):
             for i in range(first, last):
                 member = applicant(scheme, f"A{i}", stages[i % 3], days=i, source=source)
@@ -172,9 +171,7 @@ class TestRecruitmentReport:
             )
             if member.user.first_name == "Cy":
                 continue
-            for step, to_stage in enumerate(
-                [BuddyStage.DBS_CHECK, BuddyStage.TRAINING], start=1
-            ):
+            for step, to_stage in enumerate([BuddyStage.DBS_CHECK, BuddyStage.TRAINING], start=1):
                 buddy_stage_move(
                     membership=member,
                     to_stage=to_stage,
@@ -192,7 +189,10 @@ class TestRecruitmentReport:
                 renewal_due=(at + timedelta(days=1000)).date(),
             )
             training_complete(
-                membership=member, module=module, completed_on=(at + timedelta(days=6)).date(), by=None
+                membership=member,
+                module=module,
+                completed_on=(at + timedelta(days=6)).date(),
+                by=None,
             )
             buddy_stage_move(
                 membership=member,

@@ -70,7 +70,9 @@ def session(scheme, module, cora):
 class TestSessions:
     def test_invitations_are_emailed_once(self, scheme, session, cora):
         ann, bob = applicant(scheme, "Ann"), applicant(scheme, "Bob")
-        sent = services.training_invite(session=session, invitees=[ann, bob], by=cora.user, now=BEFORE)
+        sent = services.training_invite(
+            session=session, invitees=[ann, bob], by=cora.user, now=BEFORE
+        )
         assert len(sent) == 2
         again = services.training_invite(session=session, invitees=[ann], by=cora.user, now=BEFORE)
         assert again == []
@@ -125,9 +127,7 @@ class TestSessions:
         assert TrainingCompletion.objects.filter(membership=ann).count() == 1
         assert TrainingCompletion.objects.filter(membership=bob).count() == 1
 
-    def test_a_session_needs_a_future_time_and_the_scheme_s_own_venue(
-        self, scheme, module, cora
-    ):
+    def test_a_session_needs_a_future_time_and_the_scheme_s_own_venue(self, scheme, module, cora):
         other = SchemeFactory()
         kwargs = {
             "scheme": scheme,
@@ -179,14 +179,18 @@ class TestPages:
         client.force_login(ann.user)
         page = client.get("/training/").content.decode()
         assert "Safeguarding" in page and "I'm coming" in page
-        response = client.post(f"/training/invitations/{invitation.pk}/answer/", {"answer": "apologies"})
+        response = client.post(
+            f"/training/invitations/{invitation.pk}/answer/", {"answer": "apologies"}
+        )
         assert response.status_code == 302
         invitation.refresh_from_db()
         assert invitation.answer == "apologies"
         # Someone else's invitation is not theirs to answer.
         bob = applicant(scheme, "Bob")
         client.force_login(bob.user)
-        refused = client.post(f"/training/invitations/{invitation.pk}/answer/", {"answer": "attending"})
+        refused = client.post(
+            f"/training/invitations/{invitation.pk}/answer/", {"answer": "attending"}
+        )
         assert refused.status_code in (403, 404)
         invitation.refresh_from_db()
         assert invitation.answer == "apologies"
