@@ -926,7 +926,7 @@ class TrainingInviteForm(forms.Form):
     invitees = forms.ModelMultipleChoiceField(
         queryset=Membership.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        label="Invite",
+        label="Who to invite",
         error_messages={"required": "Tick who to invite."},
     )
 
@@ -934,7 +934,7 @@ class TrainingInviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["invitees"].queryset = people
         self.fields["invitees"].label_from_instance = lambda m: (
-            f"{m.user.display_name} ({m.vetting.get_stage_display().lower()})"
+            f"{m.user.display_name} {m.user.last_name} ({m.vetting.get_stage_display().lower()})"
         )
 
 
