@@ -22,6 +22,8 @@ from .models import (
     Concern,
     DiaryEntry,
     EligibilityQuestion,
+    Interview,
+    InterviewQuestion,
     Invitation,
     Membership,
     Role,
@@ -312,3 +314,25 @@ def get_own_diary_entry(request, pk: int) -> DiaryEntry:
     if entry.buddy_id != request.membership.pk:
         raise Http404
     return entry
+
+
+# --- Recruitment: interviews -----------------------------------------------------------------
+
+
+def get_interview_for_coordinator(request, pk: int) -> Interview:
+    qs = Interview.objects.select_related(
+        "scheme", "applicant__user__profile", "interviewer__user__profile"
+    )
+    return get_scheme_object_for_user(
+        request, qs, pk, scheme_path="scheme_id", roles=[Role.COORDINATOR]
+    )
+
+
+def get_interview_question_for_user(request, pk: int) -> InterviewQuestion:
+    return get_scheme_object_for_user(
+        request,
+        InterviewQuestion.objects.select_related("scheme"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+    )

@@ -7,6 +7,10 @@ class BuddySchemeConfig(AppConfig):
     verbose_name = "Schemes and people"
     default = True
 
+    def ready(self):
+        # Receivers of the core's own signals (the person page's recruitment section).
+        from . import interviews  # noqa: F401, PLC0415
+
 
 class BuddyAdminConfig(admin_apps.AdminConfig):
     """The Django admin, with a site that admits coordinators and scopes rows to their schemes."""

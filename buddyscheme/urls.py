@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from . import settings_views, support_views, views
+from . import interview_views, settings_views, support_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -98,6 +98,29 @@ urlpatterns = [
         name="supervision_cancel",
     ),
     path("coordinator/people/<int:pk>/notes/", views.person_note_add, name="person_note_add"),
+    # Recruitment and selection: the pipeline, interviews, how people heard of us.
+    path("coordinator/pipeline/", interview_views.pipeline_page, name="pipeline"),
+    path(
+        "coordinator/people/<int:pk>/recruitment-source/",
+        interview_views.person_recruitment_source,
+        name="person_recruitment_source",
+    ),
+    path("coordinator/interviews/<int:pk>/", interview_views.interview_detail, name="interview"),
+    path(
+        "coordinator/interviews/<int:pk>/notes/",
+        interview_views.interview_notes,
+        name="interview_notes",
+    ),
+    path(
+        "coordinator/interviews/<int:pk>/outcome/",
+        interview_views.interview_outcome,
+        name="interview_outcome",
+    ),
+    path(
+        "coordinator/interviews/<int:pk>/cancel/",
+        interview_views.interview_cancel,
+        name="interview_cancel",
+    ),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",
@@ -143,6 +166,26 @@ urlpatterns = [
         "coordinator/settings/eligibility/<int:pk>/delete/",
         settings_views.settings_eligibility_delete,
         name="settings_eligibility_delete",
+    ),
+    path(
+        "coordinator/settings/interview-questions/",
+        interview_views.settings_interview_questions,
+        name="settings_interview_questions",
+    ),
+    path(
+        "coordinator/settings/interview-questions/suggested/",
+        interview_views.settings_interview_questions_defaults,
+        name="settings_interview_questions_defaults",
+    ),
+    path(
+        "coordinator/settings/interview-questions/<int:pk>/",
+        interview_views.settings_interview_question_edit,
+        name="settings_interview_question_edit",
+    ),
+    path(
+        "coordinator/settings/interview-questions/<int:pk>/delete/",
+        interview_views.settings_interview_question_delete,
+        name="settings_interview_question_delete",
     ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

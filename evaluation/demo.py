@@ -11,13 +11,29 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from buddyscheme import interviews
 from buddyscheme.errors import DomainError
-from buddyscheme.models import Membership, Scheme
+from buddyscheme.models import (
+    BuddyStage,
+    Interview,
+    InterviewMode,
+    Membership,
+    RecruitmentSource,
+    Scheme,
+    TrainingModule,
+)
 from contracts import services as contract_services
 from matching import services as matching_services
 from matching.models import OPEN_STATES, Match, SpeedEvent
 from meetings import services as meeting_services
-from meetings.models import Meeting, MeetingState, OnCallShift, Venue, VenueKind
+from meetings.models import (
+    Meeting,
+    MeetingState,
+    OnCallShift,
+    TrainingSession,
+    Venue,
+    VenueKind,
+)
 
 VENUES = [
     {
@@ -318,3 +334,92 @@ def demo_speed_rankings(*, event: SpeedEvent, ranker: Membership) -> None:
         ranker=ranker,
         choices={meeting.buddy_id: str(place) for place, meeting in enumerate(met, start=1)},
     )
+
+
+# --- Recruitment and selection (issue 15) -----------------------------------------------------
+
+APPLICANTS = [
+    # email, first, last, stage, days at the stage, how they heard of us
+    (
+        "applicant1@example.org",
+        "Priya",
+        "Shah",
+        BuddyStage.APPLIED,
+        20,
+        RecruitmentSource.SOCIAL_MEDIA,
+    ),
+    (
+        "applicant2@example.org",
+        "Tom",
+        "Reed",
+        BuddyStage.REFERENCES,
+        5,
+        RecruitmentSource.WORD_OF_MOUTH,
+    ),
+    ("applicant3@example.org", "Grace", "Lee", BuddyStage.APPLIED, 2, RecruitmentSource.WEBSITE),
+]
+
+
+def demo_recruitment(
+    *,
+    scheme: Scheme,
+    applicants: list[Membership],
+    trainees: list[Membership],
+    venues,
+    coordinator,
+    by,
+    now=None,
+) -> list[str]:
+    """Applicants at different stages for the pipeline page, the suggested interview questions,
+    an interview booked with the first applicant, and a training session with invitations.
+    Returns what could not be made (a booking rule said no). Each part only when missing."""
+    now = now or timezone.now()
+    problems = []
+    interviews.interview_questions_add_defaults(scheme=scheme, by=by)
+    first = applicants[0]
+    if not Interview.objects.filter(applicant=first).exists():
+        day = _weekday_after(timezone.localdate(now) + timedelta(days=2))
+        start = timezone.make_aware(datetime.combine(day, time(11, 0)), scheme.zone)
+        try:
+            meeting_services.interview_arrange(
+                applicant=first,
+                mode=InterviewMode.IN_PERSON,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                interviewer=coordinator,
+                venue=venues["Meeting room, first floor"],
+                by=by,
+                now=now,
+            )
+        except DomainError as error:
+            problems.append(f"interview: {error}")
+    module = TrainingModule.objects.filter(scheme=scheme, name="Lone working").first()
+    if (
+        module is not None
+        and not TrainingSession.objects.filter(scheme=scheme, starts_at__gt=now).exists()
+    ):
+        day = _weekday_after(timezone.localdate(now) + timedelta(days=9))
+        start = timezone.make_aware(datetime.combine(day, time(10, 0)), scheme.zone)
+        try:
+            session = meeting_services.training_session_create(
+                scheme=scheme,
+                module=module,
+                venue=venues["Meeting room, first floor"],
+                starts_at=start,
+                ends_at=start + timedelta(hours=3),
+                capacity=8,
+                by=by,
+                now=now,
+            )
+        except DomainError as error:
+            problems.append(f"training session: {error}")
+        else:
+            invited = meeting_services.training_invite(
+                session=session, invitees=trainees, by=by, now=now
+            )
+            # One has answered already; the others (buddy10 among them) still have to.
+            if len(invited) > 1:
+                meeting_services.training_answer(
+                    invitation=invited[-1], answer="apologies", now=now
+                )
+    return problems

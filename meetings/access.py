@@ -9,7 +9,17 @@ from django.http import Http404
 from buddyscheme.access import get_scheme_object_for_user, mfa_missing
 from buddyscheme.models import Membership, Role
 
-from .models import Alert, AlertRecipient, Debrief, Meeting, MeetingState, OnCallShift, Venue
+from .models import (
+    Alert,
+    AlertRecipient,
+    Debrief,
+    Meeting,
+    MeetingState,
+    OnCallShift,
+    TrainingInvitation,
+    TrainingSession,
+    Venue,
+)
 from .services.rules import last_response_needed, lone_working_to_read
 
 
@@ -234,4 +244,28 @@ def get_debrief_for_coordinator(request, pk: int) -> Debrief:
     )
     return get_scheme_object_for_user(
         request, qs, pk, scheme_path="meeting__scheme_id", roles=[Role.COORDINATOR]
+    )
+
+
+def get_training_session_for_coordinator(request, pk: int) -> TrainingSession:
+    return get_scheme_object_for_user(
+        request,
+        TrainingSession.objects.select_related("scheme", "module", "venue"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+    )
+
+
+def get_own_training_invitation(request, pk: int) -> TrainingInvitation:
+    """An invitation to the requesting buddy; anyone else's is not found."""
+    return get_scheme_object_for_user(
+        request,
+        TrainingInvitation.objects.select_related(
+            "session__module", "session__venue", "session__scheme", "invitee__user"
+        ),
+        pk,
+        scheme_path="session__scheme_id",
+        roles=[],
+        own_paths=["invitee"],
     )

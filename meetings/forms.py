@@ -11,9 +11,11 @@ from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import (
     Concern,
     ConcernStatus,
+    InterviewMode,
     Membership,
     Role,
     SupervisionMode,
+    TrainingModule,
     User,
 )
 from buddyscheme.vetting import support_person_choices
@@ -29,6 +31,7 @@ from .models import (
     ItemKind,
     LoneWorkingSettings,
     OnCallShift,
+    TrainingAnswer,
     Venue,
     VenueKind,
     WorriedAbout,
@@ -846,3 +849,97 @@ class LoneWorkingForm(CrispyMixin, forms.ModelForm):
                 "At a high-risk venue the first alert should come sooner, not later.",
             )
         return cleaned
+
+
+# --- Interviews and training sessions (issue 15) ----------------------------------------------
+
+
+class InterviewForm(MeetingForm):
+    """An applicant's interview: when, how, who interviews; face to face, where (and, in a room
+    of ours, who has the keys). Times are typed in the scheme's local time."""
+
+    mode = forms.ChoiceField(
+        choices=InterviewMode.choices,
+        widget=forms.RadioSelect,
+        initial=InterviewMode.IN_PERSON,
+        label="How",
+    )
+    interviewer = forms.ModelChoiceField(
+        queryset=Membership.objects.none(), label="Interviewer", empty_label=None
+    )
+
+    field_order = [
+        "mode",
+        "interviewer",
+        "day",
+        "start",
+        "start_which",
+        "end",
+        "end_which",
+        "venue",
+        "key_holder",
+    ]
+
+    def __init__(self, *args, applicant, **kwargs):
+        super().__init__(*args, scheme=applicant.scheme, buddy=applicant, **kwargs)
+        del self.fields["match"], self.fields["purpose"]
+        self.fields["venue"].required = False
+        self.fields["venue"].label = "Where (face to face only)"
+        self.fields["venue"].empty_label = "Choose a place"
+        self.fields["interviewer"].queryset = support_person_choices(applicant.scheme)
+        self.fields["interviewer"].label_from_instance = lambda m: m.user.display_name
+        self.order_fields(self.field_order)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("mode") == InterviewMode.IN_PERSON and not cleaned.get("venue"):
+            self.add_error("venue", "Choose where you will meet.")
+        if cleaned.get("mode") != InterviewMode.IN_PERSON:
+            cleaned["venue"] = cleaned["key_holder"] = None
+        return cleaned
+
+
+class TrainingSessionForm(MeetingForm):
+    """A dated session of a training module, at one of the scheme's venues."""
+
+    module = forms.ModelChoiceField(queryset=TrainingModule.objects.none(), label="Module")
+    capacity = forms.IntegerField(
+        min_value=1, max_value=200, initial=12, label="Places", help_text="How many can come."
+    )
+
+    field_order = ["module", "venue", "day", "start", "start_which", "end", "end_which", "capacity"]
+
+    def __init__(self, *args, scheme, **kwargs):
+        super().__init__(*args, scheme=scheme, **kwargs)
+        for name in ("buddy", "match", "purpose", "key_holder"):
+            self.fields.pop(name, None)
+        self.fields["module"].queryset = TrainingModule.objects.filter(scheme=scheme)
+        self.order_fields(self.field_order)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned.setdefault("key_holder", None)
+        return cleaned
+
+
+class TrainingInviteForm(forms.Form):
+    invitees = forms.ModelMultipleChoiceField(
+        queryset=Membership.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Who to invite",
+        error_messages={"required": "Tick who to invite."},
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invitees"].queryset = people
+        self.fields["invitees"].label_from_instance = lambda m: (
+            f"{m.user.display_name} {m.user.last_name} ({m.vetting.get_stage_display().lower()})"
+        )
+
+
+class TrainingAnswerForm(forms.Form):
+    answer = forms.ChoiceField(
+        choices=TrainingAnswer.choices,
+        error_messages={"required": "Say whether you are coming or sending apologies."},
+    )

@@ -8,7 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from buddyscheme.models import Channel, Membership, Notification, Scheme, Supervision
+from buddyscheme.models import (
+    Channel,
+    Interview,
+    Membership,
+    Notification,
+    Scheme,
+    Supervision,
+    TrainingModule,
+)
 
 
 class LoneWorkingSettings(models.Model):
@@ -166,6 +174,14 @@ class Meeting(models.Model):
         on_delete=models.SET_NULL,
         related_name="meeting",
         help_text="A face-to-face one-to-one with the buddy's support person.",
+    )
+    interview = models.OneToOneField(
+        Interview,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meeting",
+        help_text="A face-to-face interview with an applicant.",
     )
     purpose = models.CharField(max_length=120, help_text="What it is for, in neutral words.")
     planned_start = models.DateTimeField()
@@ -631,3 +647,72 @@ class BoundaryAnswer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["debrief", "question"], name="one_answer_per_question")
         ]
+
+
+# --- Induction and training sessions --------------------------------------------------------
+
+
+class TrainingSession(models.Model):
+    """A dated session of a training module (seed 000: training sessions with "Apologies").
+    Attending it completes the module for that person."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="training_sessions")
+    module = models.ForeignKey(TrainingModule, on_delete=models.PROTECT, related_name="sessions")
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="training_sessions")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField(default=12, help_text="How many places there are.")
+    attendance_recorded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="training_session_ends_after_start",
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="training_session_capacity"),
+        ]
+        indexes = [models.Index(fields=["scheme", "starts_at"], name="training_session_when")]
+
+    def __str__(self):
+        return f"{self.module} on {self.starts_at:%d %b %Y}"
+
+
+class TrainingAnswer(models.TextChoices):
+    ATTENDING = "attending", "Attending"
+    APOLOGIES = "apologies", "Apologies"
+
+
+class TrainingInvitation(models.Model):
+    """One person invited to a session: their answer, then whether they came."""
+
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invitee = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="training_invitations"
+    )
+    invited_at = models.DateTimeField(default=timezone.now)
+    answer = models.CharField(max_length=10, choices=TrainingAnswer.choices, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    attended = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "pk"]
+        constraints = [
+            # Inviting someone twice sends one invitation.
+            models.UniqueConstraint(fields=["session", "invitee"], name="training_invitation_once"),
+            models.CheckConstraint(
+                condition=Q(answer="") | Q(answered_at__isnull=False),
+                name="training_answer_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["invitee", "session"], name="training_invitee")]
+
+    def __str__(self):
+        return f"Invitation {self.pk}"

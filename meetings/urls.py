@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import debrief_views, settings_views, views
+from . import debrief_views, selection_views, settings_views, views
 
 app_name = "meetings"
 
@@ -27,6 +27,38 @@ urlpatterns = [
     path("calendar/address/", views.calendar_address, name="calendar_address"),
     path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("coordinator/meetings/", views.meeting_list, name="list"),
+    # Selection (issue 15): interviews, induction and training sessions.
+    path(
+        "coordinator/people/<int:pk>/interview/new/",
+        selection_views.interview_new,
+        name="interview_new",
+    ),
+    path(
+        "coordinator/settings/training-sessions/",
+        selection_views.training_sessions,
+        name="training_sessions",
+    ),
+    path(
+        "coordinator/settings/training-sessions/<int:pk>/",
+        selection_views.training_session,
+        name="training_session",
+    ),
+    path(
+        "coordinator/settings/training-sessions/<int:pk>/invite/",
+        selection_views.training_session_invite,
+        name="training_session_invite",
+    ),
+    path(
+        "coordinator/settings/training-sessions/<int:pk>/attendance/",
+        selection_views.training_session_attendance,
+        name="training_session_attendance",
+    ),
+    path("training/", selection_views.my_training, name="my_training"),
+    path(
+        "training/invitations/<int:pk>/answer/",
+        selection_views.training_answer,
+        name="training_answer",
+    ),
     path("coordinator/meetings/<int:pk>/", views.meeting_edit, name="edit"),
     path(
         "coordinator/people/<int:pk>/one-to-ones/new/",

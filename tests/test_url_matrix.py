@@ -21,16 +21,28 @@ from buddyscheme.models import (
     DiaryEntry,
     EligibilityQuestion,
     Heartbeat,
+    Interview,
+    InterviewQuestion,
     Role,
     Supervision,
     SupervisionMode,
     SupportSettings,
+    TrainingModule,
 )
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
 from matching.models import MenuItem, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
-from meetings.models import Alert, AlertRecipient, CalendarFeed, Debrief, Meeting, OnCallShift
+from meetings.models import (
+    Alert,
+    AlertRecipient,
+    CalendarFeed,
+    Debrief,
+    Meeting,
+    OnCallShift,
+    TrainingInvitation,
+    TrainingSession,
+)
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import MembershipFactory, scheme_a_rows, venue
@@ -370,7 +382,55 @@ MATRIX = {
     "coordinator/settings/on-call/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/settings/on-call/<int:pk>/": ("get", "meetings/oncallshift", OBJECT_PAGE),
     "coordinator/settings/safety/": ("get", None, COORDINATOR_PAGE),
+    # Recruitment and selection (issue 15): the pipeline, interviews, training sessions.
+    "coordinator/pipeline/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/people/<int:pk>/recruitment-source/": ("post", "buddy", OBJECT_ACTION),
+    "coordinator/people/<int:pk>/interview/new/": ("get", "buddy", PERSON_FORM),
+    "coordinator/interviews/<int:pk>/": ("get", "buddyscheme/interview", OBJECT_PAGE),
+    "coordinator/interviews/<int:pk>/notes/": ("post", "buddyscheme/interview", OBJECT_ACTION),
+    # Nothing chosen: the form comes back with its error.
+    "coordinator/interviews/<int:pk>/outcome/": ("post", "buddyscheme/interview", PERSON_FORM),
+    "coordinator/interviews/<int:pk>/cancel/": ("post", "buddyscheme/interview", OBJECT_ACTION),
+    "coordinator/settings/interview-questions/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/interview-questions/suggested/": (
+        "post",
+        None,
+        {**COORDINATOR_PAGE, C: 302, O: 302},
+    ),
+    "coordinator/settings/interview-questions/<int:pk>/": (
+        "get",
+        "buddyscheme/interviewquestion",
+        OBJECT_PAGE,
+    ),
+    "coordinator/settings/training-sessions/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/settings/training-sessions/<int:pk>/": (
+        "get",
+        "meetings/trainingsession",
+        OBJECT_PAGE,
+    ),
+    # Nobody ticked: the page comes back with the form's error.
+    "coordinator/settings/training-sessions/<int:pk>/invite/": (
+        "post",
+        "meetings/trainingsession",
+        PERSON_FORM,
+    ),
+    "coordinator/settings/training-sessions/<int:pk>/attendance/": (
+        "post",
+        "meetings/trainingsession",
+        OBJECT_ACTION,
+    ),
+    "training/": ("get", None, for_role([B])),
+    "training/invitations/<int:pk>/answer/": (
+        "post",
+        "meetings/traininginvitation",
+        for_role([B], ok=302),
+    ),
     # Deleted by the coordinator: objects of their own, which no other row needs.
+    "coordinator/settings/interview-questions/<int:pk>/delete/": (
+        "post",
+        "interview_question_to_delete",
+        OBJECT_ACTION,
+    ),
     "coordinator/settings/eligibility/<int:pk>/delete/": (
         "post",
         "question_to_delete",
@@ -671,11 +731,43 @@ class MatrixCase(PersonaTestCase):
             "question_to_delete": EligibilityQuestion.objects.create(
                 scheme=self.scheme, text="Lives nearby?"
             ).pk,
+            **self._selection_objects(now),
             "shift_to_delete": OnCallShift.objects.create(
                 scheme=self.scheme,
                 responder=self.coordinator_membership,
                 starts_at=start + timedelta(days=7),
                 ends_at=start + timedelta(days=8),
+            ).pk,
+        }
+
+    def _selection_objects(self, now):
+        """An interview with the buddy persona (an applicant), the scheme's questions, and a
+        training session the buddy persona is invited to."""
+        session = TrainingSession.objects.create(
+            scheme=self.scheme,
+            module=TrainingModule.objects.create(scheme=self.scheme, name="Induction"),
+            venue=venue(self.scheme, name="Training room"),
+            starts_at=now + timedelta(days=7),
+            ends_at=now + timedelta(days=7, hours=3),
+        )
+        return {
+            "buddyscheme/interview": Interview.objects.create(
+                scheme=self.scheme,
+                applicant=self.buddy_membership,
+                interviewer=self.coordinator_membership,
+                mode="phone",
+                starts_at=now - timedelta(hours=2),
+                ends_at=now - timedelta(hours=1),
+            ).pk,
+            "buddyscheme/interviewquestion": InterviewQuestion.objects.create(
+                scheme=self.scheme, text="Why now?"
+            ).pk,
+            "interview_question_to_delete": InterviewQuestion.objects.create(
+                scheme=self.scheme, text="Why us?"
+            ).pk,
+            "meetings/trainingsession": session.pk,
+            "meetings/traininginvitation": TrainingInvitation.objects.create(
+                session=session, invitee=self.buddy_membership
             ).pk,
         }
 

@@ -6,6 +6,14 @@ Import from `buddyscheme.models` (migrations name `buddyscheme.models.validate_t
 
 from .audit import AuditEvent, AuditEventImmutable, AuditEventQuerySet
 from .consent import CONSENT_WORDING_VERSION, ConsentKind, ConsentMethod, ConsentRecord
+from .interviews import (
+    DEFAULT_INTERVIEW_QUESTIONS,
+    Interview,
+    InterviewAnswer,
+    InterviewMode,
+    InterviewOutcome,
+    InterviewQuestion,
+)
 from .notes import CASE_NOTE_LENGTH, CaseNote
 from .outbox import Channel, Heartbeat, Notification, NotificationStatus
 from .people import (
@@ -46,6 +54,7 @@ from .vetting import (
     DBSLevel,
     EligibilityQuestion,
     ParticipantEnrolment,
+    RecruitmentSource,
     ReferralSource,
     TrainingCompletion,
     TrainingModule,
@@ -56,6 +65,7 @@ __all__ = [
     "BUDDY_PIPELINE",
     "CASE_NOTE_LENGTH",
     "CONSENT_WORDING_VERSION",
+    "DEFAULT_INTERVIEW_QUESTIONS",
     "DEFAULT_SENSITIVE_WORDS",
     "AuditEvent",
     "AuditEventImmutable",
@@ -81,6 +91,11 @@ __all__ = [
     "DiaryEntry",
     "EligibilityQuestion",
     "Heartbeat",
+    "Interview",
+    "InterviewAnswer",
+    "InterviewMode",
+    "InterviewOutcome",
+    "InterviewQuestion",
     "Invitation",
     "InvitationQuerySet",
     "Membership",
@@ -88,6 +103,7 @@ __all__ = [
     "NotificationStatus",
     "ParticipantEnrolment",
     "Profile",
+    "RecruitmentSource",
     "ReferralSource",
     "Role",
     "Scheme",

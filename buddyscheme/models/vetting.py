@@ -28,6 +28,15 @@ BUDDY_PIPELINE: list[str] = [
 ]
 
 
+class RecruitmentSource(models.TextChoices):
+    WORD_OF_MOUTH = "word_of_mouth", "Word of mouth"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    WEBSITE = "website", "Website"
+    EVENT = "event", "Event or stall"
+    PARTNER = "partner", "Partner organisation"
+    OTHER = "other", "Other"
+
+
 class BuddyVetting(models.Model):
     """A buddy's own record: where they are in the application pipeline, and who supports
     them. One per buddy membership."""
@@ -43,6 +52,10 @@ class BuddyVetting(models.Model):
         related_name="buddies_supported",
         help_text="A coordinator of this scheme the buddy checks in with: alerted first when "
         "a meeting runs over (level 2), and named in agreements. None: every coordinator.",
+    )
+    # How they heard of the scheme, for the recruitment report (blank: not known).
+    recruitment_source = models.CharField(
+        max_length=16, choices=RecruitmentSource.choices, blank=True
     )
 
     class Meta:

@@ -63,6 +63,7 @@ from .duress import (
     check_out_options,
     meeting_check_out_with_pin,
 )
+from .interview import interview_arrange
 from .locations import (
     Position,
     alert_location_record,
@@ -92,6 +93,18 @@ from .rules import (
 from .sms_replies import SmsAnswer, buddies_with_number, sms_reply_receive
 from .supervision import supervision_arrange
 from .sweep import REMINDER_TEMPLATES, mark_missed, sweep
+from .training import (
+    invitable_people,
+    my_training,
+    session_invitations,
+    training_answer,
+    training_attendance_record,
+    training_due,
+    training_invite,
+    training_session_create,
+    training_sessions_for,
+    upcoming_invitations,
+)
 from .venues import (
     venue_create,
     venue_meetings_still_booked,
@@ -165,6 +178,17 @@ __all__ = [
     "spoken_time",
     "sms_reply_receive",
     "supervision_arrange",
+    "interview_arrange",
+    "my_training",
+    "session_invitations",
+    "training_answer",
+    "training_attendance_record",
+    "training_due",
+    "training_invite",
+    "training_session_create",
+    "training_sessions_for",
+    "invitable_people",
+    "upcoming_invitations",
     "sweep",
     "venue_create",
     "venue_meetings_still_booked",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
+from buddyscheme.interviews import interview_cancel
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
 from buddyscheme.support import supervision_cancel
@@ -171,11 +172,13 @@ def meeting_book(
     support_person=None,
     key_holder=None,
     supervision=None,
+    interview=None,
     now=None,
 ) -> Meeting:
     """Log a meeting. An in-house room's key holder defaults to the venue's usual one.
 
-    With `supervision`, it is the buddy's face-to-face one-to-one with their support person."""
+    With `supervision`, it is the buddy's face-to-face one-to-one with their support person;
+    with `interview`, an applicant's face-to-face interview (neither needs them cleared)."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     key_holder = _key_holder_for(venue, key_holder)
@@ -186,7 +189,7 @@ def meeting_book(
         planned_end=planned_end,
         match=match,
         key_holder=key_holder,
-        vetting_needed=supervision is None,
+        vetting_needed=supervision is None and interview is None,
         now=now,
     )
     if problems:
@@ -199,6 +202,7 @@ def meeting_book(
         buddy=buddy,
         support_person=support_person,
         supervision=supervision,
+        interview=interview,
         venue=venue,
         key_holder=key_holder,
         purpose=purpose.strip() or "Appointment",
@@ -245,6 +249,8 @@ def meeting_reschedule(
         raise DomainError(
             "This is a one-to-one with a support person: cancel it and book another time."
         )
+    if meeting.interview_id is not None:
+        raise DomainError("This is an interview: cancel it and book another time.")
     key_holder = _key_holder_for(
         venue, key_holder, meeting.key_holder if venue.pk == meeting.venue_id else None
     )
@@ -296,6 +302,8 @@ def meeting_cancel(*, meeting: Meeting, by, now=None) -> Meeting:
     resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "meeting cancelled", now)
     if meeting.supervision is not None:
         supervision_cancel(supervision=meeting.supervision, by=by, now=now)
+    if meeting.interview is not None:
+        interview_cancel(interview=meeting.interview, by=by, now=now)
     if by is not None and by.pk == meeting.buddy.user_id:
         _tell_staff_of_cancellation(meeting, now)
     return meeting

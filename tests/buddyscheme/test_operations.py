@@ -136,7 +136,20 @@ def test_seed_demo_is_idempotent_and_realistic():
     call_command("seed_demo", stdout=StringIO())
     assert (User.objects.count(), Membership.objects.count(), Scheme.objects.count()) == counts
     scheme = Scheme.objects.get(name="Positive Steps Buddies")
-    assert scheme.memberships.filter(role=Role.BUDDY).count() == 10
+    buddies = scheme.memberships.filter(role=Role.BUDDY)
+    assert buddies.exclude(user__email__startswith="applicant").count() == 10
+    # Applicants for the pipeline page: one with an interview booked, two invited to training.
+    from buddyscheme.models import Interview
+    from meetings.models import TrainingInvitation
+
+    assert buddies.filter(user__email__startswith="applicant").count() == 3
+    assert (
+        Interview.objects.filter(
+            scheme=scheme, applicant__user__email="applicant1@example.org"
+        ).count()
+        == 1
+    )
+    assert TrainingInvitation.objects.filter(session__scheme=scheme).count() == 3
     assert scheme.memberships.filter(role=Role.PARTICIPANT).count() == 20
     assert scheme.memberships.filter(role=Role.COORDINATOR).count() >= 1
     # Everything the demo is for: vetted buddies, a menu, enrolments, matches under way.

@@ -160,6 +160,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (participant1 has buddies to choose from; buddy3 and participant6 met at a speed event)"
         )
+        self.stdout.write("  Applicants:  applicant1@example.org … applicant3@example.org")
         self.stdout.write("  Other scheme's coordinator: north.coordinator@example.org")
         self.stdout.write(
             "  (the live board has a meeting in progress and an overdue one; Settings has venues "
@@ -191,6 +192,39 @@ class Command(BaseCommand):
         )
         event = SpeedEvent.objects.get(scheme=scheme, name="Autumn speed-buddying")
         demo.demo_speed_rankings(event=event, ranker=participants[5])
+        self._recruitment(scheme, coordinator, buddies, venues)
+
+    def _recruitment(self, scheme, coordinator, buddies, venues):
+        """Applicants on the pipeline page, an interview booked, a training session with
+        invitations (buddy10, still in training, among them), how buddies heard of us."""
+        applicants = []
+        for email, first, last, stage, days, source in demo.APPLICANTS:
+            user = _user(email, first, last)
+            member = membership_grant(user=user, scheme=scheme, role=Role.BUDDY)
+            BuddyVetting.objects.get_or_create(
+                membership=member,
+                defaults={
+                    "stage": stage,
+                    "stage_changed_at": timezone.now() - timedelta(days=days),
+                    "recruitment_source": source,
+                },
+            )
+            applicants.append(member)
+        sources = ["word_of_mouth", "social_media", "website", "event", "partner", "other"]
+        for number, buddy in enumerate(buddies):
+            BuddyVetting.objects.filter(membership=buddy, recruitment_source="").update(
+                recruitment_source=sources[number % len(sources)]
+            )
+        ruth = coordinator.memberships.get(scheme=scheme, role=Role.COORDINATOR)
+        for problem in demo.demo_recruitment(
+            scheme=scheme,
+            applicants=applicants,
+            trainees=[buddies[9], applicants[1], applicants[2]],
+            venues=venues,
+            coordinator=ruth,
+            by=coordinator,
+        ):
+            self.stdout.write(self.style.WARNING(f"  Demo recruitment not made ({problem})"))
 
     def _vetting_and_menu(self, scheme, coordinator, buddies, participants):
         # Imported here: the core command fills in the matching app's demo data too.
