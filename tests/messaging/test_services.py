@@ -107,7 +107,9 @@ def test_the_notification_is_discreet_and_never_carries_the_text(people, caplog)
     )
     assert email.subject == "You have a new message"
     assert "Appointments" in email.from_email and "medication" not in email.body
-    text = sms_build(template="message_new", context={"path": "/messages/"}, scheme=people["scheme"])
+    text = sms_build(
+        template="message_new", context={"path": "/messages/"}, scheme=people["scheme"]
+    )
     assert text.startswith("Appointments: You have a new message.") and len(text) <= 160
 
 
@@ -157,7 +159,9 @@ def test_a_coordinator_relays_a_buddys_message_edited_to_the_participant(people)
     assert relayed.text == "Sam is running ten minutes late on Thursday."
     assert AuditEvent.objects.filter(verb="message_relay", object_id=relayed.pk).count() == 1
     # Pressed twice: relayed and audited once.
-    message_relay(message=original, coordinator=coordinator, to=participant, text="x", form_key="k1")
+    message_relay(
+        message=original, coordinator=coordinator, to=participant, text="x", form_key="k1"
+    )
     assert Message.objects.filter(relayed_from=original).count() == 1
     assert AuditEvent.objects.filter(verb="message_relay").count() == 1
     # And the other way round.
