@@ -137,6 +137,8 @@ def conversations_for_member(member: Membership) -> list[ConversationRow]:
         if conversation.kind == ConversationKind.NETWORK and not conversation.both_in_network:
             continue
         person = conversation.other if conversation.member_id == member.pk else conversation.member
+        if person is None:  # a direct or network conversation always has its other person
+            continue
         rows.append(
             ConversationRow(
                 conversation,
