@@ -117,8 +117,10 @@ def _post(
     with transaction.atomic():
         if form_key:
             already = Message.objects.filter(sender=sender, form_key=form_key).first()
-            if already is not None:
+            if already is not None and already.text == text:
                 return already  # a second tap on Send: the message is there once
+            if already is not None:
+                form_key = ""  # a page kept from before (Back), with new words: a new message
         try:
             with transaction.atomic():
                 message = Message.objects.create(

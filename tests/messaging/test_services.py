@@ -74,6 +74,10 @@ def test_a_second_tap_on_send_records_the_message_once(people):
     again = message_to_coordinators(member=people["buddy"], text="Hello", form_key="abc")
     assert first == again
     assert Message.objects.count() == 1
+    # The same page kept (Back) and used for new words: that is a new message, not a repeat.
+    other = message_to_coordinators(member=people["buddy"], text="Something else", form_key="abc")
+    assert other != first and Message.objects.count() == 2
+    Message.objects.filter(pk=other.pk).delete()
     assert Notification.objects.filter(template="message_new").count() == 2  # two coordinators
 
 
