@@ -168,6 +168,7 @@ def test_the_buddy_network_shows_first_names_interests_and_languages_only(people
     priya.user.profile.save()
     network_join(buddy=priya)
     as_sam = client_for(sam)
+    assert b'href="/network/"' in as_sam.get("/support/").content
     page = as_sam.get("/network/")
     assert b"Join the buddy network" in page.content and b"Priya" not in page.content
     as_sam.post("/network/join/")
