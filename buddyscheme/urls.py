@@ -192,6 +192,7 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("contracts.urls")),
     path("", include("meetings.urls")),
+    path("", include("messaging.urls")),
 ]
 
 handler500 = "buddyscheme.views.server_error"

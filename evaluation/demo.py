@@ -34,6 +34,8 @@ from meetings.models import (
     Venue,
     VenueKind,
 )
+from messaging import services as messaging_services
+from messaging.models import Conversation
 
 VENUES = [
     {
@@ -423,3 +425,46 @@ def demo_recruitment(
                     invitation=invited[-1], answer="apologies", now=now
                 )
     return problems
+def demo_messages(*, scheme: Scheme, coordinator: Membership, buddies, participants) -> None:
+    """A few conversations: a buddy's message relayed to their participant (who answered),
+    a question nobody has read yet, and two buddies of the network. Once per scheme."""
+    if Conversation.objects.filter(scheme=scheme).exists():
+        return
+    now = timezone.now()
+    late = messaging_services.message_to_coordinators(
+        member=buddies[1],
+        text="I'm running about 15 minutes late for Thursday's visit. Could you let her know?",
+        now=now - timedelta(hours=5),
+    )
+    messaging_services.conversation_read(
+        conversation=late.conversation, reader=coordinator, now=now - timedelta(hours=4)
+    )
+    messaging_services.message_from_coordinator(
+        coordinator=coordinator,
+        member=buddies[1],
+        text="Thanks for telling us. I'll pass it on.",
+        now=now - timedelta(hours=4),
+    )
+    messaging_services.message_relay(
+        message=late,
+        coordinator=coordinator,
+        to=participants[1],
+        text="Your buddy is running about 15 minutes late on Thursday.",
+        now=now - timedelta(hours=4),
+    )
+    messaging_services.message_to_coordinators(
+        member=participants[1], text="Thank you, that's fine.", now=now - timedelta(hours=3)
+    )
+    messaging_services.message_to_coordinators(
+        member=buddies[0],
+        text="Is there any training on benefits advice coming up?",
+        now=now - timedelta(minutes=40),
+    )
+    for buddy in (buddies[0], buddies[2], buddies[4]):
+        messaging_services.network_join(buddy=buddy)
+    messaging_services.message_to_person(
+        sender=buddies[2],
+        recipient=buddies[0],
+        text="Hi! Would you like to swap tips on finding quiet cafés?",
+        now=now - timedelta(days=1),
+    )

@@ -31,7 +31,7 @@ from buddyscheme.models import (
 )
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
-from matching.models import MenuItem, SpeedMeeting, SuggestionOffer
+from matching.models import Match, MenuItem, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
 from meetings.models import (
     Alert,
@@ -43,6 +43,7 @@ from meetings.models import (
     TrainingInvitation,
     TrainingSession,
 )
+from messaging.services import message_to_coordinators, network_join
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import MembershipFactory, scheme_a_rows, venue
@@ -81,6 +82,21 @@ MATRIX = {
     "today/": ("get", None, for_role([B])),
     "today/help-status/": ("get", None, for_role([B])),
     "coordinator/": ("get", None, COORDINATOR_PAGE),
+    # Messages through the scheme: buddies and participants write to the coordinators; buddies
+    # of the network to each other ("network_buddy" joined, as did the buddy persona); the
+    # participant may not write to that buddy (not found), nor join the network.
+    "messages/": ("get", None, for_role([B, P])),
+    "messages/coordinators/": ("get", None, for_role([B, P])),
+    "messages/with/<int:pk>/": ("get", "network_buddy", {A: 302, C: 403, B: 200, P: 404, O: 403}),
+    "network/": ("get", None, for_role([B])),
+    "network/join/": ("post", None, for_role([B], ok=302)),
+    "network/leave/": ("post", None, for_role([B], ok=302)),
+    "coordinator/messages/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/messages/<int:pk>/": ("get", "messaging/conversation", OBJECT_PAGE),
+    # A first message to someone with no conversation yet (the participant persona).
+    "coordinator/messages/new/<int:pk>/": ("get", "participant", OBJECT_PAGE),
+    "coordinator/messages/relay/<int:pk>/": ("get", "messaging/message", OBJECT_PAGE),
+    "coordinator/settings/messages/": ("get", None, COORDINATOR_PAGE),
     "coordinator/people/": ("get", None, COORDINATOR_PAGE),
     "coordinator/invitations/": ("get", None, COORDINATOR_PAGE),
     # POST; the other scheme's coordinator must not learn the invitation exists.
@@ -583,7 +599,7 @@ def all_routes():
     return list(all_views())
 
 
-OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "evaluation.")
+OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "messaging.", "evaluation.")
 
 
 def declared_methods(view):
@@ -679,9 +695,25 @@ class MatrixCase(PersonaTestCase):
         BuddyVetting.objects.filter(membership=self.buddy_membership).update(
             support_person=self.coordinator_membership
         )
+        # Messages: a buddy in an active match wrote to the coordinators (their message can be
+        # relayed); another buddy is in the network with the buddy persona.
+        relay_buddy = MembershipFactory(scheme=self.scheme, role=Role.BUDDY)
+        Match.objects.create(
+            scheme=self.scheme,
+            buddy=relay_buddy,
+            participant=MembershipFactory(scheme=self.scheme, role=Role.PARTICIPANT),
+            state="active",
+        )
+        to_relay = message_to_coordinators(member=relay_buddy, text="Running late.")
+        network_buddy = MembershipFactory(scheme=self.scheme, role=Role.BUDDY)
+        network_join(buddy=network_buddy)
+        network_join(buddy=self.buddy_membership)
         now = timezone.now()
         return {
             **rows,
+            "messaging/conversation": to_relay.conversation_id,
+            "messaging/message": to_relay.pk,
+            "network_buddy": network_buddy.pk,
             "buddyscheme/scheme": self.scheme.pk,
             "buddyscheme/membership": self.buddy_membership.pk,
             "buddyscheme/invitation": invitation.pk,

@@ -35,6 +35,7 @@ class CoordinatorNavigationTest(PersonaTestCase):
         page = self.client.get("/coordinator/").content.decode()
         for href in (
             "/coordinator/invitations/",
+            "/coordinator/messages/",
             "/coordinator/matching/matches/",
             "/coordinator/matching/rounds/new/",
             "/coordinator/board/",

@@ -149,6 +149,12 @@ class Command(BaseCommand):
         self._vetting_and_menu(scheme, coordinator, buddies, participants)
         self._support(scheme, coordinator, second, buddies)
         self._lone_working_and_waiting(scheme, coordinator, second, buddies, participants)
+        demo.demo_messages(
+            scheme=scheme,
+            coordinator=coordinator.memberships.get(scheme=scheme, role=Role.COORDINATOR),
+            buddies=buddies,
+            participants=participants,
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -162,6 +168,10 @@ class Command(BaseCommand):
         )
         self.stdout.write("  Applicants:  applicant1@example.org … applicant3@example.org")
         self.stdout.write("  Other scheme's coordinator: north.coordinator@example.org")
+        self.stdout.write(
+            "  (Messages: buddy2's message relayed to participant2; buddy1, buddy3 and buddy5 "
+            "are in the buddy network)"
+        )
         self.stdout.write(
             "  (the live board has a meeting in progress and an overdue one; Settings has venues "
             "and the on-call rota)"
