@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ def _upload_name(kind_extension: str) -> str:
 
 
 def pack_document_add(
-    *, scheme: Scheme, title: str, category: str, required: bool, upload: UploadedFile, by, now=None
+    *, scheme: Scheme, title: str, category: str, required: bool, upload: File, by, now=None
 ) -> PackDocument:
     kind = sniff(upload, DOCUMENT_KINDS)
     with transaction.atomic():
@@ -47,9 +47,7 @@ def pack_document_add(
     return document
 
 
-def pack_document_replace(
-    *, document: PackDocument, upload: UploadedFile, by, now=None
-) -> PackDocument:
+def pack_document_replace(*, document: PackDocument, upload: File, by, now=None) -> PackDocument:
     """A new version: the file is replaced and every buddy is asked to read it again."""
     kind = sniff(upload, DOCUMENT_KINDS)
     old_name = document.file.name
@@ -134,7 +132,7 @@ def expense_claim_submit(
     category: str,
     description: str,
     meeting_id: int | None = None,
-    receipt: UploadedFile | None = None,
+    receipt: File | None = None,
     now=None,
 ) -> ExpenseClaim:
     if buddy.role != Role.BUDDY:

@@ -149,6 +149,7 @@ class Command(BaseCommand):
         self._vetting_and_menu(scheme, coordinator, buddies, participants)
         self._support(scheme, coordinator, second, buddies)
         self._lone_working_and_waiting(scheme, coordinator, second, buddies, participants)
+        demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
