@@ -252,12 +252,14 @@ def expense_new(request):
     buddy = request.membership
     now = timezone.now()
     meetings = selectors.recent_meetings_for_claims(buddy, now)
+    today = timezone.localdate(now, buddy.scheme.zone)
     form = ExpenseClaimForm(
         request.POST or None,
         request.FILES or None,
+        initial={"spent_on": today},
         meetings=meetings,
         zone=buddy.scheme.zone,
-        today=timezone.localdate(now, buddy.scheme.zone),
+        today=today,
         names=names_of(participants_of(buddy)),
     )
     if request.method == "POST" and form.is_valid():
