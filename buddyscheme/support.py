@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 import django.dispatch
 from django.db import transaction
@@ -95,7 +96,7 @@ def time_given_by(scheme, since: datetime, until: datetime, buddy=None) -> list[
     for _, answer in time_given.send(
         sender=None, scheme=scheme, since=since, until=until, buddy=buddy
     ):
-        given += answer
+        given += cast(list[TimeGiven], answer)
     return sorted(given, key=lambda item: (item.started_at, item.buddy_id))
 
 

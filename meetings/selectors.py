@@ -583,21 +583,31 @@ def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[
         state=MeetingState.CHECKED_OUT,
         checked_in_at__gte=since,
         checked_in_at__lt=until,
+        checked_in_at__isnull=False,
         checked_out_at__isnull=False,
     )
     if buddy is not None:
         meetings = meetings.filter(buddy=buddy)
-    return [
-        TimeGiven(
-            buddy_id=buddy_id,
-            what="One-to-one" if supervision_id else purpose,
-            started_at=checked_in_at,
-            minutes=max(0, round((checked_out_at - checked_in_at).total_seconds() / 60)),
-            meeting_id=pk,
-        )
-        for pk, buddy_id, purpose, supervision_id, checked_in_at, checked_out_at in (
-            meetings.values_list(
-                "pk", "buddy_id", "purpose", "supervision_id", "checked_in_at", "checked_out_at"
+    given = []
+    for (
+        pk,
+        buddy_id,
+        purpose,
+        supervision_id,
+        checked_in_at,
+        checked_out_at,
+    ) in meetings.values_list(
+        "pk", "buddy_id", "purpose", "supervision_id", "checked_in_at", "checked_out_at"
+    ):
+        if checked_in_at is None or checked_out_at is None:  # filtered out above; for mypy
+            continue
+        given.append(
+            TimeGiven(
+                buddy_id=buddy_id,
+                what="One-to-one" if supervision_id else purpose,
+                started_at=checked_in_at,
+                minutes=max(0, round((checked_out_at - checked_in_at).total_seconds() / 60)),
+                meeting_id=pk,
             )
         )
-    ]
+    return given

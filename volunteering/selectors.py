@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.dispatch import receiver
@@ -42,7 +43,7 @@ def _read_current(buddy: Membership):
     )
 
 
-def pack_for_buddy(buddy: Membership) -> list[PackDocument]:
+def pack_for_buddy(buddy: Membership) -> list[Any]:
     """The pack with `is_read` (this version) on each document, in one query."""
     return list(pack_documents(buddy.scheme_id).annotate(is_read=_read_current(buddy)))
 
@@ -213,8 +214,8 @@ def training_due(buddy: Membership, today: date) -> list[TrainingDue]:
     """Mandatory modules never done, out of date, or running out within 60 days (2 queries)."""
     modules = list(TrainingModule.objects.filter(scheme=buddy.scheme_id, mandatory=True))
     latest: dict[int, TrainingCompletion] = {}
-    for completion in TrainingCompletion.objects.filter(membership=buddy).order_by("completed_on"):
-        latest[completion.module_id] = completion
+    for done in TrainingCompletion.objects.filter(membership=buddy).order_by("completed_on"):
+        latest[done.module_id] = done
     horizon = today + timedelta(days=TRAINING_DUE_WITHIN_DAYS)
     due = []
     for module in modules:

@@ -50,7 +50,7 @@ def pack_document_add(
 def pack_document_replace(*, document: PackDocument, upload: File, by, now=None) -> PackDocument:
     """A new version: the file is replaced and every buddy is asked to read it again."""
     kind = sniff(upload, DOCUMENT_KINDS)
-    old_name = document.file.name
+    old_name = document.file.name or ""
     with transaction.atomic():
         locked = PackDocument.objects.select_for_update().get(pk=document.pk)
         if locked.withdrawn_at is not None:
@@ -67,7 +67,8 @@ def pack_document_replace(*, document: PackDocument, upload: File, by, now=None)
         audit_record(actor=by, verb="pack_document_replace", obj=locked, scheme=locked.scheme_id)
         storage = locked.file.storage
         # The old version's file goes once the new one is safely recorded.
-        transaction.on_commit(lambda: storage.delete(old_name))
+        if old_name:
+            transaction.on_commit(lambda: storage.delete(old_name))
     return locked
 
 

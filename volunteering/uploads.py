@@ -110,11 +110,11 @@ class PrivateStorage(FileSystemStorage):
     The location is read from the settings each time, so tests can point it at a temporary
     folder."""
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self):
         return str(settings.PRIVATE_FILES_ROOT)
 
-    @property  # type: ignore[override]
+    @property
     def location(self):
         return os.path.abspath(self.base_location)
 
