@@ -34,12 +34,14 @@ from .forms import (
     PaidForm,
     RefuseForm,
 )
+from .uploads import PDF
 
 
 def _private_file(field_file, content_type: str, download_name: str) -> FileResponse:
     """A stored upload, sent to someone already authorised. Shown in the browser (a PDF or a
-    photo opens on a phone), never sniffed into another type, and sandboxed so a document
-    cannot run script on our pages."""
+    photo opens on a phone) and never sniffed into another type. Text and images are also
+    sandboxed, so nothing in them can act as our pages; a PDF is not, because browsers' PDF
+    viewers refuse to open under such a policy (its contents were checked as a PDF)."""
     try:
         handle = field_file.open("rb")
     except FileNotFoundError as missing:
@@ -48,7 +50,12 @@ def _private_file(field_file, content_type: str, download_name: str) -> FileResp
     extension = os.path.splitext(field_file.name)[1]
     response["Content-Disposition"] = f'inline; filename="{download_name}{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    if content_type != PDF.content_type:
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    else:
+        # What csp_override({}) does: no site policy either (its object-src 'none' can stop
+        # the browser's PDF viewer too).
+        response._csp_config = {}  # type: ignore[attr-defined]
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -122,8 +122,21 @@ class PrivateServingTest(VolunteeringCase):
             self.assertEqual(
                 response["Content-Disposition"], 'inline; filename="confidentiality-v1.pdf"'
             )
-            self.assertIn("sandbox", response["Content-Security-Policy"])
             self.assertTrue(b"".join(response.streaming_content).startswith(b"%PDF-"))
+            self.assertNotIn("Content-Security-Policy", response)
+
+    def test_text_and_images_are_sandboxed(self):
+        document = self.add_document(upload=text())
+        claim = self.add_claim(receipt=jpeg())
+        self.login_as("coordinator")
+        for url in (f"/pack/{document.pk}/file/", f"/expenses/{claim.pk}/receipt/"):
+            response = self.client.get(url)
+            self.assertIn("sandbox", response["Content-Security-Policy"], url)
+            self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(
+            self.client.get(f"/pack/{document.pk}/file/")["Content-Type"],
+            "text/plain; charset=utf-8",
+        )
 
     def test_others_are_kept_out(self):
         document = self.add_document()
