@@ -392,3 +392,28 @@ class HoursPageTest(VolunteeringCase):
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, f"Volunteering hours in {timezone.localdate().year}")
         self.assertContains(page, self.buddy.get_full_name())
+
+
+class DashboardQueriesTest(VolunteeringCase):
+    def test_the_pack_section_keeps_the_dashboard_flat_as_buddies_and_documents_grow(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from ..factories import cleared_buddy
+
+        self.add_document("One")
+        self.login_as("coordinator")
+
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(self.client.get("/coordinator/").status_code, 200)
+            return len(queries)
+
+        self.client.get("/coordinator/")
+        few = count()
+        for _ in range(3):
+            cleared_buddy(self.scheme)
+        self.add_document("Two")
+        self.add_document("Three")
+        self.add_claim()
+        self.assertEqual(count(), few)
