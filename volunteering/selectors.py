@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Sum
@@ -25,6 +26,7 @@ from buddyscheme.support import buddies_in_service, own_support_person, time_giv
 
 from .models import ClaimState, DocumentRead, ExpenseClaim, PackDocument
 
+PENNY = Decimal("0.01")
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 # --- The buddy pack ---------------------------------------------------------------------------
@@ -195,8 +197,10 @@ def claims_waiting(scheme) -> int:
     return ExpenseClaim.objects.filter(scheme=scheme, state=ClaimState.SUBMITTED).count()
 
 
-def claims_total(claims) -> object:
-    return claims.aggregate(total=Sum("amount"))["total"] or 0
+def claims_total(claims) -> Decimal:
+    """In pounds and pence (SQLite sums decimals as floats)."""
+    total = claims.aggregate(total=Sum("amount"))["total"] or 0
+    return Decimal(str(total)).quantize(PENNY)
 
 
 # --- The buddy's own page -------------------------------------------------------------------

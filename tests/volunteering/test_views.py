@@ -352,6 +352,8 @@ class CsvExportTest(VolunteeringCase):
         rows = self.rows(f"?month={last_month:%Y-%m}&state=approved")
         self.assertEqual([row[0] for row in rows[1:]], [str(kept.pk)])
         self.assertEqual(len(self.rows()) - 1, 3)
+        page = self.client.get(f"/coordinator/expenses/?month={last_month:%Y-%m}")
+        self.assertContains(page, "2 claims, £11.00 in all.")
 
 
 class BuddyPageTest(VolunteeringCase):
