@@ -80,6 +80,8 @@ class ExpenseClaimForm(IdentifyingDetailsFormMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
     )
 
+    submit_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, meetings=(), zone, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today

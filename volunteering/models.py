@@ -129,10 +129,14 @@ class ExpenseClaim(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     refusal_reason = models.CharField(max_length=300, blank=True)
     paid_on = models.DateField(null=True, blank=True)
+    # From the form as it was shown: a second tap on "Send" (or a resend after a lost
+    # connection) finds the claim the first one made.
+    submit_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-spent_on", "-pk"]
         constraints = [
+            models.UniqueConstraint(fields=["buddy", "submit_key"], name="claim_submitted_once"),
             models.CheckConstraint(
                 condition=Q(amount__gt=Decimal("0")), name="claim_amount_positive"
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -134,16 +135,55 @@ def expense_claim_submit(
     description: str,
     meeting_id: int | None = None,
     receipt: File | None = None,
+    submit_key: uuid.UUID | None = None,
     now=None,
 ) -> ExpenseClaim:
+    """A new claim, waiting for a decision. The same `submit_key` twice is one claim."""
     if buddy.role != Role.BUDDY:
         raise DomainError("Expenses are claimed by buddies.")
+    if submit_key is not None:
+        earlier = ExpenseClaim.objects.filter(buddy=buddy, submit_key=submit_key).first()
+        if earlier is not None:
+            return earlier
     now = now or timezone.now()
     if spent_on > timezone.localdate(now, buddy.scheme.zone):
         raise DomainError("The date is in the future: claim once the money is spent.")
     if amount <= 0:
         raise DomainError("Enter an amount above £0.00.")
     kind = sniff(receipt, RECEIPT_KINDS) if receipt else None
+    try:
+        return _claim_create(
+            buddy=buddy,
+            spent_on=spent_on,
+            amount=amount,
+            category=category,
+            description=description,
+            meeting_id=meeting_id,
+            receipt=receipt,
+            kind=kind,
+            submit_key=submit_key,
+            now=now,
+        )
+    except IntegrityError:
+        if submit_key is None:
+            raise
+        # The other tap, at the same moment, made it.
+        return ExpenseClaim.objects.get(buddy=buddy, submit_key=submit_key)
+
+
+def _claim_create(
+    *,
+    buddy,
+    spent_on,
+    amount,
+    category,
+    description,
+    meeting_id,
+    receipt,
+    kind,
+    submit_key,
+    now,
+) -> ExpenseClaim:
     with transaction.atomic():
         claim = ExpenseClaim(
             scheme_id=buddy.scheme_id,
@@ -154,6 +194,7 @@ def expense_claim_submit(
             description=description.strip(),
             meeting_id=meeting_id,
             submitted_at=now,
+            submit_key=submit_key,
         )
         if receipt and kind:
             claim.receipt.save(_upload_name(kind.extension), receipt, save=False)

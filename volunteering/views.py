@@ -2,6 +2,7 @@
 through volunteering/access.py, call one service or selector, render or redirect."""
 
 import os
+import uuid
 from datetime import date
 
 from django.contrib import messages
@@ -263,7 +264,7 @@ def expense_new(request):
     form = ExpenseClaimForm(
         request.POST or None,
         request.FILES or None,
-        initial={"spent_on": today},
+        initial={"spent_on": today, "submit_key": uuid.uuid4()},
         meetings=meetings,
         zone=buddy.scheme.zone,
         today=today,
@@ -279,6 +280,7 @@ def expense_new(request):
                 description=form.cleaned_data["description"],
                 meeting_id=form.cleaned_data["meeting"],
                 receipt=form.cleaned_data["receipt"],
+                submit_key=form.cleaned_data["submit_key"],
                 now=now,
             )
         except (DomainError, ValidationError) as error:

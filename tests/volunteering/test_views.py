@@ -419,3 +419,24 @@ class DashboardQueriesTest(VolunteeringCase):
         self.add_document("Three")
         self.add_claim()
         self.assertEqual(count(), few)
+
+
+class DoubleSubmitTest(VolunteeringCase):
+    def test_sending_the_same_claim_form_twice_makes_one_claim(self):
+        self.login_as("buddy")
+        page = self.client.get("/expenses/new/")
+        key = page.context["form"].initial["submit_key"]
+        data = {
+            "spent_on": (timezone.localdate() - timedelta(days=1)).isoformat(),
+            "amount": "2.40",
+            "category": "travel",
+            "description": "Bus",
+            "submit_key": str(key),
+        }
+        self.assertContains(page, f'value="{key}"')
+        self.client.post("/expenses/new/", data)
+        self.client.post("/expenses/new/", data)
+        self.assertEqual(ExpenseClaim.objects.count(), 1)
+        # A new form is a new claim.
+        self.client.post("/expenses/new/", {**data, "submit_key": ""})
+        self.assertEqual(ExpenseClaim.objects.count(), 2)
