@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "contracts",
     "meetings",
     "messaging",
+    "volunteering",
     "evaluation",
 ]
 
@@ -224,6 +225,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or not STORAGES["staticfiles"]["BACKEND"].startswith("whitenoise")
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded documents and receipts: outside the web root (nothing serves this folder; views
+# that check scheme and role send each file), and at most this big.
+PRIVATE_FILES_ROOT = Path(env.str("PRIVATE_FILES_ROOT", default=str(VAR_DIR / "private")))
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Email: console by default; EMAIL_URL (smtp+tls://user:pass@host:587) in production.
 # Django 6.1 style (MAILERS), built from the URL so there is one variable to set.

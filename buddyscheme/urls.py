@@ -193,6 +193,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("meetings.urls")),
     path("", include("messaging.urls")),
+    path("", include("volunteering.urls")),
 ]
 
 handler500 = "buddyscheme.views.server_error"

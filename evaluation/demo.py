@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from buddyscheme import interviews
@@ -36,6 +38,9 @@ from meetings.models import (
 )
 from messaging import services as messaging_services
 from messaging.models import Conversation
+from meetings.models import Meeting, MeetingState, OnCallShift, Venue, VenueKind
+from volunteering import services as volunteering_services
+from volunteering.models import DocumentCategory, ExpenseCategory, ExpenseClaim, PackDocument
 
 VENUES = [
     {
@@ -467,4 +472,103 @@ def demo_messages(*, scheme: Scheme, coordinator: Membership, buddies, participa
         recipient=buddies[0],
         text="Hi! Would you like to swap tips on finding quiet cafés?",
         now=now - timedelta(days=1),
+PACK = [
+    (
+        "Confidentiality policy",
+        DocumentCategory.CONFIDENTIALITY,
+        "What you hear as a buddy stays with you and the scheme.\n\n"
+        "Use initials, never names, in anything you write down. Talk about the person you "
+        "support only with your coordinator or support person.\n",
+    ),
+    (
+        "Lone working guide",
+        DocumentCategory.LONE_WORKING,
+        "Check in when a meeting starts and check out when it ends, every time.\n\n"
+        "If you feel unsafe, leave, and press Help on the Today page.\n",
+    ),
+    (
+        "Safeguarding: what to do if you are worried",
+        DocumentCategory.SAFEGUARDING,
+        "If someone is in immediate danger, ring 999.\n\n"
+        "Otherwise tell us the same day: use 'I'm worried about someone' on your Today page.\n",
+    ),
+    (
+        "Expenses: what you can claim",
+        DocumentCategory.EXPENSES,
+        "Travel to and from meetings (bus, train; taxis only when agreed first), a drink "
+        "for you and the person you support, and activity tickets agreed with your "
+        "coordinator. Claim within a month and keep the receipt.\n",
+    ),
+]
+
+
+def demo_volunteering(*, scheme: Scheme, coordinator_user, buddies: list[Membership]) -> None:
+    """The buddy pack (some read, one updated since) and expense claims in each state."""
+    now = timezone.now()
+    if not PackDocument.objects.filter(scheme=scheme).exists():
+        documents = [
+            volunteering_services.pack_document_add(
+                scheme=scheme,
+                title=title,
+                category=category,
+                required=True,
+                upload=ContentFile(body.encode(), name="pack.txt"),
+                by=coordinator_user,
+                now=now - timedelta(days=60),
+            )
+            for title, category, body in PACK
+        ]
+        for buddy in buddies[:3]:
+            for document in documents[:3]:
+                volunteering_services.pack_document_mark_read(
+                    document=document, buddy=buddy, version=1, now=now - timedelta(days=30)
+                )
+        # A new version of the lone-working guide: everyone is asked to read it again.
+        volunteering_services.pack_document_replace(
+            document=documents[1],
+            upload=ContentFile((PACK[1][2] + "\nNew: share your location if asked.\n").encode()),
+            by=coordinator_user,
+            now=now - timedelta(days=2),
+        )
+    buddy = buddies[1]
+    if ExpenseClaim.objects.filter(scheme=scheme).exists():
+        return
+    today = timezone.localdate(now, scheme.zone)
+    meeting = (
+        Meeting.objects.filter(buddy=buddy, state=MeetingState.CHECKED_OUT)
+        .order_by("-checked_in_at")
+        .first()
+    )
+
+    def claim(days_ago, amount, category, description, with_meeting=False):
+        return volunteering_services.expense_claim_submit(
+            buddy=buddy,
+            spent_on=today - timedelta(days=days_ago),
+            amount=Decimal(amount),
+            category=category,
+            description=description,
+            meeting_id=meeting.pk if with_meeting and meeting else None,
+            now=now - timedelta(days=max(days_ago - 1, 0)),
+        )
+
+    claim(1, "4.50", ExpenseCategory.TRAVEL, "Bus fares, return", with_meeting=True)
+    approved = claim(9, "6.20", ExpenseCategory.REFRESHMENTS, "Two coffees and a cake")
+    volunteering_services.expense_claim_approve(claim=approved, by=coordinator_user)
+    paid = claim(30, "12.00", ExpenseCategory.ACTIVITY, "Museum tickets (agreed with Ruth)")
+    volunteering_services.expense_claim_approve(claim=paid, by=coordinator_user)
+    volunteering_services.expense_claim_paid(
+        claim=paid, paid_on=today - timedelta(days=20), by=coordinator_user
+    )
+    refused = claim(12, "18.40", ExpenseCategory.TRAVEL, "Taxi home")
+    volunteering_services.expense_claim_refuse(
+        claim=refused,
+        reason="Taxis need agreeing with your coordinator first; ring me and we can talk.",
+        by=coordinator_user,
+    )
+    volunteering_services.expense_claim_submit(
+        buddy=buddies[2],
+        spent_on=today - timedelta(days=3),
+        amount=Decimal("3.80"),
+        category=ExpenseCategory.TRAVEL,
+        description="Train, one way",
     )

@@ -15,6 +15,7 @@ from buddyscheme.selectors import (
     participant_home_cards,
     person_record_sections,
 )
+from buddyscheme.support import TimeGiven, time_given
 from matching.selectors import MatchSection, match_page_sections
 
 from .models import (
@@ -569,3 +570,44 @@ def _debriefs_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardS
             },
         )
     ]
+
+
+# --- Volunteering hours -----------------------------------------------------------------------
+
+
+@receiver(time_given)
+def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[TimeGiven]:
+    """Each meeting the buddy checked into and out of, for its real length (one query)."""
+    meetings = Meeting.objects.filter(
+        scheme=scheme,
+        state=MeetingState.CHECKED_OUT,
+        checked_in_at__gte=since,
+        checked_in_at__lt=until,
+        checked_in_at__isnull=False,
+        checked_out_at__isnull=False,
+    )
+    if buddy is not None:
+        meetings = meetings.filter(buddy=buddy)
+    given = []
+    for (
+        pk,
+        buddy_id,
+        purpose,
+        supervision_id,
+        checked_in_at,
+        checked_out_at,
+    ) in meetings.values_list(
+        "pk", "buddy_id", "purpose", "supervision_id", "checked_in_at", "checked_out_at"
+    ):
+        if checked_in_at is None or checked_out_at is None:  # filtered out above; for mypy
+            continue
+        given.append(
+            TimeGiven(
+                buddy_id=buddy_id,
+                what="One-to-one" if supervision_id else purpose,
+                started_at=checked_in_at,
+                minutes=max(0, round((checked_out_at - checked_in_at).total_seconds() / 60)),
+                meeting_id=pk,
+            )
+        )
+    return given

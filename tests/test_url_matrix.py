@@ -5,10 +5,12 @@ adds a view also decides, here, who may see it.
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
@@ -44,6 +46,7 @@ from meetings.models import (
     TrainingSession,
 )
 from messaging.services import message_to_coordinators, network_join
+from volunteering.services import expense_claim_submit, pack_document_add
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import MembershipFactory, scheme_a_rows, venue
@@ -331,6 +334,41 @@ MATRIX = {
     "diary/<int:pk>/share/": ("post", "buddyscheme/diaryentry", for_role([B], ok=302)),
     "diary/<int:pk>/unshare/": ("post", "buddyscheme/diaryentry", for_role([B], ok=302)),
     "diary/<int:pk>/delete/": ("post", "buddyscheme/diaryentry", for_role([B], ok=302)),
+    # Volunteering (issue 16): the buddy pack, hours, expenses and the buddy's own page.
+    "me/buddy/": ("get", None, for_role([B])),
+    "pack/": ("get", None, for_role([B])),
+    "pack/<int:pk>/": (
+        "get",
+        "volunteering/packdocument",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    # The file itself: the scheme's buddies and coordinators only, never another scheme's.
+    "pack/<int:pk>/file/": (
+        "get",
+        "volunteering/packdocument",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "pack/<int:pk>/read/": ("post", "volunteering/packdocument", for_role([B], ok=302)),
+    "expenses/": ("get", None, for_role([B])),
+    "expenses/new/": ("get", None, for_role([B])),
+    "expenses/<int:pk>/receipt/": (
+        "get",
+        "volunteering/expenseclaim",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "coordinator/pack/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/pack/unread/": ("get", None, COORDINATOR_PAGE),
+    # POST with no file: a message, back to the pack.
+    "coordinator/pack/<int:pk>/replace/": ("post", "volunteering/packdocument", OBJECT_ACTION),
+    "coordinator/pack/<int:pk>/withdraw/": ("post", "pack_to_withdraw", OBJECT_ACTION),
+    "coordinator/hours/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/expenses/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/expenses/export.csv": ("get", None, COORDINATOR_PAGE),
+    "coordinator/expenses/<int:pk>/": ("get", "volunteering/expenseclaim", OBJECT_PAGE),
+    "coordinator/expenses/<int:pk>/approve/": ("post", "volunteering/expenseclaim", OBJECT_ACTION),
+    # POST empty: the claim page again with the form's errors.
+    "coordinator/expenses/<int:pk>/refuse/": ("post", "volunteering/expenseclaim", PERSON_FORM),
+    "coordinator/expenses/<int:pk>/paid/": ("post", "volunteering/expenseclaim", PERSON_FORM),
     "coordinator/concerns/": ("get", None, COORDINATOR_PAGE),
     "coordinator/concerns/<int:pk>/": ("get", "buddyscheme/concern", PERSON_FORM),
     "coordinator/concerns/<int:pk>/take/": (
@@ -600,6 +638,14 @@ def all_routes():
 
 
 OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "messaging.", "evaluation.")
+OUR_APPS = (
+    "buddyscheme.",
+    "matching.",
+    "contracts.",
+    "meetings.",
+    "volunteering.",
+    "evaluation.",
+)
 
 
 def declared_methods(view):
@@ -764,6 +810,30 @@ class MatrixCase(PersonaTestCase):
                 scheme=self.scheme, text="Lives nearby?"
             ).pk,
             **self._selection_objects(now),
+            "volunteering/packdocument": pack_document_add(
+                scheme=self.scheme,
+                title="Confidentiality",
+                category="confidentiality",
+                required=True,
+                upload=SimpleUploadedFile("policy.txt", b"Keep it to yourself."),
+                by=self.coordinator,
+            ).pk,
+            "pack_to_withdraw": pack_document_add(
+                scheme=self.scheme,
+                title="Old leaflet",
+                category="other",
+                required=False,
+                upload=SimpleUploadedFile("leaflet.txt", b"Old."),
+                by=self.coordinator,
+            ).pk,
+            "volunteering/expenseclaim": expense_claim_submit(
+                buddy=self.buddy_membership,
+                spent_on=timezone.localdate(),
+                amount=Decimal("4.50"),
+                category="travel",
+                description="Bus fares",
+                receipt=SimpleUploadedFile("r.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
+            ).pk,
             "shift_to_delete": OnCallShift.objects.create(
                 scheme=self.scheme,
                 responder=self.coordinator_membership,

@@ -155,6 +155,7 @@ class Command(BaseCommand):
             buddies=buddies,
             participants=participants,
         )
+        demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
