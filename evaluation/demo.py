@@ -38,7 +38,6 @@ from meetings.models import (
 )
 from messaging import services as messaging_services
 from messaging.models import Conversation
-from meetings.models import Meeting, MeetingState, OnCallShift, Venue, VenueKind
 from volunteering import services as volunteering_services
 from volunteering.models import DocumentCategory, ExpenseCategory, ExpenseClaim, PackDocument
 
@@ -430,6 +429,8 @@ def demo_recruitment(
                     invitation=invited[-1], answer="apologies", now=now
                 )
     return problems
+
+
 def demo_messages(*, scheme: Scheme, coordinator: Membership, buddies, participants) -> None:
     """A few conversations: a buddy's message relayed to their participant (who answered),
     a question nobody has read yet, and two buddies of the network. Once per scheme."""
@@ -472,6 +473,9 @@ def demo_messages(*, scheme: Scheme, coordinator: Membership, buddies, participa
         recipient=buddies[0],
         text="Hi! Would you like to swap tips on finding quiet cafés?",
         now=now - timedelta(days=1),
+    )
+
+
 PACK = [
     (
         "Confidentiality policy",
