@@ -7,6 +7,10 @@ class BuddySchemeConfig(AppConfig):
     verbose_name = "Schemes and people"
     default = True
 
+    def ready(self):
+        # The referrals line on the coordinator dashboard (a dashboard_sections receiver).
+        from . import referrals  # noqa: F401, PLC0415
+
 
 class BuddyAdminConfig(admin_apps.AdminConfig):
     """The Django admin, with a site that admits coordinators and scopes rows to their schemes."""

@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Scheme
+from buddyscheme.referrals import referral_need_choices
 from buddyscheme.selectors import SettingsSection, settings_sections
 
 from .models import MenuCategory, MenuItem
@@ -125,3 +126,13 @@ def _menu_on_the_settings_hub(sender, scheme, **kwargs) -> list[SettingsSection]
             else "The menu is empty: nobody can say what they offer.",
         )
     ]
+
+
+@receiver(referral_need_choices)
+def _menu_for_referrals(sender, scheme, **kwargs) -> list[str]:
+    """What a referral may ask for: the names of the menu items the scheme offers now."""
+    return list(
+        MenuItem.objects.filter(category__scheme=scheme, is_active=True).values_list(
+            "name", flat=True
+        )
+    )
