@@ -1,8 +1,9 @@
 """Forms for referrals: the public form (two steps, no JavaScript needed) and the coordinator's
 assessment, enrolment and decline."""
 
+import re
+
 from django import forms
-from django.core.validators import validate_email
 
 from .initials import IdentifyingDetailsFormMixin
 from .models import ConsentMethod, ContactMethod, DeclineReason, ReferralSource, ReferralUrgency
@@ -162,13 +163,12 @@ class PublicReferralForm(HoneypotMixin, forms.Form):
 
     @property
     def rate_key(self) -> str:
-        """Whose posts are counted: the referrer's email, or the person's own."""
-        raw = self.data.get("referrer_email" if self.who == SOMEONE_ELSE else "person_email", "")
-        try:
-            validate_email(raw)
-        except forms.ValidationError:
-            return ""
-        return raw
+        """Whose posts are counted: the referrer's email, or the person's own email or phone
+        (a self-referral may give only a phone)."""
+        data = self.cleaned_data
+        if self.who == SOMEONE_ELSE:
+            return data.get("referrer_email") or ""
+        return data.get("person_email") or re.sub(r"\D", "", data.get("person_phone") or "")
 
     def details(self) -> ReferralDetails:
         data = self.cleaned_data

@@ -53,7 +53,7 @@ def public_referral(request, slug):
         # Told nothing: a bot learns no more from the page than a person would.
         return redirect("public_referral_thanks", slug=scheme.slug)
     if form.is_valid():
-        if not allow_public_post(request, "public_referral", key=form.rate_key or None):
+        if not allow_public_post(request, "public_referral", key=form.rate_key or "none"):
             form.add_error(None, TOO_MANY)
             return _public_form_page(request, scheme, form, status=429)
         try:
@@ -143,6 +143,15 @@ def _referral_page(request, referral, status=200, **bound_forms):
     )
 
 
+def _decided_meanwhile(request, referral, error) -> bool:
+    """A second press, or a colleague deciding first: the page has no form to show it on."""
+    referral.refresh_from_db(fields=["status"])
+    if referral.is_open:
+        return False
+    messages.error(request, str(error))
+    return True
+
+
 @require_GET
 @role_required(Role.COORDINATOR)
 def referral_detail(request, pk):
@@ -169,6 +178,8 @@ def referral_assess(request, pk):
                 risks=form.cleaned_data["risks"],
             )
         except DomainError as error:
+            if _decided_meanwhile(request, referral, error):
+                return redirect("referral", pk=referral.pk)
             form.add_error(None, str(error))
         else:
             messages.success(request, "Assessment saved.")
@@ -191,6 +202,8 @@ def referral_enrol(request, pk):
                 buddies_needed=form.cleaned_data["buddies_needed"],
             )
         except DomainError as error:
+            if _decided_meanwhile(request, referral, error):
+                return redirect("referral", pk=referral.pk)
             form.add_error(None, str(error))
         else:
             messages.success(request, "Enrolled: they are on the waiting list for a buddy.")
@@ -212,6 +225,8 @@ def referral_decline(request, pk):
                 signposting=form.cleaned_data["signposting"],
             )
         except DomainError as error:
+            if _decided_meanwhile(request, referral, error):
+                return redirect("referral", pk=referral.pk)
             form.add_error(None, str(error))
         else:
             messages.success(request, "Referral closed.")

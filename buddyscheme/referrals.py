@@ -155,11 +155,7 @@ def _person_for(details: ReferralDetails, scheme: Scheme) -> tuple[Membership, b
     membership, created = Membership.objects.get_or_create(
         user=user, scheme=scheme, role=Role.PARTICIPANT, defaults={"is_active": False}
     )
-    known = not created and (
-        membership.referrals.exists()
-        or ParticipantEnrolment.objects.filter(membership=membership).exists()
-    )
-    return membership, known
+    return membership, not created
 
 
 def _new_user(details: ReferralDetails, email: str) -> User:
