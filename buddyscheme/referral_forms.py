@@ -123,9 +123,9 @@ class PublicReferralForm(HoneypotMixin, forms.Form):
             fields["person_phone"].label = "Their phone"
             fields["preferred_contact"].label = "How should we contact them?"
             fields["safe_to_leave_messages"].label = "Is it safe to leave them a message?"
-            fields["consent_to_contact"].label = (
-                "The person agrees to this referral and to the scheme contacting them"
-            )
+            fields[
+                "consent_to_contact"
+            ].label = "The person agrees to this referral and to the scheme contacting them"
         fields["person_email"].help_text = "Give an email address, a phone number, or both."
 
     agency_field_names = (

@@ -100,7 +100,9 @@ def referral_list(request):
         {
             "scheme": scheme,
             "groups": groups,
-            "public_url": request.build_absolute_uri(reverse("public_referral", args=[scheme.slug])),
+            "public_url": request.build_absolute_uri(
+                reverse("public_referral", args=[scheme.slug])
+            ),
         },
     )
 

@@ -147,9 +147,7 @@ def _person_for(details: ReferralDetails, scheme: Scheme) -> tuple[Membership, b
             .select_related("membership__user")
             .order_by("-received_at")
         )
-        user = next(
-            (r.membership.user for r in earlier if _digits(r.person_phone) == digits), None
-        )
+        user = next((r.membership.user for r in earlier if _digits(r.person_phone) == digits), None)
     if user is None:
         user = _new_user(details, email)
     membership, created = Membership.objects.get_or_create(
@@ -401,9 +399,9 @@ def referral_enrol(
         locked.decided_by, locked.decided_at = by, now
         locked.save(update_fields=["status", "decided_by", "decided_at"])
         # Another open referral of the same person is settled by this one.
-        Referral.objects.filter(
-            membership=membership, status__in=OPEN_REFERRAL_STATUSES
-        ).exclude(pk=locked.pk).update(status=ReferralStatus.ENROLLED, decided_by=by, decided_at=now)
+        Referral.objects.filter(membership=membership, status__in=OPEN_REFERRAL_STATUSES).exclude(
+            pk=locked.pk
+        ).update(status=ReferralStatus.ENROLLED, decided_by=by, decided_at=now)
         audit_record(actor=by, verb="referral_enrol", obj=locked, scheme=locked.scheme_id)
         _tell_referrer_of_decision(locked, now)
     return locked
@@ -426,7 +424,9 @@ def referral_decline(
             update_fields=["status", "decline_reason", "signposting", "decided_by", "decided_at"]
         )
         still_open = (
-            Referral.objects.filter(membership=locked.membership_id, status__in=OPEN_REFERRAL_STATUSES)
+            Referral.objects.filter(
+                membership=locked.membership_id, status__in=OPEN_REFERRAL_STATUSES
+            )
             .exclude(pk=locked.pk)
             .exists()
         )
@@ -443,7 +443,11 @@ def referral_decline(
 
 
 def _urgent_first(referrals: list[Referral]) -> list[Referral]:
-    order = {ReferralUrgency.URGENT: 0, ReferralUrgency.SOON: 1, ReferralUrgency.ROUTINE: 2}
+    order: dict[str, int] = {
+        ReferralUrgency.URGENT: 0,
+        ReferralUrgency.SOON: 1,
+        ReferralUrgency.ROUTINE: 2,
+    }
     return sorted(referrals, key=lambda r: (order.get(r.urgency, 3), r.received_at, r.pk))
 
 
@@ -526,9 +530,7 @@ def referrals_report(
     rows = list(qs.values("source", "status", "decline_reason", "received_at", "decided_at"))
     sources = dict(ReferralSource.choices)
     reasons = dict(DeclineReason.choices)
-    by_month = Counter(
-        f"{timezone.localtime(row['received_at'], zone):%Y-%m}" for row in rows
-    )
+    by_month = Counter(f"{timezone.localtime(row['received_at'], zone):%Y-%m}" for row in rows)
     return ReferralReport(
         total=len(rows),
         by_source=dict(Counter(str(sources[row["source"]]) for row in rows)),

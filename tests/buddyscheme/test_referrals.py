@@ -1,7 +1,7 @@
 """Referrals: the public form (no login), the person at *referred*, the coordinator's
 assessment, enrolment and decline, the dashboard line and the reporting selector."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import time_machine
 from django.core.cache import cache
@@ -123,9 +123,9 @@ class PublicFormTest(ReferralCase):
         self.assertFalse(referral.safe_to_leave_messages)
         self.assertFalse(referral.is_repeat)
         user = referral.membership.user
-        self.assertEqual((user.email, user.first_name, user.last_name), (
-            "robin@example.org", "Robin", "Hartley"
-        ))
+        self.assertEqual(
+            (user.email, user.first_name, user.last_name), ("robin@example.org", "Robin", "Hartley")
+        )
         self.assertFalse(user.has_usable_password())
         self.assertEqual(referral.membership.role, Role.PARTICIPANT)
         # Not on anyone's lists until enrolled: the membership waits inactive.
@@ -264,11 +264,14 @@ class DuplicateTest(ReferralCase):
         self.assertTrue(second.is_repeat)
         self.assertEqual(User.objects.filter(email__iexact="robin@example.org").count(), 1)
         self.login_as("coordinator")
-        self.assertContains(self.client.get(f"/coordinator/referrals/{second.pk}/"), "Referred again")
+        self.assertContains(
+            self.client.get(f"/coordinator/referrals/{second.pk}/"), "Referred again"
+        )
         self.assertContains(self.client.get("/coordinator/referrals/"), "Referred again")
         self.assertEqual(
-            Notification.objects.get(recipient=self.coordinator, context__referral_id=second.pk)
-            .context["again"],
+            Notification.objects.get(
+                recipient=self.coordinator, context__referral_id=second.pk
+            ).context["again"],
             True,
         )
 
@@ -351,7 +354,9 @@ class AssessmentTest(ReferralCase):
         self.assertTrue(membership.consents.filter(kind=ConsentKind.HOLD_DATA).exists())
         # The referrer may be told: one line, no details.
         update = Notification.objects.get(to_email="sam.nurse@clinic.example")
-        self.assertEqual((update.template, update.context), ("referral_decided", {"accepted": True}))
+        self.assertEqual(
+            (update.template, update.context), ("referral_decided", {"accepted": True})
+        )
         # A second press changes nothing.
         response = self.client.post(
             self.page + "enrol/",
@@ -359,7 +364,9 @@ class AssessmentTest(ReferralCase):
             follow=True,
         )
         self.assertContains(response, "This referral is already enrolled.")
-        self.assertEqual(Notification.objects.filter(to_email="sam.nurse@clinic.example").count(), 1)
+        self.assertEqual(
+            Notification.objects.filter(to_email="sam.nurse@clinic.example").count(), 1
+        )
 
     def test_enrolment_needs_every_answer_and_consent(self):
         response = self.client.post(
@@ -471,8 +478,11 @@ class ReportTest(ReferralCase):
             now=by_self.received_at + timedelta(days=3),
         )
         referrals.referral_assess(
-            referral=by_clinic, by=self.coordinator, answers={self.question.pk: True},
-            needs=[], risks="",
+            referral=by_clinic,
+            by=self.coordinator,
+            answers={self.question.pk: True},
+            needs=[],
+            risks="",
         )
         referrals.referral_enrol(
             referral=by_clinic,
@@ -492,7 +502,9 @@ class ReportTest(ReferralCase):
         self.assertEqual(sorted(report.days_to_decision), [3, 9])
         self.assertEqual(report.median_days_to_decision, 6.0)
         november = referrals.referrals_report(
-            self.scheme, since=datetime(2026, 11, 1).date(), until=datetime(2026, 11, 30).date()
+            self.scheme, since=date(2026, 11, 1), until=date(2026, 11, 30)
         )
         self.assertEqual(november.total, 1)
-        self.assertFalse(Membership.objects.filter(scheme=self.other_scheme, referrals__isnull=False))
+        self.assertFalse(
+            Membership.objects.filter(scheme=self.other_scheme, referrals__isnull=False)
+        )
