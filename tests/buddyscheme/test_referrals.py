@@ -28,6 +28,7 @@ from buddyscheme.models import (
     User,
 )
 from buddyscheme.referrals import ReferralDetails
+from buddyscheme.services import invitation_accept, invitation_create
 
 from ..base import PersonaTestCase, assert_audited
 from ..factories import menu
@@ -508,3 +509,29 @@ class ReportTest(ReferralCase):
         self.assertFalse(
             Membership.objects.filter(scheme=self.other_scheme, referrals__isnull=False)
         )
+
+
+class InvitationAfterReferralTest(ReferralCase):
+    def test_someone_referred_can_accept_an_invitation_and_choose_a_password(self):
+        self.post(agency_post())
+        referral = Referral.objects.get()
+        invitation = invitation_create(
+            scheme=self.scheme,
+            email="robin@example.org",
+            role=Role.PARTICIPANT,
+            invited_by=self.coordinator,
+        )
+        user, membership = invitation_accept(token=invitation.token, password="a-long-pass-2026")
+        self.assertEqual(user, referral.membership.user)
+        self.assertEqual(membership, referral.membership)
+        self.assertTrue(user.check_password("a-long-pass-2026"))
+
+    def test_an_account_with_a_password_still_has_to_log_in_first(self):
+        invitation = invitation_create(
+            scheme=self.scheme,
+            email="buddy@a.example",
+            role=Role.PARTICIPANT,
+            invited_by=self.coordinator,
+        )
+        with self.assertRaises(DomainError):
+            invitation_accept(token=invitation.token, password="a-long-pass-2026")
