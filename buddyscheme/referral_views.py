@@ -91,8 +91,8 @@ def referral_list(request):
     groups = [
         ("New", listed["new"], "No new referrals.", True),
         ("Being assessed", listed["assessing"], "None being assessed.", True),
-        ("Enrolled (latest)", listed["enrolled"], "None yet.", False),
-        ("Declined (latest)", listed["declined"], "None.", False),
+        ("Enrolled recently", listed["enrolled"], "None yet.", False),
+        ("Declined recently", listed["declined"], "None.", False),
     ]
     return render(
         request,
