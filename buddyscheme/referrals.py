@@ -48,7 +48,12 @@ from .models import (
     User,
 )
 from .notifications import notification_enqueue
-from .selectors import DashboardSection, dashboard_sections
+from .selectors import (
+    DashboardSection,
+    PersonSection,
+    dashboard_sections,
+    person_record_sections,
+)
 from .validators import clean_person_name
 from .vetting import participant_enrol
 
@@ -553,3 +558,22 @@ def referrals_report(
 
 def _start_of(day: date, zone) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+@receiver(person_record_sections)
+def _referrals_on_the_person_page(sender, member, now, **kwargs) -> list[PersonSection]:
+    """How a participant came to the scheme: their referrals, in one query (none shown when
+    there are none)."""
+    if member.role != Role.PARTICIPANT:
+        return []
+    theirs = list(Referral.objects.filter(membership=member).order_by("-received_at", "-pk"))
+    if not theirs:
+        return []
+    return [
+        PersonSection(
+            title="Referrals",
+            template="buddyscheme/referrals/_person_section.html",
+            order=40,
+            context={"referrals": theirs},
+        )
+    ]

@@ -358,6 +358,10 @@ class AssessmentTest(ReferralCase):
         self.assertEqual(
             (update.template, update.context), ("referral_decided", {"accepted": True})
         )
+        # Their record says how they came.
+        record = self.client.get(f"/coordinator/people/{membership.pk}/")
+        self.assertContains(record, f'href="/coordinator/referrals/{self.referral.pk}/"')
+        self.assertContains(record, "Riverside Clinic")
         # A second press changes nothing.
         response = self.client.post(
             self.page + "enrol/",
