@@ -60,6 +60,9 @@ from .vetting import participant_enrol
 # Apps above the core offer the scheme's menu as what a referral may ask for: each receiver
 # gets `scheme` and returns a list of item names (active items only), in one query.
 referral_need_choices = django.dispatch.Signal()
+# Sent inside the transaction that enrols someone from a referral, with `membership` and
+# `needs` (the item names the assessment settled on): matching adds them to the person's menu.
+referral_enrolled = django.dispatch.Signal()
 
 # The domain of addresses given to people referred without an email address: `.invalid` can
 # never be delivered to (RFC 2606), and nothing is ever sent to it.
@@ -407,6 +410,7 @@ def referral_enrol(
         Referral.objects.filter(membership=membership, status__in=OPEN_REFERRAL_STATUSES).exclude(
             pk=locked.pk
         ).update(status=ReferralStatus.ENROLLED, decided_by=by, decided_at=now)
+        referral_enrolled.send(sender=Referral, membership=membership, needs=list(locked.needs))
         audit_record(actor=by, verb="referral_enrol", obj=locked, scheme=locked.scheme_id)
         _tell_referrer_of_decision(locked, now)
     return locked

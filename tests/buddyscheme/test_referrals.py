@@ -358,6 +358,11 @@ class AssessmentTest(ReferralCase):
         self.assertEqual(
             (update.template, update.context), ("referral_decided", {"accepted": True})
         )
+        # The help asked for is ticked in their menu, ready for matching.
+        self.assertEqual(
+            sorted(membership.match_profile.items.values_list("name", flat=True)),
+            ["Company", "Shopping"],
+        )
         # Their record says how they came.
         record = self.client.get(f"/coordinator/people/{membership.pk}/")
         self.assertContains(record, f'href="/coordinator/referrals/{self.referral.pk}/"')
