@@ -137,7 +137,18 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert (User.objects.count(), Membership.objects.count(), Scheme.objects.count()) == counts
     scheme = Scheme.objects.get(name="Positive Steps Buddies")
     assert scheme.memberships.filter(role=Role.BUDDY).count() == 10
-    assert scheme.memberships.filter(role=Role.PARTICIPANT).count() == 20
+    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=True).count() == 20
+    # Three referrals waiting (one urgent, one assessed): people referred are participants on
+    # no list (inactive) until enrolled.
+    from buddyscheme.models import Referral
+
+    referrals = Referral.objects.filter(scheme=scheme)
+    assert sorted(referrals.values_list("status", "urgency")) == [
+        ("assessing", "soon"),
+        ("new", "routine"),
+        ("new", "urgent"),
+    ]
+    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=False).count() == 3
     assert scheme.memberships.filter(role=Role.COORDINATOR).count() >= 1
     # Everything the demo is for: vetted buddies, a menu, enrolments, matches under way.
     from buddyscheme.vetting import cleared_buddies
