@@ -26,6 +26,7 @@ from .models import (
     InterviewQuestion,
     Invitation,
     Membership,
+    Referral,
     Role,
     Scheme,
     Supervision,
@@ -225,6 +226,16 @@ def get_eligibility_question_for_user(request, pk: int) -> EligibilityQuestion:
     return get_scheme_object_for_user(
         request,
         EligibilityQuestion.objects.select_related("scheme"),
+        pk,
+        scheme_path="scheme_id",
+        roles=[Role.COORDINATOR],
+    )
+
+
+def get_referral_for_coordinator(request, pk: int) -> Referral:
+    return get_scheme_object_for_user(
+        request,
+        Referral.objects.select_related("scheme", "membership__user__profile"),
         pk,
         scheme_path="scheme_id",
         roles=[Role.COORDINATOR],

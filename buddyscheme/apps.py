@@ -8,8 +8,9 @@ class BuddySchemeConfig(AppConfig):
     default = True
 
     def ready(self):
-        # Receivers of the core's own signals (the person page's recruitment section).
-        from . import interviews  # noqa: F401, PLC0415
+        # Receivers of the core's own signals: the person page's recruitment section, and the
+        # referrals line on the coordinator dashboard (a dashboard_sections receiver).
+        from . import interviews, referrals  # noqa: F401, PLC0415
 
 
 class BuddyAdminConfig(admin_apps.AdminConfig):

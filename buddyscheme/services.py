@@ -201,11 +201,19 @@ def invitation_accept(
         if not claimed:
             raise InvitationUnusable("used")
         if user is None:
-            if User.objects.filter(email__iexact=invitation.email).exists():
+            existing = User.objects.filter(email__iexact=invitation.email).first()
+            if existing is not None and (existing.has_usable_password() or existing.last_login):
                 raise DomainError(
                     "An account with this email already exists: log in first, then open the link again."
                 )
-            user = User.objects.create_user(email=invitation.email, password=password)
+            if existing is None:
+                user = User.objects.create_user(email=invitation.email, password=password)
+            else:
+                # Made for them by a referral (no password, never signed in): the emailed link
+                # proves the address, so they choose their password here.
+                user = existing
+                user.set_password(password)
+                user.save(update_fields=["password"])
         elif user.email.lower() != invitation.email.lower():
             raise DomainError("This invitation was sent to a different email address.")
         profile, _ = Profile.objects.get_or_create(user=user)

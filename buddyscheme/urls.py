@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from . import interview_views, settings_views, support_views, views
+from . import interview_views, referral_views, settings_views, support_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -120,6 +120,30 @@ urlpatterns = [
         "coordinator/interviews/<int:pk>/cancel/",
         interview_views.interview_cancel,
         name="interview_cancel",
+    ),
+    # Referrals: the scheme's public form (no login) and the coordinator's assessment.
+    path("s/<slug:slug>/refer/", referral_views.public_referral, name="public_referral"),
+    path(
+        "s/<slug:slug>/refer/thanks/",
+        referral_views.public_referral_thanks,
+        name="public_referral_thanks",
+    ),
+    path("coordinator/referrals/", referral_views.referral_list, name="referral_list"),
+    path("coordinator/referrals/<int:pk>/", referral_views.referral_detail, name="referral"),
+    path(
+        "coordinator/referrals/<int:pk>/assess/",
+        referral_views.referral_assess,
+        name="referral_assess",
+    ),
+    path(
+        "coordinator/referrals/<int:pk>/enrol/",
+        referral_views.referral_enrol,
+        name="referral_enrol",
+    ),
+    path(
+        "coordinator/referrals/<int:pk>/decline/",
+        referral_views.referral_decline,
+        name="referral_decline",
     ),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(

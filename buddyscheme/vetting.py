@@ -27,6 +27,7 @@ from .models import (
     ConsentMethod,
     DBSCheck,
     EligibilityQuestion,
+    EnrolmentStatus,
     Membership,
     ParticipantEnrolment,
     Role,
@@ -354,6 +355,7 @@ def participant_enrol(
                 "eligibility_answers": {str(pk): value for pk, value in answers.items()},
                 "eligible": eligible,
                 "enrolled_by": by,
+                "status": EnrolmentStatus.ENROLLED,
                 "buddies_needed": buddies_needed,
             },
         )

@@ -14,9 +14,10 @@ from django.dispatch import receiver
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Scheme
+from buddyscheme.referrals import referral_enrolled, referral_need_choices
 from buddyscheme.selectors import SettingsSection, settings_sections
 
-from .models import MenuCategory, MenuItem
+from .models import MatchProfile, MenuCategory, MenuItem
 
 CATEGORY_FIELDS = ("name", "order")
 ITEM_FIELDS = ("category", "name", "description", "order", "is_active")
@@ -125,3 +126,24 @@ def _menu_on_the_settings_hub(sender, scheme, **kwargs) -> list[SettingsSection]
             else "The menu is empty: nobody can say what they offer.",
         )
     ]
+
+
+@receiver(referral_need_choices)
+def _menu_for_referrals(sender, scheme, **kwargs) -> list[str]:
+    """What a referral may ask for: the names of the menu items the scheme offers now."""
+    return list(
+        MenuItem.objects.filter(category__scheme=scheme, is_active=True).values_list(
+            "name", flat=True
+        )
+    )
+
+
+@receiver(referral_enrolled)
+def _referral_needs_into_the_menu(sender, membership, needs, **kwargs) -> None:
+    """Someone enrolled from a referral starts with the help asked for ticked in their menu
+    (added to what they may already have; they change it with the coordinator later)."""
+    items = MenuItem.objects.filter(
+        category__scheme=membership.scheme_id, is_active=True, name__in=needs
+    )
+    profile, _ = MatchProfile.objects.get_or_create(membership=membership)
+    profile.items.add(*items)

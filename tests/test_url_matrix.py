@@ -25,6 +25,8 @@ from buddyscheme.models import (
     Heartbeat,
     Interview,
     InterviewQuestion,
+    Referral,
+    ReferralSource,
     Role,
     Supervision,
     SupervisionMode,
@@ -369,6 +371,16 @@ MATRIX = {
     # POST empty: the claim page again with the form's errors.
     "coordinator/expenses/<int:pk>/refuse/": ("post", "volunteering/expenseclaim", PERSON_FORM),
     "coordinator/expenses/<int:pk>/paid/": ("post", "volunteering/expenseclaim", PERSON_FORM),
+    # Referrals (issue 15): the public form works for everyone, signed in or not; the list and
+    # the assessment are the coordinator's. Posted empty, the assessment saves (nothing is
+    # required until enrolment); enrolment and decline come back with their errors.
+    "s/<slug:slug>/refer/": ("get", "referral_form", every(200)),
+    "s/<slug:slug>/refer/thanks/": ("get", "referral_thanks", every(200)),
+    "coordinator/referrals/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/referrals/<int:pk>/": ("get", "buddyscheme/referral", OBJECT_PAGE),
+    "coordinator/referrals/<int:pk>/assess/": ("post", "buddyscheme/referral", OBJECT_ACTION),
+    "coordinator/referrals/<int:pk>/enrol/": ("post", "buddyscheme/referral", PERSON_FORM),
+    "coordinator/referrals/<int:pk>/decline/": ("post", "buddyscheme/referral", PERSON_FORM),
     "coordinator/concerns/": ("get", None, COORDINATOR_PAGE),
     "coordinator/concerns/<int:pk>/": ("get", "buddyscheme/concern", PERSON_FORM),
     "coordinator/concerns/<int:pk>/take/": (
@@ -790,6 +802,17 @@ class MatrixCase(PersonaTestCase):
                 text="G. seemed frightened of a neighbour.",
                 source=ConcernSource.TODAY,
             ).pk,
+            "buddyscheme/referral": Referral.objects.create(
+                scheme=self.scheme,
+                membership=self.participant_membership,
+                source=ReferralSource.CLINIC,
+                person_name="Pat Example",
+                person_phone="07700 900123",
+                consent_to_contact=True,
+                referrer_name="Sam Nurse",
+                referrer_organisation="Clinic",
+                referrer_email="sam@clinic.example",
+            ).pk,
             "buddyscheme/supervision": Supervision.objects.create(
                 scheme=self.scheme,
                 buddy=self.buddy_membership,
@@ -899,6 +922,10 @@ class MatrixCase(PersonaTestCase):
             return f"/coordinator/matches/{objects['matching/match']}/contract/"
         if kwargs_name == "concern_kind":
             return "/concerns/new/someone/"
+        if kwargs_name == "referral_form":
+            return f"/s/{self.scheme.slug}/refer/"
+        if kwargs_name == "referral_thanks":
+            return f"/s/{self.scheme.slug}/refer/thanks/"
         if kwargs_name == "check_in":
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
         if kwargs_name == "responder_link":

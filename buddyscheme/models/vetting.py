@@ -204,9 +204,19 @@ class EligibilityQuestion(models.Model):
         return self.text
 
 
+class EnrolmentStatus(models.TextChoices):
+    # Referred: a referral came in and the coordinator has not decided yet (see Referral).
+    REFERRED = "referred", "Referred"
+    ENROLLED = "enrolled", "Enrolled"
+    DECLINED = "declined", "Referral declined"
+
+
 class ParticipantEnrolment(models.Model):
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="enrolment"
+    )
+    status = models.CharField(
+        max_length=10, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ENROLLED
     )
     referral_source = models.CharField(
         max_length=16, choices=ReferralSource.choices, default=ReferralSource.SELF

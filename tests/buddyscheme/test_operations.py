@@ -139,7 +139,7 @@ def test_seed_demo_is_idempotent_and_realistic():
     buddies = scheme.memberships.filter(role=Role.BUDDY)
     assert buddies.exclude(user__email__startswith="applicant").count() == 10
     # Applicants for the pipeline page: one with an interview booked, two invited to training.
-    from buddyscheme.models import Interview
+    from buddyscheme.models import Interview, Referral
     from meetings.models import TrainingInvitation
 
     assert buddies.filter(user__email__startswith="applicant").count() == 3
@@ -150,7 +150,16 @@ def test_seed_demo_is_idempotent_and_realistic():
         == 1
     )
     assert TrainingInvitation.objects.filter(session__scheme=scheme).count() == 3
-    assert scheme.memberships.filter(role=Role.PARTICIPANT).count() == 20
+    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=True).count() == 20
+    # Three referrals waiting (one urgent, one assessed): people referred are participants on
+    # no list (inactive) until enrolled.
+    referrals = Referral.objects.filter(scheme=scheme)
+    assert sorted(referrals.values_list("status", "urgency")) == [
+        ("assessing", "soon"),
+        ("new", "routine"),
+        ("new", "urgent"),
+    ]
+    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=False).count() == 3
     assert scheme.memberships.filter(role=Role.COORDINATOR).count() >= 1
     # Everything the demo is for: vetted buddies, a menu, enrolments, matches under way.
     from buddyscheme.vetting import cleared_buddies

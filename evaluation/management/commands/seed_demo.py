@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from buddyscheme import concerns, support
+from buddyscheme import concerns, referrals, support
 from buddyscheme.consent import consent_give
 from buddyscheme.models import (
     BuddyStage,
@@ -25,12 +25,16 @@ from buddyscheme.models import (
     EligibilityQuestion,
     ParticipantEnrolment,
     Profile,
+    Referral,
+    ReferralSource,
+    ReferralUrgency,
     Role,
     Scheme,
     Supervision,
     TrainingCompletion,
     TrainingModule,
 )
+from buddyscheme.referrals import ReferralDetails
 from buddyscheme.services import membership_grant
 from buddyscheme.vetting import buddy_support_person_set
 from contracts import services as contract_services
@@ -148,6 +152,7 @@ class Command(BaseCommand):
             )
         self._vetting_and_menu(scheme, coordinator, buddies, participants)
         self._support(scheme, coordinator, second, buddies)
+        self._referrals(scheme, coordinator)
         self._lone_working_and_waiting(scheme, coordinator, second, buddies, participants)
         demo.demo_messages(
             scheme=scheme,
@@ -176,6 +181,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (the live board has a meeting in progress and an overdue one; Settings has venues "
             "and the on-call rota)"
+        )
+        self.stdout.write(
+            f"  Referrals: three waiting (one urgent); the public form is /s/{scheme.slug}/refer/"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
@@ -491,3 +499,70 @@ class Command(BaseCommand):
         )
         support.diary_share(entry=entry, buddy=buddies[1])
         support.diary_write(buddy=buddies[1], text="Tired today. Need an early night.")
+
+    def _referrals(self, scheme, coordinator):
+        """Three referrals: an urgent one from a clinic, a self-referral, and one assessed."""
+        if Referral.objects.filter(scheme=scheme).exists():
+            return
+        now = timezone.now()
+        needs = referrals.referral_needs_menu(scheme)[:2]
+        referrals.referral_receive(
+            scheme=scheme,
+            details=ReferralDetails(
+                source=ReferralSource.CLINIC,
+                person_name="Jordan Price",
+                person_phone="07700 900301",
+                preferred_contact="phone",
+                consent_to_contact=True,
+                needs=needs[:1],
+                urgency=ReferralUrgency.URGENT,
+                referrer_name="Amira Shah",
+                referrer_organisation="Riverside Clinic",
+                referrer_role="Specialist nurse",
+                referrer_email="amira.shah@clinic.example.org",
+                referrer_may_be_told=True,
+            ),
+            now=now - timedelta(days=1),
+        )
+        referrals.referral_receive(
+            scheme=scheme,
+            details=ReferralDetails(
+                source=ReferralSource.SELF,
+                person_name="Casey Lowe",
+                person_email="casey.lowe@example.org",
+                preferred_contact="email",
+                safe_to_leave_messages=True,
+                consent_to_contact=True,
+                needs=needs,
+                other_help="Someone to go to the cinema with",
+            ),
+            now=now - timedelta(days=4),
+        )
+        assessed = referrals.referral_receive(
+            scheme=scheme,
+            details=ReferralDetails(
+                source=ReferralSource.SOCIAL_CARE,
+                person_name="Morgan Ellis",
+                person_phone="07700 900302",
+                preferred_contact="sms",
+                consent_to_contact=True,
+                needs=needs[1:],
+                urgency=ReferralUrgency.SOON,
+                referrer_name="Dan Okafor",
+                referrer_organisation="City Council adult social care",
+                referrer_role="Social worker",
+                referrer_email="dan.okafor@council.example.org",
+            ),
+            now=now - timedelta(days=12),
+        )
+        referrals.referral_assess(
+            referral=assessed,
+            by=coordinator,
+            answers={
+                question.pk: question.eligible_answer
+                for question in EligibilityQuestion.objects.filter(scheme=scheme)
+            },
+            needs=assessed.needs,
+            risks="M. prefers to meet in public places at first.",
+            now=now - timedelta(days=8),
+        )
