@@ -114,8 +114,9 @@ class CoordinatorDashboardTest(PersonaTestCase):
         # their buddies, training lapses, concerns nobody has taken, the support settings,
         # one-to-ones overdue, contact overdue, the buddy pack's required documents (with any,
         # two more: buddies in service and their reads), expense claims waiting (one count),
-        # new referrals (one count), and the session's idle refresh (savepoint, update, release).
-        self.assertEqual(small["/coordinator/"], 25)
+        # new referrals (one count), unread messages (one count), and the session's idle refresh
+        # (savepoint, update, release).
+        self.assertEqual(small["/coordinator/"], 26)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)
