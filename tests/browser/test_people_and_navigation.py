@@ -76,7 +76,9 @@ def test_the_people_list_and_a_record(open_phone):
     expect(laptop.get_by_role("link", name="Find a buddy")).to_be_visible()
     laptop.get_by_label("New note").fill("Grace rang about Tuesday")
     laptop.get_by_role("button", name="Save note").click()
-    expect(laptop.get_by_text("Notes use initials, not names")).to_be_visible()
+    # The initials-only guard shows the name highlighted and keeps the note to correct.
+    expect(laptop.locator("mark", has_text="Grace")).to_be_visible()
+    expect(laptop.get_by_text("Check before you send: this may identify someone")).to_be_visible()
     expect(laptop.get_by_label("New note")).to_be_focused()
     laptop.get_by_label("New note").fill("G. rang about the Tuesday group")
     laptop.get_by_role("button", name="Save note").click()
