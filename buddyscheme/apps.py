@@ -1,11 +1,19 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.contrib.auth.signals import user_logged_in
 
 
 class BuddySchemeConfig(AppConfig):
     name = "buddyscheme"
     verbose_name = "Schemes and people"
     default = True
+
+    def ready(self):
+        # Once models are loaded (the middleware module reads them): stamp each new login's
+        # session with its start and its idle refresh.
+        from .middleware import session_started  # noqa: PLC0415
+
+        user_logged_in.connect(session_started, dispatch_uid="buddyscheme_session_started")
 
 
 class BuddyAdminConfig(admin_apps.AdminConfig):
