@@ -638,13 +638,11 @@ def board(scheme, now=None) -> Board:
     within the hour; at most BOARD_ROWS), and counts of the rest."""
     now = now or timezone.now()
     windows = _board_windows(scheme, now)
-    alerts = list(
-        open_alerts(scheme).annotate(total=Window(Count("pk")))[:BOARD_ALERTS]
-    )
+    alerts = list(open_alerts(scheme).annotate(total=Window(Count("pk")))[:BOARD_ALERTS])
     checked_in = list(
-        _board_meetings(scheme).filter(windows["in_progress"]).order_by("expected_end", "pk")[
-            :BOARD_ROWS
-        ]
+        _board_meetings(scheme)
+        .filter(windows["in_progress"])
+        .order_by("expected_end", "pk")[:BOARD_ROWS]
     )
     planned = list(
         _board_meetings(scheme)

@@ -162,14 +162,16 @@ class IdleRefreshTest(PersonaTestCase):
 )
 class CacheDownTest(PersonaTestCase):
     def test_pages_still_work_from_the_database_while_the_cache_does_not_answer(self):
-        with self.assertLogs("buddyscheme.sessions", "WARNING"):
-            with time_machine.travel(timezone.now(), tick=False) as clock:
-                self.login_as("buddy")
-                self.assertEqual(self.client.get("/today/").status_code, 200)
-                clock.shift(timedelta(minutes=2))  # a refresh is due: saved to the database
-                self.assertEqual(self.client.get("/today/").status_code, 200)
-                self.client.post("/accounts/logout/")
-                self.assertEqual(self.client.get("/today/").status_code, 302)
+        with (
+            self.assertLogs("buddyscheme.sessions", "WARNING"),
+            time_machine.travel(timezone.now(), tick=False) as clock,
+        ):
+            self.login_as("buddy")
+            self.assertEqual(self.client.get("/today/").status_code, 200)
+            clock.shift(timedelta(minutes=2))  # a refresh is due: saved to the database
+            self.assertEqual(self.client.get("/today/").status_code, 200)
+            self.client.post("/accounts/logout/")
+            self.assertEqual(self.client.get("/today/").status_code, 302)
         self.assertFalse(Session.objects.exists())
 
 
