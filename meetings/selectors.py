@@ -547,7 +547,7 @@ def _debriefs_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardS
 
 # --- The live board: one screenful however large the scheme ----------------------------------
 
-BOARD_ALERTS = 20  # alert cards on the board; the rest are counted and listed behind a link
+BOARD_ALERTS = 10  # alert cards on the board; the rest are counted and listed behind a link
 BOARD_ROWS = 50  # rows of "Meetings now"; likewise
 BOARD_LIST_PAGE = 50  # rows per page of the board's lists
 
@@ -611,7 +611,7 @@ def _board_windows(scheme, now):
 BOARD_LISTS = {
     # ?show= on the board's paged list: its heading, and the windows it takes its rows from.
     "now": ("Meetings now", ("in_progress", "not_arrived", "starting_soon")),
-    "overdue": ("Overdue check-outs", ("overdue",)),
+    "overdue": ("Past their expected end", ("overdue",)),
     "in_progress": ("In progress", ("in_progress",)),
     "not_arrived": ("Not arrived yet", ("not_arrived",)),
     "starting_soon": ("Starting within the hour", ("starting_soon",)),
