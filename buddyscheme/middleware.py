@@ -84,9 +84,12 @@ class IdleSessionRefreshMiddleware:
 def session_started(request, **kwargs):
     """user_logged_in: the absolute timeout counts from now, and the idle expiry was just set
     by the login's own save, so the next requests need not write the session again."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
     now = time.time()
-    request.session[SESSION_STARTED_KEY] = now
-    request.session[SESSION_REFRESHED_KEY] = now
+    session[SESSION_STARTED_KEY] = now
+    session[SESSION_REFRESHED_KEY] = now
 
 
 class AbsoluteSessionTimeoutMiddleware:
