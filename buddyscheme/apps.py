@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.contrib.auth.signals import user_logged_in
 
 
 class BuddySchemeConfig(AppConfig):
@@ -11,6 +12,12 @@ class BuddySchemeConfig(AppConfig):
         # Receivers of the core's own signals: the person page's recruitment section, and the
         # referrals line on the coordinator dashboard (a dashboard_sections receiver).
         from . import interviews, referrals  # noqa: F401, PLC0415
+
+        # Once models are loaded (the middleware module reads them): stamp each new login's
+        # session with its start and its idle refresh.
+        from .middleware import session_started  # noqa: PLC0415
+
+        user_logged_in.connect(session_started, dispatch_uid="buddyscheme_session_started")
 
 
 class BuddyAdminConfig(admin_apps.AdminConfig):

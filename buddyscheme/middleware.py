@@ -16,12 +16,14 @@ from .audit import RequestMeta, request_meta_reset, request_meta_set
 
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
 SESSION_STARTED_KEY = "session_started_at"
+SESSION_REFRESHED_KEY = "session_refreshed_at"
 
 
 class OutageTolerantSessionMiddleware(SessionMiddleware):
     """Django's session middleware, except when the database drops after the page's work is done.
 
-    Sessions are saved on every request (the idle timeout). If PostgreSQL goes away between the
+    Sessions are saved when they change, and at most once a minute for the idle timeout
+    (IdleSessionRefreshMiddleware). If PostgreSQL goes away between the
     view committing (a check-in recorded) and the session being saved, Django reports the
     session as "interrupted" with a 400, and the buddy is told their check-in went wrong when it
     did not. Here the page the view made is kept, without refreshing the session (it still has
@@ -40,6 +42,54 @@ class OutageTolerantSessionMiddleware(SessionMiddleware):
             if still_there:
                 return response
             raise
+
+
+def session_refresh_due(session, now: float) -> bool:
+    """True when the session's idle expiry should be pushed on: more than
+    SESSION_IDLE_REFRESH_SECONDS since it last was (or never, or a clock that went back)."""
+    refreshed = session.get(SESSION_REFRESHED_KEY)
+    if not isinstance(refreshed, int | float):
+        return True
+    return not 0 <= now - refreshed <= settings.SESSION_IDLE_REFRESH_SECONDS
+
+
+class IdleSessionRefreshMiddleware:
+    """The 30-minute idle timeout, without writing the session on every request.
+
+    A session's expiry (the database row's expire_date and the cache entry's lifetime) is set
+    SESSION_COOKIE_AGE ahead each time the session is saved. Saving it on every request
+    (SESSION_SAVE_EVERY_REQUEST) costs a database write per page; here it is saved only when
+    it changed or more than a minute has passed since the last refresh, so someone active
+    stays signed in and someone idle is signed out between 29 and 30 minutes after their last
+    request. Runs after the view: a view that logged out leaves an empty session alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # No cookie, no session to keep alive: nothing is read for an anonymous visitor.
+        if session is None or session.session_key is None:
+            return response
+        now = time.time()
+        # Reading it loads the session; one that expired, or was never there, is then empty
+        # and is not brought back to life with nothing in it but a timestamp.
+        if session_refresh_due(session, now) and not session.is_empty():
+            session[SESSION_REFRESHED_KEY] = now
+        return response
+
+
+def session_started(request, **kwargs):
+    """user_logged_in: the absolute timeout counts from now, and the idle expiry was just set
+    by the login's own save, so the next requests need not write the session again."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    now = time.time()
+    session[SESSION_STARTED_KEY] = now
+    session[SESSION_REFRESHED_KEY] = now
 
 
 class AbsoluteSessionTimeoutMiddleware:

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "buddyscheme.middleware.AbsoluteSessionTimeoutMiddleware",
+    "buddyscheme.middleware.IdleSessionRefreshMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "buddyscheme.middleware.CurrentMembershipMiddleware",
     "buddyscheme.middleware.NoStoreForLoggedInMiddleware",
@@ -170,9 +171,14 @@ COORDINATOR_MFA_REQUIRED = env.bool("COORDINATOR_MFA_REQUIRED", default=True)
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Sessions: 30 minutes idle (the cookie is refreshed on every request), 12 hours at most.
+# Sessions: 30 minutes idle, 12 hours at most. Kept in the cache (Redis in production, the
+# file cache under var/ otherwise, shared by every process) with the database behind it, so a
+# logged-in page reads no session row (buddyscheme/sessions.py). The idle expiry is pushed on
+# at most once a minute (IdleSessionRefreshMiddleware), not written on every request.
+SESSION_ENGINE = "buddyscheme.sessions"
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_IDLE_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True

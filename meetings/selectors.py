@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When, Window
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -161,32 +161,6 @@ def help_requests_for_buddy(buddy, now=None) -> list[HelpRequest]:
         )
         for alert in alerts
     ]
-
-
-def meetings_in_progress(scheme, now=None):
-    """Every meeting checked in, or due to start within the hour, for the live board."""
-    now = now or timezone.now()
-    return (
-        Meeting.objects.filter(scheme=scheme)
-        .filter(
-            Q(state=MeetingState.CHECKED_IN)
-            | Q(
-                state=MeetingState.PLANNED,
-                planned_start__lte=now + timedelta(hours=1),
-                planned_start__gte=now - timedelta(hours=12),
-            )
-        )
-        .select_related(
-            "venue",
-            "buddy__user__profile",
-            "support_person__user__profile",
-            "key_holder__user__profile",
-        )
-        .prefetch_related(
-            Prefetch("alerts", queryset=Alert.objects.filter(resolved_at__isnull=True))
-        )
-        .order_by("expected_end")
-    )
 
 
 def open_alerts(scheme):
@@ -611,3 +585,161 @@ def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[
             )
         )
     return given
+
+
+# --- The live board: one screenful however large the scheme ----------------------------------
+
+BOARD_ALERTS = 10  # alert cards on the board; the rest are counted and listed behind a link
+BOARD_ROWS = 50  # rows of "Meetings now"; likewise
+BOARD_LIST_PAGE = 50  # rows per page of the board's lists
+
+
+@dataclass
+class BoardCounts:
+    in_progress: int
+    overdue: int  # checked in, past their expected end
+    not_arrived: int  # start passed, not checked in yet (the sweep marks them missed at the end)
+    starting_soon: int  # within the hour
+    later_today: int  # after the hour, before the scheme's midnight
+
+    @property
+    def now(self) -> int:
+        """Every meeting "Meetings now" could list."""
+        return self.in_progress + self.not_arrived + self.starting_soon
+
+
+@dataclass
+class Board:
+    alerts: list
+    alerts_total: int
+    rows: list
+    counts: BoardCounts
+
+    @property
+    def alerts_more(self) -> int:
+        return self.alerts_total - len(self.alerts)
+
+    @property
+    def rows_more(self) -> int:
+        return self.counts.now - len(self.rows)
+
+
+def _board_windows(scheme, now):
+    local = timezone.localtime(now, scheme.zone)
+    midnight = timezone.make_aware(
+        datetime.combine(local.date() + timedelta(days=1), time.min), scheme.zone
+    )
+    return {
+        "in_progress": Q(state=MeetingState.CHECKED_IN),
+        "overdue": Q(state=MeetingState.CHECKED_IN, expected_end__lt=now),
+        "not_arrived": Q(
+            state=MeetingState.PLANNED,
+            planned_start__lte=now,
+            planned_start__gte=now - timedelta(hours=12),
+        ),
+        "starting_soon": Q(
+            state=MeetingState.PLANNED,
+            planned_start__gt=now,
+            planned_start__lte=now + timedelta(hours=1),
+        ),
+        "later_today": Q(
+            state=MeetingState.PLANNED,
+            planned_start__gt=now + timedelta(hours=1),
+            planned_start__lt=max(midnight, now + timedelta(hours=1)),
+        ),
+    }
+
+
+BOARD_LISTS = {
+    # ?show= on the board's paged list: its heading, and the windows it takes its rows from.
+    "now": ("Meetings now", ("in_progress", "not_arrived", "starting_soon")),
+    "overdue": ("Past their expected end", ("overdue",)),
+    "in_progress": ("In progress", ("in_progress",)),
+    "not_arrived": ("Not arrived yet", ("not_arrived",)),
+    "starting_soon": ("Starting within the hour", ("starting_soon",)),
+    "later_today": ("Later today", ("later_today",)),
+}
+
+
+def _board_meetings(scheme):
+    return (
+        Meeting.objects.filter(scheme=scheme)
+        .select_related("venue", "buddy__user__profile", "key_holder__user__profile")
+        .annotate(
+            has_open_alert=Exists(
+                Alert.objects.filter(meeting=OuterRef("pk"), resolved_at__isnull=True)
+            )
+        )
+    )
+
+
+def board(scheme, now=None) -> Board:
+    """What the coordinator's live board shows, in a fixed number of queries whatever the size
+    of the scheme: the open alerts (most urgent first, at most BOARD_ALERTS, with their total),
+    then "Meetings now" (checked in, most overdue first, then those not arrived or starting
+    within the hour; at most BOARD_ROWS), and counts of the rest."""
+    now = now or timezone.now()
+    windows = _board_windows(scheme, now)
+    alerts = list(open_alerts(scheme).annotate(total=Window(Count("pk")))[:BOARD_ALERTS])
+    checked_in = list(
+        _board_meetings(scheme)
+        .filter(windows["in_progress"])
+        .order_by("expected_end", "pk")[:BOARD_ROWS]
+    )
+    planned = list(
+        _board_meetings(scheme)
+        .filter(windows["not_arrived"] | windows["starting_soon"])
+        .order_by("planned_start", "pk")[:BOARD_ROWS]
+    )
+    # Only the rows some count takes (every window is within one of these two), so the scheme's
+    # history is never scanned: the (scheme, state, planned_start) index finds them.
+    figures = (
+        Meeting.objects.filter(scheme=scheme)
+        .filter(
+            windows["in_progress"]
+            | windows["not_arrived"]
+            | windows["starting_soon"]
+            | windows["later_today"]
+        )
+        .aggregate(**{name: Count("pk", filter=window) for name, window in windows.items()})
+    )
+    return Board(
+        alerts=alerts,
+        alerts_total=alerts[0].total if alerts else 0,
+        rows=(checked_in + planned)[:BOARD_ROWS],
+        counts=BoardCounts(**figures),
+    )
+
+
+def board_list(scheme, show, now=None):
+    """The meetings behind one of the board's counts (`show`, a key of BOARD_LISTS), in the
+    board's order: checked in by expected end, then planned by start."""
+    now = now or timezone.now()
+    windows = _board_windows(scheme, now)
+    wanted = Q()
+    for name in BOARD_LISTS[show][1]:
+        wanted |= windows[name]
+    return (
+        _board_meetings(scheme)
+        .filter(wanted)
+        .annotate(
+            waiting=Case(When(state=MeetingState.CHECKED_IN, then=Value(0)), default=Value(1))
+        )
+        .order_by(
+            "waiting",
+            Case(
+                When(state=MeetingState.CHECKED_IN, then=F("expected_end")),
+                default=F("planned_start"),
+            ),
+            "pk",
+        )
+    )
+
+
+def open_alerts_list(scheme):
+    """Every open alert, for the board's paged list when there are more than its cards."""
+    return (
+        Alert.objects.filter(meeting__scheme=scheme, resolved_at__isnull=True)
+        .select_related("meeting__venue", "meeting__buddy__user__profile")
+        .order_by("-level", "raised_at", "pk")
+    )

@@ -84,6 +84,7 @@ urlpatterns = [
     ),
     path("coordinator/board/", views.board, name="board"),
     path("coordinator/board/live/", views.board_live, name="board_live"),
+    path("coordinator/board/list/", views.board_list, name="board_list"),
     path("coordinator/alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
     path("coordinator/alerts/<int:pk>/resolve/", views.alert_resolve, name="resolve"),
     path("alerts/<int:pk>/", views.responder, name="responder"),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -680,13 +681,15 @@ def sms_reply(request):
 def _board_context(request, resolving=None):
     """`resolving`: an alert's Resolve form posted without an outcome, shown again as typed."""
     scheme = request.membership.scheme
+    board = selectors.board(scheme)
     return {
-        "in_progress": selectors.meetings_in_progress(scheme),
+        "board": board,
         "alerts": [
             (alert, resolving if resolving and resolving.alert_pk == alert.pk else ResolveForm())
-            for alert in selectors.open_alerts(scheme)
+            for alert in board.alerts
         ],
         "updated_at": timezone.localtime(timezone.now(), scheme.zone),
+        "now": timezone.now(),
         "texts_failing": sms_failing(scheme),
     }
 
@@ -702,8 +705,37 @@ def board(request):
 @require_GET
 @role_required(Role.COORDINATOR)
 def board_live(request):
-    """The part of the board htmx reloads every few seconds."""
+    """The part of the board htmx reloads every few seconds: one screenful however many
+    meetings the scheme has (see selectors.board)."""
     return render(request, "meetings/_board_live.html", _board_context(request))
+
+
+@never_cache
+@require_GET
+@role_required(Role.COORDINATOR)
+def board_list(request):
+    """Everything behind one of the board's counts, a page at a time."""
+    show = request.GET.get("show", "now")
+    scheme = request.membership.scheme
+    if show == "alerts":
+        title, rows = "Open alerts", selectors.open_alerts_list(scheme)
+    elif show in selectors.BOARD_LISTS:
+        title = selectors.BOARD_LISTS[show][0]
+        rows = selectors.board_list(scheme, show)
+    else:
+        raise Http404
+    page = Paginator(rows, selectors.BOARD_LIST_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "meetings/board_list.html",
+        {
+            "title": title,
+            "show": show,
+            "page": page,
+            "lists": selectors.BOARD_LISTS,
+            "now": timezone.now(),
+        },
+    )
 
 
 @require_POST

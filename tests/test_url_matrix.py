@@ -252,6 +252,8 @@ MATRIX = {
     ),
     "coordinator/board/": ("get", None, COORDINATOR_PAGE),
     "coordinator/board/live/": ("get", None, COORDINATOR_PAGE),
+    # The paged lists behind the board's counts (?show=now by default), scoped to the scheme.
+    "coordinator/board/list/": ("get", None, COORDINATOR_PAGE),
     "coordinator/alerts/<int:pk>/acknowledge/": (
         "post",
         "meetings/alert",

@@ -67,7 +67,10 @@ class HeadersTest(PersonaTestCase):
         self.assertTrue(settings.CSRF_COOKIE_SECURE)
         self.assertTrue(settings.SESSION_COOKIE_HTTPONLY)
         self.assertEqual(settings.SESSION_COOKIE_AGE, 30 * 60)
-        self.assertTrue(settings.SESSION_SAVE_EVERY_REQUEST)
+        # Idle expiry refreshed at most once a minute by a middleware, not on every request.
+        self.assertFalse(settings.SESSION_SAVE_EVERY_REQUEST)
+        self.assertEqual(settings.SESSION_IDLE_REFRESH_SECONDS, 60)
+        self.assertEqual(settings.SESSION_ENGINE, "buddyscheme.sessions")
 
 
 class LoginTest(PersonaTestCase):
