@@ -523,7 +523,7 @@ def all_routes():
     return list(all_views())
 
 
-OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "evaluation.")
+OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "recruitment.", "evaluation.")
 
 
 def declared_methods(view):
