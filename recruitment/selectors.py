@@ -67,7 +67,9 @@ def _front_door_on_the_settings_hub(sender, scheme, **kwargs) -> list[SettingsSe
     if front_door is None:
         summary = "Not written yet: people cannot apply to volunteer online."
     else:
-        summary = f"/s/{scheme.slug}/ · {'published' if front_door.is_published else 'not published'}"
+        summary = (
+            f"/s/{scheme.slug}/ · {'published' if front_door.is_published else 'not published'}"
+        )
         if front_door.is_discreet and front_door_sensitive_problems(
             scheme=scheme, slug=scheme.slug, public_title=front_door.public_title
         ):

@@ -139,9 +139,7 @@ def application_submit(
                 email=email, password=None, first_name=first_name, last_name=last_name
             )
         membership = Membership.objects.filter(user=user, scheme=scheme, role=Role.BUDDY).first()
-        is_repeat = bool(
-            membership and Application.objects.filter(membership=membership).exists()
-        )
+        is_repeat = bool(membership and Application.objects.filter(membership=membership).exists())
         if membership is None:
             membership = membership_grant(user=user, scheme=scheme, role=Role.BUDDY, by=None)
         vetting_for(membership)  # at *applied* when new; a repeat stays where it is
@@ -252,9 +250,7 @@ def references_request(*, membership: Membership, by, now=None) -> list[Referenc
     and still open is left alone; one whose link expired is asked for again with a new link.
     Returns the references asked for now."""
     now = now or timezone.now()
-    application = (
-        Application.objects.filter(membership=membership).select_related("scheme").first()
-    )
+    application = Application.objects.filter(membership=membership).select_related("scheme").first()
     if application is None:
         raise DomainError("This person has no application with referees.")
     asked = []
@@ -281,9 +277,10 @@ def references_request(*, membership: Membership, by, now=None) -> list[Referenc
 
 @receiver(buddy_stage_moved)
 def _ask_referees_at_the_references_stage(sender, membership, to_stage, by, now, **kwargs):
-    if to_stage == BuddyStage.REFERENCES and Application.objects.filter(
-        membership=membership
-    ).exists():
+    if (
+        to_stage == BuddyStage.REFERENCES
+        and Application.objects.filter(membership=membership).exists()
+    ):
         references_request(membership=membership, by=by, now=now)
 
 

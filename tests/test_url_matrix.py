@@ -31,7 +31,6 @@ from contracts.services import templates_ensure
 from matching.models import MenuItem, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
 from meetings.models import Alert, AlertRecipient, CalendarFeed, Debrief, Meeting, OnCallShift
-
 from recruitment.services import application_submit, reference_token, references_request
 
 from .base import PERSONAS, PersonaTestCase

@@ -107,7 +107,9 @@ class ApplicationFormTest(PersonaTestCase):
         )
         self.assertTrue(repeat.context["repeat"])
         self.login_as("coordinator")
-        self.assertContains(self.client.get(f"/coordinator/people/{membership.pk}/"), "Applied 2 times")
+        self.assertContains(
+            self.client.get(f"/coordinator/people/{membership.pk}/"), "Applied 2 times"
+        )
 
     def test_someone_already_in_the_scheme_as_a_buddy_keeps_their_stage(self):
         vetting = BuddyVetting.objects.create(

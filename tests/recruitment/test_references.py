@@ -42,9 +42,7 @@ class ReferenceTestCase(PersonaTestCase):
         Notification.objects.all().delete()
 
     def ask(self, now=None):
-        return services.references_request(
-            membership=self.applicant, by=self.coordinator, now=now
-        )
+        return services.references_request(membership=self.applicant, by=self.coordinator, now=now)
 
     def links(self) -> dict[str, str]:
         notifications_deliver()
