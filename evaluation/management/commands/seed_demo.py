@@ -165,6 +165,10 @@ class Command(BaseCommand):
             "  (the live board has a meeting in progress and an overdue one; Settings has venues "
             "and the on-call rota)"
         )
+        self.stdout.write(
+            f"  Public page: /s/{scheme.slug}/ (applicant@example.org has applied: one "
+            "reference back, one awaited)"
+        )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
         """Venues, the rota and meetings for the live board; an agreement waiting to be signed;
@@ -191,6 +195,7 @@ class Command(BaseCommand):
         )
         event = SpeedEvent.objects.get(scheme=scheme, name="Autumn speed-buddying")
         demo.demo_speed_rankings(event=event, ranker=participants[5])
+        demo.demo_recruitment(scheme=scheme, coordinator_user=coordinator)
 
     def _vetting_and_menu(self, scheme, coordinator, buddies, participants):
         # Imported here: the core command fills in the matching app's demo data too.
