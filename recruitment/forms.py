@@ -163,6 +163,9 @@ class ApplicationForm(HoneypotMixin, forms.Form):
             Fieldset("Checks", "consent_to_checks"),
             "website",
         )
+        # The server's messages (with a summary at the top) rather than the browser's bubbles,
+        # which screen readers and phone keyboards handle unevenly.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.add_input(Submit("submit", "Send my application", css_class="btn-lg w-100"))
 
     def clean(self):
@@ -242,6 +245,7 @@ class ReferenceForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
         self.helper.add_input(Submit("submit", "Send the reference", css_class="btn-lg w-100"))
 
 
