@@ -1,5 +1,5 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 
 from buddyscheme.forms import CrispyMixin, PersonNameField
@@ -14,7 +14,7 @@ class FrontDoorForm(CrispyMixin, forms.ModelForm):
     slug = forms.SlugField(
         label="Address",
         max_length=40,
-        help_text="The page is at /s/<address>/. Letters, numbers and hyphens, e.g. "
+        help_text="The page is at /s/ followed by this address. Letters, numbers and hyphens, e.g. "
         "'north-buddies'. Avoid words that say what people live with.",
     )
 
@@ -56,8 +56,8 @@ class RefereeFields:
     @staticmethod
     def build(number: int) -> dict:
         return {
-            f"referee{number}_name": PersonNameField(label="Name", max_length=120),
-            f"referee{number}_email": forms.EmailField(label="Email address"),
+            f"referee{number}_name": PersonNameField(label="Their name", max_length=120),
+            f"referee{number}_email": forms.EmailField(label="Their email address"),
             f"referee{number}_relationship": forms.CharField(
                 label="How do you know them?",
                 max_length=120,
@@ -151,17 +151,23 @@ class ApplicationForm(HoneypotMixin, forms.Form):
                 "availability",
                 "heard_from",
             ),
-            Fieldset(
-                "Two referees",
-                HTML(
-                    '<p class="form-text">People who know you well and are not family: we '
-                    "email each of them a short form.</p>"
-                ),
-                *(f"referee1_{part}" for part in ("name", "email", "relationship", "known_for")),
-                *(f"referee2_{part}" for part in ("name", "email", "relationship", "known_for")),
+            HTML(
+                '<h2 class="h5 mt-3">Two referees</h2><p class="form-text">People who know '
+                "you well and are not family: we email each of them a short form.</p>"
+            ),
+            *(
+                Fieldset(
+                    title,
+                    *(
+                        f"referee{number}_{part}"
+                        for part in ("name", "email", "relationship", "known_for")
+                    ),
+                )
+                for number, title in ((1, "First referee"), (2, "Second referee"))
             ),
             Fieldset("Checks", "consent_to_checks"),
-            "website",
+            # Off screen with its label: people never meet it, bots fill it.
+            Div("website", css_class="honeypot", **{"aria-hidden": "true"}),
         )
         # The server's messages (with a summary at the top) rather than the browser's bubbles,
         # which screen readers and phone keyboards handle unevenly.

@@ -3,6 +3,8 @@ applicant (their application and references) on the person page and the settings
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.dispatch import receiver
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
@@ -18,6 +20,12 @@ from buddyscheme.selectors import (
 
 from .models import Application, FrontDoor, Reference
 from .services import front_door_sensitive_problems
+
+@dataclass
+class ReferenceLine:
+    reference: Reference
+    status: str  # returned, awaiting, expired or not requested: Reference.status
+
 
 # The meta description of a discreet page: it says nothing a passer-by could read into.
 DISCREET_DESCRIPTION = "Volunteering and one-to-one support in your area."
@@ -99,8 +107,7 @@ def _application_on_the_person_page(sender, member, now, **kwargs) -> list[Perso
         .select_related("decided_by__profile")
         .order_by("-application__submitted_at", "position")
     )
-    for reference in references:
-        reference.status_now = reference.status(now)
+    lines = [ReferenceLine(reference, reference.status(now)) for reference in references]
     latest = applications[0]
     return [
         PersonSection(
@@ -110,10 +117,11 @@ def _application_on_the_person_page(sender, member, now, **kwargs) -> list[Perso
             context={
                 "application": latest,
                 "application_count": len(applications),
-                "references": references,
+                "references": lines,
                 "can_request": any(
-                    r.application_id == latest.pk and r.status_now in ("not requested", "expired")
-                    for r in references
+                    line.reference.application_id == latest.pk
+                    and line.status in ("not requested", "expired")
+                    for line in lines
                 ),
             },
         )
