@@ -21,6 +21,7 @@ from buddyscheme.selectors import (
 from .models import Application, FrontDoor, Reference
 from .services import front_door_sensitive_problems
 
+
 @dataclass
 class ReferenceLine:
     reference: Reference

@@ -73,9 +73,11 @@ def apply(request, slug):
         if form.is_spam:
             # A bot filled the hidden field: it is told all went well, and nothing is kept.
             return redirect("recruitment:applied", slug=slug)
-        if not allow_public_post(request, "public_application", key=request.POST.get("email")):
-            return _too_many(request, page)
         if form.is_valid():
+            # Counted only when it would be kept: someone correcting a typo three times is
+            # not refused for the day (an invalid post writes and sends nothing).
+            if not allow_public_post(request, "public_application", key=form.cleaned_data["email"]):
+                return _too_many(request, page)
             try:
                 services.application_submit(scheme=page.scheme, **form.service_arguments())
             except DomainError as error:

@@ -136,7 +136,9 @@ def test_seed_demo_is_idempotent_and_realistic():
     call_command("seed_demo", stdout=StringIO())
     assert (User.objects.count(), Membership.objects.count(), Scheme.objects.count()) == counts
     scheme = Scheme.objects.get(name="Positive Steps Buddies")
-    assert scheme.memberships.filter(role=Role.BUDDY).count() == 10
+    # Ten buddies, and one applicant who applied through the public page (recruitment).
+    assert scheme.memberships.filter(role=Role.BUDDY).count() == 11
+    assert scheme.memberships.filter(role=Role.BUDDY, applications__isnull=False).count() == 1
     assert scheme.memberships.filter(role=Role.PARTICIPANT).count() == 20
     assert scheme.memberships.filter(role=Role.COORDINATOR).count() >= 1
     # Everything the demo is for: vetted buddies, a menu, enrolments, matches under way.

@@ -135,3 +135,11 @@ class ApplicationFormTest(PersonaTestCase):
         response = self.client.post(self.url, application_post())
         self.assertEqual(response.status_code, 404)
         self.assertFalse(Application.objects.exists())
+
+    @override_settings(ACCOUNT_RATE_LIMITS={"public_application": "10/h/ip,1/d/key"})
+    def test_corrections_of_an_invalid_form_do_not_use_up_the_limit(self):
+        self.client.post(self.url, application_post(consent_to_checks=""))
+        self.client.post(self.url, application_post(phone=""))
+        response = self.client.post(self.url, application_post())
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(Application.objects.count(), 1)
