@@ -152,7 +152,7 @@ class ApplicationForm(HoneypotMixin, forms.Form):
                 "heard_from",
             ),
             HTML(
-                '<h2 class="h5 mt-3">Two referees</h2><p class="form-text">People who know '
+                '<h2 class="h3 mt-3">Two referees</h2><p class="form-text">People who know '
                 "you well and are not family: we email each of them a short form.</p>"
             ),
             *(
