@@ -44,6 +44,11 @@ app.conf.beat_schedule = {
         "task": "matching.tasks.remind_unanswered_proposals",
         "schedule": crontab(minute=0, hour=10),
     },
+    # A referee who has not answered a week after being asked gets one reminder.
+    "chase-references": {
+        "task": "recruitment.tasks.chase_references",
+        "schedule": crontab(minute=30, hour="9-17"),
+    },
     # Coordinators hear about DBS and training renewals a month ahead, every Monday morning.
     "remind-vetting-lapses": {
         "task": "buddyscheme.tasks.remind_vetting_lapses",

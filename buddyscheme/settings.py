@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "meetings",
     "messaging",
     "volunteering",
+    "recruitment",
     "evaluation",
 ]
 

@@ -218,6 +218,7 @@ urlpatterns = [
     path("", include("meetings.urls")),
     path("", include("messaging.urls")),
     path("", include("volunteering.urls")),
+    path("", include("recruitment.urls")),
 ]
 
 handler500 = "buddyscheme.views.server_error"

@@ -41,6 +41,10 @@ from .notifications import notification_enqueue
 # Sent inside the transaction that changes who supports a buddy (their own support person, or a
 # match's), with `buddy`: apps above (meetings) bring what they hold up to date.
 buddy_support_changed = django.dispatch.Signal()
+# Sent inside the transaction that moves a buddy along the pipeline, with `membership`,
+# `from_stage`, `to_stage`, `by` and `now`: apps above (recruitment asks the referees when an
+# applicant reaches the references stage) do their part in the same transaction.
+buddy_stage_moved = django.dispatch.Signal()
 
 # --- Reads ----------------------------------------------------------------------------------
 
@@ -240,6 +244,14 @@ def buddy_stage_move(
         vetting.stage_changed_at = now
         vetting.save(update_fields=["stage", "stage_changed_at"])
         audit_record(actor=by, verb="buddy_stage_move", obj=step, scheme=membership.scheme_id)
+        buddy_stage_moved.send(
+            sender=BuddyVetting,
+            membership=membership,
+            from_stage=current,
+            to_stage=to_stage,
+            by=by,
+            now=now,
+        )
     return vetting
 
 

@@ -24,6 +24,7 @@ from buddyscheme.models import (
     Scheme,
     TrainingModule,
 )
+from buddyscheme.vetting import buddy_stage_move
 from contracts import services as contract_services
 from matching import services as matching_services
 from matching.models import OPEN_STATES, Match, SpeedEvent
@@ -38,6 +39,8 @@ from meetings.models import (
 )
 from messaging import services as messaging_services
 from messaging.models import Conversation
+from recruitment import services as recruitment_services
+from recruitment.models import Application, FrontDoor
 from volunteering import services as volunteering_services
 from volunteering.models import DocumentCategory, ExpenseCategory, ExpenseClaim, PackDocument
 
@@ -575,4 +578,77 @@ def demo_volunteering(*, scheme: Scheme, coordinator_user, buddies: list[Members
         amount=Decimal("3.80"),
         category=ExpenseCategory.TRAVEL,
         description="Train, one way",
+    )
+
+
+def demo_front_door(*, scheme: Scheme, coordinator_user) -> None:
+    """A published front door, and one applicant at the references stage with one reference
+    back and one awaited. Each part is made only when missing."""
+    if not FrontDoor.objects.filter(scheme=scheme).exists():
+        recruitment_services.front_door_save(
+            scheme=scheme,
+            by=coordinator_user,
+            slug=scheme.slug,
+            is_published=True,
+            is_discreet=True,
+            public_title="Positive Steps",
+            offer="A trained volunteer buddy who meets you every week or two, for a coffee, a "
+            "walk or a chat, for up to a year. Free and confidential.",
+            who_for="Adults in the borough who would like some company and support while "
+            "they get on with life.",
+            how_to_volunteer="Buddies give about two hours a week for a year. We train you, "
+            "check references and a DBS, and support you all the way.",
+            how_to_be_referred="Your clinic, GP or social worker can refer you, or you can "
+            "refer yourself.",
+            complaints_contact="Write to the scheme manager, Ruth Morgan, at "
+            "complaints@example.org or call 020 7946 0100.",
+        )
+    email = "applicant@example.org"
+    if Application.objects.filter(scheme=scheme, email=email).exists():
+        return
+    application = recruitment_services.application_submit(
+        scheme=scheme,
+        first_name="Jordan",
+        last_name="Blake",
+        email=email,
+        phone="07700 900777",
+        motivation="A friend was a buddy and said it changed how she saw her neighbourhood. "
+        "I have time on weekday evenings and I like listening.",
+        experience="Two years on a student helpline.",
+        skills_languages="English, Polish",
+        availability="Weekday evenings, some Saturdays",
+        heard_from="event",
+        consent_to_checks=True,
+        referees=[
+            {
+                "name": "Helen Price",
+                "email": "helen.price@example.org",
+                "relationship": "Line manager",
+                "known_for": "3 years",
+            },
+            {
+                "name": "Marek Zielinski",
+                "email": "marek.z@example.org",
+                "relationship": "Volunteer coordinator at the food bank",
+                "known_for": "18 months",
+            },
+        ],
+    )
+    # Reaching the references stage emails each referee their link.
+    buddy_stage_move(
+        membership=application.membership,
+        to_stage=BuddyStage.REFERENCES,
+        by=coordinator_user,
+        evidence="Application read: motivation and availability fit.",
+    )
+    recruitment_services.reference_submit(
+        token=recruitment_services.reference_token(application.references.get(position=1)),
+        answers={
+            "how_known": "I have managed Jordan at the library for three years.",
+            "suitable": "yes",
+            "suitability_comments": "Patient, kind and discreet with the public.",
+            "reliability": "Always on time; covers shifts for colleagues.",
+            "concerns": "",
+            "consent_to_share": True,
+        },
     )

@@ -48,10 +48,12 @@ from meetings.models import (
     TrainingSession,
 )
 from messaging.services import message_to_coordinators, network_join
+from recruitment.services import application_submit, reference_token, references_request
 from volunteering.services import expense_claim_submit, pack_document_add
 
 from .base import PERSONAS, PersonaTestCase
 from .factories import MembershipFactory, scheme_a_rows, venue
+from .recruitment.helpers import application_arguments, publish_front_door
 
 A, C, B, P, O = PERSONAS  # noqa: E741  (anonymous, coordinator, buddy, participant, other coordinator)
 
@@ -493,6 +495,23 @@ MATRIX = {
         "meetings/traininginvitation",
         for_role([B], ok=302),
     ),
+    "coordinator/settings/public-page/": ("get", None, COORDINATOR_PAGE),
+    # Recruitment (issue 15). The scheme's public pages and a referee's link: no login, the
+    # same for everyone (an unpublished page is a 404: tests/recruitment).
+    "s/<slug:slug>/": ("get", "front_door_slug", every(200)),
+    "s/<slug:slug>/volunteer/": ("get", "front_door_slug", every(200)),
+    "s/<slug:slug>/volunteer/thanks/": ("get", "front_door_slug", every(200)),
+    "reference/<str:token>/": ("get", "reference_token", every(200)),
+    "reference/thanks/": ("get", None, every(200)),
+    # The applicant's references: asked for, reminded (then "already reminded today"), decided
+    # (an empty decision is refused with a message): each back to the person page.
+    "coordinator/people/<int:pk>/references/request/": ("post", "applicant", OBJECT_ACTION),
+    "coordinator/references/<int:pk>/remind/": ("post", "recruitment/reference", OBJECT_ACTION),
+    "coordinator/references/<int:pk>/decision/": (
+        "post",
+        "recruitment/reference",
+        OBJECT_ACTION,
+    ),
     # Deleted by the coordinator: objects of their own, which no other row needs.
     "coordinator/settings/interview-questions/<int:pk>/delete/": (
         "post",
@@ -660,6 +679,7 @@ OUR_APPS = (
     "volunteering.",
     "evaluation.",
 )
+OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "recruitment.", "evaluation.")
 
 
 def declared_methods(view):
@@ -768,12 +788,18 @@ class MatrixCase(PersonaTestCase):
         network_buddy = MembershipFactory(scheme=self.scheme, role=Role.BUDDY)
         network_join(buddy=network_buddy)
         network_join(buddy=self.buddy_membership)
+        publish_front_door(self.scheme)
+        application = application_submit(scheme=self.scheme, **application_arguments())
+        asked = references_request(membership=application.membership, by=self.coordinator)
         now = timezone.now()
         return {
             **rows,
             "messaging/conversation": to_relay.conversation_id,
             "messaging/message": to_relay.pk,
             "network_buddy": network_buddy.pk,
+            "applicant": application.membership_id,
+            "recruitment/reference": asked[0].pk,
+            "reference_token": reference_token(asked[1]),
             "buddyscheme/scheme": self.scheme.pk,
             "buddyscheme/membership": self.buddy_membership.pk,
             "buddyscheme/invitation": invitation.pk,
@@ -922,6 +948,10 @@ class MatrixCase(PersonaTestCase):
             return "/consents/photos/withdraw/"
         if kwargs_name == "match_pk":
             return f"/coordinator/matches/{objects['matching/match']}/contract/"
+        if kwargs_name == "front_door_slug":
+            return "/" + route.replace("<slug:slug>", self.scheme.slug)
+        if kwargs_name == "reference_token":
+            return f"/reference/{objects['reference_token']}/"
         if kwargs_name == "concern_kind":
             return "/concerns/new/someone/"
         if kwargs_name == "referral_form":

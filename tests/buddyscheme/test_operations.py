@@ -137,12 +137,15 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert (User.objects.count(), Membership.objects.count(), Scheme.objects.count()) == counts
     scheme = Scheme.objects.get(name="Positive Steps Buddies")
     buddies = scheme.memberships.filter(role=Role.BUDDY)
+    # Ten buddies; applicants: three on the pipeline page and applicant@example.org, who applied
+    # through the public page.
     assert buddies.exclude(user__email__startswith="applicant").count() == 10
+    assert buddies.filter(applications__isnull=False).count() == 1
     # Applicants for the pipeline page: one with an interview booked, two invited to training.
     from buddyscheme.models import Interview, Referral
     from meetings.models import TrainingInvitation
 
-    assert buddies.filter(user__email__startswith="applicant").count() == 3
+    assert buddies.filter(user__email__startswith="applicant").count() == 4
     assert (
         Interview.objects.filter(
             scheme=scheme, applicant__user__email="applicant1@example.org"

@@ -41,6 +41,7 @@ class SettingsHubTest(PersonaTestCase):
             "/coordinator/settings/training/",
             "/coordinator/settings/eligibility/",
             "/coordinator/settings/menu/",
+            "/coordinator/settings/public-page/",
         ):
             self.assertIn(f'href="{url}"', page)
         # In the order a new scheme sets itself up: its details first, the menu last.
@@ -48,6 +49,7 @@ class SettingsHubTest(PersonaTestCase):
             [section.title for section in response.context["sections"]],
             [
                 "Scheme details",
+                "Public page",
                 "Office hours",
                 "On-call rota",
                 "Venues",

@@ -184,6 +184,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"  Referrals: three waiting (one urgent); the public form is /s/{scheme.slug}/refer/"
+            f"  Public page: /s/{scheme.slug}/ (applicant@example.org has applied: one "
+            "reference back, one awaited)"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
@@ -212,6 +214,7 @@ class Command(BaseCommand):
         event = SpeedEvent.objects.get(scheme=scheme, name="Autumn speed-buddying")
         demo.demo_speed_rankings(event=event, ranker=participants[5])
         self._recruitment(scheme, coordinator, buddies, venues)
+        demo.demo_front_door(scheme=scheme, coordinator_user=coordinator)
 
     def _recruitment(self, scheme, coordinator, buddies, venues):
         """Applicants on the pipeline page, an interview booked, a training session with
