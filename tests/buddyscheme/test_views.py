@@ -112,9 +112,9 @@ class CoordinatorDashboardTest(PersonaTestCase):
         # asking to stop (one count), debriefs missing after 48 hours, debriefs to follow up
         # (their crossed boundaries come in one more query when there are any), DBS lapses,
         # their buddies, training lapses, concerns nobody has taken, the support settings,
-        # one-to-ones overdue, contact overdue, and the session's idle refresh (savepoint,
-        # update, release).
-        self.assertEqual(small["/coordinator/"], 22)
+        # one-to-ones overdue, contact overdue, unread messages (one count), and the session's
+        # idle refresh (savepoint, update, release).
+        self.assertEqual(small["/coordinator/"], 23)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)
