@@ -42,9 +42,11 @@ class SettingsHubTest(PersonaTestCase):
             "/coordinator/settings/eligibility/",
             "/coordinator/settings/menu/",
             "/coordinator/settings/public-page/",
+            "/coordinator/settings/messages/",
         ):
             self.assertIn(f'href="{url}"', page)
-        # In the order a new scheme sets itself up: its details first, the menu last.
+        # In the order a new scheme sets itself up: its details first, then the menu, and
+        # whether members may message each other directly.
         self.assertEqual(
             [section.title for section in response.context["sections"]],
             [
@@ -55,8 +57,11 @@ class SettingsHubTest(PersonaTestCase):
                 "Venues",
                 "Safety timings",
                 "Training modules",
+                "Interview questions",
+                "Training sessions",
                 "Eligibility questions",
                 "Menu",
+                "Messages",
             ],
         )
         self.assertIn("1 risk assessment is past its review date", page)
