@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.dispatch import receiver
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from buddyscheme.discretion import masked
 from buddyscheme.models import Role, Scheme
@@ -50,11 +50,8 @@ def scheme_taking_applications(slug: str) -> Scheme:
 
 
 def referral_url(scheme: Scheme) -> str:
-    """The scheme's public referral form, when the app that serves it is installed."""
-    try:
-        return reverse("public_referral", kwargs={"slug": scheme.slug})
-    except NoReverseMatch:
-        return ""
+    """The scheme's public referral form (buddyscheme/referral_views.py)."""
+    return reverse("public_referral", kwargs={"slug": scheme.slug})
 
 
 def public_page_words(front_door: FrontDoor) -> dict:

@@ -116,7 +116,7 @@ class CoordinatorDashboardTest(PersonaTestCase):
         # two more: buddies in service and their reads), expense claims waiting (one count),
         # new referrals (one count) and unread messages (one count). The session comes from the
         # cache and is not written (its idle expiry is refreshed at most once a minute).
-        self.assertEqual(small["/coordinator/"], 23)
+        self.assertEqual(small["/coordinator/"], 22)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)

@@ -3,8 +3,6 @@ the referral form only when it exists, cacheable, and its settings page."""
 
 import re
 
-from django.test import override_settings
-
 from buddyscheme.models import AuditEvent
 from recruitment.models import FrontDoor
 
@@ -56,11 +54,12 @@ class FrontDoorPageTest(PersonaTestCase):
         response = self.client.get(f"/s/{self.scheme.slug}/")
         self.assertIn("private", response["Cache-Control"])
 
-    def test_referral_link_only_when_the_referral_form_exists(self):
+    def test_the_page_links_to_the_schemes_referral_form(self):
         publish_front_door(self.scheme, how_to_be_referred="Ask your clinic.")
         response = self.client.get(f"/s/{self.scheme.slug}/")
         self.assertContains(response, "Ask your clinic.")
-        self.assertNotContains(response, "/refer/")
+        self.assertContains(response, f'href="/s/{self.scheme.slug}/refer/"')
+        self.assertEqual(self.client.get(f"/s/{self.scheme.slug}/refer/").status_code, 200)
 
     def test_discreet_page_never_shows_a_sensitive_word_in_title_or_meta(self):
         # Saved before the scheme added the word: checked again as the page is shown.
@@ -85,14 +84,6 @@ class FrontDoorPageTest(PersonaTestCase):
         publish_front_door(self.scheme, public_title="North HIV Buddies", is_discreet=False)
         response = self.client.get(f"/s/{self.scheme.slug}/")
         self.assertIn("North HIV Buddies", meta_and_title(response.content.decode()))
-
-
-@override_settings(ROOT_URLCONF="tests.recruitment.urls_with_referral")
-class FrontDoorReferralLinkTest(PersonaTestCase):
-    def test_referral_link_shown_once_the_form_is_served(self):
-        publish_front_door(self.scheme)
-        response = self.client.get(f"/s/{self.scheme.slug}/")
-        self.assertContains(response, f'href="/s/{self.scheme.slug}/refer/"')
 
 
 class FrontDoorSettingsTest(PersonaTestCase):
