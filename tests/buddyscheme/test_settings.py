@@ -41,6 +41,8 @@ class SettingsHubTest(PersonaTestCase):
             "/coordinator/settings/training/",
             "/coordinator/settings/eligibility/",
             "/coordinator/settings/menu/",
+            "/coordinator/settings/interview-questions/",
+            "/coordinator/settings/training-sessions/",
         ):
             self.assertIn(f'href="{url}"', page)
         # In the order a new scheme sets itself up: its details first, the menu last.
@@ -53,6 +55,8 @@ class SettingsHubTest(PersonaTestCase):
                 "Venues",
                 "Safety timings",
                 "Training modules",
+                "Interview questions",
+                "Training sessions",
                 "Eligibility questions",
                 "Menu",
             ],
