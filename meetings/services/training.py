@@ -110,11 +110,17 @@ def training_due(membership: Membership, today: date | None = None, within_days:
     within `within_days` (two queries)."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=within_days)
+    modules = list(TrainingModule.objects.filter(scheme=membership.scheme_id, mandatory=True))
+    if not modules:
+        return []
     latest: dict[int, date | None] = {}
     done: set[int] = set()
-    for module_id, expires_on in TrainingCompletion.objects.filter(
-        membership=membership
-    ).values_list("module_id", "expires_on"):
+    completions = list(
+        TrainingCompletion.objects.filter(membership=membership).values_list(
+            "module_id", "expires_on"
+        )
+    )
+    for module_id, expires_on in completions:
         done.add(module_id)
         if expires_on is None:
             latest[module_id] = None
@@ -123,7 +129,7 @@ def training_due(membership: Membership, today: date | None = None, within_days:
         ):
             latest[module_id] = expires_on
     due = []
-    for module in TrainingModule.objects.filter(scheme=membership.scheme_id, mandatory=True):
+    for module in modules:
         if module.pk not in done:
             due.append(TrainingDue(module))
         elif latest[module.pk] is not None and latest[module.pk] <= horizon:  # type: ignore[operator]

@@ -43,6 +43,8 @@ class SettingsHubTest(PersonaTestCase):
             "/coordinator/settings/menu/",
             "/coordinator/settings/public-page/",
             "/coordinator/settings/messages/",
+            "/coordinator/settings/interview-questions/",
+            "/coordinator/settings/training-sessions/",
         ):
             self.assertIn(f'href="{url}"', page)
         # In the order a new scheme sets itself up: its details first, then the menu, and
