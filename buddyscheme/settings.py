@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "matching",
     "contracts",
     "meetings",
+    "groups",
     "evaluation",
 ]
 

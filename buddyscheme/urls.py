@@ -149,6 +149,7 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("contracts.urls")),
     path("", include("meetings.urls")),
+    path("", include("groups.urls")),
 ]
 
 handler500 = "buddyscheme.views.server_error"
