@@ -33,7 +33,7 @@ from meetings.access import responder_link_token
 from meetings.models import Alert, AlertRecipient, CalendarFeed, Debrief, Meeting, OnCallShift
 
 from .base import PERSONAS, PersonaTestCase
-from .factories import MembershipFactory, scheme_a_rows, venue
+from .factories import MembershipFactory, group_rows, scheme_a_rows, venue
 
 A, C, B, P, O = PERSONAS  # noqa: E741  (anonymous, coordinator, buddy, participant, other coordinator)
 
@@ -370,6 +370,46 @@ MATRIX = {
     "coordinator/settings/on-call/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/settings/on-call/<int:pk>/": ("get", "meetings/oncallshift", OBJECT_PAGE),
     "coordinator/settings/safety/": ("get", None, COORDINATOR_PAGE),
+    # Groups: the coordinator's pages, the facilitator's session page (the buddy persona
+    # facilitates scheme A's session), and the public anonymous feedback form.
+    "coordinator/groups/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/groups/new/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/groups/questions/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/groups/<int:pk>/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/groups/<int:pk>/edit/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/groups/<int:pk>/sessions/new/": ("post", "groups/peergroup", OBJECT_ACTION),
+    "coordinator/groups/<int:pk>/members/new/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/group-members/<int:pk>/reconsent/": (
+        "post",
+        "groups/groupmember",
+        OBJECT_ACTION,
+    ),
+    "coordinator/group-members/<int:pk>/refer/": ("post", "groups/groupmember", OBJECT_ACTION),
+    "coordinator/group-exclusions/<int:pk>/": ("get", "groups/exclusion", OBJECT_PAGE),
+    "coordinator/group-sessions/<int:pk>/": ("get", "groups/groupsession", OBJECT_PAGE),
+    "coordinator/group-debriefs/<int:pk>/reply/": ("post", "groups/groupdebrief", OBJECT_ACTION),
+    "groups/sessions/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
+    "groups/sessions/<int:pk>/": (
+        "get",
+        "groups/groupsession",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "groups/sessions/<int:pk>/feedback-code/": (
+        "get",
+        "groups/groupsession",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "groups/sessions/<int:pk>/debrief/": (
+        "get",
+        "groups/groupsession",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "groups/sessions/<int:pk>/<str:action>/": (
+        "post",
+        "group_action",
+        {A: 302, C: 302, B: 302, P: 403, O: 404},
+    ),
+    "s/<slug:slug>/feedback/<str:token>/": ("get", "feedback_link", every(200)),
     # Deleted by the coordinator: objects of their own, which no other row needs.
     "coordinator/settings/eligibility/<int:pk>/delete/": (
         "post",
@@ -523,7 +563,7 @@ def all_routes():
     return list(all_views())
 
 
-OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "evaluation.")
+OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "groups.", "evaluation.")
 
 
 def declared_methods(view):
@@ -620,8 +660,10 @@ class MatrixCase(PersonaTestCase):
             support_person=self.coordinator_membership
         )
         now = timezone.now()
+        groups = group_rows(self.scheme, self.buddy_membership, self.participant_membership)
         return {
             **rows,
+            **groups,
             "buddyscheme/scheme": self.scheme.pk,
             "buddyscheme/membership": self.buddy_membership.pk,
             "buddyscheme/invitation": invitation.pk,
@@ -705,6 +747,10 @@ class MatrixCase(PersonaTestCase):
             return f"/coordinator/matches/{objects['matching/match']}/contract/"
         if kwargs_name == "concern_kind":
             return "/concerns/new/someone/"
+        if kwargs_name == "group_action":
+            return f"/groups/sessions/{objects['groups/groupsession']}/tasks/"
+        if kwargs_name == "feedback_link":
+            return objects["feedback_link"]
         if kwargs_name == "check_in":
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
         if kwargs_name == "responder_link":
