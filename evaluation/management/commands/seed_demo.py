@@ -165,6 +165,9 @@ class Command(BaseCommand):
             "  (the live board has a meeting in progress and an overdue one; Settings has venues "
             "and the on-call rota)"
         )
+        self.stdout.write(
+            "  (Meetings > Groups: a drop-in group; buddy1 and buddy2 facilitate its next session)"
+        )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
         """Venues, the rota and meetings for the live board; an agreement waiting to be signed;
@@ -191,6 +194,14 @@ class Command(BaseCommand):
         )
         event = SpeedEvent.objects.get(scheme=scheme, name="Autumn speed-buddying")
         demo.demo_speed_rankings(event=event, ranker=participants[5])
+        for problem in demo.demo_groups(
+            scheme=scheme,
+            venue=venues["Meeting room, first floor"],
+            facilitators=[buddies[0], buddies[1]],
+            members=[participants[6], participants[7]],
+            by=on_call[0],
+        ):
+            self.stdout.write(self.style.WARNING(f"  Demo group not complete ({problem})"))
 
     def _vetting_and_menu(self, scheme, coordinator, buddies, participants):
         # Imported here: the core command fills in the matching app's demo data too.
