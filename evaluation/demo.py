@@ -321,7 +321,13 @@ def demo_speed_rankings(*, event: SpeedEvent, ranker: Membership) -> None:
 
 
 def demo_groups(
-    *, scheme: Scheme, venue: Venue, facilitators: list[Membership], members: list[Membership], by, now=None
+    *,
+    scheme: Scheme,
+    venue: Venue,
+    facilitators: list[Membership],
+    members: list[Membership],
+    by,
+    now=None,
 ) -> list[str]:
     """A drop-in group meeting in our own room, with one session coming up (the next weekday
     at 11:00) run by two facilitators, one member who has signed the agreement and one who has
@@ -356,7 +362,11 @@ def demo_groups(
     if session is None:
         try:
             session = group_services.group_session_create(
-                group=group, planned_start=start, planned_end=start + timedelta(minutes=90), by=by.user, now=now
+                group=group,
+                planned_start=start,
+                planned_end=start + timedelta(minutes=90),
+                by=by.user,
+                now=now,
             )
         except DomainError as problem:
             return [str(problem)]
@@ -364,7 +374,9 @@ def demo_groups(
         if session.facilitators.filter(membership=facilitator).exists():
             continue
         try:
-            group_services.facilitator_add(session=session, membership=facilitator, by=by.user, now=now)
+            group_services.facilitator_add(
+                session=session, membership=facilitator, by=by.user, now=now
+            )
         except DomainError as problem:
             problems.append(str(problem))
     for number, participant in enumerate(members):

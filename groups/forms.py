@@ -50,16 +50,20 @@ class GroupForm(CrispyMixin, forms.ModelForm):
     def __init__(self, *args, scheme, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["venue"].queryset = Venue.objects.filter(scheme=scheme, is_active=True)
-        self.fields["venue"].help_text = (
-            "Its risk assessment must be current on the day of each session."
-        )
+        self.fields[
+            "venue"
+        ].help_text = "Its risk assessment must be current on the day of each session."
 
 
 class SessionForm(CrispyMixin, forms.Form):
     submit_label = "Plan the session"
     day = forms.DateField(widget=DATE_WIDGET, label="Date")
-    starts = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="From")
-    ends = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Until")
+    starts = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="From"
+    )
+    ends = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Until"
+    )
 
     def __init__(self, *args, zone, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,7 +94,9 @@ class FacilitatorForm(CrispyMixin, forms.Form):
                 scheme=scheme, is_active=True, role=Role.BUDDY, is_facilitator=True
             )
         ).select_related("user__profile")
-        field.label_from_instance = lambda m: f"{m.user.display_name} ({m.get_role_display().lower()})"
+        field.label_from_instance = lambda m: (
+            f"{m.user.display_name} ({m.get_role_display().lower()})"
+        )
 
 
 class MemberAddForm(CrispyMixin, forms.Form):
@@ -116,7 +122,9 @@ class MemberAddForm(CrispyMixin, forms.Form):
 
 class QuestionForm(CrispyMixin, forms.Form):
     submit_label = "Add the question"
-    text = forms.CharField(max_length=160, label="A yes/no question someone must answer yes to join")
+    text = forms.CharField(
+        max_length=160, label="A yes/no question someone must answer yes to join"
+    )
 
 
 class TasksForm(forms.Form):
@@ -180,9 +188,14 @@ class FeedbackForm(HoneypotMixin, forms.Form):
 
 class GroupDebriefForm(IdentifyingDetailsFormMixin, forms.Form):
     identifying_fields = ("went_well", "did_not_go_well", "to_pick_up")
-    went_well = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="What went well")
+    went_well = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="What went well"
+    )
     did_not_go_well = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}), label="What did not go well"
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What did not go well",
     )
     to_pick_up = forms.CharField(
         max_length=2000,
@@ -195,4 +208,6 @@ class GroupDebriefForm(IdentifyingDetailsFormMixin, forms.Form):
 
 class ReplyForm(CrispyMixin, forms.Form):
     submit_label = "Send reply"
-    text = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Your reply")
+    text = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Your reply"
+    )

@@ -37,7 +37,9 @@ class PeerGroup(models.Model):
         max_length=8, choices=ScheduleKind.choices, default=ScheduleKind.REGULAR
     )
     schedule_text = models.CharField(
-        max_length=120, blank=True, help_text="For a regular group, e.g. 'Every other Tuesday, 6–8pm'."
+        max_length=120,
+        blank=True,
+        help_text="For a regular group, e.g. 'Every other Tuesday, 6–8pm'.",
     )
     purpose = models.TextField(max_length=1000)
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="peer_groups")

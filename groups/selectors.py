@@ -61,7 +61,9 @@ def members_of(group: PeerGroup) -> list[GroupMember]:
 def sessions_for_facilitator(membership: Membership, now=None) -> QuerySet[GroupSession]:
     """The sessions this person facilitates from today until a week ahead, and any still running."""
     now = now or timezone.now()
-    today_start = timezone.localtime(now, membership.scheme.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    today_start = timezone.localtime(now, membership.scheme.zone).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     return (
         GroupSession.objects.filter(facilitators__membership=membership)
         .filter(
@@ -115,7 +117,9 @@ def _groups_on_the_person_page(sender, member, now, **kwargs) -> list[PersonSect
             order=45,
             context={
                 "members": theirs,
-                "can_join": [group for group in groups if group.pk not in {m.group_id for m in theirs}],
+                "can_join": [
+                    group for group in groups if group.pk not in {m.group_id for m in theirs}
+                ],
             },
         )
     ]

@@ -81,7 +81,9 @@ def venue_problems(group: PeerGroup, on: date) -> list[str]:
     if not venue.is_active:
         problems.append("the venue is no longer used")
     if venue.risk_review_due < on:
-        problems.append(f"the venue's risk assessment needed review by {venue.risk_review_due:%d %B %Y}")
+        problems.append(
+            f"the venue's risk assessment needed review by {venue.risk_review_due:%d %B %Y}"
+        )
     if venue.kind != VenueKind.IN_HOUSE:
         for field, label in EXTERNAL_CHECKS:
             if getattr(group, field) is None:
@@ -124,7 +126,9 @@ def group_update(*, group: PeerGroup, by, **fields) -> PeerGroup:
 
 
 @transaction.atomic
-def group_session_create(*, group: PeerGroup, planned_start, planned_end, by, now=None) -> GroupSession:
+def group_session_create(
+    *, group: PeerGroup, planned_start, planned_end, by, now=None
+) -> GroupSession:
     now = now or timezone.now()
     if planned_end <= planned_start:
         raise DomainError("The session must end after it starts.")
@@ -151,11 +155,15 @@ def can_facilitate(membership: Membership) -> bool:
 
 
 @transaction.atomic
-def facilitator_add(*, session: GroupSession, membership: Membership, by, now=None) -> SessionFacilitator:
+def facilitator_add(
+    *, session: GroupSession, membership: Membership, by, now=None
+) -> SessionFacilitator:
     """Add a facilitator. A buddy gets a meeting of their own for the session (with the usual
     booking rules: vetting, the venue's risk assessment, a key holder, out-of-hours cover)."""
     now = now or timezone.now()
-    session = GroupSession.objects.select_for_update().select_related("group__venue").get(pk=session.pk)
+    session = (
+        GroupSession.objects.select_for_update().select_related("group__venue").get(pk=session.pk)
+    )
     if membership.scheme_id != session.group.scheme_id or not can_facilitate(membership):
         raise DomainError("Facilitators are buddies marked as facilitators, or staff.")
     if session.state != SessionState.PLANNED:
@@ -176,7 +184,9 @@ def facilitator_add(*, session: GroupSession, membership: Membership, by, now=No
     facilitator = SessionFacilitator.objects.create(
         session=session, membership=membership, meeting=meeting, created_at=now
     )
-    audit_record(actor=by, verb="group_facilitator_add", obj=facilitator, scheme=membership.scheme_id)
+    audit_record(
+        actor=by, verb="group_facilitator_add", obj=facilitator, scheme=membership.scheme_id
+    )
     return facilitator
 
 
@@ -211,7 +221,9 @@ def session_start(*, session: GroupSession, membership: Membership, now=None) ->
     return session
 
 
-def session_check_in(*, session: GroupSession, membership: Membership, key: str, now=None) -> Meeting:
+def session_check_in(
+    *, session: GroupSession, membership: Membership, key: str, now=None
+) -> Meeting:
     """The facilitator's own "I've arrived" on their meeting for the session."""
     facilitator = facilitator_of(session, membership)
     if facilitator is None or facilitator.meeting is None:
@@ -230,7 +242,9 @@ def session_check_out(*, session: GroupSession, membership: Membership, key: str
     for facilitator in session.facilitators.select_related("meeting"):
         meeting = facilitator.meeting
         if meeting is not None and meeting.state == MeetingState.CHECKED_IN:
-            meeting_check_out(meeting=meeting, key=f"{key[:50]}:{meeting.pk}", by=membership.user, now=now)
+            meeting_check_out(
+                meeting=meeting, key=f"{key[:50]}:{meeting.pk}", by=membership.user, now=now
+            )
             checked_out += 1
     if session.state in (SessionState.PLANNED, SessionState.RUNNING):
         session.state = SessionState.FINISHED
@@ -240,7 +254,9 @@ def session_check_out(*, session: GroupSession, membership: Membership, key: str
 
 
 @transaction.atomic
-def session_tasks_set(*, session: GroupSession, membership: Membership, done: list[str]) -> GroupSession:
+def session_tasks_set(
+    *, session: GroupSession, membership: Membership, done: list[str]
+) -> GroupSession:
     session = GroupSession.objects.select_for_update().get(pk=session.pk)
     _may_run(session, membership)
     known = [key for key, _ in FACILITATOR_TASKS]
@@ -250,7 +266,9 @@ def session_tasks_set(*, session: GroupSession, membership: Membership, done: li
 
 
 @transaction.atomic
-def ground_rules_read_out(*, session: GroupSession, membership: Membership, now=None) -> GroupSession:
+def ground_rules_read_out(
+    *, session: GroupSession, membership: Membership, now=None
+) -> GroupSession:
     now = now or timezone.now()
     session = GroupSession.objects.select_for_update().get(pk=session.pk)
     _may_run(session, membership)
@@ -271,7 +289,9 @@ def session_counts_set(
         raise DomainError("Type how many came: a number from 0.")
     named = session.attendances.filter(present=True).count()
     if new_count + returning_count < named:
-        raise DomainError(f"You marked {named} people present: the counts must add up to at least that.")
+        raise DomainError(
+            f"You marked {named} people present: the counts must add up to at least that."
+        )
     session.new_count, session.returning_count = new_count, returning_count
     session.save(update_fields=["new_count", "returning_count"])
     return session
@@ -357,7 +377,11 @@ def agreement_status(member: GroupMember) -> str:
 def group_member_reconsent(*, member: GroupMember, by, now=None) -> GroupMember:
     """A new version of the ground rules: a new agreement for this person to sign."""
     now = now or timezone.now()
-    member = GroupMember.objects.select_for_update().select_related("group__scheme", "agreement__version").get(pk=member.pk)
+    member = (
+        GroupMember.objects.select_for_update()
+        .select_related("group__scheme", "agreement__version")
+        .get(pk=member.pk)
+    )
     if agreement_status(member) != "reconsent":
         raise DomainError("Their agreement is up to date, or a new one is already waiting.")
     member.agreement = group_agreement_generate(
@@ -395,11 +419,15 @@ def attendance_mark(
     if session.state not in (SessionState.PLANNED, SessionState.RUNNING):
         raise DomainError("This session has finished.")
     if open_exclusion(member) is not None:
-        raise DomainError("They cannot attend until the coordinator's review lifts their exclusion.")
+        raise DomainError(
+            "They cannot attend until the coordinator's review lifts their exclusion."
+        )
     if agreement_status(member) != "signed":
         raise DomainError("They need to sign the group agreement (the current version) first.")
     if not rules_confirmed and session.ground_rules_read_out_at is None:
-        raise DomainError("Reconfirm the ground rules first: tick for them, or read them out to everyone.")
+        raise DomainError(
+            "Reconfirm the ground rules first: tick for them, or read them out to everyone."
+        )
     attendance, _ = Attendance.objects.get_or_create(session=session, member=member)
     attendance.present = True
     attendance.marked_by = membership.user
@@ -414,7 +442,13 @@ def attendance_mark(
 
 @transaction.atomic
 def member_exclude(
-    *, member: GroupMember, membership: Membership, reason: str, review_on: date, session=None, now=None
+    *,
+    member: GroupMember,
+    membership: Membership,
+    reason: str,
+    review_on: date,
+    session=None,
+    now=None,
 ) -> Exclusion:
     """A facilitator (or coordinator) excludes someone whose behaviour made the group unsafe.
     The coordinators are told at once; the reason stays inside the system."""
@@ -449,14 +483,23 @@ def member_exclude(
             context={"group_id": member.group_id},
             now=now,
         )
-    audit_record(actor=membership.user, verb="group_member_exclude", obj=exclusion, scheme=member.group.scheme_id)
+    audit_record(
+        actor=membership.user,
+        verb="group_member_exclude",
+        obj=exclusion,
+        scheme=member.group.scheme_id,
+    )
     return exclusion
 
 
 @transaction.atomic
-def exclusion_review(*, exclusion: Exclusion, lift: bool, note: str, by, review_on: date | None = None, now=None) -> Exclusion:
+def exclusion_review(
+    *, exclusion: Exclusion, lift: bool, note: str, by, review_on: date | None = None, now=None
+) -> Exclusion:
     now = now or timezone.now()
-    exclusion = Exclusion.objects.select_for_update().select_related("member__group").get(pk=exclusion.pk)
+    exclusion = (
+        Exclusion.objects.select_for_update().select_related("member__group").get(pk=exclusion.pk)
+    )
     if exclusion.lifted_at is not None:
         raise DomainError("This exclusion has already been lifted.")
     exclusion.review_note = (note or "").strip()[:300]
@@ -467,7 +510,12 @@ def exclusion_review(*, exclusion: Exclusion, lift: bool, note: str, by, review_
             raise DomainError("To keep the exclusion, choose the next review date (after today).")
         exclusion.review_on = review_on
     exclusion.save(update_fields=["review_note", "lifted_at", "lifted_by", "review_on"])
-    audit_record(actor=by, verb="group_exclusion_review", obj=exclusion, scheme=exclusion.member.group.scheme_id)
+    audit_record(
+        actor=by,
+        verb="group_exclusion_review",
+        obj=exclusion,
+        scheme=exclusion.member.group.scheme_id,
+    )
     return exclusion
 
 
@@ -481,7 +529,9 @@ def member_refer_one_to_one(*, member: GroupMember, by, now=None) -> GroupMember
     )
     member.refresh_from_db()
     if updated:
-        audit_record(actor=by, verb="group_refer_one_to_one", obj=member, scheme=member.group.scheme_id)
+        audit_record(
+            actor=by, verb="group_refer_one_to_one", obj=member, scheme=member.group.scheme_id
+        )
     return member
 
 
@@ -490,7 +540,12 @@ def member_refer_one_to_one(*, member: GroupMember, by, now=None) -> GroupMember
 
 @transaction.atomic
 def feedback_record(
-    *, session: GroupSession, felt_welcome: int, felt_safe: int, would_come_again: bool, comments: str
+    *,
+    session: GroupSession,
+    felt_welcome: int,
+    felt_safe: int,
+    would_come_again: bool,
+    comments: str,
 ) -> SessionFeedback:
     """No person, no address: the session is all the answer is linked to."""
     if session.state == SessionState.CANCELLED:
@@ -527,7 +582,13 @@ def feedback_summary(session: GroupSession) -> FeedbackSummary:
 
 @transaction.atomic
 def group_debrief_send(
-    *, session: GroupSession, membership: Membership, went_well: str, did_not_go_well: str, to_pick_up: str, now=None
+    *,
+    session: GroupSession,
+    membership: Membership,
+    went_well: str,
+    did_not_go_well: str,
+    to_pick_up: str,
+    now=None,
 ) -> GroupDebrief:
     now = now or timezone.now()
     session = GroupSession.objects.select_for_update().get(pk=session.pk)
@@ -558,7 +619,11 @@ def group_debrief_reply(*, debrief: GroupDebrief, text: str, by, now=None) -> Gr
     text = (text or "").strip()
     if not text:
         raise DomainError("Write a reply first.")
-    debrief = GroupDebrief.objects.select_for_update().select_related("session__group__scheme").get(pk=debrief.pk)
+    debrief = (
+        GroupDebrief.objects.select_for_update()
+        .select_related("session__group__scheme")
+        .get(pk=debrief.pk)
+    )
     debrief.reply, debrief.reply_by, debrief.reply_at = text[:2000], by, now
     debrief.save(update_fields=["reply", "reply_by", "reply_at"])
     session = debrief.session

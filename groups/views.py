@@ -59,7 +59,10 @@ def group_list(request):
     return render(
         request,
         "groups/group_list.html",
-        {"groups": selectors.groups_for_scheme(scheme), "questions": services.group_questions(scheme)},
+        {
+            "groups": selectors.groups_for_scheme(scheme),
+            "questions": services.group_questions(scheme),
+        },
     )
 
 
@@ -136,9 +139,11 @@ def session_new(request, pk):
             messages.success(request, "Session planned. Add its two facilitators.")
             return redirect("groups:session", pk=session.pk)
     else:
-        messages.error(request, "Check the date and times: " + " ".join(
-            str(error) for errors in form.errors.values() for error in errors
-        ))
+        messages.error(
+            request,
+            "Check the date and times: "
+            + " ".join(str(error) for errors in form.errors.values() for error in errors),
+        )
     return redirect("groups:detail", pk=group.pk)
 
 
@@ -150,7 +155,9 @@ def member_add(request, pk):
     initial = {}
     if "person" in request.GET:
         initial["membership"] = posted_id(request.GET["person"])
-    form = MemberAddForm(request.POST or None, scheme=group.scheme, questions=questions, initial=initial)
+    form = MemberAddForm(
+        request.POST or None, scheme=group.scheme, questions=questions, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             member = services.group_member_add(
@@ -282,7 +289,9 @@ def debrief_reply(request, pk):
     debrief = get_debrief_for_coordinator(request, pk)
     form = ReplyForm(request.POST)
     if form.is_valid():
-        services.group_debrief_reply(debrief=debrief, text=form.cleaned_data["text"], by=request.user)
+        services.group_debrief_reply(
+            debrief=debrief, text=form.cleaned_data["text"], by=request.user
+        )
         messages.success(request, "Reply sent to the facilitators.")
     else:
         messages.error(request, "Write a reply first.")
@@ -335,7 +344,16 @@ def session_run(request, pk):
     return render(request, "groups/session_run.html", _run_context(request, session))
 
 
-SESSION_ACTIONS = ("check-in", "start", "tasks", "read-out", "present", "counts", "exclude", "check-out")
+SESSION_ACTIONS = (
+    "check-in",
+    "start",
+    "tasks",
+    "read-out",
+    "present",
+    "counts",
+    "exclude",
+    "check-out",
+)
 
 
 @require_POST
@@ -357,7 +375,9 @@ def session_action(request, pk, action):
         elif action == "tasks":
             form = TasksForm(request.POST)
             form.is_valid()
-            services.session_tasks_set(session=session, membership=me, done=form.cleaned_data.get("done", []))
+            services.session_tasks_set(
+                session=session, membership=me, done=form.cleaned_data.get("done", [])
+            )
             done = "Checklist saved."
         elif action == "read-out":
             services.ground_rules_read_out(session=session, membership=me)
@@ -385,7 +405,9 @@ def session_action(request, pk, action):
                     "Say why, and choose a review date after today: "
                     + " ".join(str(e) for errors in form.errors.values() for e in errors)
                 )
-            services.member_exclude(member=member, membership=me, session=session, **form.cleaned_data)
+            services.member_exclude(
+                member=member, membership=me, session=session, **form.cleaned_data
+            )
             done = "Excluded until the review. The coordinator has been told."
         elif action == "check-out":
             count = services.session_check_out(session=session, membership=me, key=key)
@@ -484,5 +506,7 @@ def feedback(request, slug, token):
     response = render(
         request, "groups/feedback.html", {"group": session.group, "form": form, "sent": sent}
     )
-    response.set_cookie(DEVICE_COOKIE, device, max_age=60 * 60 * 24 * 30, httponly=True, samesite="Lax")
+    response.set_cookie(
+        DEVICE_COOKIE, device, max_age=60 * 60 * 24 * 30, httponly=True, samesite="Lax"
+    )
     return response

@@ -36,7 +36,10 @@ def test_a_facilitator_runs_a_session_on_a_phone(open_phone):
     )
     now = timezone.now()
     session = services.group_session_create(
-        group=group, planned_start=now + timedelta(minutes=5), planned_end=now + timedelta(minutes=95), by=None
+        group=group,
+        planned_start=now + timedelta(minutes=5),
+        planned_end=now + timedelta(minutes=95),
+        by=None,
     )
     for buddy in (first, second):
         services.facilitator_add(session=session, membership=buddy, by=None)
@@ -45,7 +48,11 @@ def test_a_facilitator_runs_a_session_on_a_phone(open_phone):
     )
     member = services.group_member_add(group=group, membership=participant, answers={}, by=None)
     contract_sign(
-        contract=member.agreement, membership=participant, typed_name="Grace Obi", agreed=True, read_to_end=True
+        contract=member.agreement,
+        membership=participant,
+        typed_name="Grace Obi",
+        agreed=True,
+        read_to_end=True,
     )
 
     page = open_phone()

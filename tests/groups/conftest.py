@@ -31,7 +31,9 @@ def scheme():
 
 @pytest.fixture
 def people(scheme, clock):
-    coordinator = MembershipFactory(scheme=scheme, role=Role.COORDINATOR, user__email="coord@example.org")
+    coordinator = MembershipFactory(
+        scheme=scheme, role=Role.COORDINATOR, user__email="coord@example.org"
+    )
     first = cleared_buddy(scheme, email="first@example.org")
     second = cleared_buddy(scheme, email="second@example.org")
     for buddy in (first, second):
@@ -44,7 +46,12 @@ def people(scheme, clock):
         user__first_name="Grace",
         user__last_name="Obi",
     )
-    return {"coordinator": coordinator, "first": first, "second": second, "participant": participant}
+    return {
+        "coordinator": coordinator,
+        "first": first,
+        "second": second,
+        "participant": participant,
+    }
 
 
 @pytest.fixture
@@ -58,7 +65,9 @@ def group(scheme, people):
         schedule="regular",
         schedule_text="Mondays 10-12",
         purpose="Peer support",
-        venue=venue(scheme, name="Our building", kind="in_house", key_holder=people["coordinator"].user),
+        venue=venue(
+            scheme, name="Our building", kind="in_house", key_holder=people["coordinator"].user
+        ),
         signage_text="Room 2: private meeting",
         complaints_contact="Sam on 020 7946 0000",
     )
@@ -67,7 +76,10 @@ def group(scheme, people):
 @pytest.fixture
 def session(group, people):
     return services.group_session_create(
-        group=group, planned_start=START, planned_end=START + timedelta(hours=2), by=people["coordinator"].user
+        group=group,
+        planned_start=START,
+        planned_end=START + timedelta(hours=2),
+        by=people["coordinator"].user,
     )
 
 

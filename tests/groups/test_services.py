@@ -59,7 +59,9 @@ class TestTwoFacilitators:
         session.refresh_from_db()
         assert session.state == SessionState.PLANNED
         services.facilitator_add(session=session, membership=people["coordinator"], by=None)
-        assert services.session_start(session=session, membership=people["first"]).state == "running"
+        assert (
+            services.session_start(session=session, membership=people["first"]).state == "running"
+        )
 
     def test_only_flagged_buddies_or_staff_facilitate(self, session, scheme):
         plain = MembershipFactory(scheme=scheme, role="buddy")
@@ -93,7 +95,9 @@ class TestLoneWorking:
             services.session_check_in(session=staffed, membership=buddy, key=f"in-{buddy.pk}")
         services.session_start(session=staffed, membership=people["first"])
         clock.move_to(START + minutes(120))
-        assert services.session_check_out(session=staffed, membership=people["second"], key="out") == 2
+        assert (
+            services.session_check_out(session=staffed, membership=people["second"], key="out") == 2
+        )
         staffed.refresh_from_db()
         assert staffed.state == SessionState.FINISHED
         meetings = [f.meeting for f in staffed.facilitators.select_related("meeting")]
@@ -139,7 +143,9 @@ class TestJoining:
     def test_a_second_join_is_refused(self, group, people):
         join(group, people["participant"], None)
         with pytest.raises(DomainError, match="already joined"):
-            services.group_member_add(group=group, membership=people["participant"], answers={}, by=None)
+            services.group_member_add(
+                group=group, membership=people["participant"], answers={}, by=None
+            )
 
     def test_unsigned_cannot_be_marked_present(self, staffed, group, people):
         member = services.group_member_add(
@@ -194,25 +200,37 @@ class TestGroundRulesEverySession:
         ).present
         # The next session starts afresh: last time's reading does not count.
         later = services.group_session_create(
-            group=group, planned_start=START + timedelta(days=7), planned_end=START + timedelta(days=7, hours=2), by=None
+            group=group,
+            planned_start=START + timedelta(days=7),
+            planned_end=START + timedelta(days=7, hours=2),
+            by=None,
         )
         services.facilitator_add(session=later, membership=people["coordinator"], by=None)
         with pytest.raises(DomainError, match="Reconfirm"):
             services.attendance_mark(
-                session=later, member=member, membership=people["coordinator"], rules_confirmed=False
+                session=later,
+                member=member,
+                membership=people["coordinator"],
+                rules_confirmed=False,
             )
 
     def test_only_facilitators_run_the_session(self, staffed, group, people, scheme):
         member = join(group, people["participant"], None)
         stranger = MembershipFactory(scheme=scheme, role="buddy", is_facilitator=True)
         with pytest.raises(DomainError, match="Only the session's facilitators"):
-            services.attendance_mark(session=staffed, member=member, membership=stranger, rules_confirmed=True)
+            services.attendance_mark(
+                session=staffed, member=member, membership=stranger, rules_confirmed=True
+            )
 
     def test_counts_cannot_be_fewer_than_the_names_marked(self, staffed, group, people):
         member = join(group, people["participant"], None)
-        services.attendance_mark(session=staffed, member=member, membership=people["first"], rules_confirmed=True)
+        services.attendance_mark(
+            session=staffed, member=member, membership=people["first"], rules_confirmed=True
+        )
         with pytest.raises(DomainError, match="at least that"):
-            services.session_counts_set(session=staffed, membership=people["first"], new_count=0, returning_count=0)
+            services.session_counts_set(
+                session=staffed, membership=people["first"], new_count=0, returning_count=0
+            )
         session = services.session_counts_set(
             session=staffed, membership=people["first"], new_count=3, returning_count=4
         )
@@ -234,18 +252,32 @@ class TestExclusion:
         assert {n.recipient.email for n in told} == {"coord@example.org"}
         assert all("shouted" not in str(n.context) for n in told)
         with pytest.raises(DomainError, match="review lifts"):
-            services.attendance_mark(session=staffed, member=member, membership=people["first"], rules_confirmed=True)
+            services.attendance_mark(
+                session=staffed, member=member, membership=people["first"], rules_confirmed=True
+            )
         with pytest.raises(DomainError, match="already excluded"):
             services.member_exclude(
-                member=member, membership=people["first"], session=staffed, reason="Again", review_on=REVIEW_ON
+                member=member,
+                membership=people["first"],
+                session=staffed,
+                reason="Again",
+                review_on=REVIEW_ON,
             )
         # Kept at the review, then lifted at the next one.
         services.exclusion_review(
-            exclusion=exclusion, lift=False, note="Not yet", review_on=REVIEW_ON + timedelta(days=7), by=None
+            exclusion=exclusion,
+            lift=False,
+            note="Not yet",
+            review_on=REVIEW_ON + timedelta(days=7),
+            by=None,
         )
         with pytest.raises(DomainError, match="review lifts"):
-            services.attendance_mark(session=staffed, member=member, membership=people["first"], rules_confirmed=True)
-        services.exclusion_review(exclusion=exclusion, lift=True, note="Spoke to G.O.", by=people["coordinator"].user)
+            services.attendance_mark(
+                session=staffed, member=member, membership=people["first"], rules_confirmed=True
+            )
+        services.exclusion_review(
+            exclusion=exclusion, lift=True, note="Spoke to G.O.", by=people["coordinator"].user
+        )
         assert services.attendance_mark(
             session=staffed, member=member, membership=people["first"], rules_confirmed=True
         ).present
@@ -253,40 +285,76 @@ class TestExclusion:
     def test_an_exclusion_needs_a_reason_and_a_later_review(self, staffed, group, people):
         member = join(group, people["participant"], None)
         with pytest.raises(DomainError, match="Say why"):
-            services.member_exclude(member=member, membership=people["first"], session=staffed, reason=" ", review_on=REVIEW_ON)
+            services.member_exclude(
+                member=member,
+                membership=people["first"],
+                session=staffed,
+                reason=" ",
+                review_on=REVIEW_ON,
+            )
         with pytest.raises(DomainError, match="after today"):
             services.member_exclude(
-                member=member, membership=people["first"], session=staffed, reason="Unsafe", review_on=NOW.date()
+                member=member,
+                membership=people["first"],
+                session=staffed,
+                reason="Unsafe",
+                review_on=NOW.date(),
             )
 
 
 class TestFeedbackAndDebrief:
     def test_feedback_keeps_no_person_no_address_no_time(self, staffed):
-        services.feedback_record(session=staffed, felt_welcome=4, felt_safe=3, would_come_again=True, comments="Good")
-        columns = {column.name for column in connection.introspection.get_table_description(
-            connection.cursor(), SessionFeedback._meta.db_table
-        )}
-        assert columns == {"id", "session_id", "felt_welcome", "felt_safe", "would_come_again", "comments"}
+        services.feedback_record(
+            session=staffed, felt_welcome=4, felt_safe=3, would_come_again=True, comments="Good"
+        )
+        columns = {
+            column.name
+            for column in connection.introspection.get_table_description(
+                connection.cursor(), SessionFeedback._meta.db_table
+            )
+        }
+        assert columns == {
+            "id",
+            "session_id",
+            "felt_welcome",
+            "felt_safe",
+            "would_come_again",
+            "comments",
+        }
         summary = services.feedback_summary(staffed)
         assert (summary.count, summary.welcome, summary.again) == (1, 4.0, 1)
 
     def test_debrief_after_check_out_then_the_coordinator_replies(self, staffed, people, clock):
         with pytest.raises(DomainError, match="once you have checked out"):
             services.group_debrief_send(
-                session=staffed, membership=people["first"], went_well="Good", did_not_go_well="", to_pick_up=""
+                session=staffed,
+                membership=people["first"],
+                went_well="Good",
+                did_not_go_well="",
+                to_pick_up="",
             )
         clock.move_to(START - minutes(5))
         services.session_check_in(session=staffed, membership=people["first"], key="a")
         clock.move_to(START + minutes(120))
         services.session_check_out(session=staffed, membership=people["first"], key="b")
         debrief = services.group_debrief_send(
-            session=staffed, membership=people["second"], went_well="Lively", did_not_go_well="Ran over", to_pick_up="Room too small"
+            session=staffed,
+            membership=people["second"],
+            went_well="Lively",
+            did_not_go_well="Ran over",
+            to_pick_up="Room too small",
         )
         with pytest.raises(DomainError, match="already sent"):
             services.group_debrief_send(
-                session=staffed, membership=people["first"], went_well="Again", did_not_go_well="", to_pick_up=""
+                session=staffed,
+                membership=people["first"],
+                went_well="Again",
+                did_not_go_well="",
+                to_pick_up="",
             )
-        services.group_debrief_reply(debrief=debrief, text="Thanks, I'll book the big room.", by=people["coordinator"].user)
+        services.group_debrief_reply(
+            debrief=debrief, text="Thanks, I'll book the big room.", by=people["coordinator"].user
+        )
         told = Notification.objects.filter(template="group_debrief_reply", channel="email")
         assert {n.recipient.email for n in told} == {"first@example.org", "second@example.org"}
 

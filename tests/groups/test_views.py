@@ -26,7 +26,12 @@ def feedback_url(session):
     return f"/s/{session.group.scheme.slug}/feedback/{session.feedback_token}/"
 
 
-ANSWERS = {"felt_welcome": "4", "felt_safe": "3", "would_come_again": "yes", "comments": "Kind people"}
+ANSWERS = {
+    "felt_welcome": "4",
+    "felt_safe": "3",
+    "would_come_again": "yes",
+    "comments": "Kind people",
+}
 
 
 class TestPublicFeedback:
@@ -73,7 +78,10 @@ class TestFacilitatorPage:
         assert "I've arrived" in page.text and "Sam on 020 7946 0000" in page.text
         base = f"/groups/sessions/{staffed.pk}"
         client.post(f"{base}/check-in/", {"key": "k1"})
-        assert staffed.facilitators.get(membership=people["first"]).meeting.state == MeetingState.CHECKED_IN
+        assert (
+            staffed.facilitators.get(membership=people["first"]).meeting.state
+            == MeetingState.CHECKED_IN
+        )
         client.post(f"{base}/start/")
         client.post(f"{base}/present/", {"member": member.pk, "rules": "yes"})
         client.post(f"{base}/counts/", {"new_count": "2", "returning_count": "3"})
@@ -91,7 +99,9 @@ class TestFacilitatorPage:
         client.force_login(people["first"].user)  # a fresh sign-in: the idle timeout passed
         response = client.post(f"{base}/check-out/", {"key": "k2"})
         assert response["Location"] == f"{base}/debrief/"
-        response = client.post(f"{base}/debrief/", {"went_well": "Good energy", "to_pick_up": "More chairs"})
+        response = client.post(
+            f"{base}/debrief/", {"went_well": "Good energy", "to_pick_up": "More chairs"}
+        )
         assert response.status_code == 302
         assert staffed.debrief.went_well == "Good energy"
 
@@ -119,7 +129,9 @@ class TestFacilitatorPage:
         member = join(group, people["participant"], None)
         client.force_login(people["first"].user)
         response = client.post(
-            f"/groups/sessions/{staffed.pk}/exclude/", {"member": member.pk, "reason": "Unsafe"}, follow=True
+            f"/groups/sessions/{staffed.pk}/exclude/",
+            {"member": member.pk, "reason": "Unsafe"},
+            follow=True,
         )
         assert "review date" in response.text
         client.post(
@@ -137,14 +149,18 @@ class TestCoordinatorPages:
     def test_create_a_group_with_bad_input_kept(self, client, people, scheme):
         enrol_totp(people["coordinator"].user)
         client.force_login(people["coordinator"].user)
-        response = client.post("/coordinator/groups/new/", {"name": "Evening group", "kind": "drop_in"})
+        response = client.post(
+            "/coordinator/groups/new/", {"name": "Evening group", "kind": "drop_in"}
+        )
         assert response.status_code == 200 and 'value="Evening group"' in response.text
         assert not PeerGroup.objects.exists()
 
     def test_add_a_member_after_the_group_check(self, client, group, people):
         enrol_totp(people["coordinator"].user)
         client.force_login(people["coordinator"].user)
-        page = client.get(f"/coordinator/groups/{group.pk}/members/new/?person={people['participant'].pk}")
+        page = client.get(
+            f"/coordinator/groups/{group.pk}/members/new/?person={people['participant'].pk}"
+        )
         assert page.status_code == 200
         response = client.post(
             f"/coordinator/groups/{group.pk}/members/new/", {"membership": people["participant"].pk}
