@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from buddyscheme.access import get_scheme_object_for_user
 from buddyscheme.models import Role
 
-from .models import Exclusion, GroupDebrief, GroupMember, GroupSession, PeerGroup
+from .models import Exclusion, GroupComplaint, GroupDebrief, GroupMember, GroupSession, PeerGroup
 
 
 def get_group_for_coordinator(request, pk: int) -> PeerGroup:
@@ -79,5 +79,15 @@ def get_debrief_for_coordinator(request, pk: int) -> GroupDebrief:
         GroupDebrief.objects.select_related("session__group"),
         pk,
         scheme_path="session__group__scheme_id",
+        roles=[Role.COORDINATOR],
+    )
+
+
+def get_complaint_for_coordinator(request, pk: int) -> GroupComplaint:
+    return get_scheme_object_for_user(
+        request,
+        GroupComplaint.objects.select_related("group"),
+        pk,
+        scheme_path="group__scheme_id",
         roles=[Role.COORDINATOR],
     )

@@ -211,3 +211,18 @@ class ReplyForm(CrispyMixin, forms.Form):
     text = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Your reply"
     )
+
+
+class ComplaintForm(IdentifyingDetailsFormMixin, forms.Form):
+    received_on = forms.DateField(widget=DATE_WIDGET, label="Received on")
+    summary = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What it is about",
+        help_text="Initials only: no names, numbers or addresses.",
+    )
+    identifying_fields = ("summary",)
+
+
+class ComplaintCloseForm(forms.Form):
+    outcome = forms.CharField(max_length=300, label="How it was followed up")

@@ -299,3 +299,24 @@ class GroupDebrief(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reply_at = models.DateTimeField(null=True, blank=True)
+
+
+class GroupComplaint(models.Model):
+    """A complaint or query about a group (seed 003, "Troubleshooting"), recorded by the
+    coordinator and followed up until closed. Initials only in the summary."""
+
+    group = models.ForeignKey(PeerGroup, on_delete=models.CASCADE, related_name="complaints")
+    received_on = models.DateField()
+    summary = models.TextField(max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]

@@ -28,6 +28,7 @@ from .models import (
     FACILITATOR_TASKS,
     Attendance,
     Exclusion,
+    GroupComplaint,
     GroupDebrief,
     GroupMember,
     GroupQuestion,
@@ -681,3 +682,46 @@ def sessions_short_of_facilitators_warn(*, now=None) -> int:
                 )
             told += 1
     return told
+
+
+# --- Complaints -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_record(
+    *, group: PeerGroup, received_on: date, summary: str, by, now=None
+) -> GroupComplaint:
+    now = now or timezone.now()
+    summary = (summary or "").strip()
+    if not summary:
+        raise DomainError("Say what the complaint is about.")
+    if received_on > timezone.localdate(now):
+        raise DomainError("The date it was received cannot be in the future.")
+    complaint = GroupComplaint.objects.create(
+        group=group,
+        received_on=received_on,
+        summary=summary[:2000],
+        recorded_by=by,
+        recorded_at=now,
+    )
+    audit_record(actor=by, verb="group_complaint_record", obj=complaint, scheme=group.scheme_id)
+    return complaint
+
+
+@transaction.atomic
+def complaint_close(*, complaint: GroupComplaint, outcome: str, by, now=None) -> GroupComplaint:
+    """Followed up: what was done. A second press closes nothing twice."""
+    now = now or timezone.now()
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise DomainError("Say how it was followed up.")
+    updated = GroupComplaint.objects.filter(pk=complaint.pk, closed_at__isnull=True).update(
+        outcome=outcome[:300], closed_at=now, closed_by=by
+    )
+    if not updated:
+        raise DomainError("This complaint was already closed.")
+    complaint.refresh_from_db()
+    audit_record(
+        actor=by, verb="group_complaint_close", obj=complaint, scheme=complaint.group.scheme_id
+    )
+    return complaint

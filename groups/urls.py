@@ -12,6 +12,12 @@ urlpatterns = [
     path("coordinator/groups/<int:pk>/edit/", views.group_edit, name="edit"),
     path("coordinator/groups/<int:pk>/sessions/new/", views.session_new, name="session_new"),
     path("coordinator/groups/<int:pk>/members/new/", views.member_add, name="member_add"),
+    path("coordinator/groups/<int:pk>/complaints/new/", views.complaint_new, name="complaint_new"),
+    path(
+        "coordinator/group-complaints/<int:pk>/close/",
+        views.complaint_close,
+        name="complaint_close",
+    ),
     path("coordinator/group-members/<int:pk>/reconsent/", views.member_reconsent, name="reconsent"),
     path("coordinator/group-members/<int:pk>/refer/", views.member_refer, name="refer"),
     path("coordinator/group-exclusions/<int:pk>/", views.exclusion_review, name="exclusion"),

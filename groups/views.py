@@ -25,6 +25,7 @@ from buddyscheme.selectors import participants_of
 
 from . import selectors, services
 from .access import (
+    get_complaint_for_coordinator,
     get_debrief_for_coordinator,
     get_exclusion_for_coordinator,
     get_group_for_coordinator,
@@ -34,6 +35,8 @@ from .access import (
     get_session_for_facilitator,
 )
 from .forms import (
+    ComplaintCloseForm,
+    ComplaintForm,
     CountsForm,
     ExcludeForm,
     ExclusionReviewForm,
@@ -112,6 +115,9 @@ def group_detail(request, pk):
             "members": [(member, services.agreement_status(member)) for member in members],
             "venue_problems": services.venue_problems(group, request_today(group)),
             "session_form": SessionForm(zone=group.scheme.zone),
+            "complaints": list(group.complaints.select_related("recorded_by")),
+            "complaint_form": ComplaintForm(),
+            "close_form": ComplaintCloseForm(),
         },
     )
 
@@ -176,6 +182,45 @@ def member_add(request, pk):
             )
             return redirect("contracts:detail", pk=member.agreement_id)
     return render(request, "groups/member_add.html", {"group": group, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def complaint_new(request, pk):
+    group = get_group_for_coordinator(request, pk)
+    form = ComplaintForm(request.POST or None, initial={"received_on": request_today(group)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complaint_record(
+                group=group,
+                received_on=form.cleaned_data["received_on"],
+                summary=form.cleaned_data["summary"],
+                by=request.user,
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Complaint recorded. Close it once it is followed up.")
+            return redirect("groups:detail", pk=group.pk)
+    return render(request, "groups/complaint_form.html", {"group": group, "form": form})
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def complaint_close(request, pk):
+    complaint = get_complaint_for_coordinator(request, pk)
+    form = ComplaintCloseForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("Say how it was followed up.")
+        services.complaint_close(
+            complaint=complaint, outcome=form.cleaned_data["outcome"], by=request.user
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Complaint closed.")
+    return redirect("groups:detail", pk=complaint.group_id)
 
 
 @require_POST

@@ -207,6 +207,7 @@ def group_rows(scheme, buddy, participant):
 
     from groups.models import (
         Exclusion,
+        GroupComplaint,
         GroupDebrief,
         GroupMember,
         GroupSession,
@@ -239,6 +240,9 @@ def group_rows(scheme, buddy, participant):
         "groups/groupmember": member.pk,
         "groups/exclusion": exclusion.pk,
         "groups/groupdebrief": debrief.pk,
+        "groups/groupcomplaint": GroupComplaint.objects.create(
+            group=group, received_on=date(2026, 11, 2), summary="Room too cold"
+        ).pk,
         "feedback_link": f"/s/{scheme.slug}/feedback/{session.feedback_token}/",
     }
 

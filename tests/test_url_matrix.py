@@ -379,6 +379,12 @@ MATRIX = {
     "coordinator/groups/<int:pk>/edit/": ("get", "groups/peergroup", OBJECT_PAGE),
     "coordinator/groups/<int:pk>/sessions/new/": ("post", "groups/peergroup", OBJECT_ACTION),
     "coordinator/groups/<int:pk>/members/new/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/groups/<int:pk>/complaints/new/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/group-complaints/<int:pk>/close/": (
+        "post",
+        "groups/groupcomplaint",
+        OBJECT_ACTION,
+    ),
     "coordinator/group-members/<int:pk>/reconsent/": (
         "post",
         "groups/groupmember",

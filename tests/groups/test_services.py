@@ -365,3 +365,20 @@ def test_referral_to_one_to_one_is_recorded_once(group, people):
     again = services.member_refer_one_to_one(member=member, by=None)
     assert again.referred_one_to_one_at == first.referred_one_to_one_at
     assert again.referred_one_to_one_by == people["coordinator"].user
+
+
+def test_a_complaint_is_recorded_then_followed_up_once(group, people):
+    complaint = services.complaint_record(
+        group=group,
+        received_on=date(2026, 11, 27),
+        summary="G.O. found the room hard to find",
+        by=None,
+    )
+    with pytest.raises(DomainError, match="Say how"):
+        services.complaint_close(complaint=complaint, outcome=" ", by=None)
+    closed = services.complaint_close(
+        complaint=complaint, outcome="New sign agreed", by=people["coordinator"].user
+    )
+    assert closed.closed_at == NOW and closed.outcome == "New sign agreed"
+    with pytest.raises(DomainError, match="already closed"):
+        services.complaint_close(complaint=complaint, outcome="Again", by=None)

@@ -178,3 +178,16 @@ class TestCoordinatorPages:
         )
         assert "0 of the two facilitators" in response.text
         assert GroupSession.objects.get().planned_start.hour == 10
+
+
+def test_a_complaint_naming_someone_is_questioned_then_recorded(client, group, people):
+    enrol_totp(people["coordinator"].user)
+    client.force_login(people["coordinator"].user)
+    url = f"/coordinator/groups/{group.pk}/complaints/new/"
+    response = client.post(
+        url, {"received_on": "2026-11-27", "summary": "Ring her on 07700 900123"}
+    )
+    assert response.status_code == 200 and "may identify someone" in response.text
+    response = client.post(url, {"received_on": "2026-11-27", "summary": "The room was cold"})
+    assert response.status_code == 302
+    assert "The room was cold" in client.get(f"/coordinator/groups/{group.pk}/").text
