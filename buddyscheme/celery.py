@@ -34,6 +34,12 @@ app.conf.beat_schedule = {
         "task": "meetings.tasks.remind_missing_debriefs",
         "schedule": crontab(minute="*/15"),
     },
+    # A group session within 48 hours that still has fewer than two facilitators: its
+    # coordinators are told once, in time to find a second.
+    "warn-short-of-facilitators": {
+        "task": "groups.tasks.warn_short_of_facilitators",
+        "schedule": crontab(minute="*/15"),
+    },
     # Whoever has not signed an agreement after 3 days gets one nudge a day.
     "remind-unsigned-contracts": {
         "task": "contracts.tasks.remind_unsigned_contracts",

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "messaging",
     "volunteering",
     "recruitment",
+    "groups",
     "evaluation",
 ]
 

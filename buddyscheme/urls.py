@@ -219,6 +219,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("volunteering.urls")),
     path("", include("recruitment.urls")),
+    path("", include("groups.urls")),
 ]
 
 handler500 = "buddyscheme.views.server_error"

@@ -16,7 +16,7 @@ def get_contract_for_user(request, pk: int) -> Contract:
         pk,
         scheme_path="scheme_id",
         roles=[Role.COORDINATOR],
-        own_paths=["match__participant", "match__buddy", "volunteer"],
+        own_paths=["match__participant", "match__buddy", "volunteer", "attendee"],
     )
 
 

@@ -90,6 +90,14 @@ class Contract(models.Model):
         on_delete=models.PROTECT,
         related_name="volunteer_agreements",
     )
+    # A group agreement (kind "group"): the one person joining; the group keeps which one.
+    attendee = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="group_agreements",
+    )
     version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="contracts")
     title = models.CharField(max_length=120)
     text = models.TextField()
@@ -129,6 +137,9 @@ class Contract(models.Model):
     def parties(self) -> list[str]:
         if self.kind == ContractKind.VOLUNTEER:
             return [Party.BUDDY, Party.COORDINATOR]
+        if self.kind == ContractKind.GROUP:
+            # Joining a group is lighter than a match: the person alone agrees to its rules.
+            return [Party.PARTICIPANT]
         return [Party.PARTICIPANT, Party.BUDDY, Party.COORDINATOR]
 
 

@@ -291,6 +291,31 @@ def volunteer_agreement_generate(*, buddy: Membership, by, now=None) -> Contract
     )
 
 
+@transaction.atomic
+def group_agreement_generate(
+    *, attendee: Membership, group_name: str, complaints_contact: str, by, now=None
+) -> Contract:
+    """The scheme's group agreement and ground rules, filled in for one person joining one
+    group (the group keeps which contract is whose); a new template version means a new one."""
+    template = templates_ensure(attendee.scheme)[ContractKind.GROUP]
+    version = template.current
+    values = {
+        **SPECIFIC_DEFAULTS,
+        "participant": initials(attendee.user.display_name),
+        "coordinator": complaints_contact,
+    }
+    return Contract.objects.create(
+        scheme=attendee.scheme,
+        kind=ContractKind.GROUP,
+        attendee=attendee,
+        version=version,
+        title=f"{template.title}: {group_name}"[:120],
+        text=_render(version, values),
+        created_by=by,
+        created_at=now or timezone.now(),
+    )
+
+
 # --- Signing ----------------------------------------------------------------------------------
 
 
@@ -307,6 +332,8 @@ def party_of(contract: Contract, membership: Membership) -> str | None:
             return Party.BUDDY
     if contract.volunteer_id == membership.pk:
         return Party.BUDDY
+    if contract.attendee_id == membership.pk:
+        return Party.PARTICIPANT
     return None
 
 

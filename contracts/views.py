@@ -35,6 +35,7 @@ def contract_list(request):
             Contract.objects.filter(match__participant=me)
             | Contract.objects.filter(match__buddy=me)
             | Contract.objects.filter(volunteer=me)
+            | Contract.objects.filter(attendee=me)
         ).exclude(state=ContractState.SUPERSEDED)
     return render(request, "contracts/list.html", {"contracts": contracts})
 
@@ -87,14 +88,14 @@ def contract_detail(request, pk):
 def sign_in_person(request, pk):
     """The participant signs on the coordinator's tablet without logging in; the coordinator witnesses."""
     contract = get_contract_for_user(request, pk)
-    if not contract.match_id:
+    if not (contract.match_id or contract.attendee_id):
         raise Http404
     form = WitnessedSignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.contract_sign(
                 contract=contract,
-                membership=contract.match.participant,
+                membership=contract.match.participant if contract.match_id else contract.attendee,
                 ip_address=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 mode=SigningMode.IN_PERSON,

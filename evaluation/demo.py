@@ -652,3 +652,81 @@ def demo_front_door(*, scheme: Scheme, coordinator_user) -> None:
             "consent_to_share": True,
         },
     )
+
+
+def demo_groups(
+    *,
+    scheme: Scheme,
+    venue: Venue,
+    facilitators: list[Membership],
+    members: list[Membership],
+    by,
+    now=None,
+) -> list[str]:
+    """A drop-in group meeting in our own room, with one session coming up (the next weekday
+    at 11:00) run by two facilitators, one member who has signed the agreement and one who has
+    not yet. Returns what could not be made (e.g. a facilitator's vetting has lapsed)."""
+    from groups import services as group_services  # noqa: PLC0415  (the top app reads all)
+    from groups.models import GroupMember, GroupQuestion, PeerGroup, SessionState  # noqa: PLC0415
+
+    now = now or timezone.now()
+    problems: list[str] = []
+    GroupQuestion.objects.get_or_create(scheme=scheme, text="Lives in the borough?")
+    group = PeerGroup.objects.filter(scheme=scheme, name="Positive Steps drop-in").first()
+    if group is None:
+        group = group_services.group_create(
+            scheme=scheme,
+            by=by.user,
+            name="Positive Steps drop-in",
+            neutral_name="Tuesday group",
+            kind="drop_in",
+            schedule="regular",
+            schedule_text="Weekdays at 11am, drop in",
+            purpose="An informal peer-support drop-in: a guided discussion, then open chat.",
+            venue=venue,
+            signage_text="Room 2: private meeting",
+            complaints_contact="Ruth Morgan, coordinator, on 020 7946 0101",
+        )
+    today = timezone.localdate(now, scheme.zone)
+    day = _weekday_after(today)
+    if _local(day, time(11, 0), scheme) < now + timedelta(minutes=10):
+        day = _weekday_after(day + timedelta(days=1))
+    start = _local(day, time(11, 0), scheme)
+    session = group.sessions.filter(state=SessionState.PLANNED, planned_start__gte=now).first()
+    if session is None:
+        try:
+            session = group_services.group_session_create(
+                group=group,
+                planned_start=start,
+                planned_end=start + timedelta(minutes=90),
+                by=by.user,
+                now=now,
+            )
+        except DomainError as problem:
+            return [str(problem)]
+    for facilitator in facilitators:
+        if session.facilitators.filter(membership=facilitator).exists():
+            continue
+        try:
+            group_services.facilitator_add(
+                session=session, membership=facilitator, by=by.user, now=now
+            )
+        except DomainError as problem:
+            problems.append(str(problem))
+    for number, participant in enumerate(members):
+        if GroupMember.objects.filter(group=group, membership=participant).exists():
+            continue
+        answers = {question.pk: True for question in group_services.group_questions(scheme)}
+        member = group_services.group_member_add(
+            group=group, membership=participant, answers=answers, by=by.user, now=now
+        )
+        if number == 0 and member.agreement is not None:
+            contract_services.contract_sign(
+                contract=member.agreement,
+                membership=participant,
+                typed_name=participant.user.get_full_name() or participant.user.display_name,
+                agreed=True,
+                read_to_end=True,
+                now=now,
+            )
+    return problems

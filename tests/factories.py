@@ -199,6 +199,54 @@ def scheme_a_rows(scheme, buddy, participant):
     }
 
 
+def group_rows(scheme, buddy, participant):
+    """A group of scheme A with a session the buddy facilitates, the participant as a member
+    (excluded, under review), and a sent debrief."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from groups.models import (
+        Exclusion,
+        GroupComplaint,
+        GroupDebrief,
+        GroupMember,
+        GroupSession,
+        PeerGroup,
+        SessionFacilitator,
+    )
+
+    group = PeerGroup.objects.create(
+        scheme=scheme,
+        name="Peer group",
+        neutral_name="Tuesday group",
+        purpose="Peer support",
+        venue=venue(scheme, name="Group room", kind="in_house"),
+        signage_text="Private meeting",
+        complaints_contact="Sam",
+    )
+    start = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo("UTC"))
+    session = GroupSession.objects.create(
+        group=group, planned_start=start, planned_end=start + timedelta(hours=2)
+    )
+    SessionFacilitator.objects.create(session=session, membership=buddy)
+    member = GroupMember.objects.create(group=group, membership=participant)
+    exclusion = Exclusion.objects.create(
+        member=member, reason="Unsafe", review_on=date(2026, 12, 15)
+    )
+    debrief = GroupDebrief.objects.create(session=session, went_well="Fine")
+    return {
+        "groups/peergroup": group.pk,
+        "groups/groupsession": session.pk,
+        "groups/groupmember": member.pk,
+        "groups/exclusion": exclusion.pk,
+        "groups/groupdebrief": debrief.pk,
+        "groups/groupcomplaint": GroupComplaint.objects.create(
+            group=group, received_on=date(2026, 11, 2), summary="Room too cold"
+        ).pk,
+        "feedback_link": f"/s/{scheme.slug}/feedback/{session.feedback_token}/",
+    }
+
+
 def venue(scheme, **kwargs):
     from datetime import timedelta
 

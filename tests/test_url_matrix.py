@@ -52,7 +52,7 @@ from recruitment.services import application_submit, reference_token, references
 from volunteering.services import expense_claim_submit, pack_document_add
 
 from .base import PERSONAS, PersonaTestCase
-from .factories import MembershipFactory, scheme_a_rows, venue
+from .factories import MembershipFactory, group_rows, scheme_a_rows, venue
 from .recruitment.helpers import application_arguments, publish_front_door
 
 A, C, B, P, O = PERSONAS  # noqa: E741  (anonymous, coordinator, buddy, participant, other coordinator)
@@ -512,6 +512,52 @@ MATRIX = {
         "recruitment/reference",
         OBJECT_ACTION,
     ),
+    # Groups: the coordinator's pages, the facilitator's session page (the buddy persona
+    # facilitates scheme A's session), and the public anonymous feedback form.
+    "coordinator/groups/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/groups/new/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/groups/questions/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/groups/<int:pk>/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/groups/<int:pk>/edit/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/groups/<int:pk>/sessions/new/": ("post", "groups/peergroup", OBJECT_ACTION),
+    "coordinator/groups/<int:pk>/members/new/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/groups/<int:pk>/complaints/new/": ("get", "groups/peergroup", OBJECT_PAGE),
+    "coordinator/group-complaints/<int:pk>/close/": (
+        "post",
+        "groups/groupcomplaint",
+        OBJECT_ACTION,
+    ),
+    "coordinator/group-members/<int:pk>/reconsent/": (
+        "post",
+        "groups/groupmember",
+        OBJECT_ACTION,
+    ),
+    "coordinator/group-members/<int:pk>/refer/": ("post", "groups/groupmember", OBJECT_ACTION),
+    "coordinator/group-exclusions/<int:pk>/": ("get", "groups/exclusion", OBJECT_PAGE),
+    "coordinator/group-sessions/<int:pk>/": ("get", "groups/groupsession", OBJECT_PAGE),
+    "coordinator/group-debriefs/<int:pk>/reply/": ("post", "groups/groupdebrief", OBJECT_ACTION),
+    "groups/sessions/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
+    "groups/sessions/<int:pk>/": (
+        "get",
+        "groups/groupsession",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "groups/sessions/<int:pk>/feedback-code/": (
+        "get",
+        "groups/groupsession",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "groups/sessions/<int:pk>/debrief/": (
+        "get",
+        "groups/groupsession",
+        {A: 302, C: 200, B: 200, P: 403, O: 404},
+    ),
+    "groups/sessions/<int:pk>/<str:action>/": (
+        "post",
+        "group_action",
+        {A: 302, C: 302, B: 302, P: 403, O: 404},
+    ),
+    "s/<slug:slug>/feedback/<str:token>/": ("get", "feedback_link", every(200)),
     # Deleted by the coordinator: objects of their own, which no other row needs.
     "coordinator/settings/interview-questions/<int:pk>/delete/": (
         "post",
@@ -680,6 +726,7 @@ OUR_APPS = (
     "evaluation.",
 )
 OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "recruitment.", "evaluation.")
+OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "groups.", "evaluation.")
 
 
 def declared_methods(view):
@@ -792,6 +839,7 @@ class MatrixCase(PersonaTestCase):
         application = application_submit(scheme=self.scheme, **application_arguments())
         asked = references_request(membership=application.membership, by=self.coordinator)
         now = timezone.now()
+        groups = group_rows(self.scheme, self.buddy_membership, self.participant_membership)
         return {
             **rows,
             "messaging/conversation": to_relay.conversation_id,
@@ -800,6 +848,7 @@ class MatrixCase(PersonaTestCase):
             "applicant": application.membership_id,
             "recruitment/reference": asked[0].pk,
             "reference_token": reference_token(asked[1]),
+            **groups,
             "buddyscheme/scheme": self.scheme.pk,
             "buddyscheme/membership": self.buddy_membership.pk,
             "buddyscheme/invitation": invitation.pk,
@@ -958,6 +1007,10 @@ class MatrixCase(PersonaTestCase):
             return f"/s/{self.scheme.slug}/refer/"
         if kwargs_name == "referral_thanks":
             return f"/s/{self.scheme.slug}/refer/thanks/"
+        if kwargs_name == "group_action":
+            return f"/groups/sessions/{objects['groups/groupsession']}/tasks/"
+        if kwargs_name == "feedback_link":
+            return objects["feedback_link"]
         if kwargs_name == "check_in":
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
         if kwargs_name == "responder_link":

@@ -172,7 +172,9 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert cleared_buddies(scheme).count() == 9
     assert MenuItem.objects.filter(category__scheme=scheme).count() >= 10
     assert Match.objects.filter(scheme=scheme, state="active").count() == 1
-    assert Contract.objects.filter(scheme=scheme, state="signed").count() == 1
+    assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 1
+    # The demo group: one member has signed its agreement, the other not yet.
+    assert Contract.objects.filter(scheme=scheme, state="signed", kind="group").count() == 1
     coordinator = User.objects.get(email="coordinator@example.org")
     assert coordinator.is_staff and coordinator.memberships.count() == 2
     assert coordinator.check_password("buddy-demo-2026")

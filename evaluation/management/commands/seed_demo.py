@@ -184,8 +184,13 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"  Referrals: three waiting (one urgent); the public form is /s/{scheme.slug}/refer/"
+        )
+        self.stdout.write(
             f"  Public page: /s/{scheme.slug}/ (applicant@example.org has applied: one "
             "reference back, one awaited)"
+        )
+        self.stdout.write(
+            "  (Meetings > Groups: a drop-in group; buddy1 and buddy2 facilitate its next session)"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
@@ -215,6 +220,14 @@ class Command(BaseCommand):
         demo.demo_speed_rankings(event=event, ranker=participants[5])
         self._recruitment(scheme, coordinator, buddies, venues)
         demo.demo_front_door(scheme=scheme, coordinator_user=coordinator)
+        for problem in demo.demo_groups(
+            scheme=scheme,
+            venue=venues["Meeting room, first floor"],
+            facilitators=[buddies[0], buddies[1]],
+            members=[participants[6], participants[7]],
+            by=on_call[0],
+        ):
+            self.stdout.write(self.style.WARNING(f"  Demo group not complete ({problem})"))
 
     def _recruitment(self, scheme, coordinator, buddies, venues):
         """Applicants on the pipeline page, an interview booked, a training session with
