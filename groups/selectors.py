@@ -18,8 +18,9 @@ from buddyscheme.selectors import (
     participant_home_cards,
     person_record_sections,
 )
+from meetings.signals import debrief_elsewhere
 
-from .models import GroupMember, GroupSession, PeerGroup, SessionState
+from .models import GroupMember, GroupSession, PeerGroup, SessionFacilitator, SessionState
 
 FACILITATOR_DAYS_AHEAD = 7
 
@@ -123,3 +124,10 @@ def _groups_on_the_person_page(sender, member, now, **kwargs) -> list[PersonSect
             },
         )
     ]
+
+
+@receiver(debrief_elsewhere)
+def _facilitators_debrief_together(sender, meeting, **kwargs) -> bool:
+    """A facilitator's meeting for a group session opens no one-to-one debrief: the
+    facilitators write one group debrief on the session page instead (one query)."""
+    return SessionFacilitator.objects.filter(meeting=meeting).exists()

@@ -9,3 +9,8 @@ import django.dispatch
 # debrief whose `worried_about` is set, or whose `concerns` field has text, should raise a
 # concern (safeguarding about the participant, or the buddy's own wellbeing).
 debrief_sent = django.dispatch.Signal()
+
+# Sent at check-out, before the meeting's debrief opens. Argument: `meeting`. A receiver that
+# answers True says the debrief of this meeting is written elsewhere, and no one-to-one debrief
+# opens: a group session's facilitators write one group debrief together (groups app).
+debrief_elsewhere = django.dispatch.Signal()

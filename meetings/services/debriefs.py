@@ -38,7 +38,7 @@ from ..models import (
     Meeting,
     MeetingState,
 )
-from ..signals import debrief_sent
+from ..signals import debrief_elsewhere, debrief_sent
 
 REMIND_AFTER = timedelta(hours=24)
 DASHBOARD_AFTER = timedelta(hours=48)
@@ -71,8 +71,11 @@ class DebriefContent:
 # --- Opening (from the check-out) ----------------------------------------------------------------
 
 
-def debrief_open(meeting: Meeting, now) -> Debrief:
-    """Called in the check-out's transaction: the debrief is due from this moment."""
+def debrief_open(meeting: Meeting, now) -> Debrief | None:
+    """Called in the check-out's transaction: the debrief is due from this moment. None when
+    another app writes this meeting's debrief (a group session's, see `debrief_elsewhere`)."""
+    if any(answer for _, answer in debrief_elsewhere.send(sender=Meeting, meeting=meeting)):
+        return None
     debrief, _ = Debrief.objects.get_or_create(meeting=meeting, defaults={"opened_at": now})
     return debrief
 
@@ -104,7 +107,8 @@ def _locked_debrief(meeting: Meeting, now) -> Debrief:
     meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
     if meeting.state != MeetingState.CHECKED_OUT:
         raise DomainError("A debrief can be written once the meeting has finished.")
-    debrief_open(meeting, meeting.checked_out_at or now)
+    if debrief_open(meeting, meeting.checked_out_at or now) is None:
+        raise DomainError("This meeting was a group session: its debrief is the group's.")
     debrief = (
         Debrief.objects.select_for_update(of=("self",))
         .select_related("meeting__scheme", "meeting__match", "meeting__buddy__user")
