@@ -87,7 +87,8 @@ NAME_FOLLOWERS = frozenset(
         seems has had and agreed agrees talked talks mentioned mentions thinks thought would
         could didnt doesnt cant wont will does did went goes came comes likes liked loves
         loved needs needed shared shares brought explained explains looked looks arrived
-        left
+        left rang rings called calls phoned phones texted texts emailed emails messaged
+        cancelled cried spoke speaks met meets visited missed
         """
     )
 )

@@ -13,10 +13,10 @@ from django.utils.cache import patch_cache_control
 
 from .access import memberships_for_user, page_the_form_was_on
 from .audit import RequestMeta, request_meta_reset, request_meta_set
+from .sessions import SESSION_REFRESHED_KEY
 
 SESSION_MEMBERSHIP_KEY = "current_membership_id"
 SESSION_STARTED_KEY = "session_started_at"
-SESSION_REFRESHED_KEY = "session_refreshed_at"
 
 
 class OutageTolerantSessionMiddleware(SessionMiddleware):

@@ -9,11 +9,26 @@ while Redis is down; here the database alone serves until the cache is back.
 """
 
 import logging
+import time
 
+from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
 logger = logging.getLogger("buddyscheme.sessions")
+
+# Written into the session by the idle refresh (buddyscheme/middleware.py) each time its expiry
+# is pushed on: the session expires SESSION_COOKIE_AGE after it.
+SESSION_REFRESHED_KEY = "session_refreshed_at"
+
+
+def _outlived(data: dict) -> bool:
+    """A cached session whose own refresh stamp says it has expired. The cache's lifetime
+    normally drops it first; this keeps the idle timeout exact however the cache keeps time."""
+    refreshed = data.get(SESSION_REFRESHED_KEY)
+    return isinstance(refreshed, int | float) and (
+        time.time() - refreshed >= settings.SESSION_COOKIE_AGE
+    )
 
 
 class SessionStore(CachedDBStore):
@@ -22,9 +37,9 @@ class SessionStore(CachedDBStore):
             data = self._cache.get(self.cache_key)
         except Exception:  # any cache failure: the database has the session
             data = None
-        if data is not None:
+        if data is not None and not _outlived(data):
             return data
-        stored = self._get_session_from_db()
+        stored = self._get_session_from_db()  # None once its expire_date has passed
         if not stored:
             return {}
         data = self.decode(stored.session_data)

@@ -39,6 +39,9 @@ TABLE = [
     ("Mark said the new tablets suit him.", MARK, [("name", "Mark")]),
     ("I talked with Mark about the forms.", MARK, [("name", "Mark")]),
     ("Mark's mum came along.", MARK, [("name", "Mark")]),
+    # What notes say people did: "rang", "called", "texted" follow a name too.
+    ("Mark rang about Tuesday.", MARK, [("name", "Mark")]),
+    ("Mark called the office twice.", MARK, [("name", "Mark")]),
     ("Spoke to M.R. about the forms.", MARK, []),
     # A surname that is no everyday word counts in any case: asking costs the writer a tick.
     ("The rosewood table was lovely.", MARK, [("name", "rosewood")]),

@@ -10,7 +10,7 @@ from pathlib import Path
 import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.db import connection
 from django.http import HttpResponse
@@ -177,25 +177,30 @@ class CacheDownTest(PersonaTestCase):
 
 def test_the_embedded_cache_is_one_directory_every_process_shares(tmp_path):
     """make run: web (two gunicorn workers), worker and beat read sessions (and allauth's rate
-    limits) from the file cache under var/, so what one process writes another reads."""
-    assert settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache")
+    limits) from the file cache under var/, so what one process writes another reads. Two
+    processes with the embedded defaults (no CACHE_URL), whatever this test run uses."""
     key, value = f"shared-{uuid.uuid4().hex}", uuid.uuid4().hex
-    script = (
-        "import django; django.setup(); from django.core.cache import cache; "
-        f"cache.set({key!r}, {value!r}, 60)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=Path(settings.BASE_DIR),
-        env={
-            "DJANGO_SETTINGS_MODULE": "buddyscheme.settings",
-            "BUDDY_VAR_DIR": str(settings.VAR_DIR),
-            "PATH": "/usr/bin:/bin",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert caches["default"].get(key) == value
+    setup = "import django; django.setup(); from django.conf import settings; "
+    setup += "from django.core.cache import cache; "
+    setup += "assert settings.CACHES['default']['BACKEND'].endswith('FileBasedCache'); "
+
+    def run(code):
+        return subprocess.run(
+            [sys.executable, "-c", setup + code],
+            cwd=Path(settings.BASE_DIR),
+            env={
+                "DJANGO_SETTINGS_MODULE": "buddyscheme.settings",
+                "BUDDY_VAR_DIR": str(tmp_path),
+                "PATH": "/usr/bin:/bin",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    written = run(f"cache.set({key!r}, {value!r}, 60)")
+    assert written.returncode == 0, written.stderr
+    read = run(f"print(cache.get({key!r}))")
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip() == value
