@@ -81,7 +81,7 @@ def bench_round():
     greedy = assign_greedy(scores, allowed, [3] * len(buddies))
     best, quick = total(scores, optimal), total(scores, greedy)
     print(
-        f"round 5,000 participants x 1,700 buddies (capacity 3): {finished - started:.2f} s "
+        f"round {ROUND[0]:,} participants x {ROUND[1]:,} buddies (capacity 3): {finished - started:.2f} s "
         f"(scoring {scored - started:.2f} s, optimal assignment {finished - scored:.2f} s; target <= 5 s)"
     )
     print(
