@@ -4,6 +4,8 @@ ops.py make N FIRST_DUE_IN SPREAD [phones]   checked-in meetings falling due; pr
                                               ("phones": every buddy has a phone and agreed to texts)
 ops.py phones N                               N buddies, each signed in (a session) with a meeting
                                               open for check-in; prints JSON [[meeting, session]]
+ops.py session-expire KEY                     the session ends as when it expires: gone from the
+                                              database and from the cache in front of it
 """
 
 import json
@@ -86,6 +88,14 @@ def phones(count):
     return json.dumps(out)
 
 
+def session_expire(key):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=key).delete()
+
+
 def main():
     import django
 
@@ -95,6 +105,8 @@ def main():
         print(make(int(args[0]), float(args[1]), float(args[2]), phones="phones" in args))
     elif command == "phones":
         print(phones(int(args[0])))
+    elif command == "session-expire":
+        session_expire(args[0])
     else:
         raise SystemExit(f"unknown command {command}")
 
