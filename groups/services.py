@@ -163,7 +163,9 @@ def facilitator_add(
     booking rules: vetting, the venue's risk assessment, a key holder, out-of-hours cover)."""
     now = now or timezone.now()
     session = (
-        GroupSession.objects.select_for_update().select_related("group__venue").get(pk=session.pk)
+        GroupSession.objects.select_for_update(of=("self",))
+        .select_related("group__venue")
+        .get(pk=session.pk)
     )
     if membership.scheme_id != session.group.scheme_id or not can_facilitate(membership):
         raise DomainError("Facilitators are buddies marked as facilitators, or staff.")
@@ -379,7 +381,7 @@ def group_member_reconsent(*, member: GroupMember, by, now=None) -> GroupMember:
     """A new version of the ground rules: a new agreement for this person to sign."""
     now = now or timezone.now()
     member = (
-        GroupMember.objects.select_for_update()
+        GroupMember.objects.select_for_update(of=("self",))
         .select_related("group__scheme", "agreement__version")
         .get(pk=member.pk)
     )
@@ -499,7 +501,9 @@ def exclusion_review(
 ) -> Exclusion:
     now = now or timezone.now()
     exclusion = (
-        Exclusion.objects.select_for_update().select_related("member__group").get(pk=exclusion.pk)
+        Exclusion.objects.select_for_update(of=("self",))
+        .select_related("member__group")
+        .get(pk=exclusion.pk)
     )
     if exclusion.lifted_at is not None:
         raise DomainError("This exclusion has already been lifted.")
