@@ -9,7 +9,7 @@ from buddyscheme import vetting
 from buddyscheme.consent import consent_withdraw
 from buddyscheme.models import ConsentKind, ConsentRecord, EligibilityQuestion
 
-from ..base import PersonaTestCase
+from ..base import PersonaTestCase, confirmed
 
 
 class _Inputs(HTMLParser):
@@ -326,15 +326,7 @@ class CaseNotesTest(PersonaTestCase):
         )
         self.assertFalse(CaseNote.objects.exists())
 
-        digest = [
-            field.get("value")
-            for field in parse(response).inputs
-            if field.get("name") == "identifying_shown"
-        ][0]
-        self.client.post(
-            f"{self.url}notes/",
-            {"text": typed, "not_identifying": "on", "identifying_shown": digest},
-        )
+        self.client.post(f"{self.url}notes/", {"text": typed, **confirmed(response)})
         self.assertTrue(CaseNote.objects.get().names_confirmed)
 
     def test_initials_and_other_words_are_not_names(self):
