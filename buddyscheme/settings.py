@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "volunteering",
     "recruitment",
     "groups",
+    "signposting",
     "evaluation",
 ]
 

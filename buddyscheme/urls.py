@@ -220,6 +220,8 @@ urlpatterns = [
     path("", include("volunteering.urls")),
     path("", include("recruitment.urls")),
     path("", include("groups.urls")),
+    path("", include("signposting.urls")),
+    path("", include("evaluation.urls")),
 ]
 
 handler500 = "buddyscheme.views.server_error"

@@ -230,6 +230,19 @@ class MatchState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class EndingType(models.TextChoices):
+    """Why a match ended: each type has its own questions and consequences (the ending flow)."""
+
+    PLANNED = "planned", "Planned completion"
+    BREAKDOWN = "breakdown", "The match broke down"
+    DISENGAGED = "disengaged", "Stopped engaging"
+    FRIENDSHIP = "friendship", "Became friends"
+    BREACH = "breach", "Boundary or confidentiality breach"
+    MOVED = "moved", "Moved away"
+    SAFEGUARDING = "safeguarding", "Safeguarding"
+    OTHER = "other", "Other"
+
+
 CLOSED_STATES = [MatchState.ENDED, MatchState.DECLINED, MatchState.WITHDRAWN]
 # States that use up a buddy's capacity and take the participant out of the waiting pool.
 OPEN_STATES = [s for s in MatchState if s not in CLOSED_STATES]
@@ -312,6 +325,21 @@ class Match(models.Model):
     ending_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=200, blank=True)
+    ending_type = models.CharField(max_length=16, choices=EndingType.choices, blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaced_by",
+        help_text="The earlier match this one replaces (after a re-match request or an ending).",
+    )
+    planned_sessions = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many sessions are offered, if a number was agreed."
+    )
+    planned_end = models.DateField(
+        null=True, blank=True, help_text="When the match is planned to end, if a date was agreed."
+    )
     declined_by = models.CharField(max_length=12, blank=True)
     decline_reason = models.CharField(max_length=200, blank=True)
     support_person = models.ForeignKey(

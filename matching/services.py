@@ -27,6 +27,7 @@ from .models import (
     CLOSED_STATES,
     OPEN_OFFER,
     OPEN_STATES,
+    EndingType,
     Match,
     MatchEvent,
     MatchingRound,
@@ -50,6 +51,7 @@ from .scoring import (
     round_scores,
     score_pair,
 )
+from .signals import match_activated, match_ended
 
 # Sent inside the activation transaction; a receiver (e.g. contracts: "not signed yet") may
 # raise DomainError to refuse. Lets higher apps add rules without matching importing them.
@@ -278,6 +280,7 @@ def match_activate(*, match: Match, by, now=None) -> Match:
     match.review_due = _add_months(timezone.localdate(now), months)
     match.save(update_fields=["state", "activated_at", "review_due"])
     audit_record(actor=by, verb="match_activate", obj=match, scheme=match.scheme_id)
+    match_activated.send(sender=Match, match=match, by=by, now=now)
     return match
 
 
@@ -292,14 +295,25 @@ def match_start_ending(*, match: Match, by, reason: str, now=None) -> Match:
 
 
 @transaction.atomic
-def match_end(*, match: Match, by, reason: str, never_again: bool = False, now=None) -> Match:
+def match_end(
+    *,
+    match: Match,
+    by,
+    reason: str,
+    never_again: bool = False,
+    ending_type: str = "",
+    now=None,
+) -> Match:
     now = now or timezone.now()
+    if ending_type and ending_type not in EndingType.values:
+        raise DomainError("Please choose how the match ended.")
     match = _transition(
         match, {MatchState.ACTIVE, MatchState.ENDING}, MatchState.ENDED, by, reason, now
     )
     match.ended_at = now
     match.end_reason = (reason or match.end_reason)[:200]
-    match.save(update_fields=["state", "ended_at", "end_reason"])
+    match.ending_type = ending_type or match.ending_type
+    match.save(update_fields=["state", "ended_at", "end_reason", "ending_type"])
     audit_record(actor=by, verb="match_end", obj=match, scheme=match.scheme_id)
     if not selectors.participant_has_open_match(match.participant):
         # Closing their last match is what the coordinator does about "I want to stop".
@@ -314,6 +328,7 @@ def match_end(*, match: Match, by, reason: str, never_again: bool = False, now=N
             reason=reason,
             by=by,
         )
+    match_ended.send(sender=Match, match=match, by=by, now=now)
     return match
 
 

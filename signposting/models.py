@@ -1,0 +1,1 @@
+"""Signposting directory entries and next-steps plans."""
