@@ -22,7 +22,13 @@ from buddyscheme.notifications import notification_enqueue
 from contracts.models import ContractKind, ContractState
 from contracts.services import group_agreement_generate, templates_ensure
 from meetings.models import Meeting, MeetingState, VenueKind
-from meetings.services import meeting_book, meeting_check_in, meeting_check_out
+from meetings.services import (
+    Position,
+    meeting_book,
+    meeting_check_in,
+    meeting_check_out,
+    meeting_check_out_with_pin,
+)
 
 from .models import (
     FACILITATOR_TASKS,
@@ -159,8 +165,10 @@ def can_facilitate(membership: Membership) -> bool:
 def facilitator_add(
     *, session: GroupSession, membership: Membership, by, now=None
 ) -> SessionFacilitator:
-    """Add a facilitator. A buddy gets a meeting of their own for the session (with the usual
-    booking rules: vetting, the venue's risk assessment, a key holder, out-of-hours cover)."""
+    """Add a facilitator. Each gets a lone-working meeting of their own for the session (with
+    the usual booking rules: the venue's risk assessment, a key holder, out-of-hours cover; a
+    buddy's vetting too). Staff are watched the same way: a coordinator running a group in a
+    community venue is as alone as a buddy if their colleague does not turn up."""
     now = now or timezone.now()
     session = (
         GroupSession.objects.select_for_update(of=("self",))
@@ -173,17 +181,16 @@ def facilitator_add(
         raise DomainError("Facilitators are chosen before the session starts.")
     if session.facilitators.filter(membership=membership).exists():
         raise DomainError("They are already facilitating this session.")
-    meeting = None
-    if membership.role == Role.BUDDY:
-        meeting = meeting_book(
-            buddy=membership,
-            venue=session.group.venue,
-            planned_start=session.planned_start,
-            planned_end=session.planned_end,
-            purpose=SESSION_MEETING_PURPOSE,
-            by=by,
-            now=now,
-        )
+    meeting = meeting_book(
+        buddy=membership,
+        venue=session.group.venue,
+        planned_start=session.planned_start,
+        planned_end=session.planned_end,
+        purpose=SESSION_MEETING_PURPOSE,
+        by=by,
+        staff=membership.role == Role.COORDINATOR,
+        now=now,
+    )
     facilitator = SessionFacilitator.objects.create(
         session=session, membership=membership, meeting=meeting, created_at=now
     )
@@ -234,25 +241,62 @@ def session_check_in(
     return meeting_check_in(meeting=facilitator.meeting, key=key, by=membership.user, now=now)
 
 
-@transaction.atomic
-def session_check_out(*, session: GroupSession, membership: Membership, key: str, now=None) -> int:
-    """Either facilitator checks out for both: every facilitator's meeting still checked in is
-    closed, and the session is finished. Returns how many were checked out."""
+def session_check_out(
+    *,
+    session: GroupSession,
+    membership: Membership,
+    key: str,
+    pin: str = "",
+    position: Position | None = None,
+    now=None,
+) -> int:
+    """Either facilitator checks out for both, and the session is finished. Returns how many
+    meetings were checked out.
+
+    The one pressing checks out their own meeting first, exactly as on Today: with their PIN if
+    they set one (the duress PIN works here too and looks the same; a wrong PIN changes
+    nothing). Only then are their colleagues' meetings still checked in closed: leaving
+    together, they vouch for each other. Someone not checked in themselves cannot check anyone
+    else out: each does it on their own phone."""
     now = now or timezone.now()
-    session = GroupSession.objects.select_for_update().get(pk=session.pk)
-    _may_run(session, membership)
+    key = (key or "")[:50]
+    facilitator = facilitator_of(session, membership)
+    if facilitator is None or facilitator.meeting is None:
+        raise DomainError("Only the session's facilitators check out.")
+    own = facilitator.meeting
     checked_out = 0
-    for facilitator in session.facilitators.select_related("meeting"):
-        meeting = facilitator.meeting
-        if meeting is not None and meeting.state == MeetingState.CHECKED_IN:
+    if own.state == MeetingState.CHECKED_IN:
+        # Outside any transaction of ours: what a wrong PIN records must stay when it refuses.
+        meeting_check_out_with_pin(
+            meeting=own,
+            key=f"{key}:{own.pk}",
+            pin=pin,
+            by=membership.user,
+            now=now,
+            position=position,
+        )
+        checked_out = 1
+    with transaction.atomic():
+        session = GroupSession.objects.select_for_update().get(pk=session.pk)
+        others = [
+            f.meeting
+            for f in session.facilitators.select_related("meeting").exclude(pk=facilitator.pk)
+            if f.meeting is not None and f.meeting.state == MeetingState.CHECKED_IN
+        ]
+        if others and checked_out == 0:
+            raise DomainError(
+                "You are not checked in, so you cannot check out for the others: each of them "
+                "checks out on their own phone."
+            )
+        for meeting in others:
             meeting_check_out(
-                meeting=meeting, key=f"{key[:50]}:{meeting.pk}", by=membership.user, now=now
+                meeting=meeting, key=f"{key}:{meeting.pk}", by=membership.user, now=now
             )
             checked_out += 1
-    if session.state in (SessionState.PLANNED, SessionState.RUNNING):
-        session.state = SessionState.FINISHED
-        session.ended_at = now
-        session.save(update_fields=["state", "ended_at"])
+        if session.state in (SessionState.PLANNED, SessionState.RUNNING):
+            session.state = SessionState.FINISHED
+            session.ended_at = now
+            session.save(update_fields=["state", "ended_at"])
     return checked_out
 
 

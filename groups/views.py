@@ -22,6 +22,7 @@ from buddyscheme.forms import posted_id
 from buddyscheme.models import Role, Scheme
 from buddyscheme.public_forms import allow_public_post
 from buddyscheme.selectors import participants_of
+from meetings.services import check_out_options, position_from
 
 from . import selectors, services
 from .access import (
@@ -378,6 +379,8 @@ def _run_context(request, session: GroupSession) -> dict:
         "exclude_form": ExcludeForm(),
         "key": uuid.uuid4().hex,
         "debrief": getattr(session, "debrief", None),
+        # The check-out asks for the PIN exactly as Today does (the duress PIN works here too).
+        "check_out": check_out_options(request.membership) if facilitator else None,
     }
 
 
@@ -455,7 +458,13 @@ def session_action(request, pk, action):
             )
             done = "Excluded until the review. The coordinator has been told."
         elif action == "check-out":
-            count = services.session_check_out(session=session, membership=me, key=key)
+            count = services.session_check_out(
+                session=session,
+                membership=me,
+                key=key,
+                pin=request.POST.get("pin", ""),
+                position=position_from(request.POST),
+            )
             messages.success(
                 request,
                 "Checked out: " + ("both of you." if count > 1 else "the session is finished."),

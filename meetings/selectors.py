@@ -551,9 +551,11 @@ def _debriefs_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardS
 
 @receiver(time_given)
 def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[TimeGiven]:
-    """Each meeting the buddy checked into and out of, for its real length (one query)."""
+    """Each meeting the buddy checked into and out of, for its real length (one query). A
+    coordinator's own lone-working meeting (facilitating a group) is work, not volunteering."""
     meetings = Meeting.objects.filter(
         scheme=scheme,
+        buddy__role=Role.BUDDY,
         state=MeetingState.CHECKED_OUT,
         checked_in_at__gte=since,
         checked_in_at__lt=until,

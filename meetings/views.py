@@ -330,9 +330,22 @@ def meeting_help(request, pk):
     return _meeting_help_signed_in(request, pk)
 
 
-@role_required(Role.BUDDY)
+def _own_meeting(request, pk):
+    """The signed-in person's own meeting: a buddy's, or a coordinator's own lone-working
+    meeting (facilitating a group). A coordinator presses help only for themself."""
+    if request.membership.role == Role.COORDINATOR:
+        return get_own_meeting_for_buddy(request, pk)
+    return get_meeting_for_user(request, pk)
+
+
+def _back_home(request):
+    """Where the safety pages lead back to: Today for a buddy, home for staff."""
+    return redirect("meetings:today" if request.membership.role == Role.BUDDY else "home")
+
+
+@role_required(Role.BUDDY, Role.COORDINATOR)
 def _meeting_help_signed_in(request, pk):
-    meeting = get_meeting_for_user(request, pk)
+    meeting = _own_meeting(request, pk)
     if request.method == "POST":
         try:
             alert = services.meeting_help(
@@ -344,7 +357,7 @@ def _meeting_help_signed_in(request, pk):
                 services.alert_send_now(alert)
         except DomainError as error:
             messages.error(request, str(error))
-            return redirect("meetings:today")
+            return _back_home(request)
         services.alert_location_record(alert=alert, position=services.position_from(request.POST))
         return render(
             request, "meetings/help_sent.html", {"meeting": meeting, **_help_context(request)}
@@ -371,7 +384,7 @@ def _help_context(request) -> dict:
 
 @never_cache
 @require_GET
-@role_required(Role.BUDDY)
+@role_required(Role.BUDDY, Role.COORDINATOR)
 def help_status(request):
     """The help banner, which htmx reloads every few seconds while a request is open (and
     stops reloading once none is). Without JavaScript, reloading the page does the same."""
@@ -390,16 +403,16 @@ def meeting_safe(request, pk):
     return _meeting_safe_signed_in(request, pk)
 
 
-@role_required(Role.BUDDY)
+@role_required(Role.BUDDY, Role.COORDINATOR)
 def _meeting_safe_signed_in(request, pk):
-    meeting = get_meeting_for_user(request, pk)
+    meeting = _own_meeting(request, pk)
     try:
         services.meeting_safe_now(meeting=meeting, key=request.POST.get("key", ""), by=request.user)
     except DomainError as error:
         messages.info(request, str(error))
     else:
         messages.success(request, SAID_SAFE)
-    return redirect("meetings:today")
+    return _back_home(request)
 
 
 @require_http_methods(["GET", "POST"])

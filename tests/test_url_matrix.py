@@ -87,7 +87,8 @@ MATRIX = {
     "profile/": ("get", None, logged_in(200)),
     "me/": ("get", None, for_role([P])),
     "today/": ("get", None, for_role([B])),
-    "today/help-status/": ("get", None, for_role([B])),
+    # The help banner: a buddy's, or a coordinator's own (staff facilitating a group are watched).
+    "today/help-status/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     "coordinator/": ("get", None, COORDINATOR_PAGE),
     # Messages through the scheme: buddies and participants write to the coordinators; buddies
     # of the network to each other ("network_buddy" joined, as did the buddy persona); the
@@ -195,12 +196,22 @@ MATRIX = {
     ),
     # Meetings and lone working.
     "meetings/new/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
-    "meetings/<int:pk>/help/": ("get", "meetings/meeting", for_role([B])),
+    # The buddy's own meeting; a coordinator presses help only on their own (a group they
+    # facilitate), not on a buddy's (403), and another scheme's does not exist for them.
+    "meetings/<int:pk>/help/": (
+        "get",
+        "meetings/meeting",
+        {A: 302, C: 403, B: 200, P: 403, O: 404},
+    ),
     # The buddy's own planned meeting; coordinators change meetings on their own pages.
     "meetings/<int:pk>/change/": ("get", "meetings/meeting", for_role([B])),
     "meetings/<int:pk>/cancel/": ("post", "meetings/meeting", for_role([B], ok=302)),
     # No key and no help request open: the buddy is told; nothing is recorded.
-    "meetings/<int:pk>/safe/": ("post", "meetings/meeting", for_role([B], ok=302)),
+    "meetings/<int:pk>/safe/": (
+        "post",
+        "meetings/meeting",
+        {A: 302, C: 403, B: 302, P: 403, O: 404},
+    ),
     # POST without an idempotency key: the buddy is told to reload; nothing is recorded.
     # Anonymous: with no safety token, the login (a token's own checks: test_safety_token.py).
     "meetings/<int:pk>/<str:action>/": (

@@ -98,12 +98,16 @@ def booking_problems(
     match=None,
     key_holder=None,
     vetting_needed=True,
+    staff=False,
     now=None,
 ) -> list[str]:
+    """Why a meeting cannot be booked. `staff`: the lone-working meeting of a member of staff
+    (a coordinator facilitating a group session): watched like a buddy's, no vetting."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     problems = []
-    if buddy.role != Role.BUDDY or venue.scheme_id != buddy.scheme_id:
+    role = Role.COORDINATOR if staff else Role.BUDDY
+    if buddy.role != role or venue.scheme_id != buddy.scheme_id:
         return ["the buddy and the venue must belong to this scheme"]
     if planned_end <= planned_start:
         problems.append("the meeting must end after it starts")
@@ -173,12 +177,14 @@ def meeting_book(
     key_holder=None,
     supervision=None,
     interview=None,
+    staff=False,
     now=None,
 ) -> Meeting:
     """Log a meeting. An in-house room's key holder defaults to the venue's usual one.
 
     With `supervision`, it is the buddy's face-to-face one-to-one with their support person;
-    with `interview`, an applicant's face-to-face interview (neither needs them cleared)."""
+    with `interview`, an applicant's face-to-face interview (neither needs them cleared); with
+    `staff`, a coordinator's own lone-working meeting (a group session they facilitate)."""
     now = now or timezone.now()
     planned_start, planned_end = _instant(planned_start), _instant(planned_end)
     key_holder = _key_holder_for(venue, key_holder)
@@ -189,7 +195,8 @@ def meeting_book(
         planned_end=planned_end,
         match=match,
         key_holder=key_holder,
-        vetting_needed=supervision is None and interview is None,
+        vetting_needed=supervision is None and interview is None and not staff,
+        staff=staff,
         now=now,
     )
     if problems:
