@@ -87,8 +87,10 @@ def _today_card(meeting: Meeting, config, now, carried) -> TodayCard:
 
 
 @require_GET
-@role_required(Role.BUDDY)
+@role_required(Role.BUDDY, Role.COORDINATOR)
 def today(request):
+    if request.membership.role == Role.COORDINATOR:
+        return _today_for_staff(request)
     now = timezone.now()
     meetings = selectors.meetings_for_buddy_today(request.membership, now)
     config = services.lone_working_to_read(request.membership.scheme)
@@ -116,6 +118,26 @@ def today(request):
             else None,
             "calendar_open": request.GET.get("show") == "calendar",
             "home_cards": member_home_cards(request.membership, now),
+        },
+    )
+
+
+def _today_for_staff(request):
+    """A coordinator's own lone-working meetings today (a group session they facilitate): the
+    same cards and buttons as a buddy's, where the reminder and alert texts point ("/today/")."""
+    now = timezone.now()
+    meetings = selectors.meetings_for_buddy_today(request.membership, now)
+    config = services.lone_working_to_read(request.membership.scheme)
+    return render(
+        request,
+        "meetings/today.html",
+        {
+            **_help_context(request),
+            "staff": True,
+            "today": timezone.localdate(now),
+            "cards": [_today_card(meeting, config, now, {}) for meeting in meetings.today],
+            "extensions": services.EXTENSIONS,
+            "check_out": services.check_out_options(request.membership),
         },
     )
 
@@ -187,7 +209,11 @@ def _meeting_action_signed_in(request, pk, action):
     told = _press(meeting, action, request.POST.get("key", ""), request.user, request.POST)
     for level, text in told:
         messages.add_message(request, level, text)
-    if action == "check-out" and all(level == messages.SUCCESS for level, _ in told):
+    if (
+        action == "check-out"
+        and request.membership.role == Role.BUDDY
+        and all(level == messages.SUCCESS for level, _ in told)
+    ):
         # Checked out (a duress PIN looks exactly the same): on to the meeting's debrief.
         return redirect("meetings:debrief", pk=meeting.pk)
     return redirect("meetings:today")

@@ -86,7 +86,8 @@ MATRIX = {
     "switch/": ("get", None, logged_in(200)),
     "profile/": ("get", None, logged_in(200)),
     "me/": ("get", None, for_role([P])),
-    "today/": ("get", None, for_role([B])),
+    # A buddy's day; for a coordinator, their own lone-working meetings (groups they facilitate).
+    "today/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     # The help banner: a buddy's, or a coordinator's own (staff facilitating a group are watched).
     "today/help-status/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     "coordinator/": ("get", None, COORDINATOR_PAGE),

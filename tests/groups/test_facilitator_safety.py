@@ -213,3 +213,25 @@ class TestThePages:
         response = client.post(f"/meetings/{own.pk}/help/", {"key": "h1"})
         assert response.status_code == 200 and "on-call" in response.text
         assert Alert.objects.get(reason=AlertReason.HELP).meeting_id == own.pk
+
+    def test_staff_check_in_and_out_on_today_where_the_texts_point(self, client, with_staff, clock):
+        session, staff = with_staff
+        own = session.facilitators.get(membership=staff).meeting
+        enrol_totp(staff.user)
+        client.force_login(staff.user)
+        clock.move_to(START - minutes(60 * 3))
+        page = client.get("/today/")
+        assert page.status_code == 200 and "You can check in from" in page.text
+        assert "My support and diary" not in page.text  # the buddy links are not for staff
+        clock.move_to(START - minutes(5))
+        client.force_login(staff.user)  # a fresh sign-in: the idle timeout passed
+        page = client.get("/today/")
+        assert "I've arrived" in page.text
+        client.post(f"/meetings/{own.pk}/check-in/", {"key": "t1"})
+        own.refresh_from_db()
+        assert own.state == MeetingState.CHECKED_IN
+        assert "I've left safely" in client.get("/today/").text
+        response = client.post(f"/meetings/{own.pk}/check-out/", {"key": "t2"})
+        assert response["Location"] == "/today/"
+        own.refresh_from_db()
+        assert own.state == MeetingState.CHECKED_OUT
