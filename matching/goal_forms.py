@@ -86,7 +86,10 @@ class GoalScoresMixin:
             )
 
     def identifying_field_names(self) -> list[str]:
-        return [*super().identifying_field_names(), *(f"note_{line.goal.pk}" for line in self.goal_lines)]
+        return [
+            *super().identifying_field_names(),
+            *(f"note_{line.goal.pk}" for line in self.goal_lines),
+        ]
 
     def scores(self) -> dict[int, Score]:
         return {
@@ -128,7 +131,9 @@ class ReviewForm(GoalScoresMixin, FocusFirstErrorMixin, IdentifyingDetailsFormMi
         self.add_goal_fields(lines)
 
 
-class EndProgressForm(GoalScoresMixin, FocusFirstErrorMixin, IdentifyingDetailsFormMixin, forms.Form):
+class EndProgressForm(
+    GoalScoresMixin, FocusFirstErrorMixin, IdentifyingDetailsFormMixin, forms.Form
+):
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_goal_fields(lines)

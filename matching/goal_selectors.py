@@ -85,7 +85,11 @@ def agreement_plan_clauses(match: Match) -> list[dict]:
     if goals:
         lines = [
             f"{number}. {goal.text}"
-            + (f" (we will know it is achieved when: {goal.how_we_know})" if goal.how_we_know else "")
+            + (
+                f" (we will know it is achieved when: {goal.how_we_know})"
+                if goal.how_we_know
+                else ""
+            )
             for number, goal in enumerate(goals, start=1)
         ]
         clauses.append({"heading": "Our goals", "text": "\n".join(lines)})
@@ -185,14 +189,13 @@ def _review_coming_up_on_today(sender, membership, now, **kwargs) -> list[HomeCa
     today = timezone.localdate(now, membership.scheme.zone)
     horizon = today + timedelta(days=reminder_days(membership.scheme_id))
     matches = (
-        Match.objects.filter(
-            buddy=membership, state=MatchState.ACTIVE, review_due__lte=horizon
-        )
+        Match.objects.filter(buddy=membership, state=MatchState.ACTIVE, review_due__lte=horizon)
         .select_related("participant__user__profile")
         .order_by("review_due", "pk")
     )
     return [
-        HomeCard("matching/_review_card.html", {"match": match, "overdue": match.review_due < today})
+        HomeCard(
+            "matching/_review_card.html", {"match": match, "overdue": match.review_due < today}
+        )
         for match in matches
     ]
-

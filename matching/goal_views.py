@@ -40,7 +40,7 @@ def _goals_page(request, match, goal_form=None, plan_form=None):
             ),
             "planned_length": goal_selectors.planned_length(match),
             "may_add": match.state in goals.GOAL_STATES,
-        }
+        },
     )
 
 
@@ -112,34 +112,33 @@ def review_new(request, pk):
         names=_names(match),
         initial={"held_on": today, "held_with": "both"},
     )
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                review = goals.review_record(
-                    match=match,
-                    by=request.user,
-                    held_on=form.cleaned_data["held_on"],
-                    held_with=form.cleaned_data["held_with"],
-                    outcome=form.cleaned_data["outcome"],
-                    notes=form.cleaned_data["notes"],
-                    scores=form.scores(),
-                )
-            except DomainError as error:
-                form.add_error(None, str(error))
-            else:
-                if review.outcome == "end":
-                    messages.success(
-                        request, "Review recorded. You decided to end the match: end it below."
-                    )
-                    return redirect(reverse("matching:match", args=[match.pk]) + "#ending")
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = goals.review_record(
+                match=match,
+                by=request.user,
+                held_on=form.cleaned_data["held_on"],
+                held_with=form.cleaned_data["held_with"],
+                outcome=form.cleaned_data["outcome"],
+                notes=form.cleaned_data["notes"],
+                scores=form.scores(),
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            if review.outcome == "end":
                 messages.success(
-                    request, f"Review recorded. The next review is due on {review.next_due:%-d %B %Y}."
+                    request, "Review recorded. You decided to end the match: end it below."
                 )
-                return redirect("matching:match", pk=match.pk)
+                return redirect(reverse("matching:match", args=[match.pk]) + "#ending")
+            messages.success(
+                request, f"Review recorded. The next review is due on {review.next_due:%-d %B %Y}."
+            )
+            return redirect("matching:match", pk=match.pk)
     return render(
         request,
         "matching/review_new.html",
-        {"match": match, "form": form, "is_active": match.state == MatchState.ACTIVE}
+        {"match": match, "form": form, "is_active": match.state == MatchState.ACTIVE},
     )
 
 
@@ -150,15 +149,12 @@ def progress_at_end(request, pk):
     match = get_match_for_user(request, pk)
     lines = goal_selectors.goals_with_progress(match)
     form = EndProgressForm(request.POST or None, lines=lines, names=_names(match))
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                goals.goals_progress_at_end(match=match, by=request.user, scores=form.scores())
-            except DomainError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, "Progress at the end recorded.")
-                return redirect("matching:match", pk=match.pk)
-    return render(
-        request, "matching/progress_at_end.html", {"match": match, "form": form}
-    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            goals.goals_progress_at_end(match=match, by=request.user, scores=form.scores())
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Progress at the end recorded.")
+            return redirect("matching:match", pk=match.pk)
+    return render(request, "matching/progress_at_end.html", {"match": match, "form": form})

@@ -277,9 +277,7 @@ def review_remind(*, match: Match, now=None) -> bool:
             return False
         try:
             with transaction.atomic():
-                ReviewReminder.objects.create(
-                    match=locked, due_on=locked.review_due, sent_at=now
-                )
+                ReviewReminder.objects.create(match=locked, due_on=locked.review_due, sent_at=now)
         except IntegrityError:
             return False
         key = f"match_review_due:{locked.pk}:{locked.review_due:%Y%m%d}"
