@@ -132,6 +132,7 @@ def _overdue_reviews_on_the_dashboard(sender, scheme, now, **kwargs) -> list[Das
     shown = [
         OverdueLine(match, (today - match.review_due).days)
         for match in overdue[:DASHBOARD_OVERDUE_SHOWN]
+        if match.review_due is not None  # always: the query asks for a date
     ]
     if not shown:
         return []
@@ -195,7 +196,8 @@ def _review_coming_up_on_today(sender, membership, now, **kwargs) -> list[HomeCa
     )
     return [
         HomeCard(
-            "matching/_review_card.html", {"match": match, "overdue": match.review_due < today}
+            "matching/_review_card.html",
+            {"match": match, "overdue": (match.review_due or today) < today},
         )
         for match in matches
     ]

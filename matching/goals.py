@@ -262,7 +262,8 @@ def reviews_to_remind(now=None) -> list[Match]:
     return [
         match
         for match in candidates
-        if match.review_due - timedelta(days=_reminder_days(match))
+        if match.review_due is not None
+        and match.review_due - timedelta(days=_reminder_days(match))
         <= timezone.localdate(now, match.scheme.zone)
     ]
 

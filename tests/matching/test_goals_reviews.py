@@ -1,13 +1,12 @@
 """Goals, planned length, reviews and review reminders (issue 18, part 1): through the services
 and the pages, with real rows and time moved by time_machine."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Notification, Role
