@@ -161,7 +161,6 @@ def _goals_on_the_match_page(sender, match, viewer, **kwargs) -> list[MatchSecti
         "match": match,
         "lines": lines,
         "is_coordinator": is_coordinator,
-        "planned_length": planned_length(match),
     }
     if is_coordinator:
         context["reviews"] = list(reviews_for(match))
