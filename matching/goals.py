@@ -185,9 +185,12 @@ def review_record(
         today = timezone.localdate(now, locked.scheme.zone)
         if held_on > today:
             raise DomainError("Record a review once it has been held: the date is in the future.")
-        started = timezone.localdate(locked.activated_at, locked.scheme.zone)
-        if locked.activated_at and held_on < started:
-            raise DomainError(f"The match started on {started:%-d %B %Y}: the review came after.")
+        if locked.activated_at is not None:
+            started = timezone.localdate(locked.activated_at, locked.scheme.zone)
+            if held_on < started:
+                raise DomainError(
+                    f"The match started on {started:%-d %B %Y}: the review came after."
+                )
         goals = list(Goal.objects.filter(match=locked))
         _check_scores(goals, scores)
         months = selectors.matching_settings(locked.scheme).review_after_months
