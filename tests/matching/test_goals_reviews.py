@@ -356,3 +356,20 @@ class GoalPagesTest(PersonaTestCase):
             page = self.client.get("/coordinator/").content.decode()
         assert "Reviews overdue (1)" in page
         assert f'href="/matches/{self.match.pk}/"' in page
+
+    def test_the_planned_length_page_keeps_bad_input_and_saves_good(self):
+        self.login_as("coordinator")
+        url = f"/coordinator/matching/matches/{self.match.pk}/plan/"
+        response = self.client.post(url, {"planned_sessions": "0", "planned_end": ""})
+        assert response.status_code == 200
+        assert "Give at least 1 session" in response.content.decode()
+        with time_machine.travel(datetime(2026, 11, 28, 10, tzinfo=UTC), tick=False):
+            self.login_as("coordinator")
+            response = self.client.post(
+                url, {"planned_sessions": "10", "planned_end": "2027-03-01"}
+            )
+            page = self.client.get(f"/matches/{self.match.pk}/").content.decode()
+        assert response.status_code == 302
+        self.match.refresh_from_db()
+        assert (self.match.planned_sessions, self.match.planned_end) == (10, date(2027, 3, 1))
+        assert "planned: 10 sessions, until 1 March 2027" in page
