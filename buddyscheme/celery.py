@@ -50,6 +50,12 @@ app.conf.beat_schedule = {
         "task": "matching.tasks.remind_unanswered_proposals",
         "schedule": crontab(minute=0, hour=10),
     },
+    # A match's review is coming up (14 days ahead, a scheme setting): the buddy and the
+    # coordinator are told once for each review date.
+    "remind-match-reviews": {
+        "task": "matching.tasks.remind_match_reviews",
+        "schedule": crontab(minute=15, hour=10),
+    },
     # A referee who has not answered a week after being asked gets one reminder.
     "chase-references": {
         "task": "recruitment.tasks.chase_references",

@@ -15,6 +15,7 @@ from buddyscheme.audit import RequestMeta, audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.notifications import notification_enqueue
+from matching.goal_selectors import agreement_plan_clauses
 from matching.models import Match
 from matching.selectors import coordinator_for_participant, support_person_for
 from matching.services import match_activating
@@ -187,9 +188,9 @@ def fill(text: str, values: dict) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 
-def _render(version: TemplateVersion, values: dict) -> str:
+def _render(version: TemplateVersion, values: dict, extra_clauses=()) -> str:
     lines = [version.template.title, ""]
-    for number, clause in enumerate(version.clauses, start=1):
+    for number, clause in enumerate([*version.clauses, *extra_clauses], start=1):
         lines += [f"{number}. {clause['heading']}", fill(clause["text"], values), ""]
     return "\n".join(lines).strip() + "\n"
 
@@ -263,7 +264,8 @@ def contract_generate(
         match=match,
         version=version,
         title=template.title,
-        text=_render(version, match_values(match, specifics)),
+        # The goals and the planned length follow the template's clauses (issue 18).
+        text=_render(version, match_values(match, specifics), agreement_plan_clauses(match)),
         is_reconsent=reconsent,
         created_by=by,
         created_at=now or timezone.now(),

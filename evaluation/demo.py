@@ -26,6 +26,7 @@ from buddyscheme.models import (
 )
 from buddyscheme.vetting import buddy_stage_move
 from contracts import services as contract_services
+from matching import goals as matching_goals
 from matching import services as matching_services
 from matching.models import OPEN_STATES, Match, SpeedEvent
 from meetings import services as meeting_services
@@ -331,6 +332,80 @@ def demo_agreement_waiting(*, participant, buddy, coordinator_user, now=None) ->
         read_to_end=True,
         now=now,
     )
+
+
+def demo_goals_and_reviews(
+    *, active: Match, coordinator_user, overdue_buddy, overdue_participant, now=None
+) -> list[str]:
+    """Goals, a planned length and a review (with progress) on the active match; and a second
+    match that started seven months ago and has not been reviewed, so the dashboard shows an
+    overdue review. Returns what could not be made."""
+    now = now or timezone.now()
+    problems: list[str] = []
+    by = coordinator_user
+    if not active.goals.exists():
+        wants = list(
+            active.participant.match_profile.items.order_by("name")[:2]
+            if hasattr(active.participant, "match_profile")
+            else []
+        )
+        for item in wants:
+            matching_goals.goal_add(
+                match=active, by=by, menu_item=item, how_we_know="They say they are managing it"
+            )
+        clinic = matching_goals.goal_add(
+            match=active,
+            by=by,
+            text="Go to clinic appointments without worrying beforehand",
+            how_we_know="Goes on their own and tells the buddy how it went",
+        )
+        matching_goals.match_plan_set(
+            match=active,
+            by=by,
+            planned_sessions=12,
+            planned_end=timezone.localdate(now) + timedelta(days=180),
+        )
+        scores = {goal.pk: matching_goals.Score(5, "Getting there") for goal in active.goals.all()}
+        scores[clinic.pk] = matching_goals.Score(3, "Went once with the buddy")
+        matching_goals.review_record(
+            match=active,
+            by=by,
+            held_on=timezone.localdate(now),
+            held_with="both",
+            outcome="continue",
+            notes="An early check-in: both happy to carry on as agreed.",
+            scores=scores,
+            now=now,
+        )
+    if Match.objects.filter(participant=overdue_participant, state__in=OPEN_STATES).exists():
+        return problems
+    started = now - timedelta(days=210)
+    try:
+        match = matching_services.match_create(
+            participant=overdue_participant, buddy=overdue_buddy, by=by, now=started
+        )
+        match = matching_services.match_propose(match=match, by=by, now=started)
+        for member in (overdue_participant, overdue_buddy):
+            matching_services.match_accept(match=match, by_membership=member, now=started)
+        match = matching_services.match_introduce(
+            match=match, intro_at=started - timedelta(days=1), by=by, now=started
+        )
+        contract = contract_services.contract_generate(match=match, by=by, now=started)
+        signers = [overdue_participant, overdue_buddy]
+        signers += [m for m in by.memberships.filter(scheme=match.scheme, role="coordinator")]
+        for member in signers:
+            contract_services.contract_sign(
+                contract=contract,
+                membership=member,
+                typed_name=member.user.get_full_name() or member.user.display_name,
+                agreed=True,
+                read_to_end=True,
+                now=started,
+            )
+        matching_services.match_activate(match=match, by=by, now=started)
+    except DomainError as error:
+        problems.append(str(error))
+    return problems
 
 
 def demo_speed_rankings(*, event: SpeedEvent, ranker: Membership) -> None:

@@ -5,7 +5,15 @@ from django.http import Http404
 from buddyscheme.access import get_scheme_object_for_user
 from buddyscheme.models import Role
 
-from .models import Match, MatchingRound, MenuCategory, MenuItem, SpeedEvent, SuggestionOffer
+from .models import (
+    Goal,
+    Match,
+    MatchingRound,
+    MenuCategory,
+    MenuItem,
+    SpeedEvent,
+    SuggestionOffer,
+)
 
 
 def get_match_for_user(request, pk: int) -> Match:
@@ -72,3 +80,11 @@ def get_menu_item_for_user(request, pk: int) -> MenuItem:
         scheme_path="category__scheme_id",
         roles=[Role.COORDINATOR],
     )
+
+
+def get_goal_for_user(request, match: Match, pk: int) -> Goal:
+    """A goal of a match the requester may already act on (checked by get_match_for_user)."""
+    goal = Goal.objects.filter(match=match, pk=pk).select_related("match").first()
+    if goal is None:
+        raise Http404
+    return goal

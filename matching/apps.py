@@ -9,4 +9,4 @@ class MatchingConfig(AppConfig):
         # people's home pages, the participant's Home sections, whom each buddy supports, matches
         # on the person page (the core asks through signals, never importing matching) and the
         # dashboard's figures.
-        from . import menu, selectors  # noqa: F401, PLC0415
+        from . import goal_selectors, menu, selectors  # noqa: F401, PLC0415

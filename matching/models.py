@@ -180,6 +180,10 @@ class MatchingSettings(models.Model):
     rematch_flag_count = models.PositiveSmallIntegerField(default=3)
     rematch_flag_months = models.PositiveSmallIntegerField(default=12)
     review_after_months = models.PositiveSmallIntegerField(default=6)
+    review_reminder_days = models.PositiveSmallIntegerField(
+        default=14,
+        help_text="The coordinator and the buddy are reminded this many days before a review.",
+    )
     remind_proposal_after_days = models.PositiveSmallIntegerField(
         default=3, help_text="Someone who has not answered a proposal is reminded once, after this."
     )
@@ -567,3 +571,14 @@ class SpeedPreference(models.Model):
                 condition=Q(veto=True) | Q(rank__isnull=False), name="speed_rank_or_veto"
             ),
         ]
+
+
+# Goals, progress, reviews and their reminders live in their own module (issue 18).
+from .goal_models import (  # noqa: E402, F401
+    Goal,
+    GoalProgress,
+    MatchReview,
+    ReviewOutcome,
+    ReviewReminder,
+    ReviewWith,
+)

@@ -268,9 +268,21 @@ def match_introduce(*, match: Match, intro_at, by, now=None) -> Match:
 
 
 @transaction.atomic
-def match_activate(*, match: Match, by, now=None) -> Match:
+def match_activate(
+    *, match: Match, by, now=None, planned_sessions: int | None = None, planned_end=None
+) -> Match:
+    """Start the match; the planned length (sessions, end date) agreed at the introduction
+    may be given here, and is kept when it was set earlier and is not given again."""
     now = now or timezone.now()
     match = _transition(match, {MatchState.INTRODUCED}, MatchState.ACTIVE, by, now=now)
+    if planned_sessions is not None:
+        if not 1 <= planned_sessions <= 200:
+            raise DomainError("Give a number of sessions from 1 to 200.")
+        match.planned_sessions = planned_sessions
+    if planned_end is not None:
+        if planned_end <= timezone.localdate(now):
+            raise DomainError("The planned end date has to be after today.")
+        match.planned_end = planned_end
     match_activating.send(sender=Match, match=match, by=by)
     problems = vetting_blockers(match.buddy)
     if problems:
@@ -278,7 +290,9 @@ def match_activate(*, match: Match, by, now=None) -> Match:
     months = selectors.matching_settings(match.scheme).review_after_months
     match.activated_at = now
     match.review_due = _add_months(timezone.localdate(now), months)
-    match.save(update_fields=["state", "activated_at", "review_due"])
+    match.save(
+        update_fields=["state", "activated_at", "review_due", "planned_sessions", "planned_end"]
+    )
     audit_record(actor=by, verb="match_activate", obj=match, scheme=match.scheme_id)
     match_activated.send(sender=Match, match=match, by=by, now=now)
     return match

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import settings_views, views
+from . import goal_views, settings_views, views
 
 app_name = "matching"
 
@@ -25,6 +25,20 @@ urlpatterns = [
     path("coordinator/matching/matches/<int:pk>/nudge/", views.proposal_nudge, name="nudge"),
     path("coordinator/matching/matches/<int:pk>/answer/", views.proposal_answer, name="answer"),
     path("matches/<int:pk>/", views.match_detail, name="match"),
+    # Goals, the planned length, reviews and progress at the end (issue 18).
+    path("coordinator/matching/matches/<int:pk>/goals/", goal_views.match_goals, name="goals"),
+    path(
+        "coordinator/matching/matches/<int:pk>/goals/<int:goal_pk>/remove/",
+        goal_views.goal_remove,
+        name="goal_remove",
+    ),
+    path("coordinator/matching/matches/<int:pk>/plan/", goal_views.match_plan, name="plan"),
+    path("coordinator/matching/matches/<int:pk>/review/", goal_views.review_new, name="review"),
+    path(
+        "coordinator/matching/matches/<int:pk>/progress-at-end/",
+        goal_views.progress_at_end,
+        name="progress_at_end",
+    ),
     path("matches/<int:pk>/accept/", views.proposal_accept, name="accept"),
     path("matches/<int:pk>/decline/", views.proposal_decline, name="decline"),
     path("matches/<int:pk>/talk/", views.proposal_talk, name="talk"),

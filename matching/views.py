@@ -30,6 +30,8 @@ from .forms import (
     SpeedMeetingForm,
     WaitingListFilterForm,
 )
+from .goal_forms import PlanForm
+from .goal_selectors import planned_length
 from .models import CLOSED_STATES, MatchProfile, MatchState, MenuItem, SpeedMeeting, SpeedPreference
 
 
@@ -185,7 +187,12 @@ def match_detail(request, pk):
     their match (their answers have their own URLs below)."""
     match = get_match_for_user(request, pk)
     is_coordinator = request.membership.role == Role.COORDINATOR
-    forms = {"intro_form": IntroductionForm(), "end_form": EndForm(), "reason_form": ReasonForm()}
+    forms = {
+        "intro_form": IntroductionForm(),
+        "end_form": EndForm(),
+        "reason_form": ReasonForm(),
+        "plan_form": PlanForm(),
+    }
     if request.method == "POST":
         action = request.POST.get("action", "")
         handle = _coordinator_action if is_coordinator else _member_action
@@ -207,6 +214,10 @@ def _match_page(request, match, **forms):
         "intro_form": IntroductionForm(),
         "end_form": EndForm(),
         "reason_form": ReasonForm(),
+        "plan_form": PlanForm(
+            initial={"planned_sessions": match.planned_sessions, "planned_end": match.planned_end}
+        ),
+        "planned_length": planned_length(match),
         "closed_states": CLOSED_STATES,
     }
     if is_coordinator:
@@ -292,8 +303,10 @@ def _coordinator_action(request, match, action, forms):
             services.match_introduce(match=match, intro_at=form.cleaned_data["intro_at"], by=by)
             messages.success(request, "Introduction booked.")
     elif action == "activate":
-        services.match_activate(match=match, by=by)
-        messages.success(request, "The match is active.")
+        form = forms["plan_form"] = PlanForm(request.POST)
+        if form.is_valid():
+            services.match_activate(match=match, by=by, **form.cleaned_data)
+            messages.success(request, "The match is active.")
     elif action in ("start_ending", "end"):
         form = forms["end_form"] = EndForm(request.POST)
         if form.is_valid() and action == "start_ending":

@@ -41,6 +41,7 @@ def _debrief_form(
         carried=services.carried_items(meeting),
         questions=selectors.boundary_questions_for(meeting.scheme),
         names=selectors.participant_names(meeting),
+        match_goals=selectors.match_goal_choices(meeting),
         sending=sending,
     )
 

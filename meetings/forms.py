@@ -361,6 +361,7 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
         debrief=None,
         sending=True,
         add_row="",
+        match_goals=(),
         **kwargs,
     ):
         saved_actions = saved_goals = 0
@@ -391,6 +392,14 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
             self.fields[f"goal_{row}"] = forms.CharField(
                 required=False, max_length=200, label=f"Goal {row + 1}"
             )
+            if match_goals:
+                self.fields[f"goal_{row}_link"] = forms.TypedChoiceField(
+                    choices=[("", "None of them"), *((str(pk), text) for pk, text in match_goals)],
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                    label=f"Goal {row + 1} works towards which of the match's goals?",
+                )
         self.carried = list(carried)
         for item in self.carried:
             self.fields[f"done_{item.pk}"] = forms.BooleanField(required=False, label=item.text)
@@ -425,6 +434,7 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
                 )
             else:
                 initial[f"goal_{row}"] = item.text
+                initial[f"goal_{row}_link"] = item.goal_id
         for item in debrief.items_done.all():
             initial[f"done_{item.pk}"] = True
         for answer in debrief.boundary_answers.all():
@@ -472,6 +482,7 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
                 for row in range(self.action_count)
             ],
             goals=[data.get(f"goal_{row}") or "" for row in range(self.goal_count)],
+            goal_links=[data.get(f"goal_{row}_link") for row in range(self.goal_count)],
             done_item_ids={item.pk for item in self.carried if data.get(f"done_{item.pk}")},
             boundaries={
                 question.pk: {"yes": True, "no": False}.get(
@@ -494,7 +505,13 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
         ]
 
     def goal_fields(self):
-        return [self[f"goal_{row}"] for row in range(self.goal_count)]
+        """Each goal row's text, then (when the match has goals) which goal it serves."""
+        fields = []
+        for row in range(self.goal_count):
+            fields.append(self[f"goal_{row}"])
+            if f"goal_{row}_link" in self.fields:
+                fields.append(self[f"goal_{row}_link"])
+        return fields
 
     def carried_fields(self):
         return [(item, self[f"done_{item.pk}"]) for item in self.carried]

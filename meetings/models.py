@@ -588,6 +588,14 @@ class DebriefItem(models.Model):
     )
     kind = models.CharField(max_length=6, choices=ItemKind.choices)
     text = models.CharField(max_length=200)
+    # A goal for next time may serve one of the goals set for the match at its start.
+    goal = models.ForeignKey(
+        "matching.Goal",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="debrief_items",
+    )
     who = models.CharField(max_length=12, choices=ActionWho.choices, blank=True)
     due_on = models.DateField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)

@@ -16,6 +16,7 @@ from buddyscheme.selectors import (
     person_record_sections,
 )
 from buddyscheme.support import TimeGiven, time_given
+from matching.models import Goal
 from matching.selectors import MatchSection, match_page_sections
 
 from .models import (
@@ -499,6 +500,13 @@ def debrief_for(meeting) -> Debrief | None:
         .prefetch_related("items", "items_done", "boundary_answers")
         .first()
     )
+
+
+def match_goal_choices(meeting) -> list[tuple[int, str]]:
+    """The goals set for the meeting's match, for a debrief's goals for next time to link to."""
+    if meeting.match_id is None:
+        return []
+    return list(Goal.objects.filter(match_id=meeting.match_id).values_list("pk", "text"))
 
 
 def participant_names(meeting) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ from buddyscheme.models import (
 )
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
-from matching.models import Match, MenuItem, SpeedMeeting, SuggestionOffer
+from matching.models import Goal, Match, MenuItem, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
 from meetings.models import (
     Alert,
@@ -179,6 +179,21 @@ MATRIX = {
         {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
     "matches/<int:pk>/": ("get", "matching/match", {A: 302, C: 200, B: 200, P: 200, O: 404}),
+    # Goals, the planned length, reviews and progress at the end: the coordinator's pages (the
+    # buddy and the participant read goals on the match page and their home page).
+    "coordinator/matching/matches/<int:pk>/goals/": ("get", "matching/match", OBJECT_PAGE),
+    "coordinator/matching/matches/<int:pk>/goals/<int:goal_pk>/remove/": (
+        "post",
+        "goal_remove",
+        OBJECT_ACTION,
+    ),
+    "coordinator/matching/matches/<int:pk>/plan/": ("post", "matching/match", OBJECT_ACTION),
+    "coordinator/matching/matches/<int:pk>/review/": ("get", "matching/match", OBJECT_PAGE),
+    "coordinator/matching/matches/<int:pk>/progress-at-end/": (
+        "get",
+        "matching/match",
+        OBJECT_PAGE,
+    ),
     # The two people in a proposal answer it: No asks for an optional reason on its own page.
     "matches/<int:pk>/decline/": ("get", "matching/match", for_role([B, P])),
     "matches/<int:pk>/talk/": ("post", "matching/match", for_role([B, P], ok=302)),
@@ -913,6 +928,7 @@ class MatrixCase(PersonaTestCase):
             "buddyscheme/diaryentry": DiaryEntry.objects.create(
                 buddy=self.buddy_membership, text="Private thoughts"
             ).pk,
+            "goal": Goal.objects.create(match_id=rows["matching/match"], text="Cook a meal").pk,
             "debrief_meeting": finished[0].pk,
             "sent_debrief": sent_debrief.pk,
             "menu_item": MenuItem.objects.create(
@@ -1005,6 +1021,11 @@ class MatrixCase(PersonaTestCase):
             and kwargs_name in objects
         ):
             return "/" + route.replace("<int:pk>", str(objects[kwargs_name]))
+        if kwargs_name == "goal_remove":
+            return (
+                f"/coordinator/matching/matches/{objects['matching/match']}"
+                f"/goals/{objects['goal']}/remove/"
+            )
         if kwargs_name == "consent_kind":
             return "/consents/photos/withdraw/"
         if kwargs_name == "match_pk":

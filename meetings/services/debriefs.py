@@ -24,6 +24,7 @@ from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Scheme
 from buddyscheme.notifications import notification_enqueue
+from matching.models import Goal
 
 from ..models import (
     DEFAULT_BOUNDARY_QUESTIONS,
@@ -60,6 +61,8 @@ class DebriefContent:
     what_happened: str = ""
     actions: list[Action] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
+    # For each goal row, the match's Goal it serves (by id), if any.
+    goal_links: list[int | None] = field(default_factory=list)
     # Items carried from earlier debriefs of the match that this one ticks off.
     done_item_ids: set[int] = field(default_factory=set)
     # Boundary question id -> True (crossed), False, or None (not answered).
@@ -119,13 +122,26 @@ def _locked_debrief(meeting: Meeting, now) -> Debrief:
     return debrief
 
 
-def _clean_items(content: DebriefContent) -> tuple[list[Action], list[str]]:
+def _clean_items(
+    content: DebriefContent, match_id: int | None
+) -> tuple[list[Action], list[tuple[str, int | None]]]:
     actions = [
         Action(text=action.text.strip()[:200], who=action.who, due_on=action.due_on)
         for action in content.actions
         if action.text.strip()
     ]
-    goals = [goal.strip()[:200] for goal in content.goals if goal.strip()]
+    # A link to a goal of another match (a forged post) is dropped, not followed.
+    own_goals = (
+        set(Goal.objects.filter(match_id=match_id).values_list("pk", flat=True))
+        if match_id and any(content.goal_links)
+        else set()
+    )
+    links = list(content.goal_links) + [None] * (len(content.goals) - len(content.goal_links))
+    goals = [
+        (goal.strip()[:200], link if link in own_goals else None)
+        for goal, link in zip(content.goals, links, strict=False)
+        if goal.strip()
+    ]
     if len(actions) > MAX_ITEMS or len(goals) > MAX_ITEMS:
         raise DomainError(f"A debrief can hold up to {MAX_ITEMS} actions and {MAX_ITEMS} goals.")
     return actions, goals
@@ -149,7 +165,7 @@ def carried_items(debrief_or_meeting) -> list[DebriefItem]:
 
 
 def _write(debrief: Debrief, content: DebriefContent, now) -> None:
-    actions, goals = _clean_items(content)
+    actions, goals = _clean_items(content, debrief.meeting.match_id)
     debrief.how_it_went = content.how_it_went
     debrief.what_happened = content.what_happened.strip()[:2000]
     debrief.concerns = content.concerns.strip()[:2000]
@@ -174,9 +190,14 @@ def _write(debrief: Debrief, content: DebriefContent, now) -> None:
         ]
         + [
             DebriefItem(
-                debrief=debrief, match_id=match_id, kind=ItemKind.GOAL, text=goal, position=position
+                debrief=debrief,
+                match_id=match_id,
+                kind=ItemKind.GOAL,
+                text=goal,
+                goal_id=goal_id,
+                position=position,
             )
-            for position, goal in enumerate(goals)
+            for position, (goal, goal_id) in enumerate(goals)
         ]
     )
     carried = {item.pk for item in carried_items(debrief)}

@@ -171,8 +171,12 @@ def test_seed_demo_is_idempotent_and_realistic():
 
     assert cleared_buddies(scheme).count() == 9
     assert MenuItem.objects.filter(category__scheme=scheme).count() >= 10
-    assert Match.objects.filter(scheme=scheme, state="active").count() == 1
-    assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 1
+    # The match meeting today, and one started seven months ago whose review is overdue.
+    assert Match.objects.filter(scheme=scheme, state="active").count() == 2
+    assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 2
+    active = Match.objects.get(scheme=scheme, state="active", review_due__gt=timezone.localdate())
+    assert active.goals.count() == 3 and active.reviews.count() == 1
+    assert active.planned_sessions == 12
     # The demo group: one member has signed its agreement, the other not yet.
     assert Contract.objects.filter(scheme=scheme, state="signed", kind="group").count() == 1
     coordinator = User.objects.get(email="coordinator@example.org")

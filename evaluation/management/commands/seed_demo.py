@@ -216,6 +216,13 @@ class Command(BaseCommand):
         demo.demo_agreement_waiting(
             participant=participants[3], buddy=buddies[5], coordinator_user=coordinator
         )
+        for problem in demo.demo_goals_and_reviews(
+            active=active,
+            coordinator_user=coordinator,
+            overdue_buddy=buddies[6],
+            overdue_participant=participants[8],
+        ):
+            self.stdout.write(self.style.WARNING(f"  Demo overdue review not made ({problem})"))
         event = SpeedEvent.objects.get(scheme=scheme, name="Autumn speed-buddying")
         demo.demo_speed_rankings(event=event, ranker=participants[5])
         self._recruitment(scheme, coordinator, buddies, venues)
