@@ -744,6 +744,7 @@ def demo_journey(*, scheme: Scheme, coordinator, buddies: list[Membership], now=
     from buddyscheme.models import EligibilityQuestion, Referral, ReferralSource  # noqa: PLC0415
     from buddyscheme.referrals import ReferralDetails  # noqa: PLC0415
     from matching.models import EndingType, MatchProfile  # noqa: PLC0415
+    from meetings.services.debriefs import DebriefContent, debrief_send  # noqa: PLC0415
 
     now = now or timezone.now()
     if Match.objects.filter(scheme=scheme, state="ended").exists():
@@ -839,6 +840,15 @@ def demo_journey(*, scheme: Scheme, coordinator, buddies: list[Membership], now=
                 )
                 meeting_services.meeting_check_out(
                     meeting=meeting, key=_key(), by=buddy.user, now=begin + timedelta(minutes=55)
+                )
+                # Each meeting debriefed that day, as the scheme asks: a walk and a chat.
+                debrief_send(
+                    meeting=meeting,
+                    content=DebriefContent(
+                        how_it_went=4, what_happened="A walk and a coffee; talked about the week."
+                    ),
+                    by=buddy.user,
+                    now=begin + timedelta(hours=3),
                 )
             except DomainError as problem:
                 problems.append(str(problem))

@@ -50,7 +50,6 @@ from buddyscheme.models import (
     Role,
     Scheme,
     Supervision,
-    SupervisionState,
     SupportContact,
     TrainingCompletion,
     TrainingModule,
