@@ -296,8 +296,8 @@ def vetting_and_training(
     modules = list(TrainingModule.objects.filter(scheme=scheme).order_by("order", "name"))
     mandatory = [module for module in modules if module.mandatory]
     latest_dbs: dict[int, DBSCheck] = {}
-    for check in DBSCheck.objects.filter(membership__scheme=scheme).order_by("issue_date", "pk"):
-        latest_dbs[check.membership_id] = check
+    for dbs in DBSCheck.objects.filter(membership__scheme=scheme).order_by("issue_date", "pk"):
+        latest_dbs[dbs.membership_id] = dbs
     valid: dict[int, set[int]] = defaultdict(set)
     ever: dict[int, set[int]] = defaultdict(set)
     for membership_id, module_id, expires_on in TrainingCompletion.objects.filter(
@@ -518,13 +518,17 @@ def reviews_and_endings(matches: list[Match], pseudonyms: Pseudonyms, today: dat
     for match in matches:
         if not match.activated_at:
             continue
-        open_review = match.state == MatchState.ACTIVE and match.review_due
+        overdue = (
+            match.state == MatchState.ACTIVE
+            and match.review_due is not None
+            and match.review_due < today
+        )
         rows.append(
             [
                 pseudonyms.matches[match.pk],
                 _day(match.activated_at, zone),
                 _iso(match.review_due),
-                _yes(bool(open_review and match.review_due < today)),
+                _yes(overdue),
                 _day(match.ended_at, zone),
                 match.get_ending_type_display() if match.ending_type else "",
                 match.planned_sessions or "",
