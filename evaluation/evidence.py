@@ -222,19 +222,21 @@ def policies_read(scheme: Scheme, zone) -> list[list[Any]]:
     buddies = Membership.objects.filter(
         scheme=scheme, role=Role.BUDDY, is_active=True, vetting__stage=BuddyStage.APPROVED
     ).count()
-    reads = Counter(
-        DocumentRead.objects.filter(document__scheme=scheme).values_list("document_id", "version")
-    )
+    readers: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for document_id, read_version, buddy_id in DocumentRead.objects.filter(
+        document__scheme=scheme
+    ).values_list("document_id", "version", "buddy_id"):
+        readers[(document_id, read_version)].add(buddy_id)
     rows: list[list[Any]] = []
     for document in PackDocument.objects.filter(scheme=scheme, withdrawn_at__isnull=True).order_by(
         "category", "title"
     ):
-        current = reads[(document.pk, document.version)]
-        earlier = sum(
-            count
-            for (document_id, version), count in reads.items()
-            if document_id == document.pk and version < document.version
-        )
+        current_readers = readers[(document.pk, document.version)]
+        current = len(current_readers)
+        earlier_readers: set[int] = set()
+        for earlier_version in range(1, document.version):
+            earlier_readers |= readers[(document.pk, earlier_version)]
+        earlier = len(earlier_readers - current_readers)
         rows.append(
             [
                 "Buddy pack",

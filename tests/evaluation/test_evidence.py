@@ -33,7 +33,12 @@ from buddyscheme.models import (
 from evaluation import evidence
 from matching.models import EndingType, Match, MatchEvent, MatchState
 from meetings.models import Meeting, MeetingState
-from volunteering.services import pack_document_add, pack_document_mark_read
+from volunteering.models import PackDocument
+from volunteering.services import (
+    pack_document_add,
+    pack_document_mark_read,
+    pack_document_replace,
+)
 
 from ..base import PersonaTestCase, assert_audited
 from ..factories import cleared_buddy, venue, waiting_participant
@@ -353,6 +358,18 @@ class EvidencePackTests(PersonaTestCase):
         self.assertNotIn("chess", " ".join(theirs.values()))
         # Scheme A's one match and no other.
         self.assertEqual(len(rows(self.build(), "07-matching-reasons.csv")), 2)
+
+    def test_a_new_version_of_a_document_counts_its_readers_afresh(self):
+        document = PackDocument.objects.get(scheme=self.scheme)
+        pack_document_replace(
+            document=document,
+            upload=ContentFile(b"Keep it confidential, always.", name="pack.txt"),
+            by=None,
+        )
+        policies = rows(self.build(), "02-policies-and-agreements-read.csv")
+        self.assertEqual(policies[1][3], "2")
+        # Read at version 1 only: not counted at version 2, counted (suppressed) as earlier.
+        self.assertEqual(policies[1][6:8], ["0", "fewer than 5"])
 
     def test_a_cell_that_looks_like_a_formula_is_escaped(self):
         TrainingModule.objects.create(scheme=self.scheme, name="=HYPERLINK(evil)", mandatory=False)
