@@ -153,12 +153,15 @@ def test_seed_demo_is_idempotent_and_realistic():
         == 1
     )
     assert TrainingInvitation.objects.filter(session__scheme=scheme).count() == 3
-    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=True).count() == 20
+    # Twenty participants, and one referred, enrolled and matched until their match ended (the
+    # evidence pack's journey from referral to ending).
+    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=True).count() == 21
     # Three referrals waiting (one urgent, one assessed): people referred are participants on
     # no list (inactive) until enrolled.
     referrals = Referral.objects.filter(scheme=scheme)
     assert sorted(referrals.values_list("status", "urgency")) == [
         ("assessing", "soon"),
+        ("enrolled", "routine"),
         ("new", "routine"),
         ("new", "urgent"),
     ]
@@ -172,7 +175,9 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert cleared_buddies(scheme).count() == 9
     assert MenuItem.objects.filter(category__scheme=scheme).count() >= 10
     assert Match.objects.filter(scheme=scheme, state="active").count() == 1
-    assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 1
+    assert Match.objects.filter(scheme=scheme, state="ended").count() == 1
+    # The active match's agreement, and the ended one's.
+    assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 2
     # The demo group: one member has signed its agreement, the other not yet.
     assert Contract.objects.filter(scheme=scheme, state="signed", kind="group").count() == 1
     coordinator = User.objects.get(email="coordinator@example.org")
