@@ -805,3 +805,133 @@ def demo_groups(
                 now=now,
             )
     return problems
+
+
+# --- One journey from referral to ending (the evidence pack, issue 19) ------------------------
+
+
+def demo_journey(*, scheme: Scheme, coordinator, buddies: list[Membership], now=None) -> list[str]:
+    """One participant's whole path, back-dated: referred by a clinic eight months ago,
+    assessed, enrolled, matched, agreement signed, six meetings, and a planned ending two weeks
+    ago, so the evidence pack can show a journey from referral to ending. Made once; returns
+    what could not be made."""
+    from buddyscheme import referrals  # noqa: PLC0415
+    from buddyscheme.models import EligibilityQuestion, Referral, ReferralSource  # noqa: PLC0415
+    from buddyscheme.referrals import ReferralDetails  # noqa: PLC0415
+    from matching.models import EndingType, MatchProfile  # noqa: PLC0415
+    from meetings.services.debriefs import DebriefContent, debrief_send  # noqa: PLC0415
+
+    now = now or timezone.now()
+    if Match.objects.filter(scheme=scheme, state="ended").exists():
+        return []
+    start = now - timedelta(days=240)
+    referral = referrals.referral_receive(
+        scheme=scheme,
+        details=ReferralDetails(
+            source=ReferralSource.CLINIC,
+            person_name="Robin Ashworth",
+            person_phone="07700 900303",
+            preferred_contact="phone",
+            consent_to_contact=True,
+            needs=referrals.referral_needs_menu(scheme)[:1],
+            referrer_name="Amira Shah",
+            referrer_organisation="Riverside Clinic",
+            referrer_role="Specialist nurse",
+            referrer_email="amira.shah@clinic.example.org",
+        ),
+        now=start,
+    )
+    referrals.referral_assess(
+        referral=referral,
+        by=coordinator,
+        answers={
+            question.pk: question.eligible_answer
+            for question in EligibilityQuestion.objects.filter(scheme=scheme)
+        },
+        needs=list(referral.needs),
+        risks="",
+        now=start + timedelta(days=6),
+    )
+    referral = referrals.referral_enrol(
+        referral=Referral.objects.get(pk=referral.pk),
+        by=coordinator,
+        consent_to_hold_data=True,
+        now=start + timedelta(days=9),
+    )
+    participant = referral.membership
+    MatchProfile.objects.get_or_create(
+        membership=participant, defaults={"postcode_district": "SE5", "availability": 0b111}
+    )
+    problems: list[str] = []
+    at = start + timedelta(days=20)
+    # The first buddy, from the last, who is free and cleared (the first ones are busy).
+    for buddy in reversed(buddies):
+        try:
+            match = matching_services.match_create(
+                participant=participant, buddy=buddy, by=coordinator, now=at
+            )
+        except DomainError as problem:
+            problems.append(str(problem))
+            continue
+        problems = []
+        break
+    else:
+        return problems[-1:]
+    match = matching_services.match_propose(match=match, by=coordinator, now=at)
+    matching_services.match_accept(match=match, by_membership=participant, now=at)
+    matching_services.match_accept(match=match, by_membership=buddy, now=at)
+    match = matching_services.match_introduce(
+        match=match, intro_at=at + timedelta(days=5), by=coordinator, now=at
+    )
+    contract = contract_services.contract_generate(match=match, by=coordinator, now=at)
+    coordinator_membership = Membership.objects.get(
+        scheme=scheme, user=coordinator, role="coordinator"
+    )
+    for member in (participant, buddy, coordinator_membership):
+        contract_services.contract_sign(
+            contract=contract,
+            membership=member,
+            typed_name=member.user.get_full_name() or member.user.display_name,
+            agreed=True,
+            read_to_end=True,
+            now=at + timedelta(days=5),
+        )
+    match = matching_services.match_activate(
+        match=match, by=coordinator, now=at + timedelta(days=5)
+    )
+    venue = Venue.objects.filter(scheme=scheme, kind=VenueKind.COMMUNITY).first()
+    if venue is not None:
+        for week in range(6):
+            day = _weekday_before(
+                timezone.localdate(at, scheme.zone) + timedelta(weeks=2 + 3 * week)
+            )
+            begin = _local(day, time(10, 30), scheme)
+            try:
+                meeting = _book(
+                    buddy=buddy, venue=venue, start=begin, minutes=60, by=coordinator, match=match
+                )
+                meeting_services.meeting_check_in(
+                    meeting=meeting, key=_key(), by=buddy.user, now=begin + timedelta(minutes=1)
+                )
+                meeting_services.meeting_check_out(
+                    meeting=meeting, key=_key(), by=buddy.user, now=begin + timedelta(minutes=55)
+                )
+                # Each meeting debriefed that day, as the scheme asks: a walk and a chat.
+                debrief_send(
+                    meeting=meeting,
+                    content=DebriefContent(
+                        how_it_went=4, what_happened="A walk and a coffee; talked about the week."
+                    ),
+                    by=buddy.user,
+                    now=begin + timedelta(hours=3),
+                )
+            except DomainError as problem:
+                problems.append(str(problem))
+    matching_services.match_end(
+        match=match,
+        by=coordinator,
+        reason="Planned ending after six months",
+        ending_type=EndingType.PLANNED,
+        now=now - timedelta(days=14),
+    )
+    return problems

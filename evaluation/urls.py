@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401 - the app's pages are added here
+from django.urls import path
+
+from . import evidence_views
 
 app_name = "evaluation"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("coordinator/evidence/", evidence_views.evidence_page, name="evidence"),
+    path(
+        "coordinator/evidence/download/",
+        evidence_views.evidence_download,
+        name="evidence_download",
+    ),
+]

@@ -106,6 +106,9 @@ MATRIX = {
     "coordinator/messages/new/<int:pk>/": ("get", "participant", OBJECT_PAGE),
     "coordinator/messages/relay/<int:pk>/": ("get", "messaging/message", OBJECT_PAGE),
     "coordinator/settings/messages/": ("get", None, COORDINATOR_PAGE),
+    # The evidence pack: each coordinator builds their own scheme's (POST: it is audited).
+    "coordinator/evidence/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/evidence/download/": ("post", None, COORDINATOR_PAGE),
     "coordinator/people/": ("get", None, COORDINATOR_PAGE),
     "coordinator/invitations/": ("get", None, COORDINATOR_PAGE),
     # POST; the other scheme's coordinator must not learn the invitation exists.

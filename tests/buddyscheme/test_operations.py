@@ -153,12 +153,15 @@ def test_seed_demo_is_idempotent_and_realistic():
         == 1
     )
     assert TrainingInvitation.objects.filter(session__scheme=scheme).count() == 3
-    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=True).count() == 20
+    # Twenty participants, and one referred, enrolled and matched until their match ended (the
+    # evidence pack's journey from referral to ending).
+    assert scheme.memberships.filter(role=Role.PARTICIPANT, is_active=True).count() == 21
     # Three referrals waiting (one urgent, one assessed): people referred are participants on
     # no list (inactive) until enrolled.
     referrals = Referral.objects.filter(scheme=scheme)
     assert sorted(referrals.values_list("status", "urgency")) == [
         ("assessing", "soon"),
+        ("enrolled", "routine"),
         ("new", "routine"),
         ("new", "urgent"),
     ]
@@ -171,9 +174,11 @@ def test_seed_demo_is_idempotent_and_realistic():
 
     assert cleared_buddies(scheme).count() == 9
     assert MenuItem.objects.filter(category__scheme=scheme).count() >= 10
-    # The match meeting today, and one started seven months ago whose review is overdue.
+    # The match meeting today, one started seven months ago whose review is overdue, and one
+    # that ended (the evidence pack's referral-to-ending journey).
     assert Match.objects.filter(scheme=scheme, state="active").count() == 2
-    assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 2
+    assert Match.objects.filter(scheme=scheme, state="ended").count() == 1
+    assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 3
     active = Match.objects.get(scheme=scheme, state="active", review_due__gt=timezone.localdate())
     assert active.goals.count() == 3 and active.reviews.count() == 1
     assert active.planned_sessions == 12

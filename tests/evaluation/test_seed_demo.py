@@ -88,7 +88,14 @@ def test_every_page_has_something_real_and_a_second_run_changes_nothing():
     # (The demo group's session gives each of its two facilitators a meeting of their own.)
     assert Meeting.objects.filter(scheme=scheme, group_facilitator__isnull=False).count() == 2
     meetings = Meeting.objects.filter(scheme=scheme, group_facilitator__isnull=True)
-    assert meetings.filter(state=MeetingState.CHECKED_OUT).count() == 3
+    # Three recent ones, and six of the match that went from referral to ending months ago
+    # (the evidence pack's journey), each debriefed.
+    assert (
+        meetings.filter(state=MeetingState.CHECKED_OUT).exclude(match__state="ended").count() == 3
+    )
+    journey = meetings.filter(state=MeetingState.CHECKED_OUT, match__state="ended")
+    assert journey.count() == 6
+    assert journey.filter(debrief__state="sent").count() == 6
     upcoming = meetings.filter(state=MeetingState.PLANNED, planned_start__gt=SATURDAY_NIGHT)
     assert upcoming.filter(interview__isnull=True).count() == 2
     # And an applicant's face-to-face interview, a meeting with check-in like the others.

@@ -161,6 +161,8 @@ class Command(BaseCommand):
             participants=participants,
         )
         demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
+        for problem in demo.demo_journey(scheme=scheme, coordinator=coordinator, buddies=buddies):
+            self.stdout.write(f"  (Journey for the evidence pack: {problem})")
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -174,6 +176,10 @@ class Command(BaseCommand):
         )
         self.stdout.write("  Applicants:  applicant1@example.org … applicant3@example.org")
         self.stdout.write("  Other scheme's coordinator: north.coordinator@example.org")
+        self.stdout.write(
+            "  (Evidence pack for an accreditation visit: /coordinator/evidence/; one match has "
+            "gone from referral to ending)"
+        )
         self.stdout.write(
             "  (Messages: buddy2's message relayed to participant2; buddy1, buddy3 and buddy5 "
             "are in the buddy network)"
