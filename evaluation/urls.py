@@ -1,5 +1,27 @@
-from django.urls import path  # noqa: F401 - the app's pages are added here
+from django.urls import path
+
+from . import report_views
 
 app_name = "evaluation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("coordinator/reports/funder/", report_views.funder_reports, name="funder_reports"),
+    path(
+        "coordinator/reports/funder/<int:pk>/", report_views.funder_report, name="funder_report"
+    ),
+    path(
+        "coordinator/reports/funder/<int:pk>/text/",
+        report_views.funder_report_text,
+        name="funder_report_text",
+    ),
+    path(
+        "coordinator/reports/funder/<int:pk>/pdf/",
+        report_views.funder_report_pdf_download,
+        name="funder_report_pdf",
+    ),
+    path(
+        "coordinator/reports/funder/<int:pk>/<slug:table>.<str:extension>",
+        report_views.funder_report_table,
+        name="funder_report_table",
+    ),
+]
