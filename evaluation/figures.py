@@ -110,7 +110,7 @@ def _days_between(start: date | None, moment: datetime | None, zone) -> int | No
 
 def funder_figures(scheme, since: date, until: date) -> FunderFigures:
     """The funder counts for `scheme` from `since` to `until` (local dates, both included),
-    in eleven queries whatever the size of the scheme."""
+    in ten queries whatever the size of the scheme."""
     zone = scheme.zone
     start, end = start_of(since, zone), start_of(until + timedelta(days=1), zone)
     referrals = Referral.objects.filter(
