@@ -50,10 +50,15 @@ def _accessible(chart, title: str, description: str) -> SafeString:
     desc_element.text = description
     tree.insert(0, desc_element)
     tree.insert(0, title_element)
-    for comment_holder in [tree]:
-        for child in list(comment_holder):
-            if child.tag is ElementTree.Comment:
-                comment_holder.remove(child)
+    # Out go pygal's config script (its tooltips are off), its comments and the titles it gives
+    # each guide line: the chart's one accessible name is the title above.
+    tree.attrib.pop("xmlns", None)
+    for parent in tree.iter():
+        for child in list(parent):
+            if child.tag in (f"{SVG}script", "script", ElementTree.Comment) or (
+                child.tag in (f"{SVG}title", "title") and child is not title_element
+            ):
+                parent.remove(child)
     ElementTree.register_namespace("", SVG.strip("{}"))
     ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     return mark_safe(ElementTree.tostring(tree, encoding="unicode"))  # noqa: S308 - pygal's own SVG
