@@ -9,6 +9,7 @@ Pygal's own script and tooltips are off: no third-party script on the page or in
 
 from __future__ import annotations
 
+import functools
 import itertools
 import xml.etree.ElementTree as ElementTree
 
@@ -50,18 +51,45 @@ def _accessible(chart, title: str, description: str) -> SafeString:
     desc_element.text = description
     tree.insert(0, desc_element)
     tree.insert(0, title_element)
-    # Out go pygal's config script (its tooltips are off), its comments and the titles it gives
-    # each guide line: the chart's one accessible name is the title above.
+    # Out go pygal's config script (its tooltips are off), its comments, the titles it gives
+    # each guide line (the chart's one accessible name is the title above) and its inline
+    # style, which the site's Content-Security-Policy would block: the page links chart_css()
+    # instead, and the PDF puts it back (with_style).
     tree.attrib.pop("xmlns", None)
+    tree.attrib.pop("id", None)
     for parent in tree.iter():
         for child in list(parent):
-            if child.tag in (f"{SVG}script", "script", ElementTree.Comment) or (
-                child.tag in (f"{SVG}title", "title") and child is not title_element
-            ):
+            if child.tag in (
+                f"{SVG}script",
+                "script",
+                f"{SVG}style",
+                "style",
+                ElementTree.Comment,
+            ) or (child.tag in (f"{SVG}title", "title") and child is not title_element):
                 parent.remove(child)
     ElementTree.register_namespace("", SVG.strip("{}"))
     ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     return mark_safe(ElementTree.tostring(tree, encoding="unicode"))  # noqa: S308 - pygal's own SVG
+
+
+@functools.cache
+def chart_css() -> str:
+    """pygal's stylesheet for our charts, scoped to svg.pygal-chart instead of one chart's id,
+    so one file serves every chart on a page under the site's CSP (style-src 'self')."""
+    chart = pygal.HorizontalBar(style=STYLE, js=[], disable_xml_declaration=True)
+    chart.add("", [1])
+    tree = chart.render_tree()
+    chart_id = tree.get("id", "")
+    css = "".join(
+        element.text or "" for element in tree.iter() if element.tag in (f"{SVG}style", "style")
+    )
+    return css.replace(f"#{chart_id}", "svg.pygal-chart")
+
+
+def with_style(svg: str) -> SafeString:
+    """The chart with its stylesheet inside, for WeasyPrint (which reads only the SVG's own)."""
+    head, _, rest = svg.partition(">")
+    return mark_safe(f"{head}><style>{chart_css()}</style>{rest}")  # noqa: S308 - our own CSS
 
 
 def describe(values: dict[str, int], unit: str) -> str:

@@ -18,7 +18,7 @@ from meetings.models import Alert
 
 from .charts import bar_chart
 from .figures import WAITING_SHOWN, dashboard_figures
-from .suppression import SUPPRESSED, is_suppressed, shown
+from .suppression import SUPPRESSED_SHORT, is_suppressed, shown
 
 
 @receiver(dashboard_sections)
@@ -47,21 +47,24 @@ def _evaluation_on_the_dashboard(sender, scheme, now, **kwargs) -> list[Dashboar
                     for person in waiting[:WAITING_SHOWN]
                 ],
                 "waiting_count": waiting.count(),
-                "meetings": shown(figures.meetings_this_month),
-                "contact_hours": SUPPRESSED if few_meetings else figures.contact_hours_this_month,
-                "alerts": shown(figures.alerts_this_month),
-                "median_acknowledge": SUPPRESSED
+                "meetings": shown(figures.meetings_this_month, short=True),
+                "contact_hours": SUPPRESSED_SHORT
+                if few_meetings
+                else figures.contact_hours_this_month,
+                "alerts": shown(figures.alerts_this_month, short=True),
+                "median_acknowledge": SUPPRESSED_SHORT
                 if few_acknowledged
                 else figures.median_minutes_to_acknowledge,
-                "matches_chart": bar_chart(
-                    "Matches by state", figures.matches_by_state, "matches"
-                ),
+                "matches_chart": bar_chart("Matches by state", figures.matches_by_state, "matches"),
                 "endings_chart": bar_chart(
                     "Endings in the last 12 months, by type", figures.endings, "matches"
                 ),
-                "endings_shown": {label: shown(count) for label, count in figures.endings.items()},
+                "endings_shown": {
+                    label: shown(count, short=True) for label, count in figures.endings.items()
+                },
                 "matches_shown": {
-                    label: shown(count) for label, count in figures.matches_by_state.items()
+                    label: shown(count, short=True)
+                    for label, count in figures.matches_by_state.items()
                 },
             },
             figures=True,

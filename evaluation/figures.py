@@ -152,9 +152,7 @@ def funder_figures(scheme, since: date, until: date) -> FunderFigures:
         state=SessionState.FINISHED,
         planned_start__gte=start,
         planned_start__lt=end,
-    ).aggregate(
-        sessions=Count("pk"), new=Sum("new_count"), returning=Sum("returning_count")
-    )
+    ).aggregate(sessions=Count("pk"), new=Sum("new_count"), returning=Sum("returning_count"))
     buddy_minutes = sum(item.minutes for item in time_given_by(scheme, start, end))
     buddies = Membership.objects.filter(scheme=scheme, role=Role.BUDDY)
     left_before = Q(vetting__stage=BuddyStage.LEFT, vetting__stage_changed_at__lt=start)
@@ -253,7 +251,9 @@ def dashboard_figures(scheme, now: datetime) -> DashboardFigures:
         ).values_list("raised_at", "acknowledged_at")
     )
     minutes = [
-        (acknowledged - raised).total_seconds() / 60 for raised, acknowledged in alerts if acknowledged
+        (acknowledged - raised).total_seconds() / 60
+        for raised, acknowledged in alerts
+        if acknowledged
     ]
     year_ago = start_of(today - timedelta(days=365), zone)
     return DashboardFigures(

@@ -94,7 +94,10 @@ def people_section(report: FunderReport, figures: FunderFigures) -> list[Section
                         "Waiting time, 90th percentile (days)",
                         _measure(figures.waiting_days, lambda: figures.waiting_p90),
                     ],
-                    ["Matches started (basis of time to match)", _shown(len(figures.days_to_match))],
+                    [
+                        "Matches started (basis of time to match)",
+                        _shown(len(figures.days_to_match)),
+                    ],
                     [
                         "Time to match, median (days)",
                         _measure(figures.days_to_match, lambda: figures.match_median),
@@ -221,6 +224,14 @@ def report_sections(report: FunderReport) -> list[Section]:
 def report_table(report: FunderReport, slug: str) -> Table | None:
     return next(
         (section.table for section in report_sections(report) if section.table.slug == slug), None
+    )
+
+
+def last_full_year(today: date) -> tuple[date, date]:
+    """The twelve whole months before this one: the default period."""
+    first_of_month = today.replace(day=1)
+    return first_of_month.replace(year=first_of_month.year - 1), first_of_month.fromordinal(
+        first_of_month.toordinal() - 1
     )
 
 

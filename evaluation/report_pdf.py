@@ -10,8 +10,16 @@ from weasyprint import HTML
 
 from contracts.pdf import PDF_VARIANT, STATIC_PREFIX, StaticOnlyFetcher, document_language
 
+from .charts import with_style
 from .report import report_sections
 from .report_models import FunderReport
+
+
+def _styled(sections):
+    for section in sections:
+        if section.chart:
+            section.chart = with_style(section.chart)
+    return sections
 
 
 def funder_report_pdf(report: FunderReport) -> bytes:
@@ -20,7 +28,7 @@ def funder_report_pdf(report: FunderReport) -> bytes:
         {
             "report": report,
             "scheme": report.scheme,
-            "sections": report_sections(report),
+            "sections": _styled(report_sections(report)),
             "static": STATIC_PREFIX,
             "lang": document_language(),
         },

@@ -3,8 +3,6 @@ download leaves an audit row (who, which report, how, when) for the access log."
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +15,7 @@ from buddyscheme.models import Membership, Role
 from buddyscheme.selectors import names_of
 
 from . import report
+from .charts import chart_css
 from .exports import table_csv, table_xlsx
 from .report_forms import PeriodForm, ReportTextForm
 from .report_models import FunderReport
@@ -30,14 +29,6 @@ def get_report_for_coordinator(request, pk: int) -> FunderReport:
         pk,
         scheme_path="scheme_id",
         roles=[Role.COORDINATOR],
-    )
-
-
-def last_full_year(today: date) -> tuple[date, date]:
-    """The twelve whole months before this one: the default period."""
-    first_of_month = today.replace(day=1)
-    return first_of_month.replace(year=first_of_month.year - 1), first_of_month.fromordinal(
-        first_of_month.toordinal() - 1
     )
 
 
@@ -60,7 +51,7 @@ def funder_reports(request):
             else:
                 return redirect("evaluation:funder_report", pk=made.pk)
     else:
-        starts_on, ends_on = last_full_year(timezone.localdate())
+        starts_on, ends_on = report.last_full_year(timezone.localdate())
         form = PeriodForm(initial={"starts_on": starts_on, "ends_on": ends_on})
     return render(
         request,
@@ -94,7 +85,9 @@ def _report_page(request, funder_report: FunderReport, text_form: ReportTextForm
 def funder_report(request, pk):
     funder_report = get_report_for_coordinator(request, pk)
     report.funder_report_looked_at(report=funder_report, how="view", by=request.user)
-    return _report_page(request, funder_report, ReportTextForm(initial={"text": funder_report.text}))
+    return _report_page(
+        request, funder_report, ReportTextForm(initial={"text": funder_report.text})
+    )
 
 
 @require_POST
@@ -152,3 +145,11 @@ def funder_report_table(request, pk, table, extension):
         content_type = XLSX
     report.funder_report_looked_at(report=funder_report, how=extension, by=request.user)
     return _download(body, content_type, _file_name(funder_report, found.slug, extension))
+
+
+@require_GET
+def chart_stylesheet(request):
+    """The charts' stylesheet (the same for everyone, nothing personal in it)."""
+    response = HttpResponse(chart_css(), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -5,10 +5,9 @@ from . import report_views
 app_name = "evaluation"
 
 urlpatterns = [
+    path("evaluation/charts.css", report_views.chart_stylesheet, name="chart_css"),
     path("coordinator/reports/funder/", report_views.funder_reports, name="funder_reports"),
-    path(
-        "coordinator/reports/funder/<int:pk>/", report_views.funder_report, name="funder_report"
-    ),
+    path("coordinator/reports/funder/<int:pk>/", report_views.funder_report, name="funder_report"),
     path(
         "coordinator/reports/funder/<int:pk>/text/",
         report_views.funder_report_text,

@@ -515,6 +515,8 @@ MATRIX = {
     ),
     # Groups: the coordinator's pages, the facilitator's session page (the buddy persona
     # facilitates scheme A's session), and the public anonymous feedback form.
+    # The charts' stylesheet: the same for everyone, nothing personal.
+    "evaluation/charts.css": ("get", None, every(200)),
     # Funder reports: the scheme's coordinators only; each view and download is audited.
     "coordinator/reports/funder/": ("get", None, COORDINATOR_PAGE),
     "coordinator/reports/funder/<int:pk>/": ("get", "evaluation/funderreport", OBJECT_PAGE),

@@ -30,7 +30,9 @@ def at(day: date, hour: int = 12) -> datetime:
 
 def participant(scheme, waiting_since: date):
     member = MembershipFactory(scheme=scheme, role=Role.PARTICIPANT)
-    ParticipantEnrolment.objects.create(membership=member, eligible=True, waiting_since=waiting_since)
+    ParticipantEnrolment.objects.create(
+        membership=member, eligible=True, waiting_since=waiting_since
+    )
     return member
 
 
@@ -144,7 +146,11 @@ class KnownScheme:
         group = PeerGroup.objects.create(
             scheme=scheme, name="Group", neutral_name="Group", purpose="Peer support", venue=place
         )
-        for day, state, new, returning in ((5, "finished", 3, 4), (12, "finished", 2, 4), (19, "cancelled", 9, 9)):
+        for day, state, new, returning in (
+            (5, "finished", 3, 4),
+            (12, "finished", 2, 4),
+            (19, "cancelled", 9, 9),
+        ):
             begin = at(date(2026, 5, day), 18)
             GroupSession.objects.create(
                 group=group,
@@ -187,9 +193,7 @@ class FunderFiguresTest(TestCase):
 
     def test_the_report_suppresses_what_is_small(self):
         report = FunderReport.objects.create(scheme=self.scheme, starts_on=SINCE, ends_on=UNTIL)
-        rows = {
-            row[0]: row[1] for section in report_sections(report) for row in section.table.rows
-        }
+        rows = {row[0]: row[1] for section in report_sections(report) for row in section.table.rows}
         self.assertEqual(rows["Referrals received"], "fewer than 5")
         self.assertEqual(rows["People supported by a buddy"], 6)
         self.assertEqual(rows["Waiting time, median (days)"], 30)

@@ -8,8 +8,8 @@ import subprocess
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from buddyscheme.models import AuditEvent, Referral, Role
@@ -62,21 +62,29 @@ class FunderReportViewsTest(PersonaTestCase):
         base = f"/coordinator/reports/funder/{report.pk}/"
         page = self.client.get(base).content.decode()
         screen = re.search(r"Referrals received</th>\s*<td>([^<]*)</td>", page).group(1).strip()
-        rows = dict(
-            csv.reader(io.StringIO(self.client.get(base + "people.csv").content.decode()))
-        )
+        rows = dict(csv.reader(io.StringIO(self.client.get(base + "people.csv").content.decode())))
         sheet = load_workbook(io.BytesIO(self.client.get(base + "people.xlsx").content)).active
         xlsx = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
         text = pdf_text(self.client.get(base + "pdf/").content)
         pdf = re.search(r"Referrals received\s+(.+)", text).group(1).strip()
-        return {"screen": screen, "csv": rows["Referrals received"], "xlsx": xlsx["Referrals received"], "pdf": pdf}
+        return {
+            "screen": screen,
+            "csv": rows["Referrals received"],
+            "xlsx": xlsx["Referrals received"],
+            "pdf": pdf,
+        }
 
     def test_four_is_suppressed_and_five_shown_on_screen_csv_xlsx_and_pdf(self):
         referrals(self.scheme, 4)
         report = self._make()
         self.assertEqual(
             self._referrals_everywhere(report),
-            {"screen": "fewer than 5", "csv": "fewer than 5", "xlsx": "fewer than 5", "pdf": "fewer than 5"},
+            {
+                "screen": "fewer than 5",
+                "csv": "fewer than 5",
+                "xlsx": "fewer than 5",
+                "pdf": "fewer than 5",
+            },
         )
         referrals(self.scheme, 1)
         self.assertEqual(
@@ -95,7 +103,9 @@ class FunderReportViewsTest(PersonaTestCase):
         )
         self.assertContains(response, "The period must end on or after the day it starts.")
         self.assertContains(response, 'value="2026-06-30"')
-        response = self.client.post("/coordinator/reports/funder/", {"starts_on": "soon", "ends_on": ""})
+        response = self.client.post(
+            "/coordinator/reports/funder/", {"starts_on": "soon", "ends_on": ""}
+        )
         self.assertContains(response, "Enter a valid date.")
         self.assertContains(response, 'value="soon"')
         response = self.client.post(
@@ -211,6 +221,8 @@ class DashboardGrowthTest(PersonaTestCase):
         self.assertEqual(small, large)
         page = response.content.decode()
         self.assertIn("Needs me today", page)
-        self.assertRegex(page, r"<p class=\"fs-4 mb-0\">14</p>\s*<p class=\"small mb-0\">buddy meetings")
+        self.assertRegex(
+            page, r"<p class=\"fs-4 mb-0\">14</p>\s*<p class=\"small mb-0\">buddy meetings"
+        )
         self.assertIn("10.0", page)  # median minutes to acknowledge
         self.assertIn('role="img"', page)

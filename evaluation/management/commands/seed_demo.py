@@ -161,6 +161,7 @@ class Command(BaseCommand):
             participants=participants,
         )
         demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
+        demo.demo_funder_report(scheme=scheme, coordinator_user=coordinator)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
