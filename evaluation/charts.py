@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import xml.etree.ElementTree as ElementTree
 
 import pygal
@@ -29,10 +30,10 @@ STYLE = Style(
     foreground_subtle="#6c757d",
     colors=("#0b5ed7",),
     font_family="DejaVu Sans, Arial, sans-serif",
-    title_font_size=16,
-    label_font_size=13,
-    major_label_font_size=13,
-    value_font_size=13,
+    title_font_size=17,
+    label_font_size=15,
+    major_label_font_size=15,
+    value_font_size=15,
     tooltip_font_size=13,
 )
 _numbering = itertools.count(1)
@@ -111,8 +112,8 @@ def bar_chart(title: str, values: dict[str, int], unit: str, horizontal: bool = 
         disable_xml_declaration=True,
         show_legend=False,
         tooltip_border_radius=0,
-        width=640,
-        height=max(200, 46 * len(values) + 90) if horizontal else 320,
+        width=520,
+        height=max(180, 40 * len(values) + 80) if horizontal else 300,
         explicit_size=False,
         print_values=True,
         print_zeroes=True,
@@ -124,10 +125,15 @@ def bar_chart(title: str, values: dict[str, int], unit: str, horizontal: bool = 
     )
     chart.title = title
     labels, points = [], []
-    for label, count in values.items():
+    # pygal draws horizontal bars bottom up: reversed, they read top down, as the table does.
+    for label, count in reversed(values.items()) if horizontal else values.items():
         suppressed = is_suppressed(count)
         labels.append(f"{label} ({SUPPRESSED_SHORT})" if suppressed else label)
         points.append(None if suppressed else count)
     chart.x_labels = labels
+    # Whole numbers on the scale: these are counts of people and matches.
+    top = max([point for point in points if point is not None] + [5])
+    step = math.ceil(top / 5)
+    chart.y_labels = list(range(0, top + step, step))
     chart.add(unit.capitalize(), points)
     return _accessible(chart, title, describe(values, unit))

@@ -48,7 +48,7 @@ def table_xlsx(table: Table, period: str) -> bytes:
         [safe_cell(f"{table.caption}, {period}. Counts of 1 to 4 are shown as fewer than 5.")]
     )
     sheet.column_dimensions["A"].width = (
-        max(len(str(row[0])) for row in [table.header, *table.rows]) + 4
+        max([len(table.header[0])] + [len(str(row[0])) for row in table.rows]) + 4
     )
     sheet.column_dimensions["B"].width = 16
     out = io.BytesIO()
