@@ -63,6 +63,7 @@ class FunderFigures:
     group_new: int
     group_returning: int
     buddy_hours: float
+    buddy_time_items: int  # the meetings, sessions and one-to-ones the buddy hours add up
     buddies_recruited: int
     buddies_trained: int
     buddies_at_start: int
@@ -153,7 +154,8 @@ def funder_figures(scheme, since: date, until: date) -> FunderFigures:
         planned_start__gte=start,
         planned_start__lt=end,
     ).aggregate(sessions=Count("pk"), new=Sum("new_count"), returning=Sum("returning_count"))
-    buddy_minutes = sum(item.minutes for item in time_given_by(scheme, start, end))
+    time_given = time_given_by(scheme, start, end)
+    buddy_minutes = sum(item.minutes for item in time_given)
     buddies = Membership.objects.filter(scheme=scheme, role=Role.BUDDY)
     left_before = Q(vetting__stage=BuddyStage.LEFT, vetting__stage_changed_at__lt=start)
     left_by_end = Q(vetting__stage=BuddyStage.LEFT, vetting__stage_changed_at__lt=end)
@@ -188,6 +190,7 @@ def funder_figures(scheme, since: date, until: date) -> FunderFigures:
         group_new=groups["new"] or 0,
         group_returning=groups["returning"] or 0,
         buddy_hours=round(buddy_minutes / 60, 1),
+        buddy_time_items=len(time_given),
         buddies_recruited=buddy_counts["recruited"],
         buddies_trained=trained,
         buddies_at_start=buddy_counts["at_start"],

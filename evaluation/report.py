@@ -59,7 +59,7 @@ def _measure(values: list[int], measure: Callable[[], float | None]) -> Cell:
 
 
 def _based_on(count: int, value: float) -> Cell:
-    """Hours that come from fewer than five meetings are suppressed with their count."""
+    """Hours that come from fewer than five meetings (or sessions) are suppressed with them."""
     return SUPPRESSED if is_suppressed(count) else _number(value)
 
 
@@ -128,7 +128,10 @@ def meetings_section(report: FunderReport, figures: FunderFigures) -> list[Secti
                 rows=[
                     ["Buddy meetings held", _shown(figures.meetings)],
                     ["Contact hours", _based_on(figures.meetings, figures.contact_hours)],
-                    ["Hours volunteered by buddies", _number(figures.buddy_hours)],
+                    [
+                        "Hours volunteered by buddies",
+                        _based_on(figures.buddy_time_items, figures.buddy_hours),
+                    ],
                 ],
             ),
         )

@@ -180,7 +180,8 @@ class FunderFiguresTest(TestCase):
         self.assertEqual(sorted(figures.days_to_match), [15, 25, 35, 45, 100])
         self.assertEqual((figures.match_median, figures.match_p90), (35.0, 100.0))
         self.assertEqual((figures.meetings, figures.contact_hours), (6, 9.0))
-        self.assertEqual(figures.buddy_hours, 10.0)  # the six meetings and the hour with no match
+        # The six meetings and the hour with no match.
+        self.assertEqual((figures.buddy_hours, figures.buddy_time_items), (10.0, 7))
         self.assertEqual(
             (figures.group_sessions, figures.group_new, figures.group_returning), (2, 5, 8)
         )
@@ -200,6 +201,7 @@ class FunderFiguresTest(TestCase):
         self.assertEqual(rows["Time to match, 90th percentile (days)"], 100)
         self.assertEqual(rows["Buddy meetings held"], 6)
         self.assertEqual(rows["Contact hours"], 9)
+        self.assertEqual(rows["Hours volunteered by buddies"], 10)
         self.assertEqual(rows["New attendances"], 5)
         self.assertEqual(rows["Returning attendances"], 8)
         self.assertEqual(rows["Group sessions held"], "fewer than 5")
