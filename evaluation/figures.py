@@ -104,9 +104,12 @@ def _endings(scheme, since: datetime, until: datetime) -> dict[str, int]:
 
 
 def _days_between(start: date | None, moment: datetime | None, zone) -> int | None:
+    """Days from joining the waiting list to `moment`; None when unknown: no date, or a
+    waiting-list date after it (the person has joined the list again since that match)."""
     if start is None or moment is None:
         return None
-    return max((timezone.localtime(moment, zone).date() - start).days, 0)
+    days = (timezone.localtime(moment, zone).date() - start).days
+    return days if days >= 0 else None
 
 
 def funder_figures(scheme, since: date, until: date) -> FunderFigures:

@@ -75,8 +75,8 @@ def people_section(report: FunderReport, figures: FunderFigures) -> list[Section
             intro=(
                 "Waiting time runs from joining the waiting list to being offered a buddy; time "
                 "to match, to the match starting. Both are in days, for matches offered or "
-                "started in the period. The 90th percentile is the wait nine in ten people did "
-                "not exceed."
+                "started in the period (not for people who have joined the list again since). The "
+                "90th percentile is the wait nine in ten people did not exceed."
             ),
             table=Table(
                 slug="people",

@@ -102,6 +102,19 @@ class KnownScheme:
             ended_at=at(date(2026, 2, 10)),
             ending_type="breakdown",
         )
+        # Offered a buddy in March, then back on the waiting list since May: that wait is not
+        # known any more, so it counts in neither measure (but the person was supported).
+        rejoined = participant(scheme, date(2026, 5, 1))
+        Match.objects.create(
+            scheme=scheme,
+            buddy=buddies[2],
+            participant=rejoined,
+            state="ended",
+            proposed_at=at(date(2026, 3, 1)),
+            activated_at=at(date(2026, 3, 10)),
+            ended_at=at(date(2026, 4, 20)),
+            ending_type="breakdown",
+        )
         long_gone = participant(scheme, date(2025, 1, 1))
         Match.objects.create(
             scheme=scheme,
@@ -174,7 +187,8 @@ class FunderFiguresTest(TestCase):
         with self.assertNumQueries(10):
             figures = funder_figures(self.scheme, SINCE, UNTIL)
         self.assertEqual(figures.referrals, 4)  # the first was received in December
-        self.assertEqual(figures.people_supported, 6)  # five new matches and the one running on
+        # Five new matches, the one running on and the one that broke down in April.
+        self.assertEqual(figures.people_supported, 7)
         self.assertEqual(sorted(figures.waiting_days), [10, 20, 30, 40, 50])
         self.assertEqual((figures.waiting_median, figures.waiting_p90), (30.0, 50.0))
         self.assertEqual(sorted(figures.days_to_match), [15, 25, 35, 45, 100])
@@ -189,14 +203,14 @@ class FunderFiguresTest(TestCase):
         self.assertEqual(figures.buddies_trained, 2)
         self.assertEqual((figures.buddies_at_start, figures.buddies_retained), (4, 3))
         self.assertEqual(figures.endings["Planned completion"], 2)
-        self.assertEqual(figures.endings["The match broke down"], 1)
+        self.assertEqual(figures.endings["The match broke down"], 2)
         self.assertEqual(figures.endings["Moved away"], 0)  # ended before the period
 
     def test_the_report_suppresses_what_is_small(self):
         report = FunderReport.objects.create(scheme=self.scheme, starts_on=SINCE, ends_on=UNTIL)
         rows = {row[0]: row[1] for section in report_sections(report) for row in section.table.rows}
         self.assertEqual(rows["Referrals received"], "fewer than 5")
-        self.assertEqual(rows["People supported by a buddy"], 6)
+        self.assertEqual(rows["People supported by a buddy"], 7)
         self.assertEqual(rows["Waiting time, median (days)"], 30)
         self.assertEqual(rows["Time to match, 90th percentile (days)"], 100)
         self.assertEqual(rows["Buddy meetings held"], 6)
