@@ -20,20 +20,16 @@ from buddyscheme.models import (
     Interview,
     InterviewMode,
     Membership,
-    ParticipantEnrolment,
-    Profile,
     RecruitmentSource,
-    Role,
     Scheme,
     TrainingModule,
-    User,
 )
 from buddyscheme.vetting import buddy_stage_move
 from contracts import services as contract_services
 from evaluation.report import funder_report_create, funder_report_text_save
 from evaluation.report_models import FunderReport
 from matching import services as matching_services
-from matching.models import OPEN_STATES, EndingType, Match, MatchState, SpeedEvent
+from matching.models import OPEN_STATES, Match, SpeedEvent
 from meetings import services as meeting_services
 from meetings.models import (
     Meeting,
@@ -745,7 +741,6 @@ def demo_funder_report(*, scheme: Scheme, coordinator_user) -> None:
     if FunderReport.objects.filter(scheme=scheme).exists():
         return
     today = timezone.localdate()
-    _demo_past_matches(scheme=scheme, today=today)
     report = funder_report_create(
         scheme=scheme, starts_on=today - timedelta(days=364), ends_on=today, by=coordinator_user
     )
@@ -757,53 +752,3 @@ def demo_funder_report(*, scheme: Scheme, coordinator_user) -> None:
         ),
         by=coordinator_user,
     )
-
-
-# Eight people supported earlier in the year, whose matches have ended (five as planned): the
-# report's waiting times, people supported and endings have something to count.
-PAST_MATCHES = [
-    # (first name, days on the list before an offer, days more to the start, months it ran, ending)
-    ("Nadia", 21, 12, 6, EndingType.PLANNED),
-    ("Oscar", 35, 9, 6, EndingType.PLANNED),
-    ("Priya", 14, 20, 5, EndingType.PLANNED),
-    ("Quentin", 48, 15, 6, EndingType.PLANNED),
-    ("Rosa", 27, 10, 4, EndingType.PLANNED),
-    ("Sam", 62, 14, 2, EndingType.BREAKDOWN),
-    ("Tariq", 30, 11, 3, EndingType.MOVED),
-    ("Una", 19, 16, 5, EndingType.FRIENDSHIP),
-]
-
-
-def _demo_past_matches(*, scheme: Scheme, today: date) -> None:
-    buddies = list(
-        Membership.objects.filter(scheme=scheme, role=Role.BUDDY, is_active=True).order_by("pk")
-    )
-    if not buddies:
-        return
-    for number, (first, waited, to_start, months, ending) in enumerate(PAST_MATCHES, start=1):
-        user, _ = User.objects.get_or_create(
-            email=f"former{number}@example.org", defaults={"first_name": first}
-        )
-        Profile.objects.get_or_create(user=user, defaults={"preferred_name": first})
-        person, _ = Membership.objects.get_or_create(
-            user=user, scheme=scheme, role=Role.PARTICIPANT
-        )
-        joined = today - timedelta(days=330 - number * 9)
-        ParticipantEnrolment.objects.get_or_create(
-            membership=person, defaults={"eligible": True, "waiting_since": joined}
-        )
-        offered = timezone.make_aware(
-            datetime.combine(joined + timedelta(days=waited), time(11)), scheme.zone
-        )
-        started = offered + timedelta(days=to_start)
-        Match.objects.create(
-            scheme=scheme,
-            buddy=buddies[number % len(buddies)],
-            participant=person,
-            state=MatchState.ENDED,
-            proposed_at=offered,
-            activated_at=started,
-            ended_at=min(started + timedelta(days=30 * months), timezone.now() - timedelta(days=3)),
-            ending_type=ending,
-            end_reason="Demo: a match from earlier in the year.",
-        )
