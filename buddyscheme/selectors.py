@@ -186,11 +186,13 @@ def case_notes_for(member: Membership):
 @dataclass(frozen=True)
 class DashboardSection:
     """A part of the coordinator dashboard another app adds: its template and what it needs.
-    `urgent` sections come first."""
+    `urgent` sections come first; `figures` sections (counts and charts) sit beside the
+    to-do lists rather than among them."""
 
     template: str
     context: dict
     urgent: bool = False
+    figures: bool = False
 
 
 # Apps above the core add whole sections (lists with links) the same way: each receiver gets

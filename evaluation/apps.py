@@ -5,5 +5,6 @@ class EvaluationConfig(AppConfig):
     name = "evaluation"
 
     def ready(self):
-        # The evidence pack's link on the coordinator dashboard (dashboard_sections).
-        from . import evidence  # noqa: F401, PLC0415
+        # The dashboard's "Needs me today" additions and figures, and the evidence pack's link
+        # (the core asks by signal: dashboard_sections, dashboard_figures).
+        from . import dashboard, evidence  # noqa: F401, PLC0415

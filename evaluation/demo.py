@@ -26,6 +26,8 @@ from buddyscheme.models import (
 )
 from buddyscheme.vetting import buddy_stage_move
 from contracts import services as contract_services
+from evaluation.report import funder_report_create, funder_report_text_save
+from evaluation.report_models import FunderReport
 from matching import goals as matching_goals
 from matching import services as matching_services
 from matching.models import OPEN_STATES, Match, SpeedEvent
@@ -935,3 +937,23 @@ def demo_journey(*, scheme: Scheme, coordinator, buddies: list[Membership], now=
         now=now - timedelta(days=14),
     )
     return problems
+
+
+def demo_funder_report(*, scheme: Scheme, coordinator_user) -> None:
+    """A funder report for the twelve months up to today, with the scheme's own words, so the
+    Reports page has one to open (its figures are what the demo above has left). Made once:
+    a later `seed_demo` leaves the scheme's reports as they are."""
+    if FunderReport.objects.filter(scheme=scheme).exists():
+        return
+    today = timezone.localdate()
+    report = funder_report_create(
+        scheme=scheme, starts_on=today - timedelta(days=364), ends_on=today, by=coordinator_user
+    )
+    funder_report_text_save(
+        report=report,
+        text=(
+            "This year the scheme paired new volunteers with people newly diagnosed, and "
+            "started a monthly drop-in group. Thank you for making it possible."
+        ),
+        by=coordinator_user,
+    )

@@ -1,0 +1,1 @@
+from .report_models import FunderReport  # noqa: F401  (the funder report, evaluation/report.py)

@@ -86,6 +86,8 @@ $PY scripts/bench_matching.py
 echo
 $PY scripts/bench_pdf.py
 echo
+$PY scripts/bench_report.py
+echo
 # A real worker and beat, as the Procfile runs them, against the same database and broker.
 $PY scripts/bench_latency.py "${BENCH_LATENCY_MEETINGS:-500}"
 echo

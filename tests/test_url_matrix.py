@@ -4,7 +4,7 @@ A new URL pattern that is not listed here fails `test_every_url_is_in_the_matrix
 adds a view also decides, here, who may see it.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -35,6 +35,7 @@ from buddyscheme.models import (
 )
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
+from evaluation.report_models import FunderReport
 from matching.models import Goal, Match, MenuItem, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
 from meetings.models import (
@@ -544,6 +545,18 @@ MATRIX = {
     ),
     # Groups: the coordinator's pages, the facilitator's session page (the buddy persona
     # facilitates scheme A's session), and the public anonymous feedback form.
+    # The charts' stylesheet: the same for everyone, nothing personal.
+    "evaluation/charts.css": ("get", None, every(200)),
+    # Funder reports: the scheme's coordinators only; each view and download is audited.
+    "coordinator/reports/funder/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/reports/funder/<int:pk>/": ("get", "evaluation/funderreport", OBJECT_PAGE),
+    "coordinator/reports/funder/<int:pk>/text/": ("post", "evaluation/funderreport", OBJECT_ACTION),
+    "coordinator/reports/funder/<int:pk>/pdf/": ("get", "evaluation/funderreport", OBJECT_PAGE),
+    "coordinator/reports/funder/<int:pk>/<slug:table>.<str:extension>": (
+        "get",
+        "funder_table",
+        OBJECT_PAGE,
+    ),
     "coordinator/groups/": ("get", None, COORDINATOR_PAGE),
     "coordinator/groups/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/groups/questions/": ("get", None, COORDINATOR_PAGE),
@@ -879,6 +892,9 @@ class MatrixCase(PersonaTestCase):
             "recruitment/reference": asked[0].pk,
             "reference_token": reference_token(asked[1]),
             **groups,
+            "evaluation/funderreport": FunderReport.objects.create(
+                scheme=self.scheme, starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30)
+            ).pk,
             "buddyscheme/scheme": self.scheme.pk,
             "buddyscheme/membership": self.buddy_membership.pk,
             "buddyscheme/invitation": invitation.pk,
@@ -1051,6 +1067,8 @@ class MatrixCase(PersonaTestCase):
             return f"/meetings/{objects['meetings/meeting']}/check-in/"
         if kwargs_name == "responder_link":
             return f"/r/{objects['responder_link']}"
+        if kwargs_name == "funder_table":
+            return f"/coordinator/reports/funder/{objects['evaluation/funderreport']}/endings.xlsx"
         if kwargs_name == "feed":
             return f"/calendar/{objects['feed']}.ics"
         if kwargs_name == "user_password":

@@ -10,7 +10,7 @@ GROUPS = {
     "Matching": "/coordinator/matching/",
     "Meetings": "/coordinator/meetings/",
     "Agreements": "/contracts/",
-    "Reports": "/coordinator/",
+    "Reports": "/coordinator/reports/funder/",
     "Settings": "/coordinator/settings/",
 }
 

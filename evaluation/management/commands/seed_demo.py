@@ -163,6 +163,7 @@ class Command(BaseCommand):
         demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
         for problem in demo.demo_journey(scheme=scheme, coordinator=coordinator, buddies=buddies):
             self.stdout.write(f"  (Journey for the evidence pack: {problem})")
+        demo.demo_funder_report(scheme=scheme, coordinator_user=coordinator)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
