@@ -330,7 +330,7 @@ def invitation_create(
             template="questionnaire_invitation",
             # The link is built when the message is sent, never stored in the outbox.
             dedupe_key=f"questionnaire:{invitation.pk}:{invitation.nonce}",
-            context={"invitation_id": invitation.pk},
+            context={"questionnaire_invitation_id": invitation.pk},
             now=now,
         )
     audit_record(
@@ -394,7 +394,7 @@ def invitation_resend(*, invitation: Invitation, by, now=None) -> Invitation:
         recipient=invitation.person.user,
         template="questionnaire_invitation",
         dedupe_key=f"questionnaire:{invitation.pk}:{invitation.nonce}",
-        context={"invitation_id": invitation.pk},
+        context={"questionnaire_invitation_id": invitation.pk},
         now=now,
     )
     audit_record(
