@@ -19,9 +19,7 @@ def active_match(scheme, coordinator, now=None):
     matching_services.match_propose(match=match, by=coordinator)
     matching_services.match_accept(match=match, by_membership=participant)
     matching_services.match_accept(match=match, by_membership=buddy)
-    matching_services.match_introduce(
-        match=match, intro_at=now + timedelta(days=3), by=coordinator
-    )
+    matching_services.match_introduce(match=match, intro_at=now + timedelta(days=3), by=coordinator)
     sign_all(match)
     return matching_services.match_activate(match=match, by=coordinator, now=now)
 

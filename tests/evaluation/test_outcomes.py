@@ -184,9 +184,7 @@ def test_only_pairs_whose_end_falls_in_the_period_and_that_have_a_start(scheme):
         now=ENDED,
     )
     questions = services.questions_of(invitation)
-    services.answers_save(
-        invitation=invitation, answers={q.pk: "5" for q in questions}, now=ENDED
-    )
+    services.answers_save(invitation=invitation, answers={q.pk: "5" for q in questions}, now=ENDED)
     services.response_complete(invitation=invitation, now=ENDED)
     summary = outcomes.wellbeing_summary(scheme, *PERIOD)
     assert summary.people == 5

@@ -51,8 +51,7 @@ def test_a_new_scheme_has_ons4_in_ons_wording_and_the_exit_and_buddy_questionnai
     assert [q.code for q in questions] == list(ONS4_MEASURES)
     assert [q.text for q in questions] == [
         "Overall, how satisfied are you with your life nowadays?",
-        "Overall, to what extent do you feel that the things you do in your life are "
-        "worthwhile?",
+        "Overall, to what extent do you feel that the things you do in your life are worthwhile?",
         "Overall, how happy did you feel yesterday?",
         "On a scale where 0 is not at all anxious and 10 is completely anxious, overall, how "
         "anxious did you feel yesterday?",
@@ -152,9 +151,7 @@ def test_questions_that_feed_the_outcomes_cannot_be_removed_or_change_kind(schem
 def test_sent_at_start_review_and_end_once_each_through_the_outbox(scheme, coordinator):
     match = active_match(scheme, coordinator)
     start = Invitation.objects.filter(match=match, occasion=Occasion.START)
-    assert [(i.questionnaire.key, i.person_id) for i in start] == [
-        ("ons4", match.participant_id)
-    ]
+    assert [(i.questionnaire.key, i.person_id) for i in start] == [("ons4", match.participant_id)]
     notes = Notification.objects.filter(template="questionnaire_invitation")
     assert notes.count() == 1
     note = notes.get()
@@ -166,7 +163,9 @@ def test_sent_at_start_review_and_end_once_each_through_the_outbox(scheme, coord
     match_review_due.send(sender=Match, match=match, now=timezone.now())  # a redelivery
     assert Invitation.objects.filter(match=match, occasion=Occasion.REVIEW).count() == 1
 
-    matching_services.match_end(match=match, by=coordinator, reason="planned", ending_type="planned")
+    matching_services.match_end(
+        match=match, by=coordinator, reason="planned", ending_type="planned"
+    )
     ended = Invitation.objects.filter(match=match, occasion=Occasion.END)
     assert sorted((i.questionnaire.key, i.person_id) for i in ended) == sorted(
         [
@@ -233,9 +232,11 @@ def test_a_link_expires(scheme):
         token = services.invitation_token(invitation)
     with time_machine.travel("2026-11-28 10:00Z", tick=False):
         assert services.invitation_for_token(token) == invitation
-    with time_machine.travel("2026-11-29 10:01Z", tick=False):
-        with pytest.raises(services.LinkUnusable) as refused:
-            services.invitation_for_token(token)
+    with (
+        time_machine.travel("2026-11-29 10:01Z", tick=False),
+        pytest.raises(services.LinkUnusable) as refused,
+    ):
+        services.invitation_for_token(token)
     assert refused.value.reason == "expired"
 
 
