@@ -101,7 +101,7 @@ def answer_field(question: Question, required: bool) -> forms.Field:
             label=label,
             choices=[(str(n), str(n)) for n in range(11)],
             coerce=str,
-            widget=forms.RadioSelect(attrs={"class": "scale"}),
+            widget=forms.RadioSelect,
             required=required,
             help_text=question.help_text,
         )
