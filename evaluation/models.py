@@ -70,6 +70,12 @@ class Questionnaire(models.Model):
     def send_occasions(self) -> list[str]:
         return [occasion for occasion in self.send_at.split(",") if occasion]
 
+    @property
+    def send_occasions_display(self) -> str:
+        labels = {Occasion.START: "start", Occasion.REVIEW: "review", Occasion.END: "end"}
+        words = ", ".join(labels.get(occasion, occasion) for occasion in self.send_occasions)
+        return words.capitalize() or "Not sent automatically"
+
 
 class QuestionnaireVersion(models.Model):
     """A numbered version. A draft (not yet published) may be edited; a published one never

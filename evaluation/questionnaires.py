@@ -41,6 +41,7 @@ from .models import (
     new_nonce,
 )
 from .questionnaire_defaults import DEFAULTS, QUOTE_CONSENT, YES
+from .suppression import shown
 
 LINK_SALT = "evaluation.questionnaire-link"
 LINK_VALID_DAYS = 28
@@ -602,8 +603,9 @@ def start_with_coordinator(
 
 
 def questionnaires_for_scheme(scheme: Scheme) -> list[Questionnaire]:
-    """Every questionnaire with its versions and answer counts (in two queries)."""
-    return list(
+    """Every questionnaire with its versions and answer counts (in two queries); the counts as
+    shown, small numbers suppressed."""
+    questionnaires = list(
         Questionnaire.objects.filter(scheme=scheme)
         .annotate(
             asked=Count("invitations"),
@@ -614,6 +616,10 @@ def questionnaires_for_scheme(scheme: Scheme) -> list[Questionnaire]:
         )
         .order_by("name", "pk")
     )
+    for questionnaire in questionnaires:
+        questionnaire.asked_shown = shown(questionnaire.asked, short=True)  # type: ignore[attr-defined]
+        questionnaire.answered_shown = shown(questionnaire.answered, short=True)  # type: ignore[attr-defined]
+    return questionnaires
 
 
 def invitations_for_person(person: Membership) -> list[Invitation]:

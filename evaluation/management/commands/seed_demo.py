@@ -161,6 +161,9 @@ class Command(BaseCommand):
             participants=participants,
         )
         demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
+        answer_path = demo.demo_questionnaires(
+            scheme=scheme, buddies=buddies, participants=participants, by=coordinator
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -192,6 +195,12 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (Meetings > Groups: a drop-in group; buddy1 and buddy2 facilitate its next session)"
         )
+        self.stdout.write(
+            "  (Settings > Questionnaires: ONS4, exit and buddy questionnaires; "
+            "/coordinator/outcomes/ has six past matches' wellbeing change)"
+        )
+        if answer_path:
+            self.stdout.write(f"  participant2's ONS4 link, no password needed: {answer_path}")
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
         """Venues, the rota and meetings for the live board; an agreement waiting to be signed;
