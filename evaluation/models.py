@@ -72,7 +72,7 @@ class Questionnaire(models.Model):
 
     @property
     def send_occasions_display(self) -> str:
-        labels = {Occasion.START: "start", Occasion.REVIEW: "review", Occasion.END: "end"}
+        labels: dict[str, str] = {"start": "start", "review": "review", "end": "end"}
         words = ", ".join(labels.get(occasion, occasion) for occasion in self.send_occasions)
         return words.capitalize() or "Not sent automatically"
 

@@ -2,6 +2,8 @@
 wording (0-10), an exit feedback form for participants (with the quotes consent) and a buddy
 questionnaire on what the buddy got from it (mutual benefit)."""
 
+from typing import Any
+
 from .models import Audience, Purpose, QuestionKind
 
 QUOTE_CONSENT = "quote_consent"
@@ -136,7 +138,7 @@ BUDDY_QUESTIONS = [
     },
 ]
 
-DEFAULTS = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     "ons4": {
         "name": "Personal wellbeing (ONS4)",
         "purpose": Purpose.WELLBEING,

@@ -605,7 +605,7 @@ def start_with_coordinator(
 def questionnaires_for_scheme(scheme: Scheme) -> list[Questionnaire]:
     """Every questionnaire with its versions and answer counts (in two queries); the counts as
     shown, small numbers suppressed."""
-    questionnaires = list(
+    questionnaires: list[Questionnaire] = list(
         Questionnaire.objects.filter(scheme=scheme)
         .annotate(
             asked=Count("invitations"),
