@@ -276,6 +276,10 @@ def invitation_fill(request, pk):
                 messages.success(request, "Answers sent, recorded as filled in with you.")
             else:
                 messages.success(request, "Saved. You can finish it later from the person page.")
+        except services.LinkUnusable:
+            # Sent a moment ago (a double click, or the person on their phone): recorded once.
+            messages.info(request, "These answers have already been sent.")
+            return redirect("person", pk=invitation.person_id)
         except DomainError as error:
             form.add_error(None, str(error))
         else:

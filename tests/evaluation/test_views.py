@@ -223,6 +223,9 @@ class CoordinatorPagesTest(PersonaTestCase):
         self.assertContains(page, f"with {self.coordinator.display_name}")
         # Filled in once: the page again sends them back to the person.
         self.assertRedirects(self.client.get(fill), person_page, fetch_redirect_response=False)
+        again = self.client.post(fill, {**answers, "action": "send"})
+        self.assertRedirects(again, person_page, fetch_redirect_response=False)
+        self.assertEqual(Response.objects.filter(invitation=invitation).count(), 1)
 
     def test_a_person_with_no_match_cannot_be_asked_at_a_start(self):
         response = self.client.post(
