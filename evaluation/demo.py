@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from django.utils import timezone
 
 from buddyscheme import interviews
@@ -26,11 +27,13 @@ from buddyscheme.models import (
 )
 from buddyscheme.vetting import buddy_stage_move
 from contracts import services as contract_services
+from evaluation import questionnaires as questionnaire_services
+from evaluation.models import Invitation, Occasion
 from evaluation.report import funder_report_create, funder_report_text_save
 from evaluation.report_models import FunderReport
 from matching import goals as matching_goals
 from matching import services as matching_services
-from matching.models import OPEN_STATES, Match, SpeedEvent
+from matching.models import OPEN_STATES, EndingType, Match, MatchState, SpeedEvent
 from meetings import services as meeting_services
 from meetings.models import (
     Meeting,
@@ -957,3 +960,103 @@ def demo_funder_report(*, scheme: Scheme, coordinator_user) -> None:
         ),
         by=coordinator_user,
     )
+
+
+# --- Questionnaires and wellbeing outcomes ----------------------------------------------------
+
+# Six matches that ended about two months ago, with ONS4 answered at their start and end (life
+# satisfaction, worthwhile, happiness, anxiety), so the outcomes page has figures to show; the
+# last one's exit feedback may be quoted.
+DEMO_WELLBEING = [
+    ((3, 4, 4, 7), (6, 6, 6, 4)),
+    ((2, 5, 3, 8), (5, 6, 5, 5)),
+    ((4, 5, 6, 6), (7, 7, 6, 3)),
+    ((4, 3, 4, 6), (4, 5, 5, 6)),
+    ((1, 7, 5, 9), (5, 7, 7, 2)),
+    ((3, 2, 3, 7), (6, 5, 4, 5)),
+]
+DEMO_QUOTE = (
+    "Having someone to go to appointments with made me less frightened. I go on my own now."
+)
+
+
+def demo_questionnaires(*, scheme: Scheme, buddies, participants, by, now=None) -> str:
+    """Past matches with paired ONS4 answers and one exit form that may be quoted. Returns the
+    path of an ONS4 link still open for the active match's participant (for trying it)."""
+    now = now or timezone.now()
+    defaults = questionnaire_services.defaults_ensure(scheme)
+    ended_at = now - timedelta(days=60)
+    started_at = ended_at - timedelta(days=200)
+    pairs = list(zip(buddies[2:8], participants[12:18], DEMO_WELLBEING, strict=False))
+    for number, (buddy, participant, (start, end)) in enumerate(pairs):
+        match, created = Match.objects.get_or_create(
+            scheme=scheme,
+            buddy=buddy,
+            participant=participant,
+            state=MatchState.ENDED,
+            defaults={
+                "created_at": started_at - timedelta(days=30),
+                "activated_at": started_at,
+                "ended_at": ended_at,
+                "ending_type": EndingType.PLANNED,
+                "end_reason": "Came to a planned end",
+            },
+        )
+        if not created:
+            continue
+        for occasion, scores, at in (
+            (Occasion.START, start, started_at),
+            (Occasion.END, end, ended_at),
+        ):
+            invitation = questionnaire_services.invitation_create(
+                person=participant,
+                questionnaire=defaults["ons4"],
+                occasion=occasion,
+                match=match,
+                send=False,
+                now=at,
+            )
+            questions = questionnaire_services.questions_of(invitation)
+            questionnaire_services.answers_save(
+                invitation=invitation,
+                answers={q.pk: str(score) for q, score in zip(questions, scores, strict=True)},
+                now=at,
+            )
+            questionnaire_services.response_complete(invitation=invitation, by=by, now=at)
+        if number == len(pairs) - 1:
+            invitation = questionnaire_services.invitation_create(
+                person=participant,
+                questionnaire=defaults["exit"],
+                occasion=Occasion.END,
+                match=match,
+                send=False,
+                now=ended_at,
+            )
+            answers = {}
+            for question in questionnaire_services.questions_of(invitation):
+                if question.code == "quote_consent":
+                    answers[question.pk] = "Yes"
+                elif question.kind == "text" and "difference" in question.text:
+                    answers[question.pk] = DEMO_QUOTE
+                elif question.options and question.kind != "multiple":
+                    answers[question.pk] = question.options[0]
+            questionnaire_services.answers_save(
+                invitation=invitation, answers=answers, now=ended_at
+            )
+            questionnaire_services.response_complete(invitation=invitation, now=ended_at)
+    active = Match.objects.filter(scheme=scheme, state=MatchState.ACTIVE).order_by("pk").first()
+    if active is None:
+        return ""
+    invitation = questionnaire_services.invitation_create(
+        person=active.participant,
+        questionnaire=defaults["ons4"],
+        occasion=Occasion.START,
+        match=active,
+        now=now,
+    )
+    if invitation is None or invitation.completed_at:
+        return ""
+    if invitation.expires_at <= now:
+        invitation = questionnaire_services.invitation_resend(invitation=invitation, by=by, now=now)
+    assert isinstance(invitation, Invitation)
+    return reverse("evaluation:answer", args=[questionnaire_services.invitation_token(invitation)])

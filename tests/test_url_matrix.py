@@ -35,6 +35,7 @@ from buddyscheme.models import (
 )
 from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
+from evaluation import questionnaires as questionnaire_services
 from evaluation.report_models import FunderReport
 from matching.models import Goal, Match, MenuItem, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
@@ -601,6 +602,57 @@ MATRIX = {
         {A: 302, C: 302, B: 302, P: 403, O: 404},
     ),
     "s/<slug:slug>/feedback/<str:token>/": ("get", "feedback_link", every(200)),
+    # Questionnaires: the coordinator's builder (each scheme its own), filling one in with a
+    # person, the outcomes; and the link a person answers on, without a password.
+    "coordinator/questionnaires/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/questionnaires/new/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/questionnaires/<int:pk>/": ("get", "evaluation/questionnaire", OBJECT_PAGE),
+    "coordinator/questionnaires/<int:pk>/draft/": (
+        "post",
+        "evaluation/questionnaire",
+        OBJECT_ACTION,
+    ),
+    "coordinator/questionnaires/<int:pk>/publish/": (
+        "post",
+        "evaluation/questionnaire",
+        OBJECT_ACTION,
+    ),
+    "coordinator/questionnaires/<int:pk>/schedule/": (
+        "post",
+        "evaluation/questionnaire",
+        OBJECT_ACTION,
+    ),
+    "coordinator/questionnaires/<int:pk>/questions/new/": (
+        "get",
+        "questionnaire_with_draft",
+        OBJECT_PAGE,
+    ),
+    "coordinator/questionnaire-questions/<int:pk>/edit/": (
+        "get",
+        "evaluation/question",
+        OBJECT_PAGE,
+    ),
+    "coordinator/questionnaire-questions/<int:pk>/delete/": (
+        "post",
+        "question_to_remove",
+        OBJECT_ACTION,
+    ),
+    # Posted empty: back to the person page with a message.
+    "coordinator/people/<int:pk>/questionnaires/start/": ("post", "participant", OBJECT_ACTION),
+    "coordinator/questionnaire-invitations/<int:pk>/fill/": (
+        "get",
+        "evaluation/invitation",
+        OBJECT_PAGE,
+    ),
+    "coordinator/questionnaire-invitations/<int:pk>/resend/": (
+        "post",
+        "evaluation/invitation",
+        OBJECT_ACTION,
+    ),
+    "coordinator/outcomes/": ("get", None, COORDINATOR_PAGE),
+    "q/saved/": ("get", None, every(200)),
+    "q/thanks/": ("get", None, every(200)),
+    "q/<str:token>/": ("get", "questionnaire_token", every(200)),
     # Deleted by the coordinator: objects of their own, which no other row needs.
     "coordinator/settings/interview-questions/<int:pk>/delete/": (
         "post",
@@ -981,12 +1033,42 @@ class MatrixCase(PersonaTestCase):
                 description="Bus fares",
                 receipt=SimpleUploadedFile("r.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
             ).pk,
+            **self._questionnaire_objects(),
             "shift_to_delete": OnCallShift.objects.create(
                 scheme=self.scheme,
                 responder=self.coordinator_membership,
                 starts_at=start + timedelta(days=7),
                 ends_at=start + timedelta(days=8),
             ).pk,
+        }
+
+    def _questionnaire_objects(self):
+        """A published questionnaire, one with a draft (two questions), and two invitations for
+        the participant persona: one to fill in or resend, one whose link is opened."""
+        defaults = questionnaire_services.defaults_ensure(self.scheme)
+        drafted = questionnaire_services.questionnaire_create(
+            scheme=self.scheme, name="Groups", purpose="other", audience="participant", by=None
+        )
+        draft = questionnaire_services.draft_of(drafted)
+        kept, removed = (
+            questionnaire_services.question_add(version=draft, text=text, kind="text", by=None)
+            for text in ("Anything else?", "And more?")
+        )
+        invitations = [
+            questionnaire_services.invitation_create(
+                person=self.participant_membership,
+                questionnaire=defaults["ons4"],
+                occasion="other",
+            )
+            for _ in range(2)
+        ]
+        return {
+            "evaluation/questionnaire": defaults["exit"].pk,
+            "questionnaire_with_draft": drafted.pk,
+            "evaluation/question": kept.pk,
+            "question_to_remove": removed.pk,
+            "evaluation/invitation": invitations[0].pk,
+            "questionnaire_token": questionnaire_services.invitation_token(invitations[1]),
         }
 
     def _selection_objects(self, now):
@@ -1061,6 +1143,8 @@ class MatrixCase(PersonaTestCase):
             return f"/s/{self.scheme.slug}/refer/thanks/"
         if kwargs_name == "group_action":
             return f"/groups/sessions/{objects['groups/groupsession']}/tasks/"
+        if kwargs_name == "questionnaire_token":
+            return f"/q/{objects['questionnaire_token']}/"
         if kwargs_name == "feedback_link":
             return objects["feedback_link"]
         if kwargs_name == "check_in":

@@ -253,7 +253,7 @@ class PersonRecordTest(PersonaTestCase):
         self.assertContains(page, "We never meet")
         self.assertEqual(
             [section.title for section in page.context["sections"]],
-            ["Matches", "Meetings", "Agreements", "Groups", "Messages"],
+            ["Matches", "Meetings", "Agreements", "Groups", "Questionnaires", "Messages"],
         )
 
     def test_a_buddy_record_has_vetting_matches_and_agreements(self):

@@ -45,6 +45,7 @@ class SettingsHubTest(PersonaTestCase):
             "/coordinator/settings/messages/",
             "/coordinator/settings/interview-questions/",
             "/coordinator/settings/training-sessions/",
+            "/coordinator/questionnaires/",
         ):
             self.assertIn(f'href="{url}"', page)
         # In the order a new scheme sets itself up: its details first, then the menu, and
@@ -64,6 +65,7 @@ class SettingsHubTest(PersonaTestCase):
                 "Eligibility questions",
                 "Menu",
                 "Messages",
+                "Questionnaires",
             ],
         )
         self.assertIn("1 risk assessment is past its review date", page)

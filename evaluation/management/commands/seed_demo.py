@@ -164,6 +164,9 @@ class Command(BaseCommand):
         for problem in demo.demo_journey(scheme=scheme, coordinator=coordinator, buddies=buddies):
             self.stdout.write(f"  (Journey for the evidence pack: {problem})")
         demo.demo_funder_report(scheme=scheme, coordinator_user=coordinator)
+        answer_path = demo.demo_questionnaires(
+            scheme=scheme, buddies=buddies, participants=participants, by=coordinator
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -199,6 +202,12 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (Meetings > Groups: a drop-in group; buddy1 and buddy2 facilitate its next session)"
         )
+        self.stdout.write(
+            "  (Settings > Questionnaires: ONS4, exit and buddy questionnaires; "
+            "/coordinator/outcomes/ has six past matches' wellbeing change)"
+        )
+        if answer_path:
+            self.stdout.write(f"  participant2's ONS4 link, no password needed: {answer_path}")
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
         """Venues, the rota and meetings for the live board; an agreement waiting to be signed;

@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('buddyscheme', '0016_referrals'),
+        ('evaluation', '0002_default_questionnaires'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
