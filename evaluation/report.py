@@ -22,6 +22,7 @@ from buddyscheme.errors import DomainError
 
 from .charts import bar_chart
 from .figures import FunderFigures, funder_figures
+from .outcomes import shareable_quotes, wellbeing_summary
 from .report_models import FunderReport
 from .suppression import SUPPRESSED, is_suppressed, shown
 
@@ -205,14 +206,92 @@ def endings_section(report: FunderReport, figures: FunderFigures) -> list[Sectio
     ]
 
 
-# In order. Outcomes (wellbeing change start -> end, quotes shared with consent) come from
-# evaluation.outcomes and are added here as builders of their own.
+def _score(value: float | None) -> Cell:
+    return "" if value is None else _number(value)
+
+
+def wellbeing_section(report: FunderReport, figures: FunderFigures) -> list[Section]:
+    """ONS4 at the start and end of each match, for those who answered both (outcomes.py)."""
+    summary = wellbeing_summary(report.scheme, report.starts_on, report.ends_on)
+    rows: list[list[Cell]] = []
+    for outcome in summary.measures:
+        if outcome.suppressed:
+            rows.append([outcome.label, _shown(outcome.pairs), "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                outcome.label,
+                _shown(outcome.pairs),
+                _score(outcome.median_start),
+                _score(outcome.median_end),
+                _score(outcome.median_change),
+                "" if outcome.p_value is None else round(outcome.p_value, 3),
+                SUPPRESSED
+                if outcome.share_moved_out is None
+                else f"{_shown(outcome.moved_out)} of {_shown(outcome.in_problem_band)}",
+            ]
+        )
+    return [
+        Section(
+            title="Wellbeing at the start and end (ONS4)",
+            intro=(
+                "The ONS personal wellbeing questions (0 to 10), asked at the start and at the end "
+                "of each match, for the people who answered both. For anxiety a fall is "
+                "an improvement. The last column counts those who began in ONS's low band (for "
+                "anxiety, its high band) and left it."
+            ),
+            table=Table(
+                slug="wellbeing",
+                caption="Wellbeing change from start to end (ONS4), paired answers",
+                header=[
+                    "Measure",
+                    "People who answered both",
+                    "Median at start",
+                    "Median at end",
+                    "Median change",
+                    "p-value (Wilcoxon signed-rank)",
+                    "Left the low (anxiety: high) band",
+                ],
+                rows=rows,
+            ),
+            notes=list(summary.caveats),
+        )
+    ]
+
+
+def quotes_section(report: FunderReport, figures: FunderFigures) -> list[Section]:
+    """In their own words: exit answers the person agreed to share, names taken out."""
+    quotes = shareable_quotes(report.scheme, report.starts_on, report.ends_on)
+    if not quotes:
+        return []
+    return [
+        Section(
+            title="In their own words",
+            intro=(
+                "From the exit feedback of participants who agreed that what they wrote may be "
+                "quoted without their name. Names and other details that could identify someone "
+                "are taken out."
+            ),
+            table=Table(
+                slug="quotes",
+                caption="Quotes shared with consent",
+                header=["What they wrote", "Month"],
+                rows=[[quote.text, quote.month] for quote in quotes],
+            ),
+        )
+    ]
+
+
+# In order: the counts, then the outcomes (evaluation.outcomes: wellbeing change start -> end,
+# quotes shared with consent).
 SECTION_BUILDERS: list[Callable[[FunderReport, FunderFigures], list[Section]]] = [
     people_section,
     meetings_section,
     groups_section,
     buddies_section,
     endings_section,
+    wellbeing_section,
+    quotes_section,
 ]
 
 

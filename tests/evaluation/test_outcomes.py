@@ -242,3 +242,25 @@ def test_shareable_quotes_only_with_consent_and_without_names(scheme):
     assert shared[0].month == "June 2026"
     assert shared[0].questionnaire == exit_form.name
     assert outcomes.shareable_quotes(scheme, date(2027, 4, 1), date(2027, 5, 1)) == []
+
+
+def _wellbeing_rows(scheme):
+    from evaluation.report import funder_report_create, report_table
+
+    report = funder_report_create(scheme=scheme, starts_on=PERIOD[0], ends_on=PERIOD[1], by=None)
+    table = report_table(report, "wellbeing")
+    return {row[0]: row[1:] for row in table.rows}
+
+
+def test_the_funder_report_prints_the_paired_change_and_hides_small_numbers(scheme):
+    _answered(scheme, 10)
+    life = _wellbeing_rows(scheme)["Life satisfaction"]
+    expected_p = stats.wilcoxon(LIFE[1], LIFE[0]).pvalue
+    # Pairs, median start, median end, median change, p-value, left the low band.
+    assert life == [10, 3, 5.5, 1, round(expected_p, 3), "5 of 8"]
+
+
+def test_the_funder_report_shows_fewer_than_five_pairs_as_nothing_but_that(scheme):
+    _answered(scheme, 4)
+    life = _wellbeing_rows(scheme)["Life satisfaction"]
+    assert life == [SUPPRESSED, "", "", "", "", ""]
