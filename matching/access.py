@@ -5,12 +5,24 @@ from django.http import Http404
 from buddyscheme.access import get_scheme_object_for_user
 from buddyscheme.models import Role
 
-from .models import Match, MatchingRound, MenuCategory, MenuItem, SpeedEvent, SuggestionOffer
+from .models import (
+    Match,
+    MatchingRound,
+    MenuCategory,
+    MenuItem,
+    RematchRequest,
+    SpeedEvent,
+    SuggestionOffer,
+)
 
 
 def get_match_for_user(request, pk: int) -> Match:
     qs = Match.objects.select_related(
-        "buddy__user__profile", "participant__user__profile", "scheme"
+        "buddy__user__profile",
+        "participant__user__profile",
+        "scheme",
+        "replaces__buddy__user__profile",
+        "replaces__participant__user__profile",
     )
     match = get_scheme_object_for_user(
         request,
@@ -70,5 +82,22 @@ def get_menu_item_for_user(request, pk: int) -> MenuItem:
         MenuItem.objects.select_related("category__scheme"),
         pk,
         scheme_path="category__scheme_id",
+        roles=[Role.COORDINATOR],
+    )
+
+
+def get_rematch_request_for_user(request, pk: int) -> RematchRequest:
+    return get_scheme_object_for_user(
+        request,
+        RematchRequest.objects.select_related(
+            "match__buddy__user__profile",
+            "match__participant__user__profile",
+            "match__scheme",
+            "requested_by__user__profile",
+            "handled_by__profile",
+            "new_match",
+        ),
+        pk,
+        scheme_path="match__scheme_id",
         roles=[Role.COORDINATOR],
     )
