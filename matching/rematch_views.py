@@ -82,10 +82,10 @@ def rematch_new_match(request, pk):
     form = RematchNewMatchForm(request.POST, candidates=candidates)
     if form.is_valid():
         try:
-            buddy = get_member_for_coordinator(
-                request, form.cleaned_data["buddy"], role=Role.BUDDY
+            buddy = get_member_for_coordinator(request, form.cleaned_data["buddy"], role=Role.BUDDY)
+            match = services.rematch_request_new_match(
+                rematch=rematch, buddy=buddy, by=request.user
             )
-            match = services.rematch_request_new_match(rematch=rematch, buddy=buddy, by=request.user)
         except DomainError as error:
             form.add_error(None, str(error))
         else:

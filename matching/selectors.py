@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import django.dispatch
@@ -359,7 +359,7 @@ def rematch_requests_to_handle(scheme) -> list[RematchRow]:
         .select_related("match__buddy__user__profile", "match__participant__user__profile")
         .order_by("created_at", "pk")
     )
-    history: dict[int, list[tuple[int, int, object]]] = {}
+    history: dict[int, list[tuple[int, int, datetime]]] = {}
     for person_id, match_id, pk, at in RematchRequest.objects.filter(
         match__scheme=scheme, requested_by_id__in={r.requested_by_id for r in requests}
     ).values_list("requested_by_id", "match_id", "pk", "created_at"):
@@ -369,7 +369,7 @@ def rematch_requests_to_handle(scheme) -> list[RematchRow]:
         earlier = [
             match_id
             for match_id, pk, at in history.get(request.requested_by_id, [])
-            if (at, pk) < (request.created_at, request.pk)  # type: ignore[operator]
+            if (at, pk) < (request.created_at, request.pk)
         ]
         rows.append(
             RematchRow(request, len(earlier), sum(1 for m in earlier if m == request.match_id))
@@ -381,9 +381,7 @@ def rematch_rows_for_request(request: RematchRequest) -> RematchRow:
     earlier = RematchRequest.objects.filter(
         requested_by_id=request.requested_by_id, created_at__lt=request.created_at
     )
-    return RematchRow(
-        request, earlier.count(), earlier.filter(match_id=request.match_id).count()
-    )
+    return RematchRow(request, earlier.count(), earlier.filter(match_id=request.match_id).count())
 
 
 def matches_replacing(match: Match) -> list[Match]:

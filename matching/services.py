@@ -390,9 +390,7 @@ def _open_rematch_locked(rematch: RematchRequest) -> RematchRequest:
     return RematchRequest.objects.select_for_update().select_related("match").get(pk=rematch.pk)
 
 
-def rematch_request_handle(
-    *, rematch: RematchRequest, note: str, by, now=None
-) -> RematchRequest:
+def rematch_request_handle(*, rematch: RematchRequest, note: str, by, now=None) -> RematchRequest:
     """The coordinator has answered a re-match request some other way (talked it through,
     agreed to carry on). Handling it twice (a double submit) changes nothing."""
     note = (note or "").strip()
@@ -426,9 +424,7 @@ def rematch_request_new_match(
         old = locked.match
         if buddy.pk == old.buddy_id:
             raise DomainError("Choose a different buddy: this is the match being replaced.")
-        match = match_create(
-            participant=old.participant, buddy=buddy, by=by, replaces=old, now=now
-        )
+        match = match_create(participant=old.participant, buddy=buddy, by=by, replaces=old, now=now)
         locked.handled_at = now
         locked.handled_by = by
         locked.handled_note = ((note or "").strip() or "A new match was made.")[:300]

@@ -19,9 +19,7 @@ urlpatterns = [
         name="match_support_person",
     ),
     path("coordinator/matching/history/", views.history, name="history"),
-    path(
-        "coordinator/matching/rematch-requests/", rematch_views.rematch_list, name="rematch_list"
-    ),
+    path("coordinator/matching/rematch-requests/", rematch_views.rematch_list, name="rematch_list"),
     path(
         "coordinator/matching/rematch-requests/<int:pk>/",
         rematch_views.rematch_detail,

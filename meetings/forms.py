@@ -978,7 +978,7 @@ class PatternSettingsForm(CrispyMixin, forms.ModelForm):
 
 
 class PatternDismissForm(IdentifyingDetailsFormMixin, forms.Form):
-    """"Looked at, nothing to do", with a note (initials only: it may name people)."""
+    """ "Looked at, nothing to do", with a note (initials only: it may name people)."""
 
     identifying_fields = ("note",)
 

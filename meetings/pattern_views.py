@@ -34,7 +34,9 @@ def pattern_dismiss(request, pk, kind):
         else:
             messages.success(request, "Marked as looked at. It comes back if the pattern does.")
             return redirect("matching:match", pk=match.pk)
-    flags = [flag for flag in patterns.pattern_flags(match.scheme, match=match) if flag.kind == kind]
+    flags = [
+        flag for flag in patterns.pattern_flags(match.scheme, match=match) if flag.kind == kind
+    ]
     return render(
         request,
         "meetings/pattern_dismiss.html",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, QuerySet, Window
@@ -127,7 +128,7 @@ def _last_meetings(meetings: QuerySet[Meeting], count: int) -> dict[int, list[di
         .values("match_id", "state", "planned_start", "debrief__sent_at")
         .order_by("match_id", "position")
     )
-    by_match: dict[int, list[dict]] = defaultdict(list)
+    by_match: dict[int, list[Any]] = defaultdict(list)
     for row in ranked:
         by_match[row["match_id"]].append(row)
     return by_match
@@ -207,9 +208,7 @@ def pattern_flags(scheme, now: datetime | None = None, match: Match | None = Non
 
     # No debrief for the last N meetings that happened (each given 48 hours to arrive).
     missing = config.flag_debriefs_missing_in_a_row
-    held = meetings.filter(
-        state=MeetingState.CHECKED_OUT, checked_out_at__lte=now - DEBRIEF_GRACE
-    )
+    held = meetings.filter(state=MeetingState.CHECKED_OUT, checked_out_at__lte=now - DEBRIEF_GRACE)
     for pk, rows in _last_meetings(held, missing).items():
         if (
             len(rows) == missing
@@ -244,7 +243,9 @@ def _rematch_flags(scheme, matches, matching, now, after_dismissal) -> list[Patt
         sides = []
         latest = None
         for side, person_id in (("participant", m.participant_id), ("buddy", m.buddy_id)):
-            counted = [at for at in requests.get(person_id, []) if after_dismissal(pk, "rematch", at)]
+            counted = [
+                at for at in requests.get(person_id, []) if after_dismissal(pk, "rematch", at)
+            ]
             if len(counted) >= matching.rematch_flag_count:
                 sides.append(
                     f"the {side} has asked for a different match "
@@ -253,21 +254,23 @@ def _rematch_flags(scheme, matches, matching, now, after_dismissal) -> list[Patt
                 latest = max([*counted, latest] if latest else counted)
         if sides and latest is not None:
             detail = "; ".join(sides)
-            flags.append(PatternFlag(m, PatternKind.REMATCH, detail[0].upper() + detail[1:] + ".", latest))
+            flags.append(
+                PatternFlag(m, PatternKind.REMATCH, detail[0].upper() + detail[1:] + ".", latest)
+            )
     return flags
 
 
 def _debrief_flags(scope: Q, matches, after_dismissal) -> list[PatternFlag]:
     """Boundary answers "yes", and debriefs that mention friendship or romance, in debriefs
     sent and not yet followed up."""
-    sent = Debrief.objects.filter(scope, state=DebriefState.SENT).exclude(
-        follow_up=FollowUp.DONE
-    )
+    sent = Debrief.objects.filter(scope, state=DebriefState.SENT).exclude(follow_up=FollowUp.DONE)
     boundary: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     friendship: dict[int, list[datetime]] = defaultdict(list)
     for match_id, text, sent_at in BoundaryAnswer.objects.filter(
         debrief__in=sent, crossed=True
     ).values_list("debrief__meeting__match_id", "question_text", "debrief__sent_at"):
+        if match_id is None or sent_at is None:  # neither, for a sent debrief of a match
+            continue
         if _is_friendship_question(text):
             friendship[match_id].append(sent_at)
         else:
@@ -280,7 +283,8 @@ def _debrief_flags(scope: Q, matches, after_dismissal) -> list[PatternFlag]:
         ),
     )
     for match_id, sent_at in sent.filter(words).values_list("meeting__match_id", "sent_at"):
-        friendship[match_id].append(sent_at)
+        if match_id is not None and sent_at is not None:
+            friendship[match_id].append(sent_at)
 
     flags = []
     for pk, answers in boundary.items():
@@ -311,7 +315,7 @@ def _debrief_flags(scope: Q, matches, after_dismissal) -> list[PatternFlag]:
 
 
 def pattern_dismiss(*, match: Match, kind: str, note: str, by, now=None) -> PatternDismissal:
-    """"Looked at, nothing to do": the flag goes until its pattern shows again. Dismissing a flag
+    """ "Looked at, nothing to do": the flag goes until its pattern shows again. Dismissing a flag
     already dismissed (a double submit) returns the first dismissal."""
     note = (note or "").strip()
     if kind not in PatternKind.values:
@@ -341,9 +345,7 @@ def pattern_dismiss(*, match: Match, kind: str, note: str, by, now=None) -> Patt
             )
             created = False
         if created:
-            audit_record(
-                actor=by, verb="pattern_dismiss", obj=dismissal, scheme=match.scheme_id
-            )
+            audit_record(actor=by, verb="pattern_dismiss", obj=dismissal, scheme=match.scheme_id)
     return dismissal
 
 

@@ -56,7 +56,9 @@ def meeting(match, start, state="checked_out", place=None):
 
 def send_debrief(held, what="We had coffee.", crossed=(), concerns=""):
     Debrief.objects.get_or_create(meeting=held, defaults={"opened_at": held.checked_out_at})
-    questions = {q.pk: q.text in crossed for q in BoundaryQuestion.objects.filter(scheme=held.scheme)}
+    questions = {
+        q.pk: q.text in crossed for q in BoundaryQuestion.objects.filter(scheme=held.scheme)
+    }
     return debrief_send(
         meeting=held,
         content=DebriefContent(
@@ -122,7 +124,9 @@ def test_three_cancelled_or_missed_in_a_row(scheme):
     # Still planned (to come) does not break the run; one that happened does.
     meeting(match, START + timedelta(days=20), state="planned", place=place)
     assert (match.pk, PatternKind.CANCELLED) in kinds(scheme, now)
-    Meeting.objects.filter(pk=third.pk).update(state="checked_out", checked_in_at=third.planned_start)
+    Meeting.objects.filter(pk=third.pk).update(
+        state="checked_out", checked_in_at=third.planned_start
+    )
     assert (match.pk, PatternKind.CANCELLED) not in kinds(scheme, now)
 
 
@@ -224,12 +228,20 @@ def test_a_dismissed_flag_comes_back_only_when_the_pattern_recurs(scheme, coordi
         meeting(match, START + timedelta(days=day), state="cancelled", place=place)
     now = START + timedelta(days=6)
     dismissal = pattern_dismiss(
-        match=match, kind=PatternKind.CANCELLED, note="B. was in hospital", by=coordinator.user, now=now
+        match=match,
+        kind=PatternKind.CANCELLED,
+        note="B. was in hospital",
+        by=coordinator.user,
+        now=now,
     )
     assert dismissal.note == "B. was in hospital"
     # A double submit records it once.
     again = pattern_dismiss(
-        match=match, kind=PatternKind.CANCELLED, note="B. was in hospital", by=coordinator.user, now=now
+        match=match,
+        kind=PatternKind.CANCELLED,
+        note="B. was in hospital",
+        by=coordinator.user,
+        now=now,
     )
     assert again == dismissal and PatternDismissal.objects.count() == 1
     later = START + timedelta(days=20)
