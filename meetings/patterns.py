@@ -306,8 +306,10 @@ def _debrief_flags(scope: Q, matches, after_dismissal) -> list[PatternFlag]:
                 PatternFlag(
                     matches[pk],
                     PatternKind.FRIENDSHIP,
-                    f"{_plural(len(times), 'debrief')} since "
-                    f"{timezone.localtime(times[0]):%-d %b}: read them on the match.",
+                    f"In the debrief sent {timezone.localtime(times[0]):%-d %b}."
+                    if len(times) == 1
+                    else f"In {len(times)} debriefs, the latest sent "
+                    f"{timezone.localtime(times[-1]):%-d %b}.",
                     times[-1],
                 )
             )
@@ -352,12 +354,23 @@ def pattern_dismiss(*, match: Match, kind: str, note: str, by, now=None) -> Patt
 # --- On the dashboard and the match page ------------------------------------------------------
 
 
+def flags_by_match(flags: list[PatternFlag]) -> list[tuple[Match, list[PatternFlag]]]:
+    """The flags grouped by match, the match with the most flags first."""
+    grouped: dict[int, list[PatternFlag]] = defaultdict(list)
+    for flag in flags:
+        grouped[flag.match.pk].append(flag)
+    return sorted(
+        ((group[0].match, group) for group in grouped.values()),
+        key=lambda pair: (-len(pair[1]), pair[0].pk),
+    )
+
+
 @receiver(dashboard_sections)
 def _flags_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardSection]:
     return [
         DashboardSection(
             template="meetings/_dashboard_patterns.html",
-            context={"flags": pattern_flags(scheme, now)},
+            context={"matches": flags_by_match(pattern_flags(scheme, now))},
         )
     ]
 
@@ -366,6 +379,8 @@ def _flags_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardSect
 def _flags_on_the_match_page(sender, match, viewer, **kwargs) -> list[MatchSection]:
     """Coordinators only: a flag is the scheme's worry, not something to show either side."""
     if not (viewer.role == Role.COORDINATOR and viewer.scheme_id == match.scheme_id):
+        return []
+    if match.state not in FLAGGED_STATES:
         return []
     return [
         MatchSection(

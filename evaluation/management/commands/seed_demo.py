@@ -192,6 +192,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (Meetings > Groups: a drop-in group; buddy1 and buddy2 facilitate its next session)"
         )
+        self.stdout.write(
+            "  (Dashboard > Matches to look at: participant13 with buddy8, participant14 with "
+            "buddy9; Matching > re-match requests)"
+        )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
         """Venues, the rota and meetings for the live board; an agreement waiting to be signed;
@@ -228,6 +232,14 @@ class Command(BaseCommand):
             by=on_call[0],
         ):
             self.stdout.write(self.style.WARNING(f"  Demo group not complete ({problem})"))
+        for problem in demo.demo_patterns(
+            scheme=scheme,
+            buddies=buddies,
+            participants=participants,
+            venue=venues["Café on the high street"],
+            by=coordinator,
+        ):
+            self.stdout.write(self.style.WARNING(f"  Demo pattern flags not complete ({problem})"))
 
     def _recruitment(self, scheme, coordinator, buddies, venues):
         """Applicants on the pipeline page, an interview booked, a training session with
