@@ -138,8 +138,6 @@ def pattern_flags(scheme, now: datetime | None = None, match: Match | None = Non
     """Every flag showing for the scheme's running matches (or only `match`), in ten queries
     however many matches, meetings and debriefs there are."""
     now = now or timezone.now()
-    config = lone_working_to_read(scheme)
-    matching = MatchingSettings.objects.filter(scheme=scheme).first() or MatchingSettings()
     matches = {
         m.pk: m
         for m in _matches(scheme, match).select_related(
@@ -147,7 +145,9 @@ def pattern_flags(scheme, now: datetime | None = None, match: Match | None = Non
         )
     }
     if not matches:
-        return []
+        return []  # one query for a scheme with no running match
+    config = lone_working_to_read(scheme)
+    matching = MatchingSettings.objects.filter(scheme=scheme).first() or MatchingSettings()
     scope = _scope(scheme, match)
     dismissed: dict[tuple[int, str], datetime] = {
         (row["match_id"], row["kind"]): row["latest"]
