@@ -395,8 +395,8 @@ class SettingsSection:
 # Apps above the core add their own settings pages to the hub without the core importing them:
 # each receiver gets `scheme` and returns a list of SettingsSection, in a query or two.
 # Positions: 10 scheme details, 15 public page, 20 office hours, 30 on-call rota, 40 venues,
-# 50 safety timings, 60 training, 62 interview questions, 65 training sessions, 70 eligibility,
-# 80 menu, 90 messages.
+# 50 safety timings, 55 pattern flags, 60 training, 62 interview questions, 65 training
+# sessions, 70 eligibility, 80 menu, 90 messages.
 settings_sections = django.dispatch.Signal()
 
 

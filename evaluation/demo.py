@@ -1060,3 +1060,116 @@ def demo_questionnaires(*, scheme: Scheme, buddies, participants, by, now=None) 
         invitation = questionnaire_services.invitation_resend(invitation=invitation, by=by, now=now)
     assert isinstance(invitation, Invitation)
     return reverse("evaluation:answer", args=[questionnaire_services.invitation_token(invitation)])
+
+
+# --- Pattern flags and re-match requests (issue 18) -------------------------------------------
+
+
+def _demo_meeting(match: Match, venue: Venue, start: datetime, state: str) -> Meeting:
+    """A meeting as the records show it afterwards (the lone-working net is not the point here)."""
+    happened = state == MeetingState.CHECKED_OUT
+    return Meeting.objects.create(
+        scheme=match.scheme,
+        match=match,
+        buddy=match.buddy,
+        venue=venue,
+        purpose="Catch-up",
+        planned_start=start,
+        planned_end=start + timedelta(hours=1),
+        expected_end=start + timedelta(hours=1),
+        state=state,
+        checked_in_at=start if happened else None,
+        checked_out_at=start + timedelta(hours=1) if happened else None,
+    )
+
+
+def demo_patterns(
+    *, scheme: Scheme, buddies: list[Membership], participants: list[Membership], venue, by
+) -> list[str]:
+    """Two running matches the dashboard flags ("Matches to look at"): one quiet for five
+    weeks whose participant (three times) and buddy have asked for a different match, one with three
+    cancellations in a row and a debrief with a boundary "yes" that mentions friendship. One
+    earlier re-match request was answered with a new draft match that replaces the quiet one.
+    Returns what could not be made, in words."""
+    from matching.models import MatchState, RematchRequest  # noqa: PLC0415
+    from meetings.models import BoundaryQuestion, Debrief  # noqa: PLC0415
+    from meetings.services.debriefs import DebriefContent, debrief_send  # noqa: PLC0415
+
+    quiet_participant, busy_participant = participants[12], participants[13]
+    if Match.objects.filter(scheme=scheme, participant=quiet_participant).exists():
+        return []
+    now = timezone.now()
+    quiet = Match.objects.create(
+        scheme=scheme,
+        buddy=buddies[7],
+        participant=quiet_participant,
+        state=MatchState.ACTIVE,
+        created_at=now - timedelta(weeks=6),
+        activated_at=now - timedelta(weeks=5),
+        review_due=(now + timedelta(weeks=20)).date(),
+    )
+    busy = Match.objects.create(
+        scheme=scheme,
+        buddy=buddies[8],
+        participant=busy_participant,
+        state=MatchState.ACTIVE,
+        created_at=now - timedelta(weeks=9),
+        activated_at=now - timedelta(weeks=8),
+        review_due=(now + timedelta(weeks=16)).date(),
+    )
+    first = matching_services.rematch_request(
+        match=quiet,
+        by_membership=quiet_participant,
+        reason="We never seem to find a time that suits us both.",
+        now=now - timedelta(weeks=4),
+    )
+    matching_services.rematch_request(
+        match=quiet,
+        by_membership=quiet_participant,
+        reason="Still no meeting. Could I try someone who is free at weekends?",
+        now=now - timedelta(days=10),
+    )
+    matching_services.rematch_request(
+        match=quiet,
+        by_membership=quiet_participant,
+        reason="I would like someone nearer home, if there is anyone.",
+        now=now - timedelta(days=6),
+    )
+    matching_services.rematch_request(
+        match=quiet,
+        by_membership=buddies[7],
+        reason="My shifts have changed and I cannot make weekdays any more.",
+        now=now - timedelta(days=3),
+    )
+    skipped = []
+    try:
+        matching_services.rematch_request_new_match(
+            rematch=first, buddy=buddies[6], by=by, note="Offered a buddy free at weekends."
+        )
+    except DomainError as error:
+        skipped.append(f"new match for a re-match request: {error}")
+    RematchRequest.objects.filter(pk=first.pk, handled_at__isnull=True).update(
+        handled_at=now, handled_by=by, handled_note="Talked it through by phone."
+    )
+
+    held = _demo_meeting(busy, venue, now - timedelta(weeks=6), MeetingState.CHECKED_OUT)
+    for weeks_ago in (5, 4, 3):
+        state = MeetingState.MISSED if weeks_ago == 4 else MeetingState.CANCELLED
+        _demo_meeting(busy, venue, now - timedelta(weeks=weeks_ago), state)
+    Debrief.objects.create(meeting=held, opened_at=held.checked_out_at)
+    crossed = {
+        question.pk: question.text.startswith("Were gifts")
+        for question in BoundaryQuestion.objects.filter(scheme=scheme, is_active=True)
+    }
+    debrief_send(
+        meeting=held,
+        content=DebriefContent(
+            how_it_went=4,
+            what_happened="Lunch and a walk. J. brought me a present and said we should be "
+            "friends after this, which I said I would think about.",
+            boundaries=crossed,
+        ),
+        by=busy.buddy.user,
+        now=(held.checked_out_at or now) + timedelta(hours=3),
+    )
+    return skipped

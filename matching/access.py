@@ -11,6 +11,7 @@ from .models import (
     MatchingRound,
     MenuCategory,
     MenuItem,
+    RematchRequest,
     SpeedEvent,
     SuggestionOffer,
 )
@@ -18,7 +19,11 @@ from .models import (
 
 def get_match_for_user(request, pk: int) -> Match:
     qs = Match.objects.select_related(
-        "buddy__user__profile", "participant__user__profile", "scheme"
+        "buddy__user__profile",
+        "participant__user__profile",
+        "scheme",
+        "replaces__buddy__user__profile",
+        "replaces__participant__user__profile",
     )
     match = get_scheme_object_for_user(
         request,
@@ -88,3 +93,20 @@ def get_goal_for_user(request, match: Match, pk: int) -> Goal:
     if goal is None:
         raise Http404
     return goal
+
+
+def get_rematch_request_for_user(request, pk: int) -> RematchRequest:
+    return get_scheme_object_for_user(
+        request,
+        RematchRequest.objects.select_related(
+            "match__buddy__user__profile",
+            "match__participant__user__profile",
+            "match__scheme",
+            "requested_by__user__profile",
+            "handled_by__profile",
+            "new_match",
+        ),
+        pk,
+        scheme_path="match__scheme_id",
+        roles=[Role.COORDINATOR],
+    )

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from buddyscheme.discretion import is_sensitive, masked
 from buddyscheme.forms import CrispyMixin, DaysWaitingField, FocusFirstErrorMixin
+from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.models import Membership, Role
 
 from .models import (
@@ -383,3 +384,35 @@ class MenuItemForm(CrispyMixin, forms.ModelForm):
             if clash.exclude(pk=self.instance.pk).exists():
                 self.add_error("name", f"“{category.name}” already has an item with this name.")
         return cleaned
+
+
+class RematchHandledForm(IdentifyingDetailsFormMixin, FocusFirstErrorMixin, forms.Form):
+    """How a re-match request was answered without a new match (initials only)."""
+
+    identifying_fields = ("note",)
+
+    note = forms.CharField(
+        max_length=300,
+        label="How it was handled",
+        help_text="Use initials, not names, for example “Talked with P.: happy to carry on”.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RematchNewMatchForm(forms.Form):
+    """The buddy for the new match, from the participant's best candidates."""
+
+    buddy = forms.TypedChoiceField(
+        coerce=int, label="New buddy", error_messages={"required": "Choose a buddy."}
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["buddy"].choices = [("", "Choose a buddy")] + [
+            (
+                candidate.buddy.pk,
+                f"{candidate.buddy.user.display_name} (score "
+                f"{candidate.suggestion.total:.0f}, {candidate.places_left} free)",
+            )
+            for candidate in candidates
+        ]

@@ -431,9 +431,31 @@ class RematchRequest(models.Model):
     reason = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
     handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_note = models.CharField(max_length=300, blank=True)
+    new_match = models.ForeignKey(
+        Match,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The match made for this request, when the answer was a new match.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(handled_at__isnull=True), name="rematch_open"
+            )
+        ]
+
+    @property
+    def side(self) -> str:
+        """Who asked: "buddy" or "participant"."""
+        return "buddy" if self.requested_by_id == self.match.buddy_id else "participant"
 
 
 class StopRequest(models.Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import django.dispatch
@@ -339,6 +339,65 @@ def rematch_flags(scheme, now=None) -> QuerySet[Membership]:
         )
         .filter(recent_requests__gte=config.rematch_flag_count)
         .select_related("user", "user__profile")
+    )
+
+
+@dataclass(frozen=True)
+class RematchRow:
+    """An open re-match request with how often the same person asked before it."""
+
+    request: RematchRequest
+    earlier: int  # requests by the same person before this one, on any of their matches
+    earlier_on_match: int  # of those, on this match
+
+
+def rematch_requests_to_handle(scheme) -> list[RematchRow]:
+    """Open re-match requests, oldest first, each with the asker's earlier requests counted
+    (two queries however many there are)."""
+    requests = list(
+        open_rematch_requests(scheme)
+        .select_related("match__buddy__user__profile", "match__participant__user__profile")
+        .order_by("created_at", "pk")
+    )
+    history: dict[int, list[tuple[int, int, datetime]]] = {}
+    for person_id, match_id, pk, at in RematchRequest.objects.filter(
+        match__scheme=scheme, requested_by_id__in={r.requested_by_id for r in requests}
+    ).values_list("requested_by_id", "match_id", "pk", "created_at"):
+        history.setdefault(person_id, []).append((match_id, pk, at))
+    rows = []
+    for request in requests:
+        earlier = [
+            match_id
+            for match_id, pk, at in history.get(request.requested_by_id, [])
+            if (at, pk) < (request.created_at, request.pk)
+        ]
+        rows.append(
+            RematchRow(request, len(earlier), sum(1 for m in earlier if m == request.match_id))
+        )
+    return rows
+
+
+def rematch_rows_for_request(request: RematchRequest) -> RematchRow:
+    earlier = RematchRequest.objects.filter(
+        requested_by_id=request.requested_by_id, created_at__lt=request.created_at
+    )
+    return RematchRow(request, earlier.count(), earlier.filter(match_id=request.match_id).count())
+
+
+def matches_replacing(match: Match) -> list[Match]:
+    """The newer matches made to replace `match` (a re-match), newest first."""
+    return list(
+        Match.objects.filter(replaces=match)
+        .select_related("buddy__user__profile", "participant__user__profile")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def open_rematch_requests_for(match: Match) -> list[RematchRequest]:
+    return list(
+        RematchRequest.objects.filter(match=match, handled_at__isnull=True)
+        .select_related("match")
+        .order_by("created_at")
     )
 
 

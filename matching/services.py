@@ -86,8 +86,11 @@ def _side(match: Match, membership: Membership) -> str:
     raise DomainError("Only the two people in a match can answer for it.")
 
 
-def check_pair(participant: Membership, buddy: Membership, today=None) -> list[str]:
-    """Every hard constraint in plain words; empty when the pair may be matched."""
+def check_pair(
+    participant: Membership, buddy: Membership, today=None, replacing: Match | None = None
+) -> list[str]:
+    """Every hard constraint in plain words; empty when the pair may be matched. The match a
+    new one `replacing` does not count against the participant's places."""
     problems = []
     if participant.scheme_id != buddy.scheme_id:
         return ["they belong to different schemes"]
@@ -107,10 +110,10 @@ def check_pair(participant: Membership, buddy: Membership, today=None) -> list[s
     participant_capacity = (
         participant.match_profile.capacity if hasattr(participant, "match_profile") else 1
     )
-    if (
-        Match.objects.filter(participant=participant, state__in=OPEN_STATES).count()
-        >= participant_capacity
-    ):
+    open_matches = Match.objects.filter(participant=participant, state__in=OPEN_STATES)
+    if replacing is not None:
+        open_matches = open_matches.exclude(pk=replacing.pk)
+    if open_matches.count() >= participant_capacity:
         problems.append("the participant already has as many buddies as they asked for")
     wanted, offered = selectors.facts(participant), selectors.facts(buddy)
     problems += [f"the participant {p}" for p in preference_problems(wanted, offered)]
@@ -133,11 +136,13 @@ def match_create(
     state=MatchState.DRAFT,
     matching_round=None,
     participant_accepted_at=None,
+    replaces: Match | None = None,
     now=None,
 ) -> Match:
     """A draft, or a proposal that asks both people at once (`participant_accepted_at` when
-    the participant chose this buddy themself: then only the buddy is asked)."""
-    problems = check_pair(participant, buddy)
+    the participant chose this buddy themself: then only the buddy is asked). `replaces`: the
+    earlier match this one takes over from (a re-match)."""
+    problems = check_pair(participant, buddy, replacing=replaces)
     if problems:
         raise DomainError("This pair cannot be matched: " + "; ".join(problems) + ".")
     now = now or timezone.now()
@@ -156,6 +161,7 @@ def match_create(
                 created_at=now,
                 proposed_at=now if state == MatchState.PROPOSED else None,
                 participant_accepted_at=participant_accepted_at,
+                replaces=replaces,
             )
             MatchEvent.objects.create(match=match, to_state=state, actor=by, at=now)
             audit_record(actor=by, verb="match_create", obj=match, scheme=match.scheme_id)
@@ -392,6 +398,54 @@ def rematch_request(
             scheme=match.scheme_id,
         )
     return rematch
+
+
+def _open_rematch_locked(rematch: RematchRequest) -> RematchRequest:
+    return RematchRequest.objects.select_for_update().select_related("match").get(pk=rematch.pk)
+
+
+def rematch_request_handle(*, rematch: RematchRequest, note: str, by, now=None) -> RematchRequest:
+    """The coordinator has answered a re-match request some other way (talked it through,
+    agreed to carry on). Handling it twice (a double submit) changes nothing."""
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("Please say in a few words how it was handled.")
+    with transaction.atomic():
+        locked = _open_rematch_locked(rematch)
+        if locked.handled_at is not None:
+            return locked
+        locked.handled_at = now or timezone.now()
+        locked.handled_by = by
+        locked.handled_note = note[:300]
+        locked.save(update_fields=["handled_at", "handled_by", "handled_note"])
+        audit_record(actor=by, verb="rematch_handle", obj=locked, scheme=locked.match.scheme_id)
+    return locked
+
+
+def rematch_request_new_match(
+    *, rematch: RematchRequest, buddy: Membership, by, note: str = "", now=None
+) -> Match:
+    """Answer a re-match request with a new match for the participant: a draft that replaces
+    the old match (the coordinator proposes it, and ends the old one, as usual). The request
+    is handled by it. A double submit returns the match the first one made."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _open_rematch_locked(rematch)
+        if locked.new_match_id is not None:
+            return Match.objects.get(pk=locked.new_match_id)
+        if locked.handled_at is not None:
+            raise DomainError("This request was already handled without a new match.")
+        old = locked.match
+        if buddy.pk == old.buddy_id:
+            raise DomainError("Choose a different buddy: this is the match being replaced.")
+        match = match_create(participant=old.participant, buddy=buddy, by=by, replaces=old, now=now)
+        locked.handled_at = now
+        locked.handled_by = by
+        locked.handled_note = ((note or "").strip() or "A new match was made.")[:300]
+        locked.new_match = match
+        locked.save(update_fields=["handled_at", "handled_by", "handled_note", "new_match"])
+        audit_record(actor=by, verb="rematch_new_match", obj=locked, scheme=old.scheme_id)
+    return match
 
 
 def participant_stop_request(*, participant: Membership, now=None) -> StopRequest:

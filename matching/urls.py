@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import goal_views, settings_views, views
+from . import goal_views, rematch_views, settings_views, views
 
 app_name = "matching"
 
@@ -19,6 +19,22 @@ urlpatterns = [
         name="match_support_person",
     ),
     path("coordinator/matching/history/", views.history, name="history"),
+    path("coordinator/matching/rematch-requests/", rematch_views.rematch_list, name="rematch_list"),
+    path(
+        "coordinator/matching/rematch-requests/<int:pk>/",
+        rematch_views.rematch_detail,
+        name="rematch",
+    ),
+    path(
+        "coordinator/matching/rematch-requests/<int:pk>/handled/",
+        rematch_views.rematch_handled,
+        name="rematch_handled",
+    ),
+    path(
+        "coordinator/matching/rematch-requests/<int:pk>/new-match/",
+        rematch_views.rematch_new_match,
+        name="rematch_new_match",
+    ),
     path("coordinator/matching/rounds/new/", views.round_new, name="round_new"),
     path("coordinator/matching/rounds/<int:pk>/", views.round_detail, name="round"),
     path("coordinator/matching/events/<int:pk>/", views.event_detail, name="event"),

@@ -238,6 +238,8 @@ def _match_page(request, match, **forms):
             else None,
             nudge_from=proposals.nudge_available_at(match),
             now=timezone.now(),
+            replaced_by=selectors.matches_replacing(match),
+            open_rematch_requests=selectors.open_rematch_requests_for(match),
         )
     else:
         my_side = "buddy" if match.buddy_id == request.membership.pk else "participant"

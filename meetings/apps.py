@@ -7,4 +7,4 @@ class MeetingsConfig(AppConfig):
     def ready(self):
         # Once models are loaded: register "Missed this month" on the dashboard, and follow
         # changes of a buddy's support person.
-        from . import selectors, services  # noqa: F401, PLC0415
+        from . import patterns, selectors, services  # noqa: F401, PLC0415

@@ -960,3 +960,48 @@ class TrainingAnswerForm(forms.Form):
         choices=TrainingAnswer.choices,
         error_messages={"required": "Say whether you are coming or sending apologies."},
     )
+
+
+class PatternSettingsForm(CrispyMixin, forms.ModelForm):
+    submit_label = "Save pattern flags"
+
+    class Meta:
+        model = LoneWorkingSettings
+        fields = [
+            "flag_weeks_without_meeting",
+            "flag_cancelled_in_a_row",
+            "flag_debriefs_missing_in_a_row",
+        ]
+        labels = {
+            "flag_weeks_without_meeting": "Flag a match when nobody has met for this many weeks",
+            "flag_cancelled_in_a_row": "Flag this many meetings in a row cancelled or missed",
+            "flag_debriefs_missing_in_a_row": "Flag this many meetings in a row with no debrief",
+        }
+        help_texts = dict.fromkeys(fields, "")
+
+    LIMITS = {
+        "flag_weeks_without_meeting": (1, 26),
+        "flag_cancelled_in_a_row": (1, 10),
+        "flag_debriefs_missing_in_a_row": (1, 10),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in self.LIMITS.items():
+            field = self.fields[name]
+            field.min_value, field.max_value = low, high
+            field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+            field.widget.attrs.update(min=low, max=high)
+
+
+class PatternDismissForm(IdentifyingDetailsFormMixin, forms.Form):
+    """ "Looked at, nothing to do", with a note (initials only: it may name people)."""
+
+    identifying_fields = ("note",)
+
+    note = forms.CharField(
+        max_length=300,
+        label="What you looked at",
+        help_text="Use initials, not names, for example “Spoke to B.: on holiday, back next week”.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -47,6 +47,16 @@ class LoneWorkingSettings(models.Model):
         help_text="Days after an alert is resolved before the position the phone sent with it "
         "is deleted.",
     )
+    # Pattern flags on the coordinator dashboard (meetings/patterns.py).
+    flag_weeks_without_meeting = models.PositiveSmallIntegerField(
+        default=3, help_text="Flag an active match when nobody has met for this many weeks."
+    )
+    flag_cancelled_in_a_row = models.PositiveSmallIntegerField(
+        default=3, help_text="Flag a match whose last meetings were all cancelled or missed."
+    )
+    flag_debriefs_missing_in_a_row = models.PositiveSmallIntegerField(
+        default=3, help_text="Flag a match whose last meetings that happened have no debrief."
+    )
 
     class Meta:
         verbose_name_plural = "lone working settings"
@@ -57,6 +67,14 @@ class LoneWorkingSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(location_retention_days__gte=1),
                 name="location_kept_at_least_a_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    flag_weeks_without_meeting__gte=1,
+                    flag_cancelled_in_a_row__gte=1,
+                    flag_debriefs_missing_in_a_row__gte=1,
+                ),
+                name="pattern_flags_at_least_one",
             ),
         ]
 
@@ -655,6 +673,45 @@ class BoundaryAnswer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["debrief", "question"], name="one_answer_per_question")
         ]
+
+
+class PatternKind(models.TextChoices):
+    """The patterns a coordinator is shown on the dashboard and the match page."""
+
+    NO_MEETING = "no_meeting", "No meeting for a while"
+    CANCELLED = "cancelled", "Cancelled or missed in a row"
+    REMATCH = "rematch", "Repeated re-match requests"
+    BOUNDARY = "boundary", "Boundary crossed"
+    FRIENDSHIP = "friendship", "Friendship or romance mentioned"
+    NO_DEBRIEF = "no_debrief", "No debrief for recent meetings"
+
+
+class PatternDismissal(models.Model):
+    """A coordinator looked at a flag and found nothing to do. The flag stays away until the
+    pattern shows again in what happens after `evidence_at` (the latest thing it was built on)."""
+
+    match = models.ForeignKey(
+        "matching.Match", on_delete=models.CASCADE, related_name="pattern_dismissals"
+    )
+    kind = models.CharField(max_length=12, choices=PatternKind.choices)
+    evidence_at = models.DateTimeField()
+    note = models.CharField(max_length=300)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-dismissed_at", "-pk"]
+        constraints = [
+            # A double submit dismisses the same flag once.
+            models.UniqueConstraint(
+                fields=["match", "kind", "evidence_at"], name="pattern_dismissed_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} looked at"
 
 
 # --- Induction and training sessions --------------------------------------------------------

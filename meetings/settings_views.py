@@ -14,9 +14,9 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 from buddyscheme.settings_views import saved
 
-from . import services
+from . import patterns, services
 from .access import get_shift_for_user, get_venue_for_user
-from .forms import LoneWorkingForm, ShiftForm, VenueForm, WeekForm
+from .forms import LoneWorkingForm, PatternSettingsForm, ShiftForm, VenueForm, WeekForm
 
 # --- Venues -----------------------------------------------------------------------------------
 
@@ -209,3 +209,21 @@ def settings_safety(request):
         )
         return redirect("settings_home")
     return render(request, "meetings/settings/safety.html", {"form": form})
+
+
+# --- Pattern flags ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def settings_patterns(request):
+    scheme = get_scheme_for_coordinator(request)
+    form = PatternSettingsForm(request.POST or None, instance=services.lone_working_to_read(scheme))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and saved(form, patterns.pattern_settings_update, scheme=scheme, by=request.user)
+    ):
+        messages.success(request, "Pattern flags saved. The dashboard uses them from now on.")
+        return redirect("settings_home")
+    return render(request, "meetings/settings/patterns.html", {"form": form})

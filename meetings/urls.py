@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import debrief_views, selection_views, settings_views, views
+from . import debrief_views, pattern_views, selection_views, settings_views, views
 
 app_name = "meetings"
 
@@ -27,6 +27,11 @@ urlpatterns = [
     path("calendar/address/", views.calendar_address, name="calendar_address"),
     path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("coordinator/meetings/", views.meeting_list, name="list"),
+    path(
+        "coordinator/matches/<int:pk>/flags/<str:kind>/dismiss/",
+        pattern_views.pattern_dismiss,
+        name="pattern_dismiss",
+    ),
     # Selection (issue 15): interviews, induction and training sessions.
     path(
         "coordinator/people/<int:pk>/interview/new/",
@@ -124,4 +129,7 @@ urlpatterns = [
         name="settings_shift_delete",
     ),
     path("coordinator/settings/safety/", settings_views.settings_safety, name="settings_safety"),
+    path(
+        "coordinator/settings/patterns/", settings_views.settings_patterns, name="settings_patterns"
+    ),
 ]

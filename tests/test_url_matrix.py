@@ -37,7 +37,7 @@ from buddyscheme.services import heartbeat_record, invitation_create
 from contracts.services import templates_ensure
 from evaluation import questionnaires as questionnaire_services
 from evaluation.report_models import FunderReport
-from matching.models import Goal, Match, MenuItem, SpeedMeeting, SuggestionOffer
+from matching.models import Goal, Match, MenuItem, RematchRequest, SpeedMeeting, SuggestionOffer
 from meetings.access import responder_link_token
 from meetings.models import (
     Alert,
@@ -153,6 +153,31 @@ MATRIX = {
         {A: 302, C: 200, B: 403, P: 403, O: 404},
     ),
     "coordinator/matching/matches/": ("get", None, COORDINATOR_PAGE),
+    # Re-match requests (issue 18): the list, a request, and its two answers (posted empty:
+    # the page again with the form's errors).
+    "coordinator/matching/rematch-requests/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/matching/rematch-requests/<int:pk>/": (
+        "get",
+        "matching/rematchrequest",
+        OBJECT_PAGE,
+    ),
+    "coordinator/matching/rematch-requests/<int:pk>/handled/": (
+        "post",
+        "matching/rematchrequest",
+        PERSON_FORM,
+    ),
+    "coordinator/matching/rematch-requests/<int:pk>/new-match/": (
+        "post",
+        "matching/rematchrequest",
+        PERSON_FORM,
+    ),
+    # Pattern flags (issue 18): dismissing one from the match page; when matches are flagged.
+    "coordinator/matches/<int:pk>/flags/<str:kind>/dismiss/": (
+        "get",
+        "pattern_dismiss",
+        OBJECT_PAGE,
+    ),
+    "coordinator/settings/patterns/": ("get", None, COORDINATOR_PAGE),
     "coordinator/matching/matches/<int:pk>/support-person/": (
         "post",
         "matching/match",
@@ -1000,6 +1025,11 @@ class MatrixCase(PersonaTestCase):
                 buddy=self.buddy_membership, text="Private thoughts"
             ).pk,
             "goal": Goal.objects.create(match_id=rows["matching/match"], text="Cook a meal").pk,
+            "matching/rematchrequest": RematchRequest.objects.create(
+                match_id=rows["matching/match"],
+                requested_by=self.participant_membership,
+                reason="Too far",
+            ).pk,
             "debrief_meeting": finished[0].pk,
             "sent_debrief": sent_debrief.pk,
             "menu_item": MenuItem.objects.create(
@@ -1141,6 +1171,8 @@ class MatrixCase(PersonaTestCase):
             return f"/s/{self.scheme.slug}/refer/"
         if kwargs_name == "referral_thanks":
             return f"/s/{self.scheme.slug}/refer/thanks/"
+        if kwargs_name == "pattern_dismiss":
+            return f"/coordinator/matches/{objects['matching/match']}/flags/no_meeting/dismiss/"
         if kwargs_name == "group_action":
             return f"/groups/sessions/{objects['groups/groupsession']}/tasks/"
         if kwargs_name == "questionnaire_token":

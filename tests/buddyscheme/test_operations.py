@@ -174,9 +174,9 @@ def test_seed_demo_is_idempotent_and_realistic():
 
     assert cleared_buddies(scheme).count() == 9
     assert MenuItem.objects.filter(category__scheme=scheme).count() >= 10
-    # The match meeting today, one started seven months ago whose review is overdue, and one
-    # that ended (the evidence pack's referral-to-ending journey).
-    assert Match.objects.filter(scheme=scheme, state="active").count() == 2
+    # The match meeting today, one started seven months ago whose review is overdue, two that
+    # the dashboard's pattern flags pick up, and one that ended (the evidence pack's journey).
+    assert Match.objects.filter(scheme=scheme, state="active").count() == 4
     assert Match.objects.filter(scheme=scheme, state="ended").count() == 1
     assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 3
     active = Match.objects.get(scheme=scheme, state="active", review_due__gt=timezone.localdate())

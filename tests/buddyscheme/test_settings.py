@@ -59,6 +59,7 @@ class SettingsHubTest(PersonaTestCase):
                 "On-call rota",
                 "Venues",
                 "Safety timings",
+                "Pattern flags",
                 "Training modules",
                 "Interview questions",
                 "Training sessions",

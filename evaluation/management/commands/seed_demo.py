@@ -208,6 +208,10 @@ class Command(BaseCommand):
         )
         if answer_path:
             self.stdout.write(f"  participant2's ONS4 link, no password needed: {answer_path}")
+        self.stdout.write(
+            "  (Dashboard > Matches to look at: participant13 with buddy8, participant14 with "
+            "buddy9; Matching > re-match requests)"
+        )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
         """Venues, the rota and meetings for the live board; an agreement waiting to be signed;
@@ -251,6 +255,14 @@ class Command(BaseCommand):
             by=on_call[0],
         ):
             self.stdout.write(self.style.WARNING(f"  Demo group not complete ({problem})"))
+        for problem in demo.demo_patterns(
+            scheme=scheme,
+            buddies=buddies,
+            participants=participants,
+            venue=venues["Café on the high street"],
+            by=coordinator,
+        ):
+            self.stdout.write(self.style.WARNING(f"  Demo pattern flags not complete ({problem})"))
 
     def _recruitment(self, scheme, coordinator, buddies, venues):
         """Applicants on the pipeline page, an interview booked, a training session with
