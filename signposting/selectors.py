@@ -108,7 +108,7 @@ def ended_matches_needing_plan(scheme, now) -> QuerySet[Match]:
             ended_at__gte=now - timedelta(days=NEEDS_PLAN_WITHIN_DAYS),
         )
         .exclude(Exists(finished))
-        .select_related("participant__user", "next_steps_plan")
+        .select_related("participant__user__profile", "next_steps_plan")
         .order_by("ended_at", "pk")
     )
 
@@ -118,7 +118,7 @@ def plans_for_coordinator(scheme, now) -> dict:
         "needing": list(ended_matches_needing_plan(scheme, now)),
         "finished": list(
             NextStepsPlan.objects.filter(scheme=scheme, state=PlanState.FINISHED)
-            .select_related("participant__user")
+            .select_related("participant__user__profile")
             .order_by("-finished_at", "-pk")[:50]
         ),
     }
