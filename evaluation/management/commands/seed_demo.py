@@ -161,6 +161,9 @@ class Command(BaseCommand):
             participants=participants,
         )
         demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
+        demo.demo_signposting(
+            scheme=scheme, coordinator_user=coordinator, buddies=buddies, participants=participants
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -191,6 +194,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "  (Meetings > Groups: a drop-in group; buddy1 and buddy2 facilitate its next session)"
+        )
+        self.stdout.write(
+            "  (Signposting: a dozen services, two not checked for a year; participant9 has a "
+            "next-steps plan on Home; participant10's ended match still needs one)"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
