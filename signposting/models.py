@@ -121,10 +121,19 @@ class NextStepsPlan(models.Model):
 
 
 class ActionBy(models.TextChoices):
-    PARTICIPANT = "participant", "You"
-    COORDINATOR = "coordinator", "Your coordinator"
-    TOGETHER = "together", "You and your coordinator together"
+    PARTICIPANT = "participant", "The participant"
+    COORDINATOR = "coordinator", "The coordinator"
+    TOGETHER = "together", "The participant and coordinator together"
     SERVICE = "service", "The service named"
+
+
+# The same, as the participant reads it on their own page and in the PDF.
+ACTION_BY_FOR_PARTICIPANT = {
+    ActionBy.PARTICIPANT: "You",
+    ActionBy.COORDINATOR: "Your coordinator",
+    ActionBy.TOGETHER: "You and your coordinator together",
+    ActionBy.SERVICE: "The service named",
+}
 
 
 class PlanAction(models.Model):
@@ -156,3 +165,7 @@ class PlanAction(models.Model):
 
     def __str__(self):
         return f"Action {self.pk}"
+
+    @property
+    def who_for_participant(self) -> str:
+        return ACTION_BY_FOR_PARTICIPANT.get(self.who, self.get_who_display())
