@@ -911,7 +911,12 @@ def demo_signposting(
         if not finished or plan.state == PlanState.FINISHED:
             continue
         steps = [
-            (2, "Go along to the Tuesday evening group", "together", "Local HIV peer support group"),
+            (
+                2,
+                "Go along to the Tuesday evening group",
+                "together",
+                "Local HIV peer support group",
+            ),
             (9, "Ring about a benefits check", "participant", "Citizens Advice"),
             (30, "Ask the volunteer centre about the café role", "participant", "Volunteer centre"),
             (75, "Catch-up call with your coordinator", "coordinator", None),

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from buddyscheme.initials import IdentifyingDetailsFormMixin
@@ -43,7 +45,9 @@ class PlanActionForm(IdentifyingDetailsFormMixin, forms.Form):
         label="What",
         help_text="In plain words, for example “Go to the Tuesday peer group”. No names.",
     )
-    who = forms.ChoiceField(choices=ActionBy.choices, label="Who does it", initial=ActionBy.PARTICIPANT)
+    who = forms.ChoiceField(
+        choices=ActionBy.choices, label="Who does it", initial=ActionBy.PARTICIPANT
+    )
     entry = forms.ModelChoiceField(
         queryset=DirectoryEntry.objects.none(),
         required=False,
@@ -54,7 +58,7 @@ class PlanActionForm(IdentifyingDetailsFormMixin, forms.Form):
     def __init__(self, *args, entries=None, **kwargs):
         super().__init__(*args, **kwargs)
         if entries is not None:
-            self.fields["entry"].queryset = entries
+            cast(forms.ModelChoiceField, self.fields["entry"]).queryset = entries
 
 
 class RemindersForm(forms.Form):

@@ -32,9 +32,7 @@ class OfferKind(models.TextChoices):
 class DirectoryEntry(models.Model):
     """A service outside the scheme that people can be pointed to when their match ends."""
 
-    scheme = models.ForeignKey(
-        Scheme, on_delete=models.CASCADE, related_name="signposting_entries"
-    )
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="signposting_entries")
     name = models.CharField(max_length=120)
     kind = models.CharField(
         "What it offers (type)", max_length=20, choices=OfferKind.choices, default=OfferKind.OTHER
@@ -128,7 +126,7 @@ class ActionBy(models.TextChoices):
 
 
 # The same, as the participant reads it on their own page and in the PDF.
-ACTION_BY_FOR_PARTICIPANT = {
+ACTION_BY_FOR_PARTICIPANT: dict[str, str] = {
     ActionBy.PARTICIPANT: "You",
     ActionBy.COORDINATOR: "Your coordinator",
     ActionBy.TOGETHER: "You and your coordinator together",

@@ -72,6 +72,6 @@ def plan_pdf(plan: NextStepsPlan) -> bytes:
             "lang": document_language(),
         },
     )
-    return HTML(string=html, base_url="https://static.invalid/", url_fetcher=NothingFetcher()).write_pdf(
-        pdf_variant=PDF_VARIANT
-    )
+    return HTML(
+        string=html, base_url="https://static.invalid/", url_fetcher=NothingFetcher()
+    ).write_pdf(pdf_variant=PDF_VARIANT)

@@ -46,13 +46,19 @@ def plan_last_day(plan: NextStepsPlan) -> date:
 # --- The directory ----------------------------------------------------------------------------
 
 ENTRY_FIELDS = ("name", "kind", "offers", "area", "contact", "eligibility")
+REQUIRED_ENTRY_FIELDS = {
+    "name": "the service's name",
+    "offers": "what it offers",
+    "area": "the area it covers",
+    "contact": "how to contact it",
+}
 
 
 def _clean_entry_values(values: dict) -> dict:
     cleaned = {name: (values.get(name) or "").strip() for name in ENTRY_FIELDS}
-    for required in ("name", "offers", "area", "contact"):
+    for required, label in REQUIRED_ENTRY_FIELDS.items():
         if not cleaned[required]:
-            raise DomainError(f"Fill in {DirectoryEntry._meta.get_field(required).verbose_name}.")
+            raise DomainError(f"Fill in {label}.")
     return cleaned
 
 

@@ -250,7 +250,9 @@ def plan_finish(request, pk):
 
 
 def _pdf_response(plan) -> HttpResponse:
-    response = HttpResponse(plan_pdf(selectors.plan_detail(plan.pk)), content_type="application/pdf")
+    response = HttpResponse(
+        plan_pdf(selectors.plan_detail(plan.pk)), content_type="application/pdf"
+    )
     # A neutral file name: nothing in it says who or what the plan is about.
     response["Content-Disposition"] = f'inline; filename="next-steps-{plan.pk}.pdf"'
     response["Cache-Control"] = "private, no-store"
@@ -306,4 +308,3 @@ def my_plan_reminders(request, pk):
         else "We will not send reminders.",
     )
     return redirect("signposting:my_plan", pk=plan.pk)
-

@@ -23,7 +23,9 @@ def entry_values(**overrides) -> dict:
 
 
 def add_entry(scheme, by, now=None, **overrides) -> DirectoryEntry:
-    return services.directory_entry_add(scheme=scheme, by=by, values=entry_values(**overrides), now=now)
+    return services.directory_entry_add(
+        scheme=scheme, by=by, values=entry_values(**overrides), now=now
+    )
 
 
 def end_match(scheme, buddy, participant, by, now=None, ending_type="planned") -> Match:

@@ -81,7 +81,9 @@ class DirectoryViewsTest(PersonaTestCase):
         self.client.post(f"/coordinator/signposting/{entry.pk}/checked/")
         entry.refresh_from_db()
         self.assertEqual(entry.last_checked_on, date(2026, 3, 3))
-        self.assertNotContains(self.client.get("/coordinator/signposting/"), "badge text-bg-warning")
+        self.assertNotContains(
+            self.client.get("/coordinator/signposting/"), "badge text-bg-warning"
+        )
         response = self.client.post(
             f"/coordinator/signposting/{entry.pk}/edit/", entry_values(area="Southwark")
         )
@@ -104,7 +106,9 @@ class DirectoryViewsTest(PersonaTestCase):
     def test_the_other_schemes_coordinator_cannot_touch_an_entry(self):
         entry = add_entry(self.scheme, self.coordinator)
         self.login_as("other_coordinator")
-        self.assertEqual(self.client.post(f"/coordinator/signposting/{entry.pk}/retire/").status_code, 404)
+        self.assertEqual(
+            self.client.post(f"/coordinator/signposting/{entry.pk}/retire/").status_code, 404
+        )
         self.assertNotContains(self.client.get("/coordinator/signposting/"), "Citizens Advice")
 
     def test_the_directory_list_takes_the_same_queries_at_two_sizes(self):
@@ -117,7 +121,9 @@ class DirectoryViewsTest(PersonaTestCase):
             add_entry(self.scheme, self.coordinator, name=f"Service {number}")
         small = count()
         for number in range(3, 30):
-            add_entry(self.scheme, self.coordinator, name=f"Service {number}", area=f"Area {number}")
+            add_entry(
+                self.scheme, self.coordinator, name=f"Service {number}", area=f"Area {number}"
+            )
         self.assertEqual(count(), small)
         with self.assertNumQueries(small):
             self.client.get("/coordinator/signposting/")
@@ -149,8 +155,13 @@ class PlanViewsTest(PersonaTestCase):
     def add_step(self, **overrides):
         return self.client.post(
             f"/coordinator/plans/{self.plan.pk}/steps/",
-            {"due_on": "2026-04-07", "what": "Go to the Tuesday group", "who": "participant",
-             "entry": self.entry.pk, **overrides},
+            {
+                "due_on": "2026-04-07",
+                "what": "Go to the Tuesday group",
+                "who": "participant",
+                "entry": self.entry.pk,
+                **overrides,
+            },
         )
 
     def test_the_coordinator_writes_and_finishes_the_plan(self):
@@ -270,11 +281,9 @@ class PlanViewsTest(PersonaTestCase):
         def count():
             with CaptureQueriesContext(connection) as queries:
                 self.client.get("/coordinator/")
-            self.queries = [q["sql"] for q in queries]
             return len(queries)
 
         small = count()
-        self.small_queries = self.queries
         for _ in range(6):
             end_match(
                 self.scheme,
@@ -286,8 +295,4 @@ class PlanViewsTest(PersonaTestCase):
         for number in range(8):
             with time_machine.travel(datetime(2024, 1, 1, tzinfo=UTC), tick=False):
                 add_entry(self.scheme, self.coordinator, name=f"Old {number}")
-        big = count()
-        if big != small:
-            import difflib
-            print("\n".join(difflib.unified_diff([q[:200] for q in self.small_queries], [q[:200] for q in self.queries], lineterm="")))
-        self.assertEqual(big, small)
+        self.assertEqual(count(), small)
