@@ -277,6 +277,22 @@ class RemindersTest(PersonaTestCase):
                 self.assertNotIn(secret, words)
         self.assertIn(f"/me/next-steps/{self.plan.pk}/", message.body)
 
+    def test_beat_runs_the_task_that_sends_them(self):
+        from buddyscheme.celery import app
+        from signposting.tasks import remind_plan_steps
+
+        entry = app.conf.beat_schedule["remind-plan-steps"]
+        self.assertEqual(entry["task"], "signposting.tasks.remind_plan_steps")
+        self.assertIn(entry["task"], app.tasks)
+        services.plan_reminders_set(plan=self.plan, remind_me=True, by=self.participant)
+        with time_machine.travel(datetime(2026, 4, 1, 9, 5, tzinfo=UTC), tick=False):
+            remind_plan_steps.delay()  # no arguments: nothing personal in the task
+            remind_plan_steps.delay()
+        self.assertEqual(
+            PlanAction.objects.filter(plan=self.plan, reminded_at__isnull=False).count(), 1
+        )
+        self.assertEqual(len({row.dedupe_key for row in self.reminders()}), len(self.reminders()))
+
 
 class PlanSelectorsTest(PersonaTestCase):
     def test_the_dashboard_lists_endings_without_a_finished_plan(self):
