@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -14,8 +14,10 @@ from buddyscheme.models import Membership, Role
 from buddyscheme.selectors import (
     DashboardSection,
     HomeSection,
+    SettingsSection,
     dashboard_sections,
     participant_home_cards,
+    settings_sections,
 )
 from matching.models import Match, MatchState
 from matching.selectors import MatchSection, match_page_sections
@@ -140,6 +142,27 @@ def _signposting_on_the_dashboard(sender, scheme, now, **kwargs) -> list[Dashboa
                 "stale": list(stale[:DASHBOARD_SHOWN]),
                 "stale_count": stale.count(),
             },
+        )
+    ]
+
+
+@receiver(settings_sections)
+def _directory_on_the_settings_hub(sender, scheme, **kwargs) -> list[SettingsSection]:
+    """The directory is kept by coordinators like the menu: one query."""
+    today = timezone.localdate(timezone.now(), scheme.zone)
+    live = DirectoryEntry.objects.filter(scheme=scheme, retired_at__isnull=True)
+    counts = live.aggregate(
+        entries=Count("pk"), stale=Count("pk", filter=Q(last_checked_on__lt=stale_before(today)))
+    )
+    entries, stale = counts["entries"], counts["stale"]
+    return [
+        SettingsSection(
+            position=85,
+            title="Signposting directory",
+            url_name="signposting:directory",
+            summary=f"{entries} service{'' if entries == 1 else 's'} to point people to when "
+            "their match ends",
+            attention=f"{stale} not checked for a year." if stale else "",
         )
     ]
 

@@ -93,6 +93,13 @@ class DirectoryViewsTest(PersonaTestCase):
         self.client.post(f"/coordinator/signposting/{entry.pk}/retire/")
         self.assertNotContains(self.client.get("/coordinator/signposting/"), "Lambeth</a>")
 
+    def test_the_settings_hub_links_to_the_directory_and_counts_stale_entries(self):
+        with time_machine.travel(datetime(2024, 12, 1, 9, 0, tzinfo=UTC), tick=False):
+            add_entry(self.scheme, self.coordinator)
+        page = self.client.get("/coordinator/settings/")
+        self.assertContains(page, "/coordinator/signposting/")
+        self.assertContains(page, "1 not checked for a year.")
+
     def test_filters(self):
         add_entry(self.scheme, self.coordinator)
         add_entry(self.scheme, self.coordinator, name="Samaritans", kind="crisis", area="UK-wide")
