@@ -1,7 +1,5 @@
 """Data shared by the signposting tests: directory entries and an ended match."""
 
-from datetime import date
-
 from django.utils import timezone
 
 from matching import services as matching_services
@@ -40,7 +38,3 @@ def end_match(scheme, buddy, participant, by, now=None, ending_type="planned") -
     return matching_services.match_end(
         match=match, by=by, reason="Planned end", ending_type=ending_type, now=now
     )
-
-
-def a_day(year, month, day) -> date:
-    return date(year, month, day)
