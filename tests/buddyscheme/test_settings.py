@@ -45,6 +45,7 @@ class SettingsHubTest(PersonaTestCase):
             "/coordinator/settings/messages/",
             "/coordinator/settings/interview-questions/",
             "/coordinator/settings/training-sessions/",
+            "/coordinator/signposting/",
         ):
             self.assertIn(f'href="{url}"', page)
         # In the order a new scheme sets itself up: its details first, then the menu, and
@@ -63,6 +64,7 @@ class SettingsHubTest(PersonaTestCase):
                 "Training sessions",
                 "Eligibility questions",
                 "Menu",
+                "Signposting directory",
                 "Messages",
             ],
         )
