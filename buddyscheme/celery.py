@@ -66,6 +66,12 @@ app.conf.beat_schedule = {
         "task": "buddyscheme.tasks.remind_vetting_lapses",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
+    # A step of a next-steps plan falls due: one discreet reminder, if the participant agreed.
+    # Hourly, from 9 to 17: the reminder lands on the morning of its day, never at night.
+    "remind-plan-steps": {
+        "task": "signposting.tasks.remind_plan_steps",
+        "schedule": crontab(minute=5, hour="9-17"),
+    },
 }
 
 

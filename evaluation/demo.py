@@ -1173,3 +1173,206 @@ def demo_patterns(
         now=(held.checked_out_at or now) + timedelta(hours=3),
     )
     return skipped
+
+
+SIGNPOSTING_ENTRIES = [
+    # (name, kind, what it offers, area, how to contact, eligibility, months since checked)
+    (
+        "Local HIV peer support group",
+        "peer_support",
+        "A friendly evening group run by people living with HIV: talks, shared meals, "
+        "one-to-one peer mentoring.",
+        "Lambeth",
+        "Tuesdays 6–8pm, drop in, or call 020 7946 0200",
+        "Adults living with HIV",
+        2,
+    ),
+    (
+        "Citizens Advice",
+        "money",
+        "Free, confidential advice on benefits, debt, work, housing and consumer problems.",
+        "Lambeth",
+        "Adviceline 0800 144 8848 (weekdays 9am–5pm), citizensadvice.org.uk",
+        "",
+        3,
+    ),
+    (
+        "Samaritans",
+        "crisis",
+        "Someone to talk to, day or night, about anything that is troubling you.",
+        "UK-wide",
+        "Call 116 123 free, any time; email jo@samaritans.org",
+        "",
+        1,
+    ),
+    (
+        "Sexual health clinic (walk-in)",
+        "health",
+        "Testing, treatment, PrEP and advice; walk-in sessions most weekdays.",
+        "Lambeth",
+        "020 7946 0310 to check walk-in times",
+        "",
+        5,
+    ),
+    (
+        "NHS Talking Therapies",
+        "mental_health",
+        "Free talking therapies for anxiety, low mood and stress; you can refer yourself.",
+        "Lambeth",
+        "Self-referral online or call 020 7946 0320",
+        "Registered with a GP in the borough",
+        4,
+    ),
+    (
+        "Mind infoline",
+        "mental_health",
+        "Information on mental health problems, where to get help and your rights.",
+        "England and Wales",
+        "0300 123 3393 (weekdays 9am–6pm), mind.org.uk",
+        "",
+        6,
+    ),
+    (
+        "Local food bank",
+        "money",
+        "Three days of emergency food, with signposting to money and debt advice.",
+        "Lambeth",
+        "Needs a voucher: ask your coordinator, GP or Citizens Advice",
+        "A referral voucher",
+        8,
+    ),
+    (
+        "Shelter housing helpline",
+        "housing",
+        "Advice on homelessness, eviction, repairs and finding somewhere to live.",
+        "England",
+        "0808 800 4444, shelter.org.uk",
+        "",
+        7,
+    ),
+    (
+        "South London law centre",
+        "legal",
+        "Free legal advice on immigration, housing and employment, by appointment.",
+        "South London",
+        "020 7946 0330, appointments on Monday and Thursday mornings",
+        "Low income; lives or works in the area",
+        14,
+    ),
+    (
+        "Community lunch club",
+        "social",
+        "A hot lunch and company every Wednesday; games and outings once a month.",
+        "Brixton",
+        "Drop in at the community centre, Wednesdays 12–2pm; 020 7946 0340",
+        "",
+        15,
+    ),
+    (
+        "Volunteer centre",
+        "learning",
+        "Helps you find volunteering that suits you, as a step back into work or to meet people.",
+        "Lambeth",
+        "020 7946 0350 or drop in Tuesday to Thursday, 10am–4pm",
+        "",
+        3,
+    ),
+    (
+        "Free English classes (ESOL)",
+        "learning",
+        "English for speakers of other languages, from beginners up; free for most people.",
+        "Lambeth",
+        "Adult learning service, 020 7946 0360",
+        "Aged 19 or over",
+        9,
+    ),
+]
+
+
+def _months_ago(today: date, months: int) -> date:
+    return today - timedelta(days=round(months * 30.5))
+
+
+def demo_signposting(
+    *, scheme: Scheme, coordinator_user, buddies: list[Membership], participants: list[Membership]
+) -> None:
+    """The directory (a dozen services, two not checked for over a year); one ended match with
+    a finished next-steps plan (participant9, reminders on) and one whose plan is still a draft
+    (participant10), so the dashboard shows "needs a plan". Each part is made only when
+    missing."""
+    from signposting import services as signposting_services  # noqa: PLC0415
+    from signposting.models import DirectoryEntry, PlanState  # noqa: PLC0415
+
+    now = timezone.now()
+    today = timezone.localdate(now, scheme.zone)
+    entries: dict[str, DirectoryEntry] = {}
+    for name, kind, offers, area, contact, eligibility, months in SIGNPOSTING_ENTRIES:
+        entry = DirectoryEntry.objects.filter(
+            scheme=scheme, name=name, retired_at__isnull=True
+        ).first()
+        if entry is None:
+            entry = signposting_services.directory_entry_add(
+                scheme=scheme,
+                by=coordinator_user,
+                values={
+                    "name": name,
+                    "kind": kind,
+                    "offers": offers,
+                    "area": area,
+                    "contact": contact,
+                    "eligibility": eligibility,
+                },
+            )
+            # As if it had been added and last checked some months ago.
+            DirectoryEntry.objects.filter(pk=entry.pk).update(
+                last_checked_on=_months_ago(today, months)
+            )
+        entries[name] = entry
+    for participant, buddy, days_ago, finished in (
+        (participants[8], buddies[6], 20, True),
+        (participants[9], buddies[7], 3, False),
+    ):
+        if Match.objects.filter(participant=participant, buddy=buddy).exists():
+            continue
+        ended_at = now - timedelta(days=days_ago)
+        match = Match.objects.create(
+            scheme=scheme,
+            buddy=buddy,
+            participant=participant,
+            state="active",
+            activated_at=ended_at - timedelta(days=190),
+            created_by=coordinator_user,
+        )
+        match = matching_services.match_end(
+            match=match,
+            by=coordinator_user,
+            reason="Planned completion after six months",
+            ending_type="planned",
+            now=ended_at,
+        )
+        plan = signposting_services.plan_for_match_ensure(match=match, by=coordinator_user)
+        if not finished or plan.state == PlanState.FINISHED:
+            continue
+        steps = [
+            (
+                2,
+                "Go along to the Tuesday evening group",
+                "together",
+                "Local HIV peer support group",
+            ),
+            (9, "Ring about a benefits check", "participant", "Citizens Advice"),
+            (30, "Ask the volunteer centre about the café role", "participant", "Volunteer centre"),
+            (75, "Catch-up call with your coordinator", "coordinator", None),
+            (150, "Look back at the plan together", "together", None),
+        ]
+        for days, what, who, entry_name in steps:
+            signposting_services.plan_action_add(
+                plan=plan,
+                by=coordinator_user,
+                due_on=today + timedelta(days=days),
+                what=what,
+                who=who,
+                entry=entries[entry_name] if entry_name else None,
+            )
+        signposting_services.plan_reminders_set(plan=plan, remind_me=True, by=coordinator_user)
+        signposting_services.plan_finish(plan=plan, by=coordinator_user)

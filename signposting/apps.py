@@ -6,3 +6,7 @@ class SignpostingConfig(AppConfig):
     ending (seed 003: "Signposting people is an important part of moving on")."""
 
     name = "signposting"
+
+    def ready(self):
+        # The match_ended receiver lives in services, the page sections in selectors.
+        from . import selectors, services  # noqa: F401, PLC0415

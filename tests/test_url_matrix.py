@@ -583,6 +583,33 @@ MATRIX = {
         "funder_table",
         OBJECT_PAGE,
     ),
+    # Signposting: the directory and next-steps plans are the coordinators'; a participant sees
+    # their own finished plan (the participant persona's), nobody else does.
+    "coordinator/signposting/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/signposting/new/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/signposting/<int:pk>/edit/": ("get", "signposting/directoryentry", OBJECT_PAGE),
+    "coordinator/signposting/<int:pk>/checked/": (
+        "post",
+        "signposting/directoryentry",
+        OBJECT_ACTION,
+    ),
+    "coordinator/signposting/<int:pk>/retire/": ("post", "entry_to_retire", OBJECT_ACTION),
+    "coordinator/plans/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/matches/<int:pk>/next-steps/": ("post", "ended_match", OBJECT_ACTION),
+    "coordinator/plans/<int:pk>/": ("get", "signposting/nextstepsplan", OBJECT_PAGE),
+    # Posted empty, the step's form comes back with its errors.
+    "coordinator/plans/<int:pk>/steps/": ("post", "signposting/nextstepsplan", PERSON_FORM),
+    "coordinator/plans/<int:pk>/reminders/": ("post", "signposting/nextstepsplan", OBJECT_ACTION),
+    "coordinator/plans/<int:pk>/finish/": ("post", "signposting/nextstepsplan", OBJECT_ACTION),
+    "coordinator/plans/<int:pk>/pdf/": ("get", "signposting/nextstepsplan", OBJECT_PAGE),
+    "coordinator/plan-steps/<int:pk>/remove/": ("post", "signposting/planaction", OBJECT_ACTION),
+    "me/next-steps/<int:pk>/": ("get", "signposting/nextstepsplan", for_role([P])),
+    "me/next-steps/<int:pk>/pdf/": ("get", "signposting/nextstepsplan", for_role([P])),
+    "me/next-steps/<int:pk>/reminders/": (
+        "post",
+        "signposting/nextstepsplan",
+        for_role([P], ok=302),
+    ),
     "coordinator/groups/": ("get", None, COORDINATOR_PAGE),
     "coordinator/groups/new/": ("get", None, COORDINATOR_PAGE),
     "coordinator/groups/questions/": ("get", None, COORDINATOR_PAGE),
@@ -847,6 +874,7 @@ OUR_APPS = (
 )
 OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "recruitment.", "evaluation.")
 OUR_APPS = ("buddyscheme.", "matching.", "contracts.", "meetings.", "groups.", "evaluation.")
+OUR_APPS = (*OUR_APPS, "signposting.")
 
 
 def declared_methods(view):
@@ -1039,6 +1067,7 @@ class MatrixCase(PersonaTestCase):
                 scheme=self.scheme, text="Lives nearby?"
             ).pk,
             **self._selection_objects(now),
+            **self._signposting_objects(),
             "volunteering/packdocument": pack_document_add(
                 scheme=self.scheme,
                 title="Confidentiality",
@@ -1099,6 +1128,60 @@ class MatrixCase(PersonaTestCase):
             "question_to_remove": removed.pk,
             "evaluation/invitation": invitations[0].pk,
             "questionnaire_token": questionnaire_services.invitation_token(invitations[1]),
+        }
+
+    def _signposting_objects(self):
+        """A directory entry (and one to retire); the participant persona's finished plan after
+        an ended match with the buddy persona; another ended match with no plan yet."""
+        from signposting import services as signposting
+
+        values = {
+            "kind": "money",
+            "offers": "Benefits advice",
+            "area": "Lambeth",
+            "contact": "0800 144 8848",
+        }
+        entry = signposting.directory_entry_add(
+            scheme=self.scheme, by=self.coordinator, values={"name": "Citizens Advice", **values}
+        )
+        to_retire = signposting.directory_entry_add(
+            scheme=self.scheme, by=self.coordinator, values={"name": "Old helpline", **values}
+        )
+        now = timezone.now()
+        ended = Match.objects.create(
+            scheme=self.scheme,
+            buddy=self.buddy_membership,
+            participant=self.participant_membership,
+            state="ended",
+            ended_at=now,
+        )
+        plan = signposting.plan_for_match_ensure(match=ended, by=self.coordinator)
+        action = signposting.plan_action_add(
+            plan=plan,
+            by=self.coordinator,
+            due_on=timezone.localdate() + timedelta(days=7),
+            what="Go to the Tuesday group",
+            entry=entry,
+        )
+        signposting.plan_action_add(
+            plan=plan,
+            by=self.coordinator,
+            due_on=timezone.localdate() + timedelta(days=14),
+            what="Ring about the benefits check",
+        )
+        signposting.plan_finish(plan=plan, by=self.coordinator)
+        return {
+            "signposting/directoryentry": entry.pk,
+            "entry_to_retire": to_retire.pk,
+            "signposting/nextstepsplan": plan.pk,
+            "signposting/planaction": action.pk,
+            "ended_match": Match.objects.create(
+                scheme=self.scheme,
+                buddy=MembershipFactory(scheme=self.scheme, role=Role.BUDDY),
+                participant=MembershipFactory(scheme=self.scheme, role=Role.PARTICIPANT),
+                state="ended",
+                ended_at=now,
+            ).pk,
         }
 
     def _selection_objects(self, now):

@@ -46,6 +46,7 @@ class SettingsHubTest(PersonaTestCase):
             "/coordinator/settings/interview-questions/",
             "/coordinator/settings/training-sessions/",
             "/coordinator/questionnaires/",
+            "/coordinator/signposting/",
         ):
             self.assertIn(f'href="{url}"', page)
         # In the order a new scheme sets itself up: its details first, then the menu, and
@@ -65,6 +66,7 @@ class SettingsHubTest(PersonaTestCase):
                 "Training sessions",
                 "Eligibility questions",
                 "Menu",
+                "Signposting directory",
                 "Messages",
                 "Questionnaires",
             ],

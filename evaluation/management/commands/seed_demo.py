@@ -167,6 +167,9 @@ class Command(BaseCommand):
         answer_path = demo.demo_questionnaires(
             scheme=scheme, buddies=buddies, participants=participants, by=coordinator
         )
+        demo.demo_signposting(
+            scheme=scheme, coordinator_user=coordinator, buddies=buddies, participants=participants
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -211,6 +214,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (Dashboard > Matches to look at: participant13 with buddy8, participant14 with "
             "buddy9; Matching > re-match requests)"
+        )
+        self.stdout.write(
+            "  (Signposting: a dozen services, two not checked for a year; participant9 has a "
+            "next-steps plan on Home; participant10's ended match still needs one)"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
