@@ -17,6 +17,7 @@ from buddyscheme.selectors import (
 )
 from buddyscheme.support import TimeGiven, time_given
 from matching.selectors import MatchSection, match_page_sections
+from matching.signals import match_last_met
 
 from .models import (
     Alert,
@@ -743,3 +744,15 @@ def open_alerts_list(scheme):
         .select_related("meeting__venue", "meeting__buddy__user__profile")
         .order_by("-level", "raised_at", "pk")
     )
+
+
+@receiver(match_last_met)
+def _last_meeting_of_match(sender, match, **kwargs) -> date | None:
+    """For the ending flow's "last met on": the last meeting the buddy checked out of."""
+    last = (
+        Meeting.objects.filter(match=match, state=MeetingState.CHECKED_OUT)
+        .order_by("-planned_start")
+        .values_list("planned_start", flat=True)
+        .first()
+    )
+    return timezone.localdate(last, match.scheme.zone) if last else None
