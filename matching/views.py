@@ -13,13 +13,13 @@ from buddyscheme.forms import SupportPersonForm, posted_id
 from buddyscheme.models import Role
 
 from . import proposals, selectors, services
-from .ending_forms import StopForm
 from .access import (
     get_match_for_user,
     get_offer_for_user,
     get_round_for_user,
     get_speed_event_for_user,
 )
+from .ending_forms import StopForm
 from .forms import (
     AnswerForm,
     DeclineForm,
