@@ -97,7 +97,10 @@ class EndingForm(IdentifyingDetailsFormMixin, FocusFirstErrorMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     one_to_one_mode = forms.ChoiceField(
-        choices=SupervisionMode.choices, initial=SupervisionMode.PHONE, label="How"
+        required=False,
+        choices=SupervisionMode.choices,
+        initial=SupervisionMode.PHONE,
+        label="How",
     )
 
     def __init__(self, *args, ending_type: str, **kwargs):

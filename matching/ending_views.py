@@ -73,7 +73,11 @@ def ending_step(request, pk, ending_type):
     if away:
         return away
     action = request.POST.get("action", "")
-    form = EndingForm(request.POST or None, ending_type=ending_type, names=_names(match))
+    form = EndingForm(
+        request.POST if request.method == "POST" else None,
+        ending_type=ending_type,
+        names=_names(match),
+    )
     confirming = False
     if request.method == "POST" and action != "change" and form.is_valid():
         answers = form.answers()
@@ -166,7 +170,7 @@ def friendship(request, pk):
     match = get_match_for_user(request, pk)
     me = request.membership
     told = match.friendships.filter(by=me).first()
-    form = FriendshipForm(request.POST or None, names=_names(match))
+    form = FriendshipForm(request.POST if request.method == "POST" else None, names=_names(match))
     if request.method == "POST" and told is None and form.is_valid():
         try:
             endings.friendship_disclose(

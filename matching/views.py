@@ -610,7 +610,7 @@ def stop(request):
     me = request.membership
     is_buddy = me.role == Role.BUDDY
     home = "meetings:today" if is_buddy else "participant_home"
-    form = StopForm(request.POST or None)
+    form = StopForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.member_stop_request(membership=me, reason=form.cleaned_data["reason"])
