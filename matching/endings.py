@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -45,6 +46,7 @@ from .models import (
     Match,
     MatchState,
     Side,
+    StopReason,
     StopRequest,
 )
 from .signals import match_last_met
@@ -137,7 +139,8 @@ def consequences(ending_type: str, answers: EndingAnswers | None = None) -> list
 
 
 def last_met_on(match: Match) -> date | None:
-    dates = [answer for _, answer in match_last_met.send(sender=Match, match=match) if answer]
+    answers = match_last_met.send(sender=Match, match=match)
+    dates = [cast(date, answer) for _, answer in answers if answer]
     return max(dates) if dates else None
 
 
@@ -169,8 +172,9 @@ def suggested_type(match: Match) -> str:
     if FriendshipDisclosure.objects.filter(match=match).exists():
         return EndingType.FRIENDSHIP
     for stop_request in stop_requests_for(match):
-        if stop_request.reason in STOP_REASON_ENDING:
-            return STOP_REASON_ENDING[stop_request.reason]
+        ending_type = STOP_REASON_ENDING.get(StopReason(stop_request.reason or StopReason.OTHER))
+        if ending_type:
+            return ending_type
     return ""
 
 

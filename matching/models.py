@@ -442,7 +442,7 @@ class StopReason(models.TextChoices):
 
 
 # The ending type a stop request's reason points to, for the coordinator's ending flow.
-STOP_REASON_ENDING = {
+STOP_REASON_ENDING: dict[str, str] = {
     StopReason.MOVING: EndingType.MOVED,
     StopReason.NOT_GETTING_ON: EndingType.BREAKDOWN,
     StopReason.FRIENDS: EndingType.FRIENDSHIP,
