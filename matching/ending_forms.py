@@ -149,7 +149,9 @@ class ContactAttemptForm(IdentifyingDetailsFormMixin, FocusFirstErrorMixin, form
     tried_on = forms.DateField(
         label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    who = forms.ChoiceField(choices=Side.choices, label="Whom you tried to reach")
+    who = forms.ChoiceField(
+        choices=Side.choices, initial=Side.PARTICIPANT, label="Whom you tried to reach"
+    )
     how = forms.ChoiceField(choices=ContactHow.choices, label="How")
     outcome = forms.CharField(
         max_length=200, label="What happened", help_text="For example: no answer, left a message."

@@ -81,7 +81,7 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
 # What each type does besides ending the match, in plain words for the confirm step.
 CONSEQUENCES: dict[str, list[str]] = {
     EndingType.PLANNED: ["Both are thanked for their time together."],
-    EndingType.BREAKDOWN: ["Re-matching is offered to whoever you tick."],
+    EndingType.BREAKDOWN: [],
     EndingType.DISENGAGED: ["The attempts to reach them stay on the match's record."],
     EndingType.FRIENDSHIP: ["The match ends: they carry on as friends, outside the scheme."],
     EndingType.BREACH: ["A breach record is kept on the person's page."],

@@ -161,6 +161,11 @@ class Command(BaseCommand):
             participants=participants,
         )
         demo.demo_volunteering(scheme=scheme, coordinator_user=coordinator, buddies=buddies)
+        demo.demo_endings(
+            scheme=scheme,
+            coordinator_user=coordinator,
+            pairs=list(zip(participants[8:11], buddies[6:9], strict=True)),
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -191,6 +196,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "  (Meetings > Groups: a drop-in group; buddy1 and buddy2 facilitate its next session)"
+        )
+        self.stdout.write(
+            "  (Endings on the dashboard: participant9 asked to stop, buddy8 told us they are "
+            "friends with participant10, buddy9 is owed a one-to-one after a breakdown)"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
