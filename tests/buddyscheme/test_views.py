@@ -114,9 +114,10 @@ class CoordinatorDashboardTest(PersonaTestCase):
         # their buddies, training lapses, concerns nobody has taken, the support settings,
         # one-to-ones overdue, contact overdue, the buddy pack's required documents (with any,
         # two more: buddies in service and their reads), expense claims waiting (one count),
-        # new referrals (one count) and unread messages (one count). The session comes from the
-        # cache and is not written (its idle expiry is refreshed at most once a minute).
-        self.assertEqual(small["/coordinator/"], 22)
+        # new referrals (one count), unread messages (one count), and the endings to handle
+        # (stop requests, friendships told, buddies owed a one-to-one: three). The session comes
+        # from the cache and is not written (its idle expiry is refreshed at most once a minute).
+        self.assertEqual(small["/coordinator/"], 25)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)
