@@ -391,26 +391,23 @@ def _tell(match: Match, member: Membership, template: str, now) -> None:
 
 @transaction.atomic
 def match_end_guided(*, match: Match, ending_type: str, answers: EndingAnswers, by, now=None):
-    """End a match the way its type asks: check the type's answers, end it (match_ended goes
-    once, with the type), then apply the type's consequences. All or nothing."""
+    """End a match the way its type asks: check the type's answers, record the ending, end the
+    match (match_ended goes once, with the type; its receivers can read `match.ending`), then
+    apply the type's consequences. All or nothing."""
     now = now or timezone.now()
     _check_answers(match, ending_type, answers, now)
+    # Locked first, so that a second confirm waits and then finds the match ended.
+    locked = Match.objects.select_for_update().get(pk=match.pk)
+    if locked.state not in ENDABLE:
+        raise DomainError("This match is not active (it may have ended already).")
     never_again = answers.never_again and ending_type in (EndingType.BREAKDOWN, EndingType.BREACH)
-    match = services.match_end(
-        match=match,
-        by=by,
-        reason=EndingType(ending_type).label,
-        never_again=never_again,
-        ending_type=ending_type,
-        now=now,
-    )
     asked = set(QUESTIONS[ending_type])
     ending = Ending.objects.create(
-        match=match,
+        match=locked,
         ending_type=ending_type,
         notes=answers.notes.strip() if "notes" in asked else "",
         goals_note=answers.goals_note.strip() if "goals_note" in asked else "",
-        last_meeting_on=last_met_on(match),
+        last_meeting_on=last_met_on(locked),
         weeks_without_contact=answers.weeks_without_contact
         if ending_type == EndingType.DISENGAGED
         else None,
@@ -422,6 +419,14 @@ def match_end_guided(*, match: Match, ending_type: str, answers: EndingAnswers, 
         supervision_follow_up=ending_type in FOLLOW_UP_TYPES,
         recorded_by=by,
         created_at=now,
+    )
+    match = services.match_end(
+        match=locked,
+        by=by,
+        reason=EndingType(ending_type).label,
+        never_again=never_again,
+        ending_type=ending_type,
+        now=now,
     )
     audit_record(actor=by, verb="match_end_guided", obj=ending, scheme=match.scheme_id)
     if ending_type == EndingType.BREACH:

@@ -46,6 +46,8 @@ class EndingCase(PersonaTestCase):
         self.sent = []
 
         def heard(sender, match, by, now, **kwargs):
+            # Receivers (signposting, evaluation) can read the ending's answers already.
+            self.assertEqual(Ending.objects.get(match=match).ending_type, match.ending_type)
             self.sent.append((match.pk, match.ending_type))
 
         match_ended.connect(heard, dispatch_uid="test-endings", weak=False)
@@ -271,7 +273,7 @@ class EachTypeTest(EndingCase):
     def test_the_service_refuses_a_match_that_is_not_active(self):
         self.match.state = MatchState.PROPOSED
         self.match.save()
-        with self.assertRaisesMessage(Exception, "cannot be moved to ended"):
+        with self.assertRaisesMessage(Exception, "This match is not active"):
             endings.match_end_guided(
                 match=self.match,
                 ending_type=EndingType.MOVED,
