@@ -31,6 +31,7 @@ from evaluation import questionnaires as questionnaire_services
 from evaluation.models import Invitation, Occasion
 from evaluation.report import funder_report_create, funder_report_text_save
 from evaluation.report_models import FunderReport
+from matching import endings as matching_endings
 from matching import goals as matching_goals
 from matching import services as matching_services
 from matching.models import OPEN_STATES, EndingType, Match, MatchState, SpeedEvent
@@ -1376,3 +1377,38 @@ def demo_signposting(
             )
         signposting_services.plan_reminders_set(plan=plan, remind_me=True, by=coordinator_user)
         signposting_services.plan_finish(plan=plan, by=coordinator_user)
+
+
+def demo_endings(*, scheme: Scheme, coordinator_user, pairs: list[tuple[Membership, Membership]]):
+    """Issue 18's endings on the dashboard: a participant who asked to stop ("we are not
+    getting on"), a buddy who told us they have become friends, and a match that broke down
+    whose buddy is still owed a one-to-one. `pairs` are three (participant, buddy). Made once."""
+    if Match.objects.filter(scheme=scheme, participant=pairs[0][0], buddy=pairs[0][1]).exists():
+        return
+    now = timezone.now()
+    matches = [
+        Match.objects.create(
+            scheme=scheme,
+            participant=participant,
+            buddy=buddy,
+            state=MatchState.ACTIVE,
+            created_by=coordinator_user,
+            activated_at=now - timedelta(days=120),
+        )
+        for participant, buddy in pairs
+    ]
+    matching_services.member_stop_request(
+        membership=pairs[0][0], reason="not_getting_on", now=now - timedelta(hours=3)
+    )
+    matching_endings.friendship_disclose(
+        match=matches[1], by_membership=pairs[1][1], note="We meet for coffee most weeks anyway."
+    )
+    matching_endings.match_end_guided(
+        match=matches[2],
+        ending_type=EndingType.BREAKDOWN,
+        answers=matching_endings.EndingAnswers(
+            notes="Different ideas of what the match was for.", rematch_participant=True
+        ),
+        by=coordinator_user,
+        now=now - timedelta(days=2),
+    )

@@ -458,13 +458,34 @@ class RematchRequest(models.Model):
         return "buddy" if self.requested_by_id == self.match.buddy_id else "participant"
 
 
+class StopReason(models.TextChoices):
+    """What someone may say, if they want to, when they ask to stop (never required)."""
+
+    MOVING = "moving", "I am moving away"
+    NOT_GETTING_ON = "not_getting_on", "We are not getting on"
+    FRIENDS = "friends", "We have become friends"
+    OTHER = "other", "Something else"
+
+
+# The ending type a stop request's reason points to, for the coordinator's ending flow.
+STOP_REASON_ENDING: dict[str, str] = {
+    StopReason.MOVING: EndingType.MOVED,
+    StopReason.NOT_GETTING_ON: EndingType.BREAKDOWN,
+    StopReason.FRIENDS: EndingType.FRIENDSHIP,
+}
+
+
 class StopRequest(models.Model):
-    """A participant said "I want to stop", as their agreement says they may at any time and
-    without a reason. Their coordinator is told at once and closes things with them."""
+    """A participant or a buddy said "I want to stop", as the agreement says either may at any
+    time and without a reason. Their coordinator is told at once and closes things with them.
+
+    `participant` is the person who asked (a buddy too, since buddies can ask to stop: the
+    field kept its first name so that older rows and code read the same)."""
 
     participant = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="stop_requests"
     )
+    reason = models.CharField(max_length=16, choices=StopReason.choices, blank=True)
     match = models.ForeignKey(
         Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="stop_requests"
     )
@@ -481,6 +502,119 @@ class StopRequest(models.Model):
                 name="one_open_stop_request",
             )
         ]
+
+
+# --- Endings ---------------------------------------------------------------------------------
+
+
+class Side(models.TextChoices):
+    BUDDY = "buddy", "The buddy"
+    PARTICIPANT = "participant", "The participant"
+
+
+class ContactHow(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+    VISIT = "visit", "Visit"
+    OTHER = "other", "Another way"
+
+
+class ContactAttempt(models.Model):
+    """A try to reach someone who stopped engaging (seed 003: "Sometimes people will simply
+    stop engaging"): a disengagement ending needs at least one on record."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="contact_attempts")
+    tried_on = models.DateField()
+    who = models.CharField(max_length=12, choices=Side.choices, default=Side.PARTICIPANT)
+    how = models.CharField(max_length=8, choices=ContactHow.choices)
+    outcome = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tried_on", "pk"]
+
+
+class Ending(models.Model):
+    """How a match ended, with the answers to its type's own questions and what followed."""
+
+    match = models.OneToOneField(Match, on_delete=models.CASCADE, related_name="ending")
+    ending_type = models.CharField(max_length=16, choices=EndingType.choices)
+    notes = models.TextField(blank=True, max_length=2000)
+    goals_note = models.TextField(blank=True, max_length=2000)
+    last_meeting_on = models.DateField(null=True, blank=True)
+    weeks_without_contact = models.PositiveSmallIntegerField(null=True, blank=True)
+    told_in_person = models.BooleanField(
+        default=False, help_text="Friendship: they told the coordinator themselves, not online."
+    )
+    breach_by = models.CharField(max_length=12, choices=Side.choices, blank=True)
+    rematch_participant = models.BooleanField(default=False)
+    rematch_buddy = models.BooleanField(default=False)
+    never_again = models.BooleanField(default=False)
+    supervision_follow_up = models.BooleanField(default=False)
+    supervision = models.ForeignKey(
+        "buddyscheme.Supervision",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The one-to-one booked for the buddy after this ending, if one was.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The dashboard reads only endings whose buddy still needs a one-to-one.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(supervision_follow_up=True, supervision__isnull=True),
+                name="ending_follow_up_open",
+            )
+        ]
+
+    def __str__(self):
+        return self.get_ending_type_display()
+
+
+class BreachRecord(models.Model):
+    """A boundary or confidentiality breach, kept on the record of the person who made it."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="breaches")
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="breaches")
+    what_happened = models.TextField(max_length=2000)
+    consequences = models.TextField(max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["match", "person"], name="breach_once_per_match")
+        ]
+
+
+class FriendshipDisclosure(models.Model):
+    """Seed 003: "If they decide they are friends" they tell the coordinator and the match
+    ends. Either side tells us here, from their phone; once each."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="friendships")
+    by = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["match", "by"], name="friendship_told_once")]
 
 
 # --- Participant choice mode ------------------------------------------------------------------

@@ -623,6 +623,16 @@ def current_match_for(participant: Membership) -> Match | None:
     )
 
 
+def current_match_for_buddy(buddy: Membership) -> Match | None:
+    """The buddy's most recent agreed match (a buddy with room for more may have several)."""
+    return (
+        Match.objects.filter(buddy=buddy, state__in=AGREED_STATES)
+        .select_related("participant__user__profile", "scheme")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 def coordinator_for_participant(
     participant: Membership, match: Match | None = None
 ) -> Membership | None:
@@ -691,14 +701,14 @@ def _participant_home_cards(sender, membership, **kwargs) -> list[HomeSection]:
         HomeSection(
             90,
             "matching/home/stop.html",
-            {"stop_request": stop_request, "coordinator": coordinator},
+            {"stop_request": stop_request, "coordinator": coordinator, "match": match},
         ),
     ]
 
 
 @receiver(dashboard_figures)
 def _stop_requests_on_the_dashboard(sender, scheme, **kwargs) -> list[tuple[str, int]]:
-    return [("Participants asking to stop", open_stop_requests(scheme).count())]
+    return [("People asking to stop", open_stop_requests(scheme).count())]
 
 
 # A buddy knows of a match once both sides have accepted it; a draft or a declined proposal

@@ -40,6 +40,7 @@ from .models import (
     SpeedEvent,
     SpeedMeeting,
     SpeedPreference,
+    StopReason,
     StopRequest,
     SuggestionOffer,
     SuggestionOption,
@@ -449,39 +450,56 @@ def rematch_request_new_match(
 
 
 def participant_stop_request(*, participant: Membership, now=None) -> StopRequest:
-    """The participant says "I want to stop". Recorded, audited, and their coordinator is told
-    at once through the outbox (a discreet message: a reference and a link, no name). Asking
-    again while the first is open changes nothing and sends nothing."""
     if participant.role != Role.PARTICIPANT:
         raise DomainError("Only a participant can ask to stop here.")
+    return member_stop_request(membership=participant, now=now)
+
+
+def member_stop_request(*, membership: Membership, reason: str = "", now=None) -> StopRequest:
+    """A participant or a buddy says "I want to stop". Recorded, audited, and their coordinator
+    is told at once through the outbox (a discreet message: a reference and a link, no name).
+    Asking again while the first is open changes nothing and sends nothing."""
+    if membership.role not in (Role.PARTICIPANT, Role.BUDDY) or not membership.is_active:
+        raise DomainError("Only a participant or a buddy of the scheme can ask to stop here.")
+    if reason and reason not in StopReason.values:
+        raise DomainError("Choose one of the reasons, or none.")
     now = now or timezone.now()
+    is_buddy = membership.role == Role.BUDDY
     with transaction.atomic():
-        existing = selectors.open_stop_request(participant)
+        existing = selectors.open_stop_request(membership)
         if existing is not None:
             return existing
-        match = selectors.current_match_for(participant)
+        match = (
+            selectors.current_match_for_buddy(membership)
+            if is_buddy
+            else selectors.current_match_for(membership)
+        )
         try:
             with transaction.atomic():
                 stop_request = StopRequest.objects.create(
-                    participant=participant, match=match, created_at=now
+                    participant=membership, match=match, reason=reason, created_at=now
                 )
         except IntegrityError:
             # The same request, sent twice at once: the first one stands.
-            return StopRequest.objects.get(participant=participant, handled_at__isnull=True)
+            return StopRequest.objects.get(participant=membership, handled_at__isnull=True)
         audit_record(
-            actor=participant.user,
-            verb="participant_stop_request",
+            actor=membership.user,
+            verb="buddy_stop_request" if is_buddy else "participant_stop_request",
             obj=stop_request,
-            scheme=participant.scheme_id,
+            scheme=membership.scheme_id,
         )
-        coordinator = selectors.coordinator_for_participant(participant, match)
+        coordinator = (
+            selectors.coordinator_for_participant(match.participant, match)
+            if match is not None
+            else selectors.coordinator_for_participant(membership)
+        )
         if coordinator is not None:
             notification_enqueue(
-                scheme=participant.scheme,
+                scheme=membership.scheme,
                 recipient=coordinator.user,
-                template="participant_stop",
+                template="buddy_stop" if is_buddy else "participant_stop",
                 dedupe_key=f"stop:{stop_request.pk}",
-                context={"participant_id": participant.pk},
+                context={("buddy_id" if is_buddy else "participant_id"): membership.pk},
                 now=now,
             )
     return stop_request

@@ -17,3 +17,8 @@ match_reviewed = django.dispatch.Signal()
 
 # A match ended: `match` (with `ending_type` set when the ending flow knew it), `by`, `now`.
 match_ended = django.dispatch.Signal()
+
+# Asked by the ending flow: when did this match last meet? Receivers (meetings) get `match`
+# and return a date or None; the latest answer wins. Lets matching show "last met on" without
+# importing the app that keeps meetings.
+match_last_met = django.dispatch.Signal()

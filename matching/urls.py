@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import goal_views, rematch_views, settings_views, views
+from . import ending_views, goal_views, rematch_views, settings_views, views
 
 app_name = "matching"
 
@@ -63,6 +63,21 @@ urlpatterns = [
     path("choose/<int:pk>/", views.choose, name="choose"),
     path("events/<int:pk>/rank/", views.event_rank, name="event_rank"),
     path("me/stop/", views.stop, name="stop"),
+    # The ending flow: the coordinator's steps, attempts to reach someone, "we are friends".
+    path(
+        "coordinator/matching/matches/<int:pk>/end/", ending_views.ending_start, name="ending_start"
+    ),
+    path(
+        "coordinator/matching/matches/<int:pk>/end/<str:ending_type>/",
+        ending_views.ending_step,
+        name="ending_step",
+    ),
+    path(
+        "coordinator/matching/matches/<int:pk>/attempts/",
+        ending_views.contact_attempt_add,
+        name="contact_attempt_add",
+    ),
+    path("matches/<int:pk>/friends/", ending_views.friendship, name="friendship"),
     # The menu's settings page (the hub is buddyscheme's settings_home).
     path("coordinator/settings/menu/", settings_views.settings_menu, name="settings_menu"),
     path(

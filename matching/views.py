@@ -19,6 +19,7 @@ from .access import (
     get_round_for_user,
     get_speed_event_for_user,
 )
+from .ending_forms import StopForm
 from .forms import (
     AnswerForm,
     DeclineForm,
@@ -617,25 +618,42 @@ def event_rank(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.PARTICIPANT)
+@role_required(Role.PARTICIPANT, Role.BUDDY)
 def stop(request):
-    """ "I want to stop", as the agreement promises: what happens, then a confirmation."""
+    """ "I want to stop", as the agreement promises (buddies too): what happens, then a
+    confirmation. A reason may be given, never required."""
     me = request.membership
-    if request.method == "POST":
-        services.participant_stop_request(participant=me)
-        messages.success(
-            request,
-            "Thank you for telling us. Your coordinator will contact you soon. "
-            "You do not need to meet your buddy again.",
-        )
-        return redirect("participant_home")
-    match = selectors.current_match_for(me)
+    is_buddy = me.role == Role.BUDDY
+    home = "meetings:today" if is_buddy else "participant_home"
+    form = StopForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_stop_request(membership=me, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                "Thank you for telling us. Your coordinator will contact you soon. "
+                + (
+                    "Please do not arrange new meetings meanwhile."
+                    if is_buddy
+                    else "You do not need to meet your buddy again."
+                ),
+            )
+            return redirect(home)
+    match = selectors.current_match_for_buddy(me) if is_buddy else selectors.current_match_for(me)
     return render(
         request,
         "matching/stop.html",
         {
             "match": match,
-            "coordinator": selectors.coordinator_for_participant(me, match),
+            "form": form,
+            "is_buddy": is_buddy,
+            "home": home,
+            "coordinator": selectors.coordinator_for_participant(
+                match.participant if match else me, match
+            ),
             "stop_request": selectors.open_stop_request(me),
         },
     )

@@ -18,6 +18,7 @@ from buddyscheme.selectors import (
 from buddyscheme.support import TimeGiven, time_given
 from matching.models import Goal
 from matching.selectors import MatchSection, match_page_sections
+from matching.signals import match_last_met
 
 from .models import (
     Alert,
@@ -753,3 +754,15 @@ def open_alerts_list(scheme):
         .select_related("meeting__venue", "meeting__buddy__user__profile")
         .order_by("-level", "raised_at", "pk")
     )
+
+
+@receiver(match_last_met)
+def _last_meeting_of_match(sender, match, **kwargs) -> date | None:
+    """For the ending flow's "last met on": the last meeting the buddy checked out of."""
+    last = (
+        Meeting.objects.filter(match=match, state=MeetingState.CHECKED_OUT)
+        .order_by("-planned_start")
+        .values_list("planned_start", flat=True)
+        .first()
+    )
+    return timezone.localdate(last, match.scheme.zone) if last else None

@@ -232,8 +232,19 @@ MATRIX = {
     "matches/": ("get", None, for_role([B, P])),
     "choose/<int:pk>/": ("get", "offer", for_role([P])),
     "events/<int:pk>/rank/": ("get", "matching/speedevent", for_role([B, P])),
-    # "I want to stop": a confirmation page for the participant, then a POST.
-    "me/stop/": ("get", None, for_role([P])),
+    # "I want to stop": a confirmation page for the participant or the buddy, then a POST.
+    "me/stop/": ("get", None, for_role([B, P])),
+    # The ending flow (an active match of scheme A): the type, its questions, and attempts to
+    # reach someone (posted empty: the step again, with the form's errors). "We have become
+    # friends" is the two people's own page.
+    "coordinator/matching/matches/<int:pk>/end/": ("get", "active_match", OBJECT_PAGE),
+    "coordinator/matching/matches/<int:pk>/end/<str:ending_type>/": (
+        "get",
+        "ending_step",
+        OBJECT_PAGE,
+    ),
+    "coordinator/matching/matches/<int:pk>/attempts/": ("post", "active_match", OBJECT_PAGE),
+    "matches/<int:pk>/friends/": ("get", "matching/match", for_role([B, P])),
     # Asking to move a meeting of one's own match: the participant's confirmation page.
     "me/meetings/<int:pk>/rearrange/": (
         "get",
@@ -1018,6 +1029,12 @@ class MatrixCase(PersonaTestCase):
             "template": templates_ensure(self.scheme)["match"].pk,
             "feed": CalendarFeed.objects.create(membership=self.buddy_membership).token,
             "participant": self.participant_membership.pk,
+            "active_match": Match.objects.create(
+                scheme=self.scheme,
+                buddy=self.buddy_membership,
+                participant=MembershipFactory(scheme=self.scheme, role=Role.PARTICIPANT),
+                state="active",
+            ).pk,
             "offer": SuggestionOffer.objects.create(participant=self.participant_membership).pk,
             "responder_alert": responder_alert.pk,
             "participant_meeting": participant_meeting.pk,
@@ -1240,6 +1257,8 @@ class MatrixCase(PersonaTestCase):
                 f"/coordinator/matching/matches/{objects['matching/match']}"
                 f"/goals/{objects['goal']}/remove/"
             )
+        if kwargs_name == "ending_step":
+            return f"/coordinator/matching/matches/{objects['active_match']}/end/disengaged/"
         if kwargs_name == "consent_kind":
             return "/consents/photos/withdraw/"
         if kwargs_name == "match_pk":

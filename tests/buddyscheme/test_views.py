@@ -118,12 +118,13 @@ class CoordinatorDashboardTest(PersonaTestCase):
         # query; a count as well when there are any), running matches to look for patterns in
         # (none here; with any, nine more: meetings/patterns.py), ended matches needing a
         # next-steps plan and signposting entries not checked for a year (a list and a count
-        # each); then evaluation's nine: proposals awaiting an answer, agreements awaiting
-        # signatures and open alerts (a count each), the waiting list (its longest waiting, and
-        # its length), matches by state, meetings and contact hours this month, this month's
-        # alerts, and endings by type. The session comes from the cache and is not written (its
-        # idle expiry is refreshed at most once a minute).
-        self.assertEqual(small["/coordinator/"], 37)
+        # each), the endings to handle (stop requests, friendships told, buddies owed a
+        # one-to-one: three); then evaluation's nine: proposals awaiting an answer, agreements
+        # awaiting signatures and open alerts (a count each), the waiting list (its longest
+        # waiting, and its length), matches by state, meetings and contact hours this month,
+        # this month's alerts, and endings by type. The session comes from the cache and is not
+        # written (its idle expiry is refreshed at most once a minute).
+        self.assertEqual(small["/coordinator/"], 40)
 
     def test_people_list_filters_by_role_and_hides_other_schemes(self):
         stranger = MembershipFactory(scheme=self.other_scheme, role=Role.BUDDY)

@@ -170,6 +170,11 @@ class Command(BaseCommand):
         demo.demo_signposting(
             scheme=scheme, coordinator_user=coordinator, buddies=buddies, participants=participants
         )
+        demo.demo_endings(
+            scheme=scheme,
+            coordinator_user=coordinator,
+            pairs=list(zip(participants[8:11], buddies[6:9], strict=True)),
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Password for every demo login: {DEMO_PASSWORD}")
@@ -218,6 +223,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (Signposting: a dozen services, two not checked for a year; participant9 has a "
             "next-steps plan on Home; participant10's ended match still needs one)"
+        )
+        self.stdout.write(
+            "  (Endings on the dashboard: participant9 asked to stop, buddy8 told us they are "
+            "friends with participant10, buddy9 is owed a one-to-one after a breakdown)"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
