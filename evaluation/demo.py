@@ -1143,12 +1143,18 @@ def demo_patterns(
         now=now - timedelta(days=3),
     )
     skipped = []
-    try:
-        matching_services.rematch_request_new_match(
-            rematch=first, buddy=buddies[6], by=by, note="Offered a buddy free at weekends."
-        )
-    except DomainError as error:
-        skipped.append(f"new match for a re-match request: {error}")
+    # The first buddy, from the last, with a place left (other demo matches fill some).
+    for buddy in reversed(buddies):
+        try:
+            matching_services.rematch_request_new_match(
+                rematch=first, buddy=buddy, by=by, note="Offered a buddy free at weekends."
+            )
+        except DomainError as error:
+            problem = f"new match for a re-match request: {error}"
+            continue
+        break
+    else:
+        skipped.append(problem)
     RematchRequest.objects.filter(pk=first.pk, handled_at__isnull=True).update(
         handled_at=now, handled_by=by, handled_note="Talked it through by phone."
     )
