@@ -1304,8 +1304,8 @@ def demo_signposting(
     *, scheme: Scheme, coordinator_user, buddies: list[Membership], participants: list[Membership]
 ) -> None:
     """The directory (a dozen services, two not checked for over a year); one ended match with
-    a finished next-steps plan (participant9, reminders on) and one whose plan is still a draft
-    (participant10), so the dashboard shows "needs a plan". Each part is made only when
+    a finished next-steps plan (participant19, reminders on) and one whose plan is still a draft
+    (participant20), so the dashboard shows "needs a plan". Each part is made only when
     missing."""
     from signposting import services as signposting_services  # noqa: PLC0415
     from signposting.models import DirectoryEntry, PlanState  # noqa: PLC0415
@@ -1336,8 +1336,8 @@ def demo_signposting(
             )
         entries[name] = entry
     for participant, buddy, days_ago, finished in (
-        (participants[8], buddies[6], 20, True),
-        (participants[9], buddies[7], 3, False),
+        (participants[18], buddies[2], 20, True),
+        (participants[19], buddies[3], 3, False),
     ):
         if Match.objects.filter(participant=participant, buddy=buddy).exists():
             continue

@@ -175,11 +175,11 @@ def test_seed_demo_is_idempotent_and_realistic():
     assert cleared_buddies(scheme).count() == 9
     assert MenuItem.objects.filter(category__scheme=scheme).count() >= 10
     # The match meeting today, one started seven months ago whose review is overdue, two that
-    # the dashboard's pattern flags pick up, two whose endings are waiting (a stop, a friendship
-    # told). Ended: the evidence pack's journey, six with
-    # wellbeing answers at start and end (the outcomes page), one for the next-steps plans.
+    # the dashboard's pattern flags pick up, two whose endings are waiting (a stop, a
+    # friendship told). Ended: the evidence pack's journey, six with wellbeing answers at start
+    # and end (the outcomes page), two with next-steps plans, one that broke down.
     assert Match.objects.filter(scheme=scheme, state="active").count() == 6
-    assert Match.objects.filter(scheme=scheme, state="ended").count() == 8
+    assert Match.objects.filter(scheme=scheme, state="ended").count() == 10
     assert Contract.objects.filter(scheme=scheme, state="signed", kind="match").count() == 3
     active = (
         Match.objects.filter(scheme=scheme, state="active", review_due__gt=timezone.localdate())

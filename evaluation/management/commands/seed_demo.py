@@ -173,7 +173,7 @@ class Command(BaseCommand):
         demo.demo_endings(
             scheme=scheme,
             coordinator_user=coordinator,
-            pairs=list(zip(participants[8:11], buddies[6:9], strict=True)),
+            pairs=list(zip(participants[9:12], buddies[7:10], strict=True)),
         )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -221,12 +221,12 @@ class Command(BaseCommand):
             "buddy9; Matching > re-match requests)"
         )
         self.stdout.write(
-            "  (Signposting: a dozen services, two not checked for a year; participant9 has a "
-            "next-steps plan on Home; participant10's ended match still needs one)"
+            "  (Signposting: a dozen services, two not checked for a year; participant19 has a "
+            "next-steps plan on Home; participant20's ended match still needs one)"
         )
         self.stdout.write(
-            "  (Endings on the dashboard: participant9 asked to stop, buddy8 told us they are "
-            "friends with participant10, buddy9 is owed a one-to-one after a breakdown)"
+            "  (Endings on the dashboard: participant10 asked to stop, buddy9 told us they are "
+            "friends with participant11, buddy10 is owed a one-to-one after a breakdown)"
         )
 
     def _lone_working_and_waiting(self, scheme, coordinator, second, buddies, participants):
