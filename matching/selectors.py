@@ -689,10 +689,20 @@ def _participant_home_cards(sender, membership, **kwargs) -> list[HomeSection]:
         .values_list("pk", flat=True)
         .first()
     )
+    # After an ending, "we are looking for a buddy for you" would not be true: say it ended.
+    had_buddy = (
+        match is None
+        and offer_pk is None
+        and Match.objects.filter(participant=membership, state=MatchState.ENDED).exists()
+    )
     coordinator = coordinator_for_participant(membership, match)
     stop_request = open_stop_request(membership)
     return [
-        HomeSection(10, "matching/home/buddy.html", {"match": match, "offer_pk": offer_pk}),
+        HomeSection(
+            10,
+            "matching/home/buddy.html",
+            {"match": match, "offer_pk": offer_pk, "had_buddy": had_buddy},
+        ),
         HomeSection(
             80,
             "matching/home/coordinator.html",

@@ -133,6 +133,20 @@ class TestWhatHomeShows:
         participant = waiting_participant(scheme)
         page = _home(client, participant).content.decode()
         assert "You do not have a buddy yet" in page
+
+    def test_after_an_ending_it_does_not_say_we_are_still_looking(
+        self, client, scheme, coordinator
+    ):
+        participant = waiting_participant(scheme)
+        Match.objects.create(
+            scheme=scheme,
+            buddy=MembershipFactory(scheme=scheme, role=Role.BUDDY),
+            participant=participant,
+            state="ended",
+        )
+        page = _home(client, participant).content.decode()
+        assert "Your time with your buddy has ended" in page
+        assert "Your coordinator is looking" not in page
         assert "No meeting is booked yet" in page
         assert "Ruth" in page  # the scheme's coordinator, with nobody more particular
 
