@@ -19,7 +19,7 @@ from django.utils import timezone
 from buddyscheme.models import BuddyStage, Membership, Referral, Role, TrainingCompletion
 from buddyscheme.support import time_given_by
 from groups.models import GroupSession, SessionState
-from matching.models import EndingType, Match, MatchState
+from matching.models import EndingType, Goal, Match, MatchState
 from meetings.models import Alert, Meeting, MeetingState
 
 
@@ -69,6 +69,10 @@ class FunderFigures:
     buddies_at_start: int
     buddies_retained: int
     endings: dict[str, int] = field(default_factory=dict)  # label -> count, every type listed
+    # The goals of the matches that ended in the period, and how many of them were achieved
+    # (scored 10 at a review or at the end: matching.goals).
+    goals_set: int = 0
+    goals_achieved: int = 0
 
     @property
     def waiting_median(self) -> float | None:
@@ -114,7 +118,7 @@ def _days_between(start: date | None, moment: datetime | None, zone) -> int | No
 
 def funder_figures(scheme, since: date, until: date) -> FunderFigures:
     """The funder counts for `scheme` from `since` to `until` (local dates, both included),
-    in ten queries whatever the size of the scheme."""
+    in eleven queries whatever the size of the scheme."""
     zone = scheme.zone
     start, end = start_of(since, zone), start_of(until + timedelta(days=1), zone)
     referrals = Referral.objects.filter(
@@ -180,6 +184,12 @@ def funder_figures(scheme, since: date, until: date) -> FunderFigures:
         .distinct()
         .count()
     )
+    goals = Goal.objects.filter(
+        match__scheme=scheme,
+        match__state=MatchState.ENDED,
+        match__ended_at__gte=start,
+        match__ended_at__lt=end,
+    ).aggregate(set=Count("pk"), achieved=Count("pk", filter=Q(achieved_at__isnull=False)))
     return FunderFigures(
         since=since,
         until=until,
@@ -199,6 +209,8 @@ def funder_figures(scheme, since: date, until: date) -> FunderFigures:
         buddies_at_start=buddy_counts["at_start"],
         buddies_retained=buddy_counts["retained"],
         endings=_endings(scheme, start, end),
+        goals_set=goals["set"],
+        goals_achieved=goals["achieved"],
     )
 
 

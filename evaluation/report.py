@@ -202,7 +202,23 @@ def endings_section(report: FunderReport, figures: FunderFigures) -> list[Sectio
                 header=["Type of ending", "Matches"],
                 rows=[[label, _shown(count)] for label, count in figures.endings.items()],
             ),
-        )
+        ),
+        Section(
+            title="Goals achieved",
+            intro=(
+                "The goals set with participants whose matches ended in the period, and how many "
+                "were achieved (scored 10 out of 10 at a review or at the end)."
+            ),
+            table=Table(
+                slug="goals",
+                caption="Goals set and achieved, in matches that ended",
+                header=["Measure", "Figure"],
+                rows=[
+                    ["Goals set", _shown(figures.goals_set)],
+                    ["Goals achieved", _shown(figures.goals_achieved)],
+                ],
+            ),
+        ),
     ]
 
 

@@ -17,7 +17,7 @@ from evaluation.figures import funder_figures, median, percentile_90
 from evaluation.report import report_sections
 from evaluation.report_models import FunderReport
 from groups.models import GroupSession, PeerGroup
-from matching.models import Match
+from matching.models import Goal, Match
 from meetings.models import Meeting
 from tests.factories import MembershipFactory, SchemeFactory, venue
 
@@ -105,7 +105,7 @@ class KnownScheme:
         # Offered a buddy in March, then back on the waiting list since May: that wait is not
         # known any more, so it counts in neither measure (but the person was supported).
         rejoined = participant(scheme, date(2026, 5, 1))
-        Match.objects.create(
+        broke_down = Match.objects.create(
             scheme=scheme,
             buddy=buddies[2],
             participant=rejoined,
@@ -115,8 +115,14 @@ class KnownScheme:
             ended_at=at(date(2026, 4, 20)),
             ending_type="breakdown",
         )
+        # Its goals: three set, one achieved (scored 10). Goals of a match that ended before
+        # the period do not count.
+        for text, achieved in (("Cook a meal", True), ("Go to the group", False), ("Walk", False)):
+            Goal.objects.create(
+                match=broke_down, text=text, achieved_at=at(date(2026, 4, 1)) if achieved else None
+            )
         long_gone = participant(scheme, date(2025, 1, 1))
-        Match.objects.create(
+        gone_match = Match.objects.create(
             scheme=scheme,
             buddy=buddies[1],
             participant=long_gone,
@@ -125,6 +131,7 @@ class KnownScheme:
             ended_at=at(date(2025, 12, 1)),
             ending_type="moved",
         )
+        Goal.objects.create(match=gone_match, text="Long ago", achieved_at=at(date(2025, 11, 1)))
         place = venue(scheme)
         for day in range(6):  # six buddy meetings of 90 minutes in March
             begin = at(date(2026, 3, 2 + day), 10)
@@ -184,7 +191,7 @@ class FunderFiguresTest(TestCase):
         KnownScheme.build(SchemeFactory())  # another scheme's data counts for nothing here
 
     def test_every_count_by_hand(self):
-        with self.assertNumQueries(10):
+        with self.assertNumQueries(11):
             figures = funder_figures(self.scheme, SINCE, UNTIL)
         self.assertEqual(figures.referrals, 4)  # the first was received in December
         # Five new matches, the one running on and the one that broke down in April.
@@ -205,6 +212,7 @@ class FunderFiguresTest(TestCase):
         self.assertEqual(figures.endings["Planned completion"], 2)
         self.assertEqual(figures.endings["The match broke down"], 2)
         self.assertEqual(figures.endings["Moved away"], 0)  # ended before the period
+        self.assertEqual((figures.goals_set, figures.goals_achieved), (3, 1))
 
     def test_the_report_suppresses_what_is_small(self):
         report = FunderReport.objects.create(scheme=self.scheme, starts_on=SINCE, ends_on=UNTIL)
