@@ -47,7 +47,7 @@ from .models import (
     PatternDismissal,
     PatternKind,
 )
-from .services.rules import lone_working, lone_working_to_read
+from .services.rules import lone_working_settings_save, lone_working_to_read
 
 # Matches that are running: a flag on an ended or proposed match would be noise.
 FLAGGED_STATES = [MatchState.ACTIVE, MatchState.ENDING]
@@ -406,17 +406,13 @@ PATTERN_SETTINGS_FIELDS = (
 def pattern_settings_update(*, scheme, by, **fields) -> LoneWorkingSettings:
     """Change when matches are flagged. Flags are worked out afresh on every page, so the new
     numbers apply at once."""
-    if set(fields) - set(PATTERN_SETTINGS_FIELDS):
-        raise DomainError("Those settings cannot be changed here.")
-    with transaction.atomic():
-        lone_working(scheme)
-        config = LoneWorkingSettings.objects.select_for_update().get(scheme=scheme)
-        for name, value in fields.items():
-            setattr(config, name, value)
-        config.full_clean()
-        config.save(update_fields=list(fields))
-        audit_record(actor=by, verb="pattern_settings_update", obj=config, scheme=scheme)
-    return config
+    return lone_working_settings_save(
+        scheme=scheme,
+        by=by,
+        allowed=PATTERN_SETTINGS_FIELDS,
+        verb="pattern_settings_update",
+        fields=fields,
+    )
 
 
 @receiver(settings_sections)

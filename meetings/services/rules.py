@@ -102,10 +102,13 @@ LONE_WORKING_FIELDS = (
 )
 
 
-def lone_working_update(*, scheme, by, **fields) -> LoneWorkingSettings:
-    """Change the scheme's safety timings. Watches already running keep the deadline they were
-    given; the new timings apply from the next check-in, extension or booking."""
-    if set(fields) - set(LONE_WORKING_FIELDS):
+def lone_working_settings_save(
+    *, scheme, by, allowed: tuple[str, ...], verb: str, fields: dict
+) -> LoneWorkingSettings:
+    """Change some of the scheme's LoneWorkingSettings (only the `allowed` ones), validated,
+    under a row lock, and audited as `verb`. The safety timings and the pattern flags' settings
+    (meetings.patterns) share the row and this one way of saving it."""
+    if set(fields) - set(allowed):
         raise DomainError("Those settings cannot be changed here.")
     with transaction.atomic():
         lone_working(scheme)
@@ -114,8 +117,16 @@ def lone_working_update(*, scheme, by, **fields) -> LoneWorkingSettings:
             setattr(config, name, value)
         config.full_clean()
         config.save(update_fields=list(fields))
-        audit_record(actor=by, verb="lone_working_update", obj=config, scheme=scheme)
+        audit_record(actor=by, verb=verb, obj=config, scheme=scheme)
     return config
+
+
+def lone_working_update(*, scheme, by, **fields) -> LoneWorkingSettings:
+    """Change the scheme's safety timings. Watches already running keep the deadline they were
+    given; the new timings apply from the next check-in, extension or booking."""
+    return lone_working_settings_save(
+        scheme=scheme, by=by, allowed=LONE_WORKING_FIELDS, verb="lone_working_update", fields=fields
+    )
 
 
 @receiver(settings_sections)
