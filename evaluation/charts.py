@@ -68,6 +68,11 @@ def _accessible(chart, title: str, description: str) -> SafeString:
                 ElementTree.Comment,
             ) or (child.tag in (f"{SVG}title", "title") and child is not title_element):
                 parent.remove(child)
+            elif "tooltip" in child.get("class", "").split():
+                # The tooltip needs pygal's script (off) and hides itself with a style
+                # attribute, which the CSP blocks as inline style: it has no use here.
+                parent.remove(child)
+        parent.attrib.pop("style", None)
     ElementTree.register_namespace("", SVG.strip("{}"))
     ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     return mark_safe(ElementTree.tostring(tree, encoding="unicode"))  # noqa: S308 - pygal's own SVG

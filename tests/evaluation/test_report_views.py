@@ -161,6 +161,9 @@ class FunderReportViewsTest(PersonaTestCase):
         self.assertIn("Matches ended, by type of ending", page)
         self.assertIn("<caption", page)
         self.assertNotIn("<script", page.split("<main", 1)[-1].split("</main>")[0])
+        # No inline style either: the site's CSP (style-src 'self') would block it.
+        svgs = "".join(re.findall(r"<svg.*?</svg>", page, flags=re.S))
+        self.assertNotIn("style=", svgs)
 
     def test_cells_that_a_spreadsheet_would_run_are_escaped(self):
         self.assertEqual(safe_cell("=HYPERLINK()"), "'=HYPERLINK()")
