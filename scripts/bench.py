@@ -191,6 +191,18 @@ def bench_http(base, seconds, connections):
     width = max(len(name) for name in rates) + 1
     for name, rate in rates.items():
         print(f"  {name + ':':<{width}} {rate:7.0f} req/s ({rate / bare:.2f}x bare view)")
+    from bench_rows import ratio_row
+
+    ratio_row("bare view, anonymous (the limit)", bare, "req/s", None, "")
+    ratio_row("healthz", rates["healthz"], "req/s", bare, "anonymous bare view")
+    ratio_row("login page", rates["login page"], "req/s", bare, "anonymous bare view")
+    ratio_row(
+        "coordinator dashboard (demo data)",
+        rates["coordinator dashboard"],
+        "req/s",
+        bare,
+        "anonymous bare view",
+    )
 
 
 LUA_CHECK_IN = """
@@ -365,6 +377,15 @@ def bench_lone_working(base, seconds, connections):
         f"{responder / bare_coordinator:.2f}x logged-in bare view)"
     )
 
+    from bench_rows import limit_row, ratio_row
+
+    ratio_row("bare view, logged-in buddy", bare_buddy, "req/s", bare, "anonymous bare view", 0.4)
+    ratio_row("check-in POST", check_ins, "req/s", bare_buddy, "logged-in bare view", 0.5)
+    ratio_row(
+        "live board, 200 in progress", board, "req/s", bare_coordinator, "logged-in bare view", 0.5
+    )
+    ratio_row("responder page", responder, "req/s", bare_coordinator, "logged-in bare view")
+
     client = Client(HTTP_HOST=HOST)
     client.force_login(
         __import__("buddyscheme.models", fromlist=["User"]).User.objects.get(email=DEMO_COORDINATOR)
@@ -375,6 +396,7 @@ def bench_lone_working(base, seconds, connections):
     print(
         f"  live board queries with 200 meetings in progress: {len(queries)} (the board test checks it is flat as meetings grow)"
     )
+    limit_row("live board queries, 200 in progress", len(queries), "queries")
 
 
 def dashboard_queries(members):
@@ -457,6 +479,16 @@ def bench_queries(sizes):
         print(f"  {size:4d} members: {queries} queries ({lapses} lapses listed)")
     values = {queries for queries, _ in counts.values()}
     print(f"  constant as the scheme grows: {'yes' if len(values) == 1 else 'NO'}")
+    from bench_rows import limit_row
+
+    small, large = min(counts), max(counts)
+    limit_row(
+        f"dashboard queries at {large} members",
+        counts[large][0],
+        "queries",
+        maximum=counts[small][0],
+        note=f"{counts[small][0]} at {small} members: must not grow",
+    )
     if len(values) != 1:
         sys.exit("the dashboard's number of queries grows with the scheme")
 

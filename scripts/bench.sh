@@ -97,6 +97,10 @@ echo
 # The sweep bench makes its own 1,000,000-meeting database (PostgreSQL when it answers).
 unset DATABASE_URL
 $PY scripts/bench_sweep.py
+echo
+# One table of every row (scripts/bench_rows.py); a full run writes benchmarks/results.md + .csv.
+export BENCH_HEADER="$(date -u +%Y-%m-%d), $(nproc) cores, $BENCH_DATABASE, gunicorn 2 workers; $(command -v wrk >/dev/null && echo wrk || echo Python client)"
+$PY scripts/bench_rows.py summary benchmarks
 if [ "${BENCH_QUICK:-}" = "1" ]; then
     echo
     echo "make bench quick mode: every row measured"

@@ -84,6 +84,14 @@ def bench_round():
         f"round {ROUND[0]:,} participants x {ROUND[1]:,} buddies (capacity 3): {finished - started:.2f} s "
         f"(scoring {scored - started:.2f} s, optimal assignment {finished - scored:.2f} s; target <= 5 s)"
     )
+    from bench_rows import limit_row
+
+    limit_row(
+        f"round {ROUND[0]:,} x {ROUND[1]:,} capacity 3, optimal assignment",
+        finished - scored,
+        "s",
+        note=f"scoring {scored - started:.2f} s; +{(best - quick) / quick:.1%} over greedy",
+    )
     print(
         f"  optimal total {best:,.0f} with {len(optimal):,} matched vs greedy {quick:,.0f} with {len(greedy):,} matched: "
         f"+{(best - quick) / quick:.1%} score"
@@ -183,6 +191,15 @@ def bench_suggestions():
     flat = results[small][1] == results[large][1]
     print(
         f"  queries constant as buddies grow: {'yes' if flat else 'NO'} (target <= 50 ms at 2,000)"
+    )
+    from bench_rows import limit_row
+
+    limit_row(
+        f"suggestions against {large:,} buddies",
+        results[large][0] * 1000,
+        "ms",
+        maximum=50,
+        note=f"{results[large][1]} queries ({results[small][1]} at {small:,})",
     )
     if not flat:
         sys.exit("suggestions: the number of queries grows with the number of buddies")
