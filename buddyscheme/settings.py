@@ -22,6 +22,9 @@ SECRET_KEY = env.str(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The sender name on account emails (password reset) to an address that belongs to no scheme;
+# a member's emails carry their scheme's own discreet sender name.
+SITE_NAME = env.str("SITE_NAME", default="Appointments")
 
 INSTALLED_APPS = [
     "buddyscheme.apps.BuddyAdminConfig",
@@ -152,9 +155,15 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# Sign-in throttling that cannot be turned against a person (buddyscheme/throttle.py): every
+# sign-in per address is only a flood guard (50 buddies at a group event share one router);
+# wrong passwords are limited per address and per address + account (the key), a device that
+# has signed in before has its own budget (key: device + account), and an account guessed at
+# from many addresses is slowed, never locked.
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login": "300/m/ip",
+    "login_failed": "60/10m/ip,5/5m/key",
+    "login_failed_device": "10/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     # Public forms (buddyscheme/public_forms.py): per address, and per email or device key.
     "public_application": "10/h/ip,3/d/key",
