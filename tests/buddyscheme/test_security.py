@@ -88,13 +88,13 @@ class LoginTest(PersonaTestCase):
         self.assertRedirects(response, "/accounts/2fa/authenticate/", fetch_redirect_response=False)
         self.assertNotIn("_auth_user_id", self.client.session)
 
-    def test_repeated_failures_lock_the_account_for_a_while(self):
+    def test_repeated_failures_stop_that_address_for_that_account(self):
+        # Only the guessing address is stopped; the owner elsewhere is not (test_throttle.py).
         for _ in range(5):
             response = self.client.post(
                 "/accounts/login/", {"login": self.buddy.email, "password": "wrong guess"}
             )
             self.assertEqual(response.status_code, 200)
-        # Even the right password is refused now: the key (email) is rate limited.
         response = self.client.post(
             "/accounts/login/", {"login": self.buddy.email, "password": PASSWORD}
         )
