@@ -95,7 +95,9 @@ def remember_device(request: HttpRequest, response: HttpResponse, email: str) ->
 
 
 def _recent_failures(email: str, now: float) -> list[float]:
-    return [stamp for stamp in cache.get(_account_key(email, "failures"), []) if stamp > now - WINDOW]
+    return [
+        stamp for stamp in cache.get(_account_key(email, "failures"), []) if stamp > now - WINDOW
+    ]
 
 
 def account_delay(email: str, now: float | None = None) -> int:

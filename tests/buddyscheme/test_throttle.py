@@ -211,7 +211,9 @@ class CoordinatorUnderAttackTest(PersonaTestCase):
 
 class OwnerToldTest(PersonaTestCase):
     def test_the_owner_gets_one_discreet_email_per_hour_of_attack(self):
-        with time_machine.travel(timezone.now().replace(minute=0, second=0), tick=False) as traveller:
+        with time_machine.travel(
+            timezone.now().replace(minute=0, second=0), tick=False
+        ) as traveller:
             attack_from_many_addresses(self.buddy.email, throttle.SLOW_AFTER - 1)
             self.assertEqual(mail.outbox, [])
             for number in range(15):

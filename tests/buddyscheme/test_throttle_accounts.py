@@ -46,7 +46,9 @@ class PasswordResetEmailTest(PersonaTestCase):
     @override_settings(SITE_URL="https://appointments.example.org")
     def test_the_link_uses_site_url_not_the_requests_host(self):
         self.client.post(RESET, {"email": self.buddy.email}, HTTP_HOST="127.0.0.1")
-        self.assertIn("https://appointments.example.org/accounts/password/reset/key/", mail.outbox[0].body)
+        self.assertIn(
+            "https://appointments.example.org/accounts/password/reset/key/", mail.outbox[0].body
+        )
 
     def test_each_scheme_signs_with_its_own_sender_name(self):
         self.client.post(RESET, {"email": self.other_coordinator.email})
