@@ -49,7 +49,7 @@ POSTGRES = [
         THEN
             RETURN NEW;
         END IF;
-        RAISE EXCEPTION 'audit events are append-only: % refused', TG_OP;
+        RAISE EXCEPTION USING MESSAGE = 'audit events are append-only: ' || TG_OP || ' refused';
     END $$ LANGUAGE plpgsql;
     """,
     """CREATE TRIGGER buddyscheme_auditevent_append_only
