@@ -136,21 +136,22 @@ class AdminChoicesScopedTest(PersonaTestCase):
         self.assertEqual(offered, {self.coordinator})
 
     def test_a_raw_id_of_another_scheme_is_refused(self):
-        """A raw-id box takes any number typed; the scoped choices still refuse B's."""
+        """A raw-id box takes any number typed; the scoped choices still refuse B's (before,
+        a coordinator of A could record training for B's buddy by typing its id)."""
+        from buddyscheme.models import TrainingCompletion
+
         self.login_as("coordinator")
         response = self.client.post(
-            "/admin/meetings/oncallshift/add/",
+            "/admin/buddyscheme/trainingcompletion/add/",
             {
-                "responder": self.other_coordinator.pk,
-                "starts_at_0": "2026-12-02",
-                "starts_at_1": "09:00:00",
-                "ends_at_0": "2026-12-02",
-                "ends_at_1": "17:00:00",
-                "scheme": self.scheme.pk,
+                "membership": self.other_buddy.pk,
+                "module": self.rows_a["buddyscheme/trainingmodule"],
+                "completed_on": "2026-03-01",
             },
         )
         self.assertEqual(response.status_code, 200)  # the form again, with the error
-        self.assertIn("responder", response.context["adminform"].form.errors)
+        self.assertIn("membership", response.context["adminform"].form.errors)
+        self.assertFalse(TrainingCompletion.objects.filter(membership=self.other_buddy).exists())
 
     def test_the_superuser_still_sees_every_scheme(self):
         self.coordinator.is_superuser = True
