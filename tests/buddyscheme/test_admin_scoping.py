@@ -151,7 +151,11 @@ class AdminChoicesScopedTest(PersonaTestCase):
         )
         self.assertEqual(response.status_code, 200)  # the form again, with the error
         self.assertIn("membership", response.context["adminform"].form.errors)
-        self.assertFalse(TrainingCompletion.objects.filter(membership=self.other_buddy).exists())
+        self.assertFalse(
+            TrainingCompletion.objects.filter(
+                membership=self.other_buddy, module=self.rows_a["buddyscheme/trainingmodule"]
+            ).exists()
+        )
 
     def test_the_superuser_still_sees_every_scheme(self):
         self.coordinator.is_superuser = True
