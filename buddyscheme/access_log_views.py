@@ -28,7 +28,8 @@ class AccessLogFilterForm(forms.Form):
         queryset=None,
         required=False,
         empty_label="Anyone",
-        label="Person (who acted or was acted on)",
+        label="Person",
+        help_text="Who did it, or whose record it was.",
         error_messages={"invalid_choice": "Choose one of the people in the list."},
     )
     verb = forms.ChoiceField(
