@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from . import services, vetting
 from .access import coordinator_scheme_ids
+from .audit import audit_record
 from .errors import DomainError
 from .models import (
     AuditEvent,
@@ -34,7 +35,55 @@ def limit_support_person_choices(form, scheme) -> None:
         field.error_messages["invalid_choice"] = "Choose one of this scheme's active coordinators."
 
 
-class SchemeScopedAdmin(admin.ModelAdmin):
+def scoped_choices(model, scheme_ids, admin_site=None):
+    """The rows of `model` a coordinator of `scheme_ids` may pick in an admin choice list.
+
+    A scheme, a person (anyone with a role in one of the schemes), any model whose admin says
+    how it reaches its scheme (`scheme_path`), or any model with a `scheme` or `membership`
+    field. Anything else offers nothing rather than every scheme's rows.
+    """
+    manager = model._default_manager
+    if model is Scheme:
+        return manager.filter(pk__in=scheme_ids)
+    if model is User:
+        return manager.filter(memberships__scheme__in=scheme_ids).distinct()
+    registered = (admin_site or admin.site)._registry.get(model)
+    if isinstance(registered, SchemeScopedAdmin):
+        return manager.filter(**{f"{registered.scheme_path}__in": scheme_ids}).distinct()
+    names = {field.name for field in model._meta.get_fields()}
+    if "scheme" in names:
+        return manager.filter(scheme__in=scheme_ids)
+    if "membership" in names:
+        return manager.filter(membership__scheme__in=scheme_ids)
+    return manager.none()
+
+
+class ScopedChoicesMixin:
+    """Every foreign-key and many-to-many choice list scoped to the staff user's schemes
+    (superusers see everything). A queryset a subclass passes in (a narrower list, such as
+    a venue's key holders) is kept."""
+
+    def _schemes(self, request):
+        if not hasattr(request, "_admin_scheme_ids"):
+            request._admin_scheme_ids = coordinator_scheme_ids(request.user)
+        return request._admin_scheme_ids
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser and "queryset" not in kwargs:
+            kwargs["queryset"] = scoped_choices(
+                db_field.remote_field.model, self._schemes(request), self.admin_site
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if not request.user.is_superuser and "queryset" not in kwargs:
+            kwargs["queryset"] = scoped_choices(
+                db_field.remote_field.model, self._schemes(request), self.admin_site
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class SchemeScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Coordinators manage their own schemes' rows; superusers see everything.
 
     `scheme_path` is the lookup from the model to its Scheme.
@@ -43,11 +92,6 @@ class SchemeScopedAdmin(admin.ModelAdmin):
     scheme_path = "scheme"
     coordinator_can_add = True
     coordinator_can_delete = False
-
-    def _schemes(self, request):
-        if not hasattr(request, "_admin_scheme_ids"):
-            request._admin_scheme_ids = coordinator_scheme_ids(request.user)
-        return request._admin_scheme_ids
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -74,10 +118,9 @@ class SchemeScopedAdmin(admin.ModelAdmin):
             self.coordinator_can_delete and bool(self._schemes(request))
         )
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "scheme" and not request.user.is_superuser:
-            kwargs["queryset"] = Scheme.objects.filter(pk__in=self._schemes(request))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+class ScopedInline(ScopedChoicesMixin, admin.TabularInline):
+    """An inline whose choice lists are scoped like its parent admin's."""
 
 
 @admin.register(Scheme)
@@ -227,7 +270,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 # --- People and vetting ---------------------------------------------------------------------
 
 
-class VettingStepInline(admin.TabularInline):
+class VettingStepInline(ScopedInline):
     model = VettingStep
     extra = 0
     can_delete = False
@@ -347,6 +390,20 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
         "enrolled_by",
         "enrolled_at",
     ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # A staff look at a participant's record, as on the person page: logged once it is
+        # shown (a refused or missing record leaves no row).
+        if request.method == "GET" and response.status_code == 200:
+            enrolment = response.context_data["original"]
+            audit_record(
+                actor=request.user,
+                verb="participant_admin_view",
+                obj=enrolment.membership,
+                scheme=enrolment.membership.scheme_id,
+            )
+        return response
 
 
 # --- Audit ----------------------------------------------------------------------------------

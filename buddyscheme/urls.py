@@ -3,7 +3,14 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from . import interview_views, referral_views, settings_views, support_views, views
+from . import (
+    access_log_views,
+    interview_views,
+    referral_views,
+    settings_views,
+    support_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -145,6 +152,7 @@ urlpatterns = [
         referral_views.referral_decline,
         name="referral_decline",
     ),
+    path("coordinator/access-log/", access_log_views.access_log_page, name="access_log"),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

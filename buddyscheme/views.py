@@ -24,6 +24,7 @@ from .access import (
     login_required,
     role_required,
 )
+from .audit import audit_record
 from .celery import app as celery_app
 from .consent import has_consent
 from .errors import DomainError
@@ -259,6 +260,9 @@ def _person_page(request, member, **bound_forms):
             support_form=_support_person_form(member, initial=record.support_person),
         )
     elif member.role == Role.PARTICIPANT:
+        audit_record(
+            actor=request.user, verb="participant_record_view", obj=member, scheme=member.scheme_id
+        )
         enrolment = ParticipantEnrolment.objects.filter(membership=member).first()
         sensitive_allowed = live[ConsentKind.SPECIAL_CATEGORY] is not None
         context.update(

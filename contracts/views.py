@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buddyscheme.access import get_member_for_coordinator, role_required
+from buddyscheme.audit import audit_record
 from buddyscheme.consent import CONSENT_EXPLAINED, consent_give, consent_withdraw, consents_for
 from buddyscheme.errors import DomainError
 from buddyscheme.models import ConsentKind, Role
@@ -122,6 +123,9 @@ def sign_in_person(request, pk):
 def contract_pdf_view(request, pk):
     contract = get_contract_for_user(request, pk)
     pdf = contract_pdf(contract, discreet=services.settings_for(contract.scheme).discreet_pdf)
+    audit_record(
+        actor=request.user, verb="agreement_pdf_download", obj=contract, scheme=contract.scheme_id
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="agreement-{contract.pk}.pdf"'
     return response
@@ -273,6 +277,13 @@ def person_consents(request, pk):
             )
             messages.success(request, "Consent recorded.")
             return redirect("contracts:person_consents", pk=member.pk)
+    if member.role == Role.PARTICIPANT:
+        audit_record(
+            actor=request.user,
+            verb="participant_consents_view",
+            obj=member,
+            scheme=member.scheme_id,
+        )
     return render(
         request,
         "contracts/person_consents.html",

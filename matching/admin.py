@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from buddyscheme.admin import SchemeScopedAdmin, limit_support_person_choices
+from buddyscheme.admin import SchemeScopedAdmin, ScopedInline, limit_support_person_choices
 from buddyscheme.errors import DomainError
 
 from . import services
@@ -16,7 +16,7 @@ from .models import (
 )
 
 
-class MenuItemInline(admin.TabularInline):
+class MenuItemInline(ScopedInline):
     model = MenuItem
     extra = 1
     fields = ["name", "description", "is_active", "order"]
@@ -45,7 +45,7 @@ class MatchingSettingsAdmin(SchemeScopedAdmin):
     ]
 
 
-class MatchEventInline(admin.TabularInline):
+class MatchEventInline(ScopedInline):
     model = MatchEvent
     extra = 0
     can_delete = False

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buddyscheme.access import get_member_for_coordinator, login_required, role_required
+from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.forms import SupportPersonForm, posted_id
 from buddyscheme.models import Role
@@ -131,6 +132,12 @@ def participant_candidates(request, pk):
                 "Match proposed: both will be asked." if state == "proposed" else "Draft saved.",
             )
             return redirect("matching:match", pk=match.pk)
+    audit_record(
+        actor=request.user,
+        verb="participant_matching_view",
+        obj=participant,
+        scheme=participant.scheme_id,
+    )
     candidates = selectors.suggestions_for(participant, limit=10)
     return render(
         request,

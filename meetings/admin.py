@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from buddyscheme.admin import SchemeScopedAdmin
+from buddyscheme.admin import SchemeScopedAdmin, ScopedInline
 from buddyscheme.models import Role, User
 
 from .models import (
@@ -58,14 +58,13 @@ class MeetingAdmin(SchemeScopedAdmin):
     readonly_fields = [f.name for f in Meeting._meta.fields]
 
 
-class AlertRecipientInline(admin.TabularInline):
+class AlertRecipientInline(ScopedInline):
     """Who the alert reached. Read-only for everyone: the row is a record of what was queued."""
 
     model = AlertRecipient
     extra = 0
     can_delete = False
     fields = readonly_fields = ["person", "channel", "notification", "created_at"]
-    _schemes = SchemeScopedAdmin._schemes  # the per-request cache the Alert admin fills
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("person__profile", "notification")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buddyscheme.access import get_scheme_for_coordinator, role_required
+from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.identifiers import person_names
 from buddyscheme.models import Role
@@ -249,7 +250,10 @@ def plan_finish(request, pk):
     return redirect("signposting:plan", pk=plan.pk)
 
 
-def _pdf_response(plan) -> HttpResponse:
+def _pdf_response(request, plan) -> HttpResponse:
+    audit_record(
+        actor=request.user, verb="next_steps_pdf_download", obj=plan, scheme=plan.scheme_id
+    )
     response = HttpResponse(
         plan_pdf(selectors.plan_detail(plan.pk)), content_type="application/pdf"
     )
@@ -263,7 +267,7 @@ def _pdf_response(plan) -> HttpResponse:
 @require_GET
 @role_required(Role.COORDINATOR)
 def plan_pdf_coordinator(request, pk):
-    return _pdf_response(get_plan_for_coordinator(request, pk))
+    return _pdf_response(request, get_plan_for_coordinator(request, pk))
 
 
 # --- The participant's own plan ----------------------------------------------------------------
@@ -289,7 +293,7 @@ def my_plan(request, pk):
 @require_GET
 @role_required(Role.PARTICIPANT)
 def my_plan_pdf(request, pk):
-    return _pdf_response(get_own_plan(request, pk))
+    return _pdf_response(request, get_own_plan(request, pk))
 
 
 @require_POST

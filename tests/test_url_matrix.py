@@ -113,6 +113,9 @@ MATRIX = {
     "coordinator/evidence/download/": ("post", None, COORDINATOR_PAGE),
     "coordinator/people/": ("get", None, COORDINATOR_PAGE),
     "coordinator/invitations/": ("get", None, COORDINATOR_PAGE),
+    # The access log: each coordinator sees their own scheme's rows (tests/buddyscheme/
+    # test_access_log.py checks the other scheme's never appear).
+    "coordinator/access-log/": ("get", None, COORDINATOR_PAGE),
     # POST; the other scheme's coordinator must not learn the invitation exists.
     "coordinator/invitations/<int:pk>/withdraw/": (
         "post",

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buddyscheme.access import get_scheme_for_coordinator, role_required
+from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.forms import posted_id
 from buddyscheme.models import Role
@@ -335,6 +336,7 @@ def coordinator_expenses(request):
 def coordinator_expenses_csv(request):
     scheme = get_scheme_for_coordinator(request)
     _, claims = _filtered_claims(request, scheme)
+    audit_record(actor=request.user, verb="expenses_csv_download", obj=scheme, scheme=scheme)
     response = HttpResponse(
         claims_csv(claims.select_related("meeting"), scheme.zone),
         content_type="text/csv; charset=utf-8",
