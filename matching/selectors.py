@@ -199,40 +199,58 @@ def _with_fact_values(memberships: QuerySet[Membership]) -> QuerySet:
                 for name, path in TAG_FIELDS.items()
             },
         )
-        .values(
-            "pk", "user_id", "item_ids", *FACT_FIELDS.values(), *(f"{n}_text" for n in TAG_FIELDS)
-        )
+        .values_list(*FACT_COLUMNS)
     )
+
+
+# The order of the tuples `_with_fact_values` returns (tuples, not dicts: it is hot).
+FACT_COLUMNS = (
+    "pk",
+    "user_id",
+    "item_ids",
+    *FACT_FIELDS.values(),
+    *(f"{name}_text" for name in TAG_FIELDS),
+)
 
 
 def _tags(text: str | None) -> frozenset[str]:
     return frozenset(text.split(",")) if text else frozenset()
 
 
-def _days_waiting(row: dict, today) -> int:
-    since = row["enrolment__waiting_since"]  # None for buddies: only participants wait
-    return max((today - since).days, 0) if since else 0
-
-
-def _facts_from_row(row: dict, today) -> Facts:
-    if row["match_profile__availability"] is None:  # no matching profile yet
-        return Facts(membership_id=row["pk"], days_waiting=_days_waiting(row, today))
+def _facts_from_row(row: tuple, today) -> Facts:
+    (
+        pk,
+        _user_id,
+        item_ids,
+        availability,
+        district,
+        travel_range,
+        gender,
+        age_band,
+        wants_buddy_gender,
+        capacity,
+        waiting_since,  # None for buddies: only participants wait
+        languages,
+        interests,
+        wants_age_bands,
+    ) = row
+    days_waiting = max((today - waiting_since).days, 0) if waiting_since else 0
+    if availability is None:  # no matching profile yet
+        return Facts(membership_id=pk, days_waiting=days_waiting)
     return Facts(
-        membership_id=row["pk"],
-        items=frozenset(int(pk) for pk in row["item_ids"].split(","))
-        if row["item_ids"]
-        else frozenset(),
-        languages=_tags(row["languages_text"]),
-        interests=_tags(row["interests_text"]),
-        availability=row["match_profile__availability"],
-        district=row["match_profile__postcode_district"],
-        travel_range=row["match_profile__travel_range"],
-        gender=row["match_profile__gender"],
-        age_band=row["match_profile__age_band"],
-        wants_buddy_gender=row["match_profile__wants_buddy_gender"],
-        wants_age_bands=_tags(row["wants_age_bands_text"]),
-        capacity=row["match_profile__capacity"],
-        days_waiting=_days_waiting(row, today),
+        pk,
+        frozenset(map(int, item_ids.split(","))) if item_ids else frozenset(),
+        _tags(languages),
+        _tags(interests),
+        availability,
+        district,
+        travel_range,
+        gender,
+        age_band,
+        wants_buddy_gender,
+        _tags(wants_age_bands),
+        capacity,
+        days_waiting,
     )
 
 
@@ -256,7 +274,7 @@ def available_buddy_facts(scheme, today=None) -> list[tuple[Facts, int, int]]:
         fact = _facts_from_row(row, today)
         places = fact.capacity - open_matches.get(fact.membership_id, 0)
         if places > 0:
-            result.append((fact, places, row["user_id"]))
+            result.append((fact, places, row[1]))
     return result
 
 
