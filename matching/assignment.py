@@ -87,9 +87,7 @@ def assign_optimal(
             if np.count_nonzero(candidates) > before:
                 continue
         flagged_rows, flagged_cols = np.nonzero(work > -margin)
-        excess = (
-            scores[flagged_rows, flagged_cols] - prices[flagged_cols] - shares[flagged_rows]
-        )
+        excess = scores[flagged_rows, flagged_cols] - prices[flagged_cols] - shares[flagged_rows]
         broken = usable[flagged_rows, flagged_cols] & (excess > tolerance)
         if not broken.any():
             if _certified(buddy_of, own, prices, shares, capacity, tolerance):

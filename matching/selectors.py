@@ -153,8 +153,9 @@ def blocked_pairs(scheme, participant: Membership | None = None) -> set[tuple[in
     blocks = PairBlock.objects.filter(buddy__scheme=scheme)
     open_pairs = Match.objects.filter(scheme=scheme, state__in=OPEN_STATES)
     if participant is not None:
-        blocks, open_pairs = blocks.filter(participant=participant), open_pairs.filter(
-            participant=participant
+        blocks, open_pairs = (
+            blocks.filter(participant=participant),
+            open_pairs.filter(participant=participant),
         )
     return set(blocks.values_list("participant_id", "buddy_id")) | set(
         open_pairs.values_list("participant_id", "buddy_id")

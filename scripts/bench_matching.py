@@ -115,7 +115,11 @@ def bench_round():
     reference = ortools_reference(scores, allowed, capacities)
     reference_seconds = time.perf_counter() - finished
     greedy = assign_greedy(scores, allowed, capacities)
-    best, quick, independent = total(scores, optimal), total(scores, greedy), total(scores, reference)
+    best, quick, independent = (
+        total(scores, optimal),
+        total(scores, greedy),
+        total(scores, reference),
+    )
     ours = finished - scored
     print(
         f"round {ROUND[0]:,} participants x {ROUND[1]:,} buddies (capacity 3): "
