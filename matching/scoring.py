@@ -200,6 +200,9 @@ def _membership_matrix(sets: list[frozenset], vocabulary: dict) -> np.ndarray:
 
 
 def _shared_counts(left: list[frozenset], right: list[frozenset]) -> np.ndarray:
+    if len(left) == 1:  # one person against many (suggestions): set sizes beat matrices
+        only = left[0]
+        return np.array([[len(only & other) for other in right]], dtype=np.float32)
     vocabulary = {
         value: i for i, value in enumerate(sorted({v for s in left + right for v in s}, key=str))
     }

@@ -209,3 +209,90 @@ def test_a_round_is_optimal_for_the_score_with_waiting_time(instance):
     assert total(scores, pairs) == pytest.approx(
         brute_force_from_explanations(participants, buddies, weights, capacities), abs=1e-6
     )
+
+
+# --- Agreement with an independent solver on medium instances -------------------------------
+
+
+def min_cost_flow_total(scores, allowed, capacities):
+    """OR-tools' min-cost flow over every usable pair, no pruning: the independent reference.
+    Integer costs on a grid of 2^-30 of the largest score; the total is read back in floats."""
+    from ortools.graph.python import min_cost_flow
+
+    n_rows, n_buddies = scores.shape
+    rows, cols = np.nonzero(allowed & (scores > 0))
+    scale = 2.0**30 / max(1.0, float(scores.max()))
+    source, sink = n_rows + n_buddies, n_rows + n_buddies + 1
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([np.full(n_rows, source), rows, n_rows + np.arange(n_buddies), [source]]),
+        np.concatenate([np.arange(n_rows), n_rows + cols, np.full(n_buddies, sink), [sink]]),
+        np.concatenate([np.ones(n_rows + len(rows), np.int64), capacities, [n_rows]]),
+        np.concatenate(
+            [
+                np.zeros(n_rows, np.int64),
+                -np.rint(scores[rows, cols] * scale).astype(np.int64),
+                np.zeros(n_buddies + 1, np.int64),
+            ]
+        ),
+    )
+    flow.set_node_supply(source, n_rows)
+    flow.set_node_supply(sink, -n_rows)
+    assert flow.solve() == flow.OPTIMAL
+    used = flow.flows(np.arange(n_rows, n_rows + len(rows))) > 0
+    return float(scores[rows[used], cols[used]].sum())
+
+
+def medium_instance(seed):
+    """Scores on the grid real rounds use (whole points plus weeks waited, in sevenths) or
+    arbitrary floats; places short or plentiful; some pairs forbidden; some buddies full."""
+    rng = np.random.default_rng(seed)
+    n_participants, n_buddies = int(rng.integers(50, 400)), int(rng.integers(10, 150))
+    if seed % 2:
+        scores = rng.integers(0, 60, size=(n_participants, n_buddies)).astype(float)
+        scores += (rng.integers(0, 365, size=n_participants) / 7)[:, None]
+    else:
+        scores = rng.random((n_participants, n_buddies)) * 100
+    allowed = rng.random((n_participants, n_buddies)) > rng.uniform(0, 0.9)
+    capacities = rng.integers(0, 4, size=n_buddies)
+    return scores, allowed, capacities
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_optimal_agrees_with_or_tools_min_cost_flow_on_medium_instances(seed):
+    scores, allowed, capacities = medium_instance(seed)
+    pairs = assign_optimal(scores, allowed, list(capacities))
+    check_constraints(pairs, allowed, capacities, scores.shape[0])
+    assert total(scores, pairs) == pytest.approx(
+        min_cost_flow_total(scores, allowed, capacities), rel=1e-9, abs=1e-6
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_few_candidates_still_reach_the_optimum_through_the_certificate(seed, monkeypatch):
+    """One candidate per participant is far too few: the prices must pull in the rest."""
+    from matching import assignment
+
+    monkeypatch.setattr(assignment, "FIRST_CANDIDATES", 1)
+    monkeypatch.setattr(assignment, "REPRICED_CANDIDATES", 1)
+    monkeypatch.setattr(assignment, "MAX_SPARSE_SOLVES", 200)
+    dense = []
+    monkeypatch.setattr(assignment, "_assign_dense", lambda *a: dense.append(1) or [])
+    scores, allowed, capacities = medium_instance(seed)
+    pairs = assign_optimal(scores, allowed, list(capacities))
+    assert not dense, "the certificate was never met"
+    assert total(scores, pairs) == pytest.approx(
+        min_cost_flow_total(scores, allowed, capacities), rel=1e-9, abs=1e-6
+    )
+
+
+def test_the_dense_fallback_is_optimal_too(monkeypatch):
+    from matching import assignment
+
+    monkeypatch.setattr(assignment, "MAX_SPARSE_SOLVES", 0)
+    scores, allowed, capacities = medium_instance(3)
+    pairs = assign_optimal(scores, allowed, list(capacities))
+    check_constraints(pairs, allowed, capacities, scores.shape[0])
+    assert total(scores, pairs) == pytest.approx(
+        min_cost_flow_total(scores, allowed, capacities), rel=1e-9, abs=1e-6
+    )
