@@ -66,26 +66,9 @@ def client_scheme(client):
     )
 
 
-def main(base, seconds, connections):
-    from django.test import Client
-    from django.utils import timezone
-
-    from buddyscheme.models import User
-
-    wait_until_up(base, "/bench/bare")
-    client = Client(HTTP_HOST=HOST)
-    client.force_login(User.objects.get(email=DEMO_COORDINATOR))
-    client.get("/coordinator/")  # the session
-    before = dashboard_queries(client)
-    scheme = client_scheme(client)
-    year_of_data(
-        timezone.localdate() - timedelta(days=360),
-        scheme=scheme,
-        matches_wanted=MATCHES,
-        meetings_wanted=MEETINGS,
-    )
-    after = dashboard_queries(client)
-
+def measure(base, seconds, connections):
+    """Requests per second of the bare view and of the dashboard, with the coordinator's
+    session, one after the other on the same server."""
     cookie = coordinator_cookie()
     tool = os.environ.get("BENCH_TOOL") or ("wrk" if shutil.which("wrk") else "python")
     load = load_wrk if tool == "wrk" else load_python
@@ -109,19 +92,42 @@ def main(base, seconds, connections):
         if rate <= 0:
             sys.exit(f"{name}: no request completed even in {seconds * RETRY_FACTOR} s")
         rates[name] = rate
-    bare, dashboard = rates["logged-in bare view"], rates["coordinator dashboard"]
+    return tool, rates["logged-in bare view"], rates["coordinator dashboard"]
+
+
+def main(base, seconds, connections):
+    from django.test import Client
+    from django.utils import timezone
+
+    from buddyscheme.models import User
+
+    wait_until_up(base, "/bench/bare")
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(User.objects.get(email=DEMO_COORDINATOR))
+    client.get("/coordinator/")  # the session
+    before = dashboard_queries(client)
+    scheme = client_scheme(client)
+    year_of_data(
+        timezone.localdate() - timedelta(days=360),
+        scheme=scheme,
+        matches_wanted=MATCHES,
+        meetings_wanted=MEETINGS,
+    )
+    after = dashboard_queries(client)
+
+    tool, bare, dashboard = measure(base, seconds, connections)
     print(
         f"Coordinator dashboard with {MATCHES:,} matches and {MEETINGS:,} meetings added to the "
         f"demo scheme ({tool}, {connections} connections, {seconds} s each, same server):"
     )
-    print(f"  bare view, logged-in coordinator: {bare:7.0f} req/s")
+    print(f"  bare view, logged-in coordinator: {bare:7.1f} req/s")
     print(
-        f"  coordinator dashboard:            {dashboard:7.0f} req/s "
-        f"({dashboard / bare:.2f}x logged-in bare view; target >= {TARGET}x)"
+        f"  coordinator dashboard:            {dashboard:7.1f} req/s "
+        f"({dashboard / bare:.3f}x logged-in bare view; target >= {TARGET}x)"
     )
     print(
-        f"  queries per request: {after[0]} with the figures computed, {after[1]} from the cache "
-        f"(demo data before: {before[0]} and {before[1]})"
+        f"  queries per request: {after[0]} with the figures worked out, {after[1]} from the "
+        f"cache (on the demo data before: {before[0]} and {before[1]})"
     )
     from bench_rows import limit_row, ratio_row
 
