@@ -257,6 +257,11 @@ class Meeting(models.Model):
             ),
             models.Index(fields=["scheme", "state", "planned_start"], name="meeting_scheme_state"),
             models.Index(fields=["buddy", "planned_start"], name="meeting_buddy_start"),
+            # Meetings held in a period, by when they began (the dashboard's month, the funder
+            # report's year, buddy hours): a range scan, not a scan of every meeting.
+            models.Index(
+                fields=["scheme", "state", "checked_in_at"], name="meeting_scheme_state_in"
+            ),
         ]
 
     def __str__(self):

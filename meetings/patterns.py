@@ -365,12 +365,21 @@ def flags_by_match(flags: list[PatternFlag]) -> list[tuple[Match, list[PatternFl
     )
 
 
+# The dashboard lists this many flagged matches (most flags first) and counts the rest: a long
+# list is not read, and drawing thousands of rows made the page slow on a large scheme.
+DASHBOARD_FLAGGED_SHOWN = 20
+
+
 @receiver(dashboard_sections)
 def _flags_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardSection]:
+    grouped = flags_by_match(pattern_flags(scheme, now))
     return [
         DashboardSection(
             template="meetings/_dashboard_patterns.html",
-            context={"matches": flags_by_match(pattern_flags(scheme, now))},
+            context={
+                "matches": grouped[:DASHBOARD_FLAGGED_SHOWN],
+                "more": len(grouped) - len(grouped[:DASHBOARD_FLAGGED_SHOWN]),
+            },
         )
     ]
 

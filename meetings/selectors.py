@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Sum, Value, When, Window
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -15,7 +15,13 @@ from buddyscheme.selectors import (
     participant_home_cards,
     person_record_sections,
 )
-from buddyscheme.support import TimeGiven, time_given
+from buddyscheme.support import (
+    TimeGiven,
+    WholeMinutes,
+    time_given,
+    time_given_totals,
+    whole_minutes,
+)
 from matching.models import Goal
 from matching.selectors import MatchSection, match_page_sections
 from matching.signals import match_last_met
@@ -558,11 +564,8 @@ def _debriefs_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardS
 # --- Volunteering hours -----------------------------------------------------------------------
 
 
-@receiver(time_given)
-def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[TimeGiven]:
-    """Each meeting the buddy checked into and out of, for its real length (one query). A
-    coordinator's own lone-working meeting (facilitating a group) is work, not volunteering."""
-    meetings = Meeting.objects.filter(
+def _meetings_given_query(scheme, since, until):
+    return Meeting.objects.filter(
         scheme=scheme,
         buddy__role=Role.BUDDY,
         state=MeetingState.CHECKED_OUT,
@@ -571,6 +574,22 @@ def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[
         checked_in_at__isnull=False,
         checked_out_at__isnull=False,
     )
+
+
+@receiver(time_given_totals)
+def _meetings_given_total(sender, scheme, since, until, **kwargs) -> tuple[int, int]:
+    """What _meetings_given lists, summed in the database: (minutes, meetings), one query."""
+    totals = _meetings_given_query(scheme, since, until).aggregate(
+        minutes=Sum(WholeMinutes("checked_out_at", "checked_in_at")), items=Count("pk")
+    )
+    return totals["minutes"] or 0, totals["items"]
+
+
+@receiver(time_given)
+def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[TimeGiven]:
+    """Each meeting the buddy checked into and out of, for its real length (one query). A
+    coordinator's own lone-working meeting (facilitating a group) is work, not volunteering."""
+    meetings = _meetings_given_query(scheme, since, until)
     if buddy is not None:
         meetings = meetings.filter(buddy=buddy)
     given = []
@@ -591,7 +610,7 @@ def _meetings_given(sender, scheme, since, until, buddy=None, **kwargs) -> list[
                 buddy_id=buddy_id,
                 what="One-to-one" if supervision_id else purpose,
                 started_at=checked_in_at,
-                minutes=max(0, round((checked_out_at - checked_in_at).total_seconds() / 60)),
+                minutes=whole_minutes(checked_out_at - checked_in_at),
                 meeting_id=pk,
             )
         )

@@ -80,6 +80,8 @@ $PY scripts/bench.py http "http://127.0.0.1:$port"
 echo
 $PY scripts/bench.py lone "http://127.0.0.1:$port"
 echo
+$PY scripts/bench_dashboard.py "http://127.0.0.1:$port"
+echo
 $PY scripts/bench.py queries $QUERY_SIZES
 echo
 $PY scripts/bench_matching.py

@@ -22,18 +22,21 @@ django.setup()
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 MATCHES = 200 if QUICK else 5_000
 MEETINGS = 2_000 if QUICK else 100_000
-BUDDIES = max(MATCHES // 5, 10)
 TARGET_SECONDS = 3.0
 UTC = ZoneInfo("UTC")
 
 
-def year_of_data(starts_on: date):
+def year_of_data(starts_on: date, scheme=None, matches_wanted=MATCHES, meetings_wanted=MEETINGS):
+    """A year of data from `starts_on`: matches (a third ended) and checked-out meetings, in
+    `scheme` or in a new one (scripts/bench_dashboard.py puts it in the demo coordinator's)."""
     from buddyscheme.models import Membership, ParticipantEnrolment, Role, Scheme, User
     from matching.models import EndingType, Match
     from meetings.models import Meeting, Venue
 
-    scheme = Scheme.objects.create(name="Bench funder scheme", sender_name="Appointments")
-    stamp = int(time.time())
+    if scheme is None:
+        scheme = Scheme.objects.create(name="Bench funder scheme", sender_name="Appointments")
+    stamp = time.time_ns()
+    buddy_count = max(matches_wanted // 5, 10)
 
     def people(role, count):
         users = User.objects.bulk_create(
@@ -50,8 +53,8 @@ def year_of_data(starts_on: date):
             for user in users
         )
 
-    buddies = people(Role.BUDDY, BUDDIES)
-    participants = people(Role.PARTICIPANT, MATCHES)
+    buddies = people(Role.BUDDY, buddy_count)
+    participants = people(Role.PARTICIPANT, matches_wanted)
     ParticipantEnrolment.objects.bulk_create(
         ParticipantEnrolment(membership=person, eligible=True, waiting_since=starts_on)
         for person in participants
@@ -61,7 +64,7 @@ def year_of_data(starts_on: date):
     matches = Match.objects.bulk_create(
         Match(
             scheme=scheme,
-            buddy=buddies[n % BUDDIES],
+            buddy=buddies[n % buddy_count],
             participant=participants[n],
             state="ended" if n % 3 == 0 else "active",
             proposed_at=start + timedelta(days=n % 200),
@@ -69,14 +72,14 @@ def year_of_data(starts_on: date):
             ended_at=start + timedelta(days=n % 200 + 120) if n % 3 == 0 else None,
             ending_type=endings[n % len(endings)] if n % 3 == 0 else "",
         )
-        for n in range(MATCHES)
+        for n in range(matches_wanted)
     )
     venue = Venue.objects.create(
         scheme=scheme, name="Bench café", kind="community", risk_review_due=starts_on
     )
 
     def meeting(n):
-        match = matches[n % MATCHES]
+        match = matches[n % matches_wanted]
         begin = start + timedelta(days=n % 360, hours=n % 8)
         return Meeting(
             scheme=scheme,
@@ -92,8 +95,10 @@ def year_of_data(starts_on: date):
             checked_out_at=begin + timedelta(minutes=75),
         )
 
-    for first in range(0, MEETINGS, 5_000):
-        Meeting.objects.bulk_create(meeting(n) for n in range(first, min(first + 5_000, MEETINGS)))
+    for first in range(0, meetings_wanted, 5_000):
+        Meeting.objects.bulk_create(
+            meeting(n) for n in range(first, min(first + 5_000, meetings_wanted))
+        )
     return scheme
 
 

@@ -34,6 +34,7 @@ from buddyscheme.support import (
     supervision_overdue,
 )
 from buddyscheme.vetting import buddy_support_person_set
+from evaluation.dashboard import forget_figures
 from matching.models import Match
 from meetings import services as meeting_services
 from meetings.models import Meeting, MeetingState
@@ -222,6 +223,7 @@ class TestDashboard:
             from django.db import connection
             from django.test.utils import CaptureQueriesContext
 
+            forget_figures(scheme)  # the cached figures worked out afresh each time
             with CaptureQueriesContext(connection) as captured:
                 page = cora.get("/coordinator/")
             return len(captured), page

@@ -1,0 +1,152 @@
+"""The coordinator dashboard at scale for `make bench` (scripts/bench.sh runs it after
+`bench.py lone`, against the same server and database).
+
+    bench_dashboard.py URL
+
+Adds a year of data to the demo coordinator's scheme (5,000 matches and 100,000 checked-out
+meetings; BENCH_QUICK=1: 200 and 2,000), then measures in one run the bare view requested with
+the coordinator's session and /coordinator/ with the same session, and counts the dashboard's
+SQL queries on that data: with its figures to compute (the cache empty) and from the cache.
+"""
+
+import os
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench import (  # noqa: E402
+    DEMO_COORDINATOR,
+    HOST,
+    RETRY_FACTOR,
+    coordinator_cookie,
+    get,
+    load_python,
+    load_wrk,
+    record_heartbeat,
+    wait_until_up,
+)
+from bench_report import MATCHES, MEETINGS, year_of_data  # noqa: E402 - sets Django up
+
+TARGET = 0.3
+NAME = f"coordinator dashboard, {MATCHES:,} matches / {MEETINGS:,} meetings"
+
+
+def dashboard_queries(client):
+    """(queries with the figures computed, queries with the figures from the cache)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evaluation.dashboard import forget_figures
+
+    forget_figures(client_scheme(client))
+    with CaptureQueriesContext(connection) as computed:
+        response = client.get("/coordinator/")
+    if response.status_code != 200:
+        sys.exit(f"the dashboard answered {response.status_code}")
+    with CaptureQueriesContext(connection) as cached:
+        client.get("/coordinator/")
+    return len(computed), len(cached)
+
+
+def client_scheme(client):
+    """The scheme the demo coordinator's dashboard shows (the first joined, as the middleware
+    chooses when the session holds no choice)."""
+    from buddyscheme.models import Membership, Role
+
+    return (
+        Membership.objects.filter(
+            user__email=DEMO_COORDINATOR, role=Role.COORDINATOR, is_active=True
+        )
+        .select_related("scheme")
+        .order_by("joined_at", "pk")
+        .first()
+        .scheme
+    )
+
+
+def measure(base, seconds, connections):
+    """Requests per second of the bare view and of the dashboard, with the coordinator's
+    session, one after the other on the same server."""
+    record_heartbeat()  # what the Celery beat does: without it every page warns staff
+    cookie = coordinator_cookie()
+    tool = os.environ.get("BENCH_TOOL") or ("wrk" if shutil.which("wrk") else "python")
+    load = load_wrk if tool == "wrk" else load_python
+    endpoints = {
+        "logged-in bare view": "/bench/bare",
+        "coordinator dashboard": "/coordinator/",
+    }
+    # Every endpoint must answer 200; a few requests each first warm both workers (imports,
+    # templates, the figures' cache), which on a busy machine can take longer than a window.
+    for name, path in endpoints.items():
+        for _ in range(4):
+            status, body = get(base, path, {"Host": HOST, "Cookie": cookie}, timeout=60)
+            if status != 200:
+                sys.exit(f"{name} ({path}) answered {status}, not 200: {body[:300]!r}")
+    rates = {}
+    for name, path in endpoints.items():
+        headers = {"Host": HOST, "Cookie": cookie}
+        load(base, path, headers, 1, connections)  # warm-up
+        rate, errors = load(base, path, headers, seconds, connections)
+        if rate <= 0 and not errors:
+            rate, errors = load(base, path, headers, max(seconds, 1) * RETRY_FACTOR, connections)
+        if errors:
+            sys.exit(f"{name}: {errors} failed requests during the run")
+        if rate <= 0:
+            sys.exit(f"{name}: no request completed even in {seconds * RETRY_FACTOR} s")
+        rates[name] = rate
+    return tool, rates["logged-in bare view"], rates["coordinator dashboard"]
+
+
+def main(base, seconds, connections):
+    from django.test import Client
+    from django.utils import timezone
+
+    from buddyscheme.models import User
+
+    wait_until_up(base, "/bench/bare")
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(User.objects.get(email=DEMO_COORDINATOR))
+    client.get("/coordinator/")  # the session
+    before = dashboard_queries(client)
+    scheme = client_scheme(client)
+    year_of_data(
+        timezone.localdate() - timedelta(days=360),
+        scheme=scheme,
+        matches_wanted=MATCHES,
+        meetings_wanted=MEETINGS,
+    )
+    after = dashboard_queries(client)
+
+    tool, bare, dashboard = measure(base, seconds, connections)
+    print(
+        f"Coordinator dashboard with {MATCHES:,} matches and {MEETINGS:,} meetings added to the "
+        f"demo scheme ({tool}, {connections} connections, {seconds} s each, same server):"
+    )
+    print(f"  bare view, logged-in coordinator: {bare:7.1f} req/s")
+    print(
+        f"  coordinator dashboard:            {dashboard:7.1f} req/s "
+        f"({dashboard / bare:.3f}x logged-in bare view; target >= {TARGET}x)"
+    )
+    print(
+        f"  queries per request: {after[0]} with the figures worked out, {after[1]} from the "
+        f"cache (on the demo data before: {before[0]} and {before[1]})"
+    )
+    from bench_rows import limit_row, ratio_row
+
+    ratio_row(NAME, dashboard, "req/s", bare, "logged-in bare view", TARGET)
+    limit_row(
+        f"dashboard queries, {MATCHES:,} matches / {MEETINGS:,} meetings",
+        after[0],
+        "queries",
+        maximum=before[0],
+        note=f"{before[0]} on the demo data: must not grow; {after[1]} with the figures cached",
+    )
+    if after[0] > before[0]:
+        sys.exit("the dashboard's number of queries grows with the data")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1].rstrip("/"), int(os.environ.get("BENCH_SECONDS", 5)), 8)

@@ -1,0 +1,200 @@
+"""The coordinator dashboard's figures kept in the cache (evaluation.dashboard), and the funder
+report's buddy minutes summed in the database (buddyscheme.support.time_given_total)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from buddyscheme.models import Role, SupervisionMode, SupervisionState
+from buddyscheme.models import Supervision as SupervisionModel
+from buddyscheme.support import time_given_by, time_given_total, whole_minutes
+from evaluation.dashboard import FIGURES_SECONDS, forget_figures
+from evaluation.figures import funder_figures
+from matching.models import Match
+from meetings.models import Meeting
+from tests.base import PersonaTestCase
+from tests.factories import MembershipFactory, SchemeFactory, venue
+
+NOW = datetime(2026, 3, 18, 10, 0, tzinfo=UTC)
+MEETINGS = "buddy meetings"
+
+
+def _meetings_shown(page: str) -> str:
+    """The number in the "buddy meetings" card of the figures section."""
+    before = page.split(f'<p class="small mb-0">{MEETINGS}')[0]
+    return before.rsplit('<p class="fs-4 mb-0">', 1)[1].split("</p>")[0].strip()
+
+
+def _checked_out(scheme, match, begin, minutes=60, seconds=0):
+    return Meeting.objects.create(
+        scheme=scheme,
+        match=match,
+        buddy=match.buddy,
+        venue=venue(scheme, name=f"Room {begin:%d%H%M%S}"),
+        purpose="Coffee",
+        planned_start=begin,
+        planned_end=begin + timedelta(hours=1),
+        expected_end=begin + timedelta(hours=1),
+        state="checked_out",
+        checked_in_at=begin,
+        checked_out_at=begin + timedelta(minutes=minutes, seconds=seconds),
+    )
+
+
+def _match(scheme):
+    return Match.objects.create(
+        scheme=scheme,
+        buddy=MembershipFactory(scheme=scheme, role=Role.BUDDY),
+        participant=MembershipFactory(scheme=scheme, role=Role.PARTICIPANT),
+        state="active",
+        activated_at=NOW - timedelta(days=40),
+    )
+
+
+class DashboardFiguresCacheTest(PersonaTestCase):
+    def setUp(self):
+        self.travel = time_machine.travel(NOW, tick=False)
+        self.clock = self.travel.start()
+        self.addCleanup(self.travel.stop)
+        self.login_as("coordinator")
+        match = _match(self.scheme)
+        for day in range(6):
+            _checked_out(self.scheme, match, NOW - timedelta(days=day + 1))
+
+    def _get(self):
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get("/coordinator/")
+        self.assertEqual(response.status_code, 200)
+        return len(queries), response.content.decode()
+
+    def _quietly_add_meetings(self, count):
+        """Meetings added without a save signal (as a bulk import would), so only the clock
+        can make the cached figures go."""
+        match = Match.objects.filter(scheme=self.scheme).first()
+        Meeting.objects.bulk_create(
+            Meeting(
+                scheme=self.scheme,
+                match=match,
+                buddy=match.buddy,
+                venue=venue(self.scheme, name=f"Bulk {n}"),
+                purpose="Walk",
+                planned_start=NOW - timedelta(hours=5),
+                planned_end=NOW - timedelta(hours=4),
+                expected_end=NOW - timedelta(hours=4),
+                state="checked_out",
+                checked_in_at=NOW - timedelta(hours=5),
+                checked_out_at=NOW - timedelta(hours=4),
+            )
+            for n in range(count)
+        )
+
+    def test_a_second_request_serves_the_same_figures_from_the_cache(self):
+        computed, page = self._get()
+        self.assertEqual(_meetings_shown(page), "6")
+        self.assertIn("Figures as of 10:00", page)
+        self._quietly_add_meetings(3)
+        cached, page = self._get()
+        # The five queries of the figures (the waiting list's length, matches by state, this
+        # month's meetings, alerts and endings) are not run again: the numbers are the same.
+        self.assertEqual(computed - cached, 5)
+        self.assertEqual(_meetings_shown(page), "6")
+        # The charts come from the cache too (drawn once): the same SVG, byte for byte.
+        svg = lambda text: text[text.index("<svg") : text.rindex("</svg>")]  # noqa: E731
+        self.assertEqual(svg(page), svg(self._get()[1]))
+
+    def test_expired_figures_are_worked_out_again(self):
+        self._get()
+        self._quietly_add_meetings(3)
+        self.clock.shift(timedelta(seconds=FIGURES_SECONDS - 1))
+        self.assertEqual(_meetings_shown(self._get()[1]), "6")
+        self.clock.shift(timedelta(seconds=2))
+        page = self._get()[1]
+        self.assertEqual(_meetings_shown(page), "9")
+        self.assertIn("Figures as of 10:01", page)
+
+    def test_a_change_to_what_is_counted_forgets_the_figures_at_once(self):
+        self._get()
+        match = Match.objects.filter(scheme=self.scheme).first()
+        _checked_out(self.scheme, match, NOW - timedelta(hours=2))
+        self.assertEqual(_meetings_shown(self._get()[1]), "7")
+
+    def test_needs_me_today_stays_live_while_the_figures_are_cached(self):
+        self._get()
+        Match.objects.filter(scheme=self.scheme).update(state="proposed")  # no signal
+        page = self._get()[1]
+        self.assertIn("1 proposal</a> not answered yet", page)
+
+    def test_each_scheme_has_its_own_figures(self):
+        self._get()
+        self.login_as("other_coordinator")
+        other = self._get()[1]
+        self.assertNotEqual(_meetings_shown(other), "6")
+
+    def test_the_query_count_is_flat_both_ways_as_the_data_grows(self):
+        forget_figures(self.scheme)
+        small = [self._get()[0], self._get()[0]]
+        for _ in range(5):
+            match = _match(self.scheme)
+            for day in range(4):
+                _checked_out(self.scheme, match, NOW - timedelta(days=day + 1, hours=1))
+        forget_figures(self.scheme)
+        large = [self._get()[0], self._get()[0]]
+        self.assertEqual(small, large)
+        self.assertEqual(small[0] - small[1], 5)
+
+
+def _time_given_data(scheme):
+    """Known lengths: 60 min, 2 min 30 s (half a minute rounds up: 3), 89 s (1), 90 s (2), a
+    check-out before the check-in (0), and a 50-minute phone one-to-one."""
+    match = _match(scheme)
+    begin = NOW - timedelta(days=3)
+    for n, (minutes, seconds) in enumerate([(60, 0), (2, 30), (1, 29), (1, 30), (-5, 0)]):
+        _checked_out(scheme, match, begin + timedelta(hours=n), minutes, seconds)
+    coordinator = MembershipFactory(scheme=scheme, role=Role.COORDINATOR)
+    SupervisionModel.objects.create(
+        scheme=scheme,
+        buddy=match.buddy,
+        support_person=coordinator,
+        mode=SupervisionMode.PHONE,
+        state=SupervisionState.HELD,
+        held_at=begin + timedelta(minutes=50),
+        starts_at=begin,
+        ends_at=begin + timedelta(minutes=50),
+    )
+    # Another scheme's meeting is not counted.
+    _checked_out(SchemeFactory(), _match(SchemeFactory()), begin)
+    return NOW - timedelta(days=10), NOW
+
+
+def _check_time_given_total():
+    scheme = SchemeFactory()
+    since, until = _time_given_data(scheme)
+    listed = time_given_by(scheme, since, until)
+    assert sorted(item.minutes for item in listed) == [0, 1, 2, 3, 50, 60]
+    with CaptureQueriesContext(connection) as queries:
+        assert time_given_total(scheme, since, until) == (116, 6)
+    assert len(queries) == 2
+    assert sum(item.minutes for item in listed) == 116
+    figures = funder_figures(scheme, since.date(), until.date())
+    assert (figures.buddy_hours, figures.buddy_time_items) == (round(116 / 60, 1), 6)
+
+
+def test_whole_minutes_rounds_half_a_minute_up_and_never_below_nought():
+    lengths = (0, 29, 30, 89, 90, 150, -10, -90)
+    minutes = [whole_minutes(timedelta(seconds=seconds)) for seconds in lengths]
+    assert minutes == [0, 0, 1, 1, 2, 3, 0, 0]
+    assert whole_minutes(timedelta(seconds=29, microseconds=999_999)) == 0
+
+
+@pytest.mark.django_db
+def test_time_given_is_summed_in_the_database_as_python_sums_it():
+    _check_time_given_total()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_time_given_is_summed_the_same_on_postgresql():
+    _check_time_given_total()
