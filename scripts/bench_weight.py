@@ -17,11 +17,10 @@ first visit (Bootstrap's CSS and bundle plus htmx are most of it; later visits l
 import gzip
 import html.parser
 import sys
-from pathlib import Path
+from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import HOST, buddy_session, django_setup, get  # noqa: E402 - scripts/, beside this one
-from bench_rows import limit_row  # noqa: E402
+from bench_rows import limit_row
+from soak import Failed, Phone, Timings
 
 HTML_MAX_KB = 50
 ASSETS_GZIP_MAX_KB = 100
@@ -52,12 +51,13 @@ def gzipped(body: bytes) -> int:
 
 
 def main(base: str) -> int:
-    django_setup()
-    session = buddy_session()
-    cookie = {"Host": HOST, "Cookie": session["Cookie"]}
-    status, page = get(base, "/today/", cookie)
-    if status != 200 or b"Today" not in page:
-        print(f"page weight: /today/ answered {status} for buddy1", file=sys.stderr)
+    # Logged in through the login form, as the soak's phones are (scripts/soak.py).
+    phone = Phone(urlsplit(base).port or 80, "127.0.0.1", Timings())
+    try:
+        phone.log_in("buddy1@example.org")
+        _, page = phone.get("Today", "/today/")
+    except Failed as failure:
+        print(f"page weight: {failure}", file=sys.stderr)
         return 1
     assets = Assets()
     assets.feed(page.decode("utf-8"))
@@ -65,15 +65,18 @@ def main(base: str) -> int:
     for kind, paths in (("CSS", assets.css), ("JS", assets.js)):
         raw = packed = 0
         for path in dict.fromkeys(paths):  # each file once, as a browser fetches it
-            status, body = get(base, path, {"Host": HOST})
-            if status != 200:
-                print(f"page weight: {path} answered {status}", file=sys.stderr)
+            try:
+                _, body = phone.get(kind, path)
+            except Failed as failure:
+                print(f"page weight: {failure}", file=sys.stderr)
                 return 1
             raw, packed = raw + len(body), packed + gzipped(body)
         sizes[kind] = (raw, packed, len(set(paths)))
     html_raw, html_gzip = len(page), gzipped(page)
     print("Today's page weight (the demo buddy, buddy1):")
-    print(f"  HTML: {kb(html_raw):6.1f} KB ({kb(html_gzip):.1f} KB gzipped); target <= {HTML_MAX_KB} KB")
+    print(
+        f"  HTML: {kb(html_raw):6.1f} KB ({kb(html_gzip):.1f} KB gzipped); target <= {HTML_MAX_KB} KB"
+    )
     for kind, (raw, packed, files) in sizes.items():
         print(f"  {kind}:  {kb(raw):6.1f} KB ({kb(packed):.1f} KB gzipped) in {files} files")
     assets_gzip = sum(packed for _, packed, _ in sizes.values())

@@ -1,7 +1,7 @@
 """A bounded soak on loopback that stops by itself (`make soak`, issue 20 "Load").
 
     soak.py            SOAK_SECONDS (600) of load, 50 buddies and 5 coordinators
-    SOAK_QUICK=1       60 s, 10 buddies, 2 coordinators (scripts/bench.sh runs it when BENCH_QUICK=1)
+    SOAK_QUICK=1       120 s, 10 buddies, 2 coordinators (scripts/bench.sh runs it when BENCH_QUICK=1)
 
 What runs: the Procfile's processes (gunicorn with its sync workers, a Celery worker, beat and
 the sweeper; scripts/processes.py) on PostgreSQL (its own database, buddyscheme_soak, dropped
@@ -54,7 +54,7 @@ from bench_rows import limit_row, ratio_row, rows_file  # noqa: E402 - scripts/,
 from processes import celery_processes, procfile, start, stop  # noqa: E402
 
 QUICK = os.environ.get("SOAK_QUICK") == "1" or os.environ.get("BENCH_QUICK") == "1"
-SECONDS = int(os.environ.get("SOAK_SECONDS", 60 if QUICK else 600))
+SECONDS = int(os.environ.get("SOAK_SECONDS", 120 if QUICK else 600))
 BUDDIES = int(os.environ.get("SOAK_BUDDIES", 10 if QUICK else 50))
 COORDINATORS = int(os.environ.get("SOAK_COORDINATORS", 2 if QUICK else 5))
 DATABASE = os.environ.get("SOAK_DATABASE", "buddyscheme_soak")
@@ -69,11 +69,14 @@ DASHBOARD_EVERY = 6  # polls: the dashboard about once a minute
 
 @dataclass(frozen=True)
 class Timing:
-    """The meeting rhythm. A full soak: 90-second meetings two minutes apart, a minute of
-    grace, late check-outs 30 s after the overdue moment. The quick one has no grace and
-    15-second meetings so that a minute holds a meeting per buddy and some overdue alerts."""
+    """The meeting rhythm. A full soak: logins spread over the first 70 s (a login hashes the
+    password: 55 at once would queue for a minute), then 90-second meetings two minutes apart,
+    a minute of grace, late check-outs 30 s after the overdue moment. The quick one has no
+    grace and 10-second meetings, checked in 35-40 s ahead, after 45 s for the logins (on a busy
+    machine a login took 20-35 s and a page 15-25 s), so that two minutes hold a login, a
+    meeting per buddy and some overdue alerts. Both check in well ahead of the start (the window opens 30 minutes before)."""
 
-    lead: float  # seconds from the start of the load to the first meeting (logins happen here)
+    lead: float  # seconds from the start of the load to the first check-in (logins in 70% of it)
     length: float  # planned start to planned end
     slot: float  # one buddy's meetings start this far apart
     grace_minutes: int  # the scheme's grace (and high-risk grace) for the soak
@@ -83,10 +86,10 @@ class Timing:
 
 
 FULL = Timing(
-    lead=40, length=90, slot=120, grace_minutes=1, early=(10, 25), on_time=(8, 20), late=(25, 35)
+    lead=100, length=90, slot=120, grace_minutes=1, early=(40, 60), on_time=(8, 20), late=(25, 35)
 )
 QUICK_TIMING = Timing(
-    lead=12, length=15, slot=25, grace_minutes=0, early=(8, 10), on_time=(4, 6), late=(10, 12)
+    lead=45, length=10, slot=10, grace_minutes=0, early=(35, 40), on_time=(3, 4), late=(6, 8)
 )
 
 
@@ -295,8 +298,18 @@ class Phone:
         token); returns where it redirects to."""
         found = forms(page)
         if action not in found:
-            self.timings.add(endpoint, 0, f"no form for {action} on the page")
-            raise Failed(f"{endpoint}: no form for {action} on the page")
+            text = page.decode("utf-8", "replace")
+            said = next(
+                (
+                    said
+                    for said in ("Check-in closed", "Missed", "You can check in from")
+                    if said in text
+                ),
+                "",
+            )
+            why = f"no form for {action} on the page" + (f" ({said!r})" if said else "")
+            self.timings.add(endpoint, 0, why)
+            raise Failed(f"{endpoint}: {why} at {time.strftime('%H:%M:%S')}")
         response, _ = self.request(
             endpoint, "POST", action, fields={**found[action], **(extra or {})}, expect=302
         )
@@ -355,12 +368,11 @@ def buddy(plan: Plan, port: int, timings: Timings, stopping: threading.Event, fa
         failures.append(str(failure))
 
 
-def coordinator(email, address, port, timings, stopping, deadline, offset, failures):
+def coordinator(email, address, port, timings, stopping, deadline, failures):
     phone = Phone(port, address, timings)
     try:
         phone.log_in(email)
         phone.get("live board page", "/coordinator/board/")
-        stopping.wait(offset)
         polls = 0
         while time.monotonic() < deadline and not stopping.is_set():
             phone.get(
@@ -451,6 +463,23 @@ def wait_until_up(port: int, processes, seconds: float = 180) -> None:
     raise SystemExit(f"soak: the server did not answer within {seconds:.0f} s ({last})")
 
 
+def warm_up(port: int, requests: int = 6) -> None:
+    """A few pages at once, so that every gunicorn worker has served its first (slow) request
+    before the load and the memory reading start."""
+
+    def one():
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection(HOST, port, timeout=60)
+            conn.request("GET", "/accounts/login/", headers={"Host": HOST})
+            conn.getresponse().read()
+
+    threads = [threading.Thread(target=one) for _ in range(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def people_and_meetings(
     timing: Timing, load_start: float
 ) -> tuple[list[Plan], list[str], int, list[int]]:
@@ -500,7 +529,8 @@ def people_and_meetings(
         first = load_start + timing.lead + timing.slot * number / len(buddies)
         k = 0
         while True:
-            starts = first + k * timing.slot
+            check_in_at = first + k * timing.slot
+            starts = check_in_at + jitter.uniform(*timing.early)
             # Only meetings that are over (late ones too) a few seconds before the end.
             if starts + timing.length + grace + timing.late[1] + 8 > end:
                 break
@@ -525,7 +555,7 @@ def people_and_meetings(
             moments.append(
                 (
                     number,
-                    starts - jitter.uniform(*timing.early),
+                    check_in_at,
                     ends + grace + jitter.uniform(*timing.late)
                     if late
                     else ends - jitter.uniform(*timing.on_time),
@@ -606,7 +636,7 @@ def main() -> int:
         var_dir.mkdir(parents=True, exist_ok=True)
         print(
             f"Soak: {SECONDS} s, {BUDDIES} buddies, {COORDINATORS} coordinators; "
-            f"setting up {DATABASE} (PostgreSQL) and Redis db 11…",
+            f"setting up {DATABASE} (PostgreSQL) and Redis ({REDIS_URL})…",
             flush=True,
         )
         if os.environ.get("SOAK_REUSE") != "1":  # SOAK_REUSE=1: the database SOAK_KEEP=1 kept
@@ -623,6 +653,7 @@ def main() -> int:
         processes["web"] = start("web", *procfile(port)["web"], log_dir=var_dir)
         processes.update(celery_processes(var_dir))
         wait_until_up(port, processes)
+        warm_up(port)
         time.sleep(3)  # the Celery worker's children fork after the web answers
         load_start = time.monotonic() + 2
         plans, coordinators, late_planned, meeting_ids = people_and_meetings(timing, load_start)
@@ -639,32 +670,31 @@ def main() -> int:
         timings = Timings()
         failures: list[str] = []
         deadline = load_start + SECONDS
-        login_gap = timing.lead * 0.6 / max(1, len(plans) + len(coordinators))
-        for number, plan in enumerate(plans):
+        # One login at a time, spread over 70% of the lead: the coordinators, then the buddies.
+        login_gap = timing.lead * 0.7 / max(1, len(plans) + len(coordinators))
+
+        def later(at, target, *args):
+            def run():
+                if sleep_until(at, stopping):
+                    target(*args)
+
+            return threading.Thread(target=run, daemon=True)
+
+        for number, email in enumerate(coordinators):
+            address = f"127.0.2.{number + 1}"
             threads.append(
-                threading.Thread(
-                    target=lambda plan=plan, number=number: (
-                        stopping.wait(max(0, load_start + number * login_gap - time.monotonic())),
-                        buddy(plan, port, timings, stopping, failures),
-                    ),
-                    daemon=True,
+                later(
+                    load_start + number * login_gap,
+                    coordinator,
+                    *(email, address, port, timings, stopping, deadline, failures),
                 )
             )
-        for number, email in enumerate(coordinators):
+        for number, plan in enumerate(plans):
             threads.append(
-                threading.Thread(
-                    target=coordinator,
-                    args=(
-                        email,
-                        f"127.0.2.{number + 1}",
-                        port,
-                        timings,
-                        stopping,
-                        deadline,
-                        BOARD_POLL_SECONDS * number / len(coordinators),
-                        failures,
-                    ),
-                    daemon=True,
+                later(
+                    load_start + (len(coordinators) + number) * login_gap,
+                    buddy,
+                    *(plan, port, timings, stopping, failures),
                 )
             )
         for thread in threads:
