@@ -88,6 +88,10 @@ class Timing:
 FULL = Timing(
     lead=100, length=90, slot=120, grace_minutes=1, early=(40, 60), on_time=(8, 20), late=(25, 35)
 )
+# SOAK_SECONDS under 600 (but not quick): 45-second meetings a minute apart.
+SHORT = Timing(
+    lead=80, length=45, slot=60, grace_minutes=1, early=(30, 40), on_time=(5, 10), late=(20, 25)
+)
 QUICK_TIMING = Timing(
     lead=45, length=10, slot=10, grace_minutes=0, early=(35, 40), on_time=(3, 4), late=(6, 8)
 )
@@ -480,12 +484,11 @@ def warm_up(port: int, requests: int = 6) -> None:
         thread.join()
 
 
-def people_and_meetings(
-    timing: Timing, load_start: float
-) -> tuple[list[Plan], list[str], int, list[int]]:
+def people_and_meetings(timing: Timing) -> tuple[float, list[Plan], list[str], int, list[int]]:
     """The soak's buddies and coordinators in the demo scheme, and the buddies' meetings
     planned over the period; returns the buddies' plans, the coordinators' emails and the
-    number of meetings planned to be checked out late, and the meetings' ids."""
+    number of meetings planned to be checked out late, and the meetings' ids. The load starts
+    (the first value, in time.monotonic() seconds) once they are made."""
     from django.utils import timezone
 
     from buddyscheme.models import Membership, Role, Scheme, User
@@ -514,6 +517,7 @@ def people_and_meetings(
         cleared_buddy(scheme, email=f"soak-{stamp}-buddy{number}@example.org")
         for number in range(1, BUDDIES + 1)
     ]
+    load_start = time.monotonic() + 2
     # The demo password, with one hash for all (hashing 55 passwords only slows the set-up).
     User.objects.filter(email__startswith=f"soak-{stamp}-").update(
         password=User.objects.get(email="buddy1@example.org").password
@@ -567,7 +571,8 @@ def people_and_meetings(
     plans = [Plan(email=m.user.email, address=f"127.0.1.{n + 1}") for n, m in enumerate(buddies)]
     for meeting, (number, check_in_at, check_out_at, late) in zip(created, moments, strict=True):
         plans[number].meetings.append((meeting.pk, check_in_at, check_out_at, late))
-    return plans, coordinators, sum(1 for *_, late in moments if late), [m.pk for m in created]
+    late = sum(1 for *_, late in moments if late)
+    return load_start, plans, coordinators, late, [m.pk for m in created]
 
 
 def alert_figures(meetings: list[int]) -> dict:
@@ -611,7 +616,7 @@ def stopped_by_signal(signum, frame):
 
 
 def main() -> int:
-    timing = QUICK_TIMING if QUICK else FULL
+    timing = QUICK_TIMING if QUICK else FULL if SECONDS >= 600 else SHORT
     var_dir = Path(os.environ.get("SOAK_VAR_DIR", ROOT / "var" / "soak")).resolve()
     # From bench.sh the rows join the bench's table; alone they go with the soak's files.
     if "BENCH_ROWS" not in os.environ:
@@ -649,14 +654,18 @@ def main() -> int:
         import django
 
         django.setup()
+        from django.test.utils import override_settings
+
         # The Procfile's processes: gunicorn (its sync workers), worker, beat, sweeper.
         processes["web"] = start("web", *procfile(port)["web"], log_dir=var_dir)
         processes.update(celery_processes(var_dir))
         wait_until_up(port, processes)
         warm_up(port)
         time.sleep(3)  # the Celery worker's children fork after the web answers
-        load_start = time.monotonic() + 2
-        plans, coordinators, late_planned, meeting_ids = people_and_meetings(timing, load_start)
+        # The factories hash each password (PBKDF2, seconds apiece on a busy machine): a fast
+        # hasher while they make the people, who are then given the demo password's hash.
+        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+            load_start, plans, coordinators, late_planned, meeting_ids = people_and_meetings(timing)
         tree = process_tree(processes)
         rss_before = memory(tree)
         gunicorn_workers = set(_children(processes["web"].pid))

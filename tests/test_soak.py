@@ -80,5 +80,9 @@ def test_forms_reads_what_a_browser_would_post():
 
     found = soak.forms(page)
 
-    assert found["/meetings/7/check-out/"] == {"csrfmiddlewaretoken": "tok", "key": "k-1", "pin": ""}
+    assert found["/meetings/7/check-out/"] == {
+        "csrfmiddlewaretoken": "tok",
+        "key": "k-1",
+        "pin": "",
+    }
     assert found["/meetings/7/extend/"] == {"minutes": "15"}
