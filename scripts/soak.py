@@ -532,8 +532,9 @@ def people_and_meetings(timing: Timing) -> tuple[float, list[Plan], list[str], i
     for number, membership in enumerate(buddies):
         first = load_start + timing.lead + timing.slot * number / len(buddies)
         k = 0
+        free_at = first  # a buddy's next check-in waits until its last meeting is checked out
         while True:
-            check_in_at = first + k * timing.slot
+            check_in_at = max(first + k * timing.slot, free_at + 10)
             starts = check_in_at + jitter.uniform(*timing.early)
             # Only meetings that are over (late ones too) a few seconds before the end.
             if starts + timing.length + grace + timing.late[1] + 8 > end:
@@ -556,6 +557,7 @@ def people_and_meetings(timing: Timing) -> tuple[float, list[Plan], list[str], i
                 )
             )
             ends = starts + timing.length
+            free_at = ends + grace + timing.late[1] if late else ends
             moments.append(
                 (
                     number,
