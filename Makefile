@@ -10,12 +10,13 @@ PORT ?= 8000
 # make run is the embedded demo: plain HTTP on localhost, SQLite and the file broker under var/.
 RUN_ENV := SECURE_HTTPS=false COORDINATOR_MFA_REQUIRED=$${COORDINATOR_MFA_REQUIRED:-false} SITE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint bench install upgrade system-run system-test clean test-faults
+.PHONY: help run test lint bench soak install upgrade system-run system-test clean test-faults
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up everything, lint, and run the whole test suite"
 	@echo "make bench  print performance ratios measured in one run"
+	@echo "make soak   10 minutes of simulated buddies and coordinators on PostgreSQL + Redis (SOAK_SECONDS)"
 	@echo "make test-faults  only the fault tests: own PostgreSQL, Redis and processes, killed on purpose (~13 min)"
 	@echo "make upgrade  take the newest releases pyproject.toml allows into uv.lock, then test"
 
@@ -51,6 +52,11 @@ test: system-test install lint
 
 bench: install
 	@bash scripts/bench.sh
+
+# A bounded soak: the Procfile's processes on PostgreSQL + Redis, 50 buddies and 5
+# coordinators for SOAK_SECONDS (600); figures in benchmarks/soak.md. SOAK_QUICK=1: 120 s.
+soak: install
+	@$(PY) scripts/soak.py
 
 # The fault tests alone (make test runs them too): own PostgreSQL, Redis and processes.
 # Figures go to faults/last-run.md. Needs PostgreSQL 15 binaries and redis-server.

@@ -24,7 +24,8 @@ from buddyscheme.selectors import DashboardSection, dashboard_sections
 from contracts.models import Contract, ContractState
 from matching.models import Match, MatchProfile, SuggestionOffer
 from matching.selectors import proposals_awaiting_answer, waiting_participants
-from meetings.models import Alert, Meeting
+from meetings.models import Alert
+from meetings.patterns import forget_flags
 
 from .charts import bar_chart
 from .figures import WAITING_SHOWN, dashboard_figures
@@ -43,6 +44,7 @@ def forget_figures(scheme=None) -> None:
     scheme's when it is not known which (a change seen without its scheme at hand)."""
     if scheme is not None:
         cache.delete(_key(getattr(scheme, "pk", scheme)))
+        forget_flags(scheme)
         return
     try:
         cache.incr(_GENERATION)
@@ -52,10 +54,9 @@ def forget_figures(scheme=None) -> None:
 
 def _scheme_id_of(instance) -> int | None:
     """The scheme of a saved row the figures count, without a query: None when unknown."""
-    if isinstance(instance, Match | Meeting | Membership):
+    if isinstance(instance, Match | Membership):
         return instance.scheme_id
     owner_field = {
-        Alert: "meeting",
         ParticipantEnrolment: "membership",
         MatchProfile: "membership",
         SuggestionOffer: "participant",
@@ -70,11 +71,12 @@ def _changed(sender, instance, **kwargs) -> None:
     forget_figures(scheme_id)
 
 
+# Not meetings or alerts: they are saved on every check-in and check-out, so on a busy day the
+# figures would never stay cached (and each check-in would pay for forgetting them); this
+# month's meetings, hours and alerts are at most FIGURES_SECONDS old, as the page says.
 for _model in (
     Match,
-    Meeting,
     Membership,
-    Alert,
     ParticipantEnrolment,
     MatchProfile,
     SuggestionOffer,

@@ -18,6 +18,9 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+import logging
+
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -48,6 +51,8 @@ from .models import (
     PatternKind,
 )
 from .services.rules import lone_working_settings_save, lone_working_to_read
+
+logger = logging.getLogger("buddyscheme.patterns")
 
 # Matches that are running: a flag on an ended or proposed match would be noise.
 FLAGGED_STATES = [MatchState.ACTIVE, MatchState.ENDING]
@@ -348,6 +353,7 @@ def pattern_dismiss(*, match: Match, kind: str, note: str, by, now=None) -> Patt
             created = False
         if created:
             audit_record(actor=by, verb="pattern_dismiss", obj=dismissal, scheme=match.scheme_id)
+            transaction.on_commit(lambda: forget_flags(match.scheme_id))
     return dismissal
 
 
@@ -368,18 +374,69 @@ def flags_by_match(flags: list[PatternFlag]) -> list[tuple[Match, list[PatternFl
 # The dashboard lists this many flagged matches (most flags first) and counts the rest: a long
 # list is not read, and drawing thousands of rows made the page slow on a large scheme.
 DASHBOARD_FLAGGED_SHOWN = 20
+# Flags are about weeks (no meeting for three weeks, the last three cancelled), so the dashboard
+# keeps the scheme's list for a minute rather than reading every meeting of every running match
+# on each request; a dismissal or a settings change forgets it at once (`forget_flags`). The
+# match page works them out afresh for its one match.
+DASHBOARD_FLAGS_SECONDS = 60
+
+
+def _flags_key(scheme_id: int) -> str:
+    return f"meetings:dashboard-flags:{scheme_id}"
+
+
+def forget_flags(scheme) -> None:
+    """The dashboard's flagged matches are worked out afresh on the next request."""
+    try:
+        cache.delete(_flags_key(getattr(scheme, "pk", scheme)))
+    except Exception:  # a cache that does not answer holds nothing stale either
+        logger.warning("pattern flags: the cache did not forget a scheme's flags")
+
+
+def dashboard_flags(scheme, now: datetime) -> tuple[list[tuple[Match, list[PatternFlag]]], int]:
+    """The first DASHBOARD_FLAGGED_SHOWN flagged matches and how many more: worked out at most
+    once a minute per scheme (kept as ids and words), the matches shown read fresh (one query)."""
+    key = _flags_key(scheme.pk)
+    try:
+        kept = cache.get(key)
+    except Exception:
+        kept = None
+    if kept is None or not (kept["as_of"] <= now < kept["as_of"] + timedelta(seconds=DASHBOARD_FLAGS_SECONDS)):
+        grouped = flags_by_match(pattern_flags(scheme, now))
+        kept = {
+            "as_of": now,
+            "shown": [
+                (m.pk, [(f.kind, f.detail, f.evidence_at) for f in flags])
+                for m, flags in grouped[:DASHBOARD_FLAGGED_SHOWN]
+            ],
+            "more": max(len(grouped) - DASHBOARD_FLAGGED_SHOWN, 0),
+        }
+        try:
+            cache.set(key, kept, DASHBOARD_FLAGS_SECONDS)
+        except Exception:
+            logger.warning("pattern flags: the cache did not keep a scheme's flags")
+    if not kept["shown"]:
+        return [], kept["more"]
+    matches = Match.objects.filter(
+        scheme=scheme, pk__in=[pk for pk, _ in kept["shown"]]
+    ).select_related("buddy__user__profile", "participant__user__profile").in_bulk()
+    return [
+        (
+            matches[pk],
+            [PatternFlag(matches[pk], kind, detail, at) for kind, detail, at in flags],
+        )
+        for pk, flags in kept["shown"]
+        if pk in matches
+    ], kept["more"]
 
 
 @receiver(dashboard_sections)
 def _flags_on_the_dashboard(sender, scheme, now, **kwargs) -> list[DashboardSection]:
-    grouped = flags_by_match(pattern_flags(scheme, now))
+    shown, more = dashboard_flags(scheme, now)
     return [
         DashboardSection(
             template="meetings/_dashboard_patterns.html",
-            context={
-                "matches": grouped[:DASHBOARD_FLAGGED_SHOWN],
-                "more": len(grouped) - len(grouped[:DASHBOARD_FLAGGED_SHOWN]),
-            },
+            context={"matches": shown, "more": more},
         )
     ]
 
@@ -413,15 +470,17 @@ PATTERN_SETTINGS_FIELDS = (
 
 
 def pattern_settings_update(*, scheme, by, **fields) -> LoneWorkingSettings:
-    """Change when matches are flagged. Flags are worked out afresh on every page, so the new
-    numbers apply at once."""
-    return lone_working_settings_save(
+    """Change when matches are flagged. The match page works flags out afresh and the
+    dashboard's list is forgotten, so the new numbers apply at once."""
+    saved = lone_working_settings_save(
         scheme=scheme,
         by=by,
         allowed=PATTERN_SETTINGS_FIELDS,
         verb="pattern_settings_update",
         fields=fields,
     )
+    forget_flags(scheme)
+    return saved
 
 
 @receiver(settings_sections)

@@ -81,6 +81,7 @@ echo
 $PY scripts/bench.py lone "http://127.0.0.1:$port"
 echo
 $PY scripts/bench_dashboard.py "http://127.0.0.1:$port"
+$PY scripts/bench_weight.py "http://127.0.0.1:$port"
 echo
 $PY scripts/bench.py queries $QUERY_SIZES
 echo
@@ -100,6 +101,8 @@ echo
 unset DATABASE_URL
 $PY scripts/bench_sweep.py
 echo
+# The soak's quick mode (120 s, 10 buddies; its own database and processes) so it cannot rot.
+if [ "${BENCH_QUICK:-}" = "1" ]; then SOAK_QUICK=1 $PY scripts/soak.py; echo; fi
 # One table of every row (scripts/bench_rows.py); a full run writes benchmarks/results.md + .csv.
 export BENCH_HEADER="$(date -u +%Y-%m-%d), $(nproc) cores, $BENCH_DATABASE, gunicorn 2 workers; $(command -v wrk >/dev/null && echo wrk || echo Python client)"
 $PY scripts/bench_rows.py summary benchmarks

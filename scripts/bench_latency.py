@@ -11,9 +11,7 @@ p50 / p95 / max, against the goal (p95 <= 15 s, max <= 30 s). Nothing is timed i
 """
 
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -21,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from processes import celery_processes, stop  # noqa: E402 - scripts/, beside this one
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "buddyscheme.settings")
 
 GOAL_P95, GOAL_MAX = 15.0, 30.0
@@ -79,17 +79,6 @@ def make_meetings(count, first_due):
     return scheme
 
 
-def start(name, *command):
-    log = open(ROOT / "var" / "bench" / f"{name}.log", "w")  # noqa: SIM115 - lives with the process
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def main():
     import django
 
@@ -102,17 +91,9 @@ def main():
 
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     interval = app.conf.beat_schedule["sweep"]["schedule"]
-    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     # The worker and beat start first, so their start-up is not counted as latency.
-    celery = [str(ROOT / ".venv/bin/celery"), "-A", "buddyscheme"]
-    quiet = ["--loglevel", "WARNING"]
-    schedule = str(ROOT / "var" / "bench" / "celerybeat-schedule")
-    processes = [
-        start("worker", *celery, "worker", "--concurrency", "2", *quiet),
-        start("beat", *celery, "beat", "--schedule", schedule, *quiet),
-        # The Procfile's sweeper: its own loop every 5 s, needing only the database.
-        start("sweeper", str(ROOT / ".venv/bin/python"), "manage.py", "run_sweeper"),
-    ]
+    # As the Procfile runs them, with the sweeper (scripts/processes.py), logging warnings.
+    processes = celery_processes(ROOT / "var" / "bench").values()
     try:
         time.sleep(8)
         first_due = timezone.now() + timedelta(seconds=10)
@@ -133,10 +114,7 @@ def main():
             )
         )
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=20)
+        stop(processes)
 
     raised = [(raised_at - due).total_seconds() for _, due, raised_at in rows]
     handed = [

@@ -115,10 +115,14 @@ class DashboardFiguresCacheTest(PersonaTestCase):
         self.assertEqual(_meetings_shown(page), "9")
         self.assertIn("Figures as of 10:01", page)
 
-    def test_a_change_to_what_is_counted_forgets_the_figures_at_once(self):
+    def test_a_new_match_forgets_the_figures_at_once_and_a_check_out_does_not(self):
         self._get()
         match = Match.objects.filter(scheme=self.scheme).first()
+        # Meetings are saved on every check-in and check-out: they do not empty the cache.
         _checked_out(self.scheme, match, NOW - timedelta(hours=2))
+        self.assertEqual(_meetings_shown(self._get()[1]), "6")
+        # A coordinator's change to what is counted (a match made) shows at once.
+        _match(self.scheme)
         self.assertEqual(_meetings_shown(self._get()[1]), "7")
 
     def test_needs_me_today_stays_live_while_the_figures_are_cached(self):
