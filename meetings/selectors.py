@@ -724,9 +724,7 @@ def board(scheme, now=None) -> Board:
     figures = (
         Meeting.objects.filter(scheme=scheme, state=MeetingState.CHECKED_IN)
         .order_by()
-        .aggregate(
-            in_progress=Count("pk"), overdue=Count("pk", filter=Q(expected_end__lt=now))
-        )
+        .aggregate(in_progress=Count("pk"), overdue=Count("pk", filter=Q(expected_end__lt=now)))
     )
     figures |= (
         Meeting.objects.filter(

@@ -307,9 +307,7 @@ def bench_lone_working(base, seconds, connections):
     ids = lone_working_data()
     headers = buddy_session()
     script = Path(os.environ.get("BUDDY_VAR_DIR", "var")) / "check_in.lua"
-    script.write_text(
-        LUA_CHECK_IN % {"ids": ",".join(map(str, ids)), "threads": WRK_THREADS}
-    )
+    script.write_text(LUA_CHECK_IN % {"ids": ",".join(map(str, ids)), "threads": WRK_THREADS})
     record_heartbeat()  # as the beat would: coordinator pages show the safety net is running
     cookie = coordinator_cookie()
     status, body = get(base, "/coordinator/board/live/", {"Host": HOST, "Cookie": cookie})
@@ -317,7 +315,14 @@ def bench_lone_working(base, seconds, connections):
         sys.exit(f"the live board answered {status}: {body[:200]!r}")
 
     def wrk(path, extra, lua=None):
-        command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+        command = [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+        ]
         for key, value in {"Host": HOST, **extra}.items():
             command += ["-H", f"{key}: {value}"]
         if lua:
