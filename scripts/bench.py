@@ -310,7 +310,11 @@ def bench_lone_working(base, seconds, connections):
     script.write_text(LUA_CHECK_IN % {"ids": ",".join(map(str, ids)), "threads": WRK_THREADS})
     record_heartbeat()  # as the beat would: coordinator pages show the safety net is running
     cookie = coordinator_cookie()
-    status, body = get(base, "/coordinator/board/live/", {"Host": HOST, "Cookie": cookie})
+    # The first request of each worker imports and compiles the board's templates: on a busy
+    # machine that can take longer than an ordinary request's timeout.
+    status, body = get(
+        base, "/coordinator/board/live/", {"Host": HOST, "Cookie": cookie}, timeout=60
+    )
     if status != 200:
         sys.exit(f"the live board answered {status}: {body[:200]!r}")
 

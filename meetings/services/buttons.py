@@ -121,7 +121,7 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
         ]
     )
     # A late arrival answers a missed check-in alert: everyone told gets the all-clear.
-    if meeting.has_open_alert:
+    if getattr(meeting, "has_open_alert", True):  # not known: look
         resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
     return meeting
 
