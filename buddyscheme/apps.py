@@ -24,6 +24,9 @@ class BuddySchemeConfig(AppConfig):
         from .access_cache import connect_signals  # noqa: PLC0415
 
         connect_signals()
+        from .middleware import access_cached_at_login  # noqa: PLC0415
+
+        user_logged_in.connect(access_cached_at_login, dispatch_uid="buddyscheme_access_cached")
 
 
 class BuddyAdminConfig(admin_apps.AdminConfig):

@@ -97,6 +97,13 @@ def session_started(request, **kwargs):
     session[SESSION_REFRESHED_KEY] = now
 
 
+def access_cached_at_login(request, user, **kwargs):
+    """user_logged_in: the user and their memberships go into the cache now, so the first
+    page after login already finds them there (see access_cache.py)."""
+    if getattr(user, "pk", None) is not None:
+        access_store(user, memberships_for_user(user))
+
+
 class AbsoluteSessionTimeoutMiddleware:
     """Log out 12 hours after login however active the session is (idle timeout is the cookie age)."""
 

@@ -180,7 +180,6 @@ class TestWhatHomeShows:
         _book(match, day=8)
         contract_services.contract_generate(match=match, by=None, reconsent=True)
         client.force_login(match.participant.user)
-        client.get("/me/")  # from the second request on, the user and memberships are cached
         with CaptureQueriesContext(connection) as few:
             client.get("/me/")
         for day in (9, 10, 11):
