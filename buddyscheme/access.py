@@ -180,9 +180,18 @@ def get_scheme_object_for_user(
         if current.role == Role.COORDINATOR and mfa_missing(request.user):
             raise PermissionDenied("Set up two-step sign-in first.")
         return obj
-    if own_paths and queryset.filter(pk=pk).filter(_any_of(own_paths, current.pk)).exists():
+    if own_paths and _is_own(obj, queryset, own_paths, current.pk):
         return obj
     raise PermissionDenied
+
+
+def _is_own(obj, queryset, paths, membership_pk) -> bool:
+    """One of `paths` leads from `obj` to the membership. A path that is the object's own
+    foreign key (`buddy`) is read from the row already loaded; a longer one is asked."""
+    local = {field.name: field.attname for field in obj._meta.concrete_fields if field.is_relation}
+    if all(path in local for path in paths):
+        return any(getattr(obj, local[path]) == membership_pk for path in paths)
+    return queryset.filter(pk=obj.pk).filter(_any_of(paths, membership_pk)).exists()
 
 
 def _any_of(paths, membership_pk):

@@ -19,6 +19,15 @@ class BuddySchemeConfig(AppConfig):
 
         user_logged_in.connect(session_started, dispatch_uid="buddyscheme_session_started")
 
+        # The cached user and memberships are forgotten when any of them change, in every
+        # process (web, worker, management commands).
+        from .access_cache import connect_signals  # noqa: PLC0415
+
+        connect_signals()
+        from .middleware import access_cached_at_login  # noqa: PLC0415
+
+        user_logged_in.connect(access_cached_at_login, dispatch_uid="buddyscheme_access_cached")
+
 
 class BuddyAdminConfig(admin_apps.AdminConfig):
     """The Django admin, with a site that admits coordinators and scopes rows to their schemes."""

@@ -1,7 +1,9 @@
 import time
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, logout
+from django.contrib.auth import get_user as django_get_user
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import DatabaseError
@@ -10,8 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.crypto import constant_time_compare
+from django.utils.functional import SimpleLazyObject
 
 from .access import memberships_for_user, page_the_form_was_on
+from .access_cache import access_load, access_store
 from .audit import RequestMeta, request_meta_reset, request_meta_set
 from .sessions import SESSION_REFRESHED_KEY
 
@@ -92,6 +97,13 @@ def session_started(request, **kwargs):
     session[SESSION_REFRESHED_KEY] = now
 
 
+def access_cached_at_login(request, user, **kwargs):
+    """user_logged_in: the user and their memberships go into the cache now, so the first
+    page after login already finds them there (see access_cache.py)."""
+    if getattr(user, "pk", None) is not None:
+        access_store(user, memberships_for_user(user))
+
+
 class AbsoluteSessionTimeoutMiddleware:
     """Log out 12 hours after login however active the session is (idle timeout is the cookie age)."""
 
@@ -113,11 +125,52 @@ class AbsoluteSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+def _user_for(request):
+    """Django's auth.get_user, with the user and their memberships from the cache when there.
+
+    A cached user passes the same check of the session as Django's (the hash of the password
+    stored in the session at login must still match); anything else (no entry, a hash that
+    does not match, which Django then checks against the fallback secrets or flushes) goes
+    the ordinary way, and what it loads is cached for the next request.
+    """
+    session = request.session
+    user_id = session.get(SESSION_KEY)
+    backend_path = session.get(BACKEND_SESSION_KEY)
+    if user_id is not None and backend_path in settings.AUTHENTICATION_BACKENDS:
+        cached = access_load(user_id)
+        if cached is not None:
+            user, memberships = cached
+            session_hash = session.get(HASH_SESSION_KEY)
+            if (
+                str(user.pk) == str(user_id)
+                and session_hash
+                and constant_time_compare(session_hash, user.get_session_auth_hash())
+            ):
+                request.cached_memberships = memberships
+                return user
+    user = django_get_user(request)
+    if user.is_authenticated:
+        memberships = list(memberships_for_user(user))
+        access_store(user, memberships)  # as loaded, before anything else touches them
+        request.cached_memberships = memberships
+    return user
+
+
+class CachedAuthenticationMiddleware(AuthenticationMiddleware):
+    """request.user as Django sets it, loaded through _user_for (the cache first)."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _user_for(request))
+
+
 def _current_membership(request):
     if not request.user.is_authenticated:
         request.all_memberships = []
         return None
-    memberships = list(memberships_for_user(request.user))
+    memberships = getattr(request, "cached_memberships", None)
+    if memberships is None:
+        memberships = list(memberships_for_user(request.user))
     request.all_memberships = memberships
     chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
     for membership in memberships:

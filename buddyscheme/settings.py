@@ -59,7 +59,8 @@ MIDDLEWARE = [
     "buddyscheme.middleware.OutageTolerantSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user and their memberships kept in the cache (access_cache.py).
+    "buddyscheme.middleware.CachedAuthenticationMiddleware",
     "buddyscheme.middleware.AbsoluteSessionTimeoutMiddleware",
     "buddyscheme.middleware.IdleSessionRefreshMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -117,7 +118,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL.startswith("redis"):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        # Django's, reusing one client per connection pool (buddyscheme/cache.py).
+        "default": {"BACKEND": "buddyscheme.cache.RedisCache", "LOCATION": CACHE_URL}
     }
 else:
     CACHES = {

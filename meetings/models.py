@@ -255,7 +255,11 @@ class Meeting(models.Model):
                 condition=Q(state=MeetingState.PLANNED),
                 name="meeting_planned_end",
             ),
-            models.Index(fields=["scheme", "state", "planned_start"], name="meeting_scheme_state"),
+            # The live board's "Meetings now": planned ones in (start, id) order straight from the
+            # index, so only the screenful is read however many start at the same time.
+            models.Index(
+                fields=["scheme", "state", "planned_start", "id"], name="meeting_scheme_state_start"
+            ),
             models.Index(fields=["buddy", "planned_start"], name="meeting_buddy_start"),
             # Meetings held in a period, by when they began (the dashboard's month, the funder
             # report's year, buddy hours): a range scan, not a scan of every meeting.

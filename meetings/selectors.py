@@ -654,28 +654,37 @@ class Board:
         return self.counts.now - len(self.rows)
 
 
-def _board_windows(scheme, now):
+NOT_ARRIVED_FOR = timedelta(hours=12)  # "not arrived": started at most this long ago
+STARTING_SOON = timedelta(hours=1)  # "starting within the hour"
+
+
+def midnight_after(scheme, now):
+    """The scheme's next local midnight: the end of "later today"."""
     local = timezone.localtime(now, scheme.zone)
-    midnight = timezone.make_aware(
+    return timezone.make_aware(
         datetime.combine(local.date() + timedelta(days=1), time.min), scheme.zone
     )
+
+
+def _board_windows(scheme, now):
+    midnight = midnight_after(scheme, now)
     return {
         "in_progress": Q(state=MeetingState.CHECKED_IN),
         "overdue": Q(state=MeetingState.CHECKED_IN, expected_end__lt=now),
         "not_arrived": Q(
             state=MeetingState.PLANNED,
             planned_start__lte=now,
-            planned_start__gte=now - timedelta(hours=12),
+            planned_start__gte=now - NOT_ARRIVED_FOR,
         ),
         "starting_soon": Q(
             state=MeetingState.PLANNED,
             planned_start__gt=now,
-            planned_start__lte=now + timedelta(hours=1),
+            planned_start__lte=now + STARTING_SOON,
         ),
         "later_today": Q(
             state=MeetingState.PLANNED,
-            planned_start__gt=now + timedelta(hours=1),
-            planned_start__lt=max(midnight, now + timedelta(hours=1)),
+            planned_start__gt=now + STARTING_SOON,
+            planned_start__lt=max(midnight, now + STARTING_SOON),
         ),
     }
 
@@ -716,22 +725,40 @@ def board(scheme, now=None) -> Board:
         .filter(windows["in_progress"])
         .order_by("expected_end", "pk")[:BOARD_ROWS]
     )
+    # Not arrived or starting within the hour: one range of planned_start (the two windows
+    # meet at now), so the (scheme, state, planned_start, id) index reads only these rows.
     planned = list(
         _board_meetings(scheme)
-        .filter(windows["not_arrived"] | windows["starting_soon"])
+        .filter(
+            state=MeetingState.PLANNED,
+            planned_start__gte=now - NOT_ARRIVED_FOR,
+            planned_start__lte=now + STARTING_SOON,
+        )
         .order_by("planned_start", "pk")[:BOARD_ROWS]
     )
-    # Only the rows some count takes (every window is within one of these two), so the scheme's
-    # history is never scanned: the (scheme, state, planned_start) index finds them.
+    # Only the rows some count takes, in two queries that each read one range of the
+    # (scheme, state, planned_start, id) index, so the scheme's history is never scanned:
+    # those checked in (as many as there are buddies), then the planned ones from 12 hours ago
+    # to midnight, counted from the index alone (no table rows read).
     figures = (
-        Meeting.objects.filter(scheme=scheme)
-        .filter(
-            windows["in_progress"]
-            | windows["not_arrived"]
-            | windows["starting_soon"]
-            | windows["later_today"]
+        Meeting.objects.filter(scheme=scheme, state=MeetingState.CHECKED_IN)
+        .order_by()
+        .aggregate(in_progress=Count("pk"), overdue=Count("pk", filter=Q(expected_end__lt=now)))
+    )
+    figures |= (
+        Meeting.objects.filter(
+            scheme=scheme,
+            state=MeetingState.PLANNED,
+            planned_start__gte=now - NOT_ARRIVED_FOR,
+            planned_start__lt=max(midnight_after(scheme, now), now + STARTING_SOON),
         )
-        .aggregate(**{name: Count("pk", filter=window) for name, window in windows.items()})
+        .order_by()
+        .aggregate(
+            **{
+                name: Count("planned_start", filter=windows[name])
+                for name in ("not_arrived", "starting_soon", "later_today")
+            }
+        )
     )
     return Board(
         alerts=alerts,

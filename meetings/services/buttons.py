@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
@@ -66,9 +67,16 @@ def _config(meeting: Meeting) -> LoneWorkingSettings:
 
 
 def _locked(meeting: Meeting) -> Meeting:
+    """The meeting, locked, and whether it has an open alert (has_open_alert: no need to look
+    for alerts to close when it has none)."""
     return (
         Meeting.objects.select_for_update(of=("self",))
         .select_related("venue", "scheme__lone_working", "buddy__user")
+        .annotate(
+            has_open_alert=Exists(
+                Alert.objects.filter(meeting=OuterRef("pk"), resolved_at__isnull=True)
+            )
+        )
         .get(pk=meeting.pk)
     )
 
@@ -113,7 +121,8 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
         ]
     )
     # A late arrival answers a missed check-in alert: everyone told gets the all-clear.
-    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
+    if getattr(meeting, "has_open_alert", True):  # not known: look
+        resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked in late", now)
     return meeting
 
 
