@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('buddyscheme', '0016_referrals'),
         ('matching', '0009_ending_flow'),
-        ('meetings', '0015_pattern_flags'),
+        ('meetings', '0016_meeting_index_by_check_in'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
