@@ -44,6 +44,21 @@ def posted_id(value) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """Ticked rows; a value that is not a row id ("abc", a number past 64 bits, which SQLite
+    cannot even compare) is "not one of the choices" before the database sees it."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not posted_id(str(pk)):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class PersonNameField(forms.CharField):
     """A person's name: stored composed and tidied, refused with hidden formatting characters
     or a flood of accents (buddyscheme/validators.py)."""

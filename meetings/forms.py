@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from buddyscheme.forms import CrispyMixin, FreeTextarea
+from buddyscheme.forms import CrispyMixin, FreeTextarea, RowsChoiceField
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import (
@@ -940,7 +940,7 @@ class TrainingSessionForm(MeetingForm):
 
 
 class TrainingInviteForm(forms.Form):
-    invitees = forms.ModelMultipleChoiceField(
+    invitees = RowsChoiceField(
         queryset=Membership.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label="Who to invite",
