@@ -24,7 +24,7 @@ from .models import (
     User,
 )
 from .selectors import ParticipantStage, PersonStatus
-from .validators import clean_person_name, validate_person_name
+from .validators import clean_free_text, clean_person_name, validate_person_name
 from .vetting import support_person_choices
 
 
@@ -44,6 +44,21 @@ def posted_id(value) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """Ticked rows; a value that is not a row id ("abc", a number past 64 bits, which SQLite
+    cannot even compare) is "not one of the choices" before the database sees it."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not posted_id(str(pk)):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class PersonNameField(forms.CharField):
     """A person's name: stored composed and tidied, refused with hidden formatting characters
     or a flood of accents (buddyscheme/validators.py)."""
@@ -52,6 +67,17 @@ class PersonNameField(forms.CharField):
 
     def to_python(self, value):
         return clean_person_name(super().to_python(value))
+
+
+class FreeTextarea(forms.Textarea):
+    """The box for free text (a note, a message, a description). What arrives is cleaned before
+    any field sees it: bidi controls removed and floods of combining marks cut
+    (buddyscheme/validators.py); everything else typed is kept, so a form sent back with an
+    error shows the text as it will be stored."""
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return clean_free_text(value) if isinstance(value, str) else value
 
 
 class FocusFirstErrorMixin:
@@ -168,7 +194,7 @@ class AcceptInvitationForm(CrispyMixin, forms.Form):
 class StageMoveForm(forms.Form):
     to_stage = forms.ChoiceField(label="Move to")
     evidence = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=FreeTextarea(attrs={"rows": 2}),
         label="Evidence",
         help_text="What was checked, by whom.",
     )
@@ -301,7 +327,7 @@ class CaseNoteForm(IdentifyingDetailsFormMixin, FocusFirstErrorMixin, forms.Form
         max_length=CASE_NOTE_LENGTH,
         label="New note",
         help_text="Use initials, not names, for example “G. rang about Tuesday”.",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )
 
 
@@ -462,7 +488,7 @@ class TrainingModuleForm(CrispyMixin, forms.ModelForm):
             "training recorded from now on.",
             "order": "Lower numbers come first.",
         }
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"description": FreeTextarea(attrs={"rows": 3})}
 
     def __init__(self, *args, scheme, **kwargs):
         editing = _editing(kwargs)

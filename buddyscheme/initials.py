@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from .validators import clean_free_text
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -432,6 +434,10 @@ class IdentifyingDetailsFormMixin:
 
     def clean(self):
         cleaned = super().clean()
+        # Cleaned first, so a bidi override cannot hide a name from the check below.
+        for name in self.identifying_field_names():
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = clean_free_text(cleaned[name])
         if not self.check_identifying:
             return cleaned
         hits: dict[str, list[Hit]] = {}

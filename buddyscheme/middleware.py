@@ -270,3 +270,26 @@ class AuditRequestMetaMiddleware:
             return self.get_response(request)
         finally:
             request_meta_reset(token)
+
+
+def _has_nul(query) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in query.lists()
+    )
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL byte in any form or query value is refused once, here, with a 400 page.
+
+    Nobody types one: it comes from scanners and broken clients. PostgreSQL refuses NUL in
+    text ("A string literal cannot contain NUL"), so a search or a saved note carrying one would
+    be a 500 there and stored as-is on SQLite. Uploaded files are not looked at (a PDF has NULs).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)

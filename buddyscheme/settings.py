@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "buddyscheme.middleware.CurrentMembershipMiddleware",
     "buddyscheme.middleware.NoStoreForLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "buddyscheme.middleware.RefuseNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "buddyscheme.middleware.FriendlyWrongMethodMiddleware",

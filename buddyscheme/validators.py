@@ -46,3 +46,28 @@ def validate_person_name(value: str) -> None:
 def clean_person_name(value: str) -> str:
     """The name as stored: composed (NFC, so "ễ" is one character), spaces tidied."""
     return " ".join(unicodedata.normalize("NFC", value or "").split())
+
+
+# Explicit embeddings, overrides and isolates: they reorder what other people see.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# Free text keeps a little more than names: enough for any script's stacked marks.
+MOST_MARKS_KEPT = 3
+
+
+def clean_free_text(value: str) -> str:
+    """Free text (a note, a message, a description) as stored: bidi controls removed and a flood
+    of combining marks cut to MOST_MARKS_KEPT on each letter. Unlike a name it is cleaned, not
+    refused: a long note is not sent back for one pasted character."""
+    if not value:
+        return value
+    kept = []
+    marks_in_a_row = 0
+    for character in unicodedata.normalize("NFC", value.translate(BIDI_CONTROLS)):
+        if unicodedata.category(character).startswith("M"):
+            marks_in_a_row += 1
+            if marks_in_a_row > MOST_MARKS_KEPT:
+                continue
+        else:
+            marks_in_a_row = 0
+        kept.append(character)
+    return "".join(kept)

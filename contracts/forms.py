@@ -1,6 +1,6 @@
 from django import forms
 
-from buddyscheme.forms import PersonNameField
+from buddyscheme.forms import FreeTextarea, PersonNameField
 from buddyscheme.models import ConsentKind, ConsentMethod
 
 from .services import SPECIFIC_DEFAULTS
@@ -50,7 +50,7 @@ class SpecificsForm(forms.Form):
     wont_do = forms.CharField(
         initial=SPECIFIC_DEFAULTS["wont_do"],
         label="What the buddy will not do",
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=FreeTextarea(attrs={"rows": 2}),
     )
     coordinator_phone = forms.CharField(
         initial="", label="Phone number for stopping at once", required=False
@@ -59,12 +59,12 @@ class SpecificsForm(forms.Form):
 
 class TemplateForm(forms.Form):
     clauses = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 22}),
+        widget=FreeTextarea(attrs={"rows": 22}),
         help_text="One clause per block: the first line is its heading, the lines below are its text. "
         "Leave a blank line between clauses.",
     )
     easy_read = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=FreeTextarea(attrs={"rows": 6}),
         required=False,
         label="Easy-read version (one idea per line)",
     )

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
-from buddyscheme.forms import CrispyMixin
+from buddyscheme.forms import CrispyMixin, FreeTextarea
 
 from .models import (
     AUTOMATIC_OCCASIONS,
@@ -32,7 +32,7 @@ class QuestionEditForm(CrispyMixin, forms.Form):
     kind = forms.ChoiceField(choices=QuestionKind.choices, label="Kind of answer")
     choices = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=FreeTextarea(attrs={"rows": 4}),
         label="Choices (one on each line)",
         help_text="For “Choose one” and “Choose any” only.",
     )
@@ -123,7 +123,7 @@ def answer_field(question: Question, required: bool) -> forms.Field:
         )
     return forms.CharField(
         label=label,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=FreeTextarea(attrs={"rows": 5}),
         required=required,
         max_length=4000,
         help_text=question.help_text,

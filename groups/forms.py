@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from buddyscheme.forms import CrispyMixin
+from buddyscheme.forms import CrispyMixin, FreeTextarea
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.localtime import LocalTimeProblem, local_to_utc
 from buddyscheme.models import Membership, Role
@@ -34,7 +34,7 @@ class GroupForm(CrispyMixin, forms.ModelForm):
             "is_active",
         ]
         widgets = {
-            "purpose": forms.Textarea(attrs={"rows": 3}),
+            "purpose": FreeTextarea(attrs={"rows": 3}),
             "insurance_checked_on": DATE_WIDGET,
             "health_and_safety_checked_on": DATE_WIDGET,
             "premises_rules_checked_on": DATE_WIDGET,
@@ -142,7 +142,7 @@ class ExcludeForm(CrispyMixin, forms.Form):
     submit_label = "Exclude and tell the coordinator"
     reason = forms.CharField(
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         help_text="What happened that made the group unsafe. Use initials only.",
     )
     review_on = forms.DateField(widget=DATE_WIDGET, label="Review by")
@@ -180,7 +180,7 @@ class FeedbackForm(HoneypotMixin, forms.Form):
     comments = forms.CharField(
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="Anything else? (optional)",
         help_text="Please do not write your name or anyone else's.",
     )
@@ -189,18 +189,18 @@ class FeedbackForm(HoneypotMixin, forms.Form):
 class GroupDebriefForm(IdentifyingDetailsFormMixin, forms.Form):
     identifying_fields = ("went_well", "did_not_go_well", "to_pick_up")
     went_well = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="What went well"
+        max_length=2000, widget=FreeTextarea(attrs={"rows": 3}), label="What went well"
     )
     did_not_go_well = forms.CharField(
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="What did not go well",
     )
     to_pick_up = forms.CharField(
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="Issues to pick up (concerns, what to do next time)",
         help_text="Initials only: no names, numbers or addresses.",
     )
@@ -209,7 +209,7 @@ class GroupDebriefForm(IdentifyingDetailsFormMixin, forms.Form):
 class ReplyForm(CrispyMixin, forms.Form):
     submit_label = "Send reply"
     text = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Your reply"
+        max_length=2000, widget=FreeTextarea(attrs={"rows": 3}), label="Your reply"
     )
 
 
@@ -217,7 +217,7 @@ class ComplaintForm(IdentifyingDetailsFormMixin, forms.Form):
     received_on = forms.DateField(widget=DATE_WIDGET, label="Received on")
     summary = forms.CharField(
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="What it is about",
         help_text="Initials only: no names, numbers or addresses.",
     )

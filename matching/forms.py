@@ -6,7 +6,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 from buddyscheme.discretion import is_sensitive, masked
-from buddyscheme.forms import CrispyMixin, DaysWaitingField, FocusFirstErrorMixin
+from buddyscheme.forms import CrispyMixin, DaysWaitingField, FocusFirstErrorMixin, FreeTextarea
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.models import Membership, Role
 
@@ -93,7 +93,7 @@ class MatchProfileForm(forms.ModelForm):
             "travel_range": forms.RadioSelect,
             "gender": forms.RadioSelect,
             "wants_buddy_gender": forms.RadioSelect,
-            "about": forms.Textarea(attrs={"rows": 4}),
+            "about": FreeTextarea(attrs={"rows": 4}),
         }
         labels = {
             "postcode_district": "First half of your postcode",
@@ -209,7 +209,7 @@ class MatchProfileForm(forms.ModelForm):
 class ReasonForm(FocusFirstErrorMixin, CrispyMixin, forms.Form):
     submit_label = "Send"
     reason = forms.CharField(
-        max_length=300, widget=forms.Textarea(attrs={"rows": 3}), label="Please tell us why"
+        max_length=300, widget=FreeTextarea(attrs={"rows": 3}), label="Please tell us why"
     )
 
 
@@ -220,7 +220,7 @@ class DeclineForm(CrispyMixin, forms.Form):
     reason = forms.CharField(
         max_length=200,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="Would you like to tell us why? (optional)",
         help_text="It helps your coordinator find a better match. You can leave it empty.",
     )
@@ -395,7 +395,7 @@ class RematchHandledForm(IdentifyingDetailsFormMixin, FocusFirstErrorMixin, form
         max_length=300,
         label="How it was handled",
         help_text="Use initials, not names, for example “Talked with P.: happy to carry on”.",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )
 
 

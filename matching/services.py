@@ -829,23 +829,34 @@ def speed_preferences_save(
     closed = selectors.speed_rankings_closed(event, now)
     if closed:
         raise DomainError(closed)
-    ranks = [value for value in choices.values() if value not in ("", "veto")]
+    # Every answer is checked before anything is written: a typo in the third place must not
+    # leave the earlier ranking deleted and only the first two saved.
+    choices = {pk: (value or "").strip() for pk, value in choices.items()}
+    places = range(1, len(choices) + 1)
+    ranks = []
+    for value in choices.values():
+        if value in ("", "veto"):
+            continue
+        if not (value.isascii() and value.isdigit() and int(value) in places):
+            raise DomainError(
+                f"Places are numbers from 1 to {len(choices)}: 1 for your first choice."
+            )
+        ranks.append(int(value))
     if len(ranks) != len(set(ranks)):
         raise DomainError("Give each person a different place (1, 2, 3 …).")
     others = {m.pk: m for m in Membership.objects.filter(pk__in=choices, scheme=event.scheme)}
-    SpeedPreference.objects.filter(event=event, ranker=ranker).delete()
-    for pk, value in choices.items():
-        other = others.get(pk)
-        if other is None or not _met(event, ranker, other) or value == "":
-            continue
-        if value == "veto":
-            SpeedPreference.objects.create(event=event, ranker=ranker, ranked=other, veto=True)
-        else:
-            try:
-                rank = int(value)
-            except ValueError as error:
-                raise DomainError("Places are numbers: 1 for your first choice.") from error
-            SpeedPreference.objects.create(event=event, ranker=ranker, ranked=other, rank=rank)
+    with transaction.atomic():
+        SpeedPreference.objects.filter(event=event, ranker=ranker).delete()
+        for pk, value in choices.items():
+            other = others.get(pk)
+            if other is None or not _met(event, ranker, other) or value == "":
+                continue
+            if value == "veto":
+                SpeedPreference.objects.create(event=event, ranker=ranker, ranked=other, veto=True)
+            else:
+                SpeedPreference.objects.create(
+                    event=event, ranker=ranker, ranked=other, rank=int(value)
+                )
 
 
 def speed_event_match(*, event: SpeedEvent, by, now=None) -> list[Match]:

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from buddyscheme.forms import CrispyMixin
+from buddyscheme.forms import CrispyMixin, FreeTextarea, RowsChoiceField
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import (
@@ -169,7 +169,7 @@ class ResolveForm(forms.Form):
         error_messages={"required": "Choose what happened: safe, incident or false alarm."},
     )
     notes = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Initials only."
+        required=False, widget=FreeTextarea(attrs={"rows": 2}), help_text="Initials only."
     )
 
 
@@ -334,7 +334,7 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
     what_happened = forms.CharField(
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="What happened",
         help_text="A few lines. Use initials, never names, numbers or addresses.",
     )
@@ -347,7 +347,7 @@ class DebriefForm(IdentifyingDetailsFormMixin, forms.Form):
     concerns = forms.CharField(
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="What is worrying you",
         help_text="If someone is in danger now, call 999 first.",
     )
@@ -554,7 +554,7 @@ class DebriefOnBehalfForm(DebriefForm):
 class FeedbackForm(forms.Form):
     feedback = forms.CharField(
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
         label="Feedback for the buddy",
         help_text="The buddy sees this with their debrief.",
         error_messages={"required": "Write some feedback first."},
@@ -647,8 +647,8 @@ class VenueForm(CrispyMixin, forms.ModelForm):
         widgets = {
             "kind": forms.RadioSelect,
             "risk_rating": forms.RadioSelect,
-            "address": forms.Textarea(attrs={"rows": 2}),
-            "risk_notes": forms.Textarea(attrs={"rows": 4}),
+            "address": FreeTextarea(attrs={"rows": 2}),
+            "risk_notes": FreeTextarea(attrs={"rows": 4}),
             "risk_review_due": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
@@ -940,7 +940,7 @@ class TrainingSessionForm(MeetingForm):
 
 
 class TrainingInviteForm(forms.Form):
-    invitees = forms.ModelMultipleChoiceField(
+    invitees = RowsChoiceField(
         queryset=Membership.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label="Who to invite",
@@ -1003,5 +1003,5 @@ class PatternDismissForm(IdentifyingDetailsFormMixin, forms.Form):
         max_length=300,
         label="What you looked at",
         help_text="Use initials, not names, for example “Spoke to B.: on holiday, back next week”.",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )

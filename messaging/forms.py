@@ -3,6 +3,7 @@ import uuid
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from buddyscheme.forms import FreeTextarea
 from buddyscheme.models import Membership
 
 from .models import MESSAGE_MAX_LENGTH
@@ -13,7 +14,7 @@ class MessageForm(forms.Form):
     text = forms.CharField(
         label="Your message",
         max_length=MESSAGE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=FreeTextarea(attrs={"rows": 4}),
         error_messages={"required": "Write your message first."},
     )
     # A one-off key for this form: pressing Send twice records the message once.

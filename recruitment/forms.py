@@ -2,7 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 
-from buddyscheme.forms import CrispyMixin, PersonNameField
+from buddyscheme.forms import CrispyMixin, FreeTextarea, PersonNameField
 from buddyscheme.public_forms import HoneypotMixin
 
 from .models import FrontDoor, HeardFrom, ReferenceDecision, Suitability
@@ -37,11 +37,11 @@ class FrontDoorForm(CrispyMixin, forms.ModelForm):
             "is_published": "Published: anyone with the address can see the page",
         }
         widgets = {
-            "offer": forms.Textarea(attrs={"rows": 4}),
-            "who_for": forms.Textarea(attrs={"rows": 3}),
-            "how_to_volunteer": forms.Textarea(attrs={"rows": 3}),
-            "how_to_be_referred": forms.Textarea(attrs={"rows": 3}),
-            "complaints_contact": forms.Textarea(attrs={"rows": 2}),
+            "offer": FreeTextarea(attrs={"rows": 4}),
+            "who_for": FreeTextarea(attrs={"rows": 3}),
+            "how_to_volunteer": FreeTextarea(attrs={"rows": 3}),
+            "how_to_be_referred": FreeTextarea(attrs={"rows": 3}),
+            "complaints_contact": FreeTextarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, scheme, **kwargs):
@@ -83,25 +83,25 @@ class ApplicationForm(HoneypotMixin, forms.Form):
     motivation = forms.CharField(
         label="What attracts you to being a buddy?",
         max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=FreeTextarea(attrs={"rows": 5}),
     )
     experience = forms.CharField(
         label="Any experience that helps (paid, volunteering or your own life)",
         max_length=3000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=FreeTextarea(attrs={"rows": 4}),
     )
     skills_languages = forms.CharField(
         label="Skills and languages you speak",
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )
     availability = forms.CharField(
         label="When are you usually free?",
         max_length=1000,
         help_text="For example: weekday evenings, Saturday mornings, about 2 hours a week.",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )
     heard_from = forms.ChoiceField(
         label="How did you hear about us?",
@@ -219,7 +219,7 @@ class ReferenceForm(forms.Form):
     how_known = forms.CharField(
         label="How do you know the applicant, and for how long?",
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )
     suitable = forms.ChoiceField(
         label="Do you think they are suitable to volunteer with adults who may be vulnerable?",
@@ -229,19 +229,19 @@ class ReferenceForm(forms.Form):
     suitability_comments = forms.CharField(
         label="Why do you say so?",
         max_length=3000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=FreeTextarea(attrs={"rows": 4}),
     )
     reliability = forms.CharField(
         label="How reliable are they (keeping appointments, doing what they say)?",
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )
     concerns = forms.CharField(
         label="Do you have any concerns about them working with vulnerable adults?",
         help_text="Leave empty if none. What you write is kept confidential by the scheme.",
         max_length=3000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=FreeTextarea(attrs={"rows": 3}),
     )
     consent_to_share = forms.BooleanField(
         label="The applicant may see this reference if they ask for it.",
@@ -261,5 +261,5 @@ class ReferenceDecisionForm(forms.Form):
         label="Note",
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=FreeTextarea(attrs={"rows": 2}),
     )

@@ -2,6 +2,7 @@ from typing import cast
 
 from django import forms
 
+from buddyscheme.forms import FreeTextarea
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 
 from .models import ActionBy, DirectoryEntry, OfferKind
@@ -12,9 +13,9 @@ class DirectoryEntryForm(forms.ModelForm):
         model = DirectoryEntry
         fields = ["name", "kind", "offers", "area", "contact", "eligibility"]
         widgets = {
-            "offers": forms.Textarea(attrs={"rows": 2}),
-            "contact": forms.Textarea(attrs={"rows": 2}),
-            "eligibility": forms.Textarea(attrs={"rows": 2}),
+            "offers": FreeTextarea(attrs={"rows": 2}),
+            "contact": FreeTextarea(attrs={"rows": 2}),
+            "eligibility": FreeTextarea(attrs={"rows": 2}),
         }
         help_texts = {
             "contact": "Phone, website, email or drop-in times, as the public can use them.",

@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from buddyscheme.forms import FreeTextarea
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 
 from .models import ClaimState, DocumentCategory, ExpenseCategory
@@ -102,7 +103,7 @@ class RefuseForm(forms.Form):
         max_length=300,
         label="Why it is refused",
         help_text="The buddy reads this.",
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=FreeTextarea(attrs={"rows": 2}),
         error_messages={"required": "Say why it is refused: the buddy reads the reason."},
     )
 
