@@ -11,14 +11,13 @@ romance and links to the match, never the words or who wrote them.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
-
-import logging
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -401,7 +400,9 @@ def dashboard_flags(scheme, now: datetime) -> tuple[list[tuple[Match, list[Patte
         kept = cache.get(key)
     except Exception:
         kept = None
-    if kept is None or not (kept["as_of"] <= now < kept["as_of"] + timedelta(seconds=DASHBOARD_FLAGS_SECONDS)):
+    if kept is None or not (
+        kept["as_of"] <= now < kept["as_of"] + timedelta(seconds=DASHBOARD_FLAGS_SECONDS)
+    ):
         grouped = flags_by_match(pattern_flags(scheme, now))
         kept = {
             "as_of": now,
@@ -417,9 +418,11 @@ def dashboard_flags(scheme, now: datetime) -> tuple[list[tuple[Match, list[Patte
             logger.warning("pattern flags: the cache did not keep a scheme's flags")
     if not kept["shown"]:
         return [], kept["more"]
-    matches = Match.objects.filter(
-        scheme=scheme, pk__in=[pk for pk, _ in kept["shown"]]
-    ).select_related("buddy__user__profile", "participant__user__profile").in_bulk()
+    matches = (
+        Match.objects.filter(scheme=scheme, pk__in=[pk for pk, _ in kept["shown"]])
+        .select_related("buddy__user__profile", "participant__user__profile")
+        .in_bulk()
+    )
     return [
         (
             matches[pk],

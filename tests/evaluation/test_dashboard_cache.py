@@ -98,8 +98,9 @@ class DashboardFiguresCacheTest(PersonaTestCase):
         self._quietly_add_meetings(3)
         cached, page = self._get()
         # The five queries of the figures (the waiting list's length, matches by state, this
-        # month's meetings, alerts and endings) are not run again: the numbers are the same.
-        self.assertEqual(computed - cached, 5)
+        # month's meetings, alerts and endings) and the ten of the pattern flags (kept for a
+        # minute too) are not run again: the numbers are the same.
+        self.assertEqual(computed - cached, 5 + 10)
         self.assertEqual(_meetings_shown(page), "6")
         # The charts come from the cache too (drawn once): the same SVG, byte for byte.
         svg = lambda text: text[text.index("<svg") : text.rindex("</svg>")]  # noqa: E731
@@ -147,7 +148,7 @@ class DashboardFiguresCacheTest(PersonaTestCase):
         forget_figures(self.scheme)
         large = [self._get()[0], self._get()[0]]
         self.assertEqual(small, large)
-        self.assertEqual(small[0] - small[1], 5)
+        self.assertEqual(small[0] - small[1], 5 + 10)  # the figures and the pattern flags
 
 
 def _time_given_data(scheme):
@@ -202,3 +203,42 @@ def test_time_given_is_summed_in_the_database_as_python_sums_it():
 @pytest.mark.django_db
 def test_time_given_is_summed_the_same_on_postgresql():
     _check_time_given_total()
+
+
+class DashboardFlagsCacheTest(PersonaTestCase):
+    """The "Matches to look at" list is kept a minute per scheme; a dismissal shows at once."""
+
+    def setUp(self):
+        self.travel = time_machine.travel(NOW, tick=False)
+        self.clock = self.travel.start()
+        self.addCleanup(self.travel.stop)
+        self.login_as("coordinator")
+        self.quiet = _match(self.scheme)  # started 40 days ago, never met: flagged
+
+    def _page(self):
+        response = self.client.get("/coordinator/")
+        self.assertEqual(response.status_code, 200)
+        return response.content.decode()
+
+    def test_a_flag_is_kept_a_minute_and_a_dismissal_shows_at_once(self):
+        self.assertIn("No meeting since the match started", self._page())
+        # A meeting held clears the pattern (a meeting's save does not empty the cache: it
+        # happens on every check-in), seen within a minute.
+        _checked_out(self.scheme, self.quiet, NOW - timedelta(hours=3))
+        self.assertIn("No meeting since the match started", self._page())
+        self.clock.shift(timedelta(seconds=61))
+        self.assertNotIn("No meeting since the match started", self._page())
+
+    def test_a_dismissal_takes_the_flag_off_the_dashboard_at_once(self):
+        from meetings.models import PatternKind
+        from meetings.patterns import pattern_dismiss
+
+        self.assertIn("No meeting since the match started", self._page())
+        with self.captureOnCommitCallbacks(execute=True):
+            pattern_dismiss(
+                match=self.quiet,
+                kind=PatternKind.NO_MEETING,
+                note="Spoke to both: on holiday",
+                by=self.persona_user("coordinator"),
+            )
+        self.assertNotIn("No meeting since the match started", self._page())

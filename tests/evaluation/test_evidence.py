@@ -227,6 +227,23 @@ class EvidencePackTests(PersonaTestCase):
         super().setUpTestData()
         cls.seeded_buddy, cls.seeded_participant = seed_scheme(cls.scheme, "11", "chess")
         seed_scheme(cls.other_scheme, "22", "origami")
+        # The factories' random names can be ordinary words ("Long", "Hall") that a PDF says
+        # for its own reasons: every person gets a name no sentence contains, so a hit is a leak.
+        for user in User.objects.select_related("profile"):
+            if any(c.isdigit() for c in user.first_name + user.last_name):
+                continue  # seeded above with distinctive names
+            User.objects.filter(pk=user.pk).update(
+                first_name=f"Givenname{user.pk}q", last_name=f"Familyname{user.pk}q"
+            )
+            profile = getattr(user, "profile", None)
+            if (
+                profile is not None
+                and profile.preferred_name
+                and not any(c.isdigit() for c in profile.preferred_name)
+            ):
+                type(profile).objects.filter(pk=profile.pk).update(
+                    preferred_name=f"Knownas{user.pk}q"
+                )
 
     def build(self, scheme=None):
         _, content = evidence.evidence_pack_build(scheme=scheme or self.scheme, by=self.coordinator)
