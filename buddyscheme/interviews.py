@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import django.dispatch
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -90,8 +91,14 @@ def interview_question_update(
     if not text:
         raise DomainError("Write the question.")
     question.text = text[:200]
-    if order is not None:
-        question.order = order
+    if order is None:
+        # Left empty: asked last, as the form says (the form has already emptied the field on
+        # the instance, so the stored position cannot simply be kept).
+        others = InterviewQuestion.objects.filter(scheme_id=question.scheme_id).exclude(
+            pk=question.pk
+        )
+        order = (others.aggregate(last=Max("order"))["last"] or 0) + 1
+    question.order = order
     question.save(update_fields=["text", "order"])
     audit_record(
         actor=by, verb="interview_question_update", obj=question, scheme=question.scheme_id

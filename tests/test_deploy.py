@@ -208,7 +208,8 @@ def test_settings_read_the_compose_environment(services, tmp_path):
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["db"]["ENGINE"] == "django.db.backends.postgresql"
     assert (loaded["db"]["HOST"], loaded["db"]["NAME"]) == ("db", "buddyscheme")
-    assert loaded["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis cache with one client per connection pool (buddyscheme/cache.py).
+    assert loaded["cache"]["BACKEND"] == "buddyscheme.cache.RedisCache"
     assert loaded["cache"]["LOCATION"] == "redis://redis:6379/1"
     assert loaded["broker"] == "redis://redis:6379/0"
     assert loaded["debug"] is False and loaded["secure"] is True

@@ -342,3 +342,16 @@ class TestPages:
         assert texts == [*DEFAULT_INTERVIEW_QUESTIONS, "Why us?"]
         empty = client.post("/coordinator/settings/interview-questions/", {"text": ""})
         assert empty.status_code == 200
+
+    def test_a_question_edited_with_its_position_left_empty_is_asked_last(self, client, scheme):
+        """Found by the bad-input fuzz test: an empty position on the edit page was a 500."""
+        client.post("/coordinator/settings/interview-questions/suggested/")
+        first = scheme.interview_questions.first()
+        response = client.post(
+            f"/coordinator/settings/interview-questions/{first.pk}/",
+            {"text": "Why us, really?", "order": ""},
+        )
+        assert response.status_code == 302
+        texts = list(scheme.interview_questions.values_list("text", flat=True))
+        assert texts[-1] == "Why us, really?"
+        assert len(texts) == len(DEFAULT_INTERVIEW_QUESTIONS)

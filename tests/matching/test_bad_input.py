@@ -25,6 +25,11 @@ class WorkspaceFiltersTest(PersonaTestCase):
         self.assertEqual(response.status_code, 200, query)
         return response, {person.pk for person, _days in response.context["rows"]}
 
+    def test_a_nul_byte_is_refused_before_the_filter_sees_it(self):
+        response = self.client.get("/coordinator/matching/?district=%00")
+        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "Nothing was saved", status_code=400)
+
     def test_good_filters_still_filter(self):
         self.assertEqual(self.waiting("min_days=100")[1], {self.long_wait.pk})
         self.assertEqual(self.waiting("district=m1")[1], {self.short_wait.pk})
@@ -35,7 +40,7 @@ class WorkspaceFiltersTest(PersonaTestCase):
             ("min_days=99999999999999999999", "Give a number of days from 0 to 3650."),
             ("min_days=-5", "Give a number of days from 0 to 3650."),
             ("district=SW9+1AA+extra", "Give only the first half of the postcode"),
-            ("district=%00", "Null characters are not allowed"),
+            ("district=%01", "Give only the first half of the postcode"),
             ("district=%3Cb%3E", "Give only the first half of the postcode"),
         ]:
             response, shown = self.waiting(query)
