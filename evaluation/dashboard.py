@@ -12,6 +12,7 @@ waiting (four queries); a fill adds five.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -48,8 +49,9 @@ def forget_figures(scheme=None) -> None:
         return
     try:
         cache.incr(_GENERATION)
-    except ValueError:  # not set yet (or evicted): any new value will do
-        cache.set(_GENERATION, timezone.now().timestamp(), None)
+    except ValueError:  # not set yet (or evicted): any new whole number will do (Redis's
+        # INCRBY refuses anything else)
+        cache.set(_GENERATION, time.time_ns() // 1000, None)
 
 
 def _scheme_id_of(instance) -> int | None:
