@@ -12,6 +12,7 @@ waiting (four queries); a fill adds five.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -32,6 +33,8 @@ from .charts import bar_chart
 from .figures import WAITING_SHOWN, dashboard_figures
 from .suppression import SUPPRESSED_SHORT, is_suppressed, shown
 
+logger = logging.getLogger("buddyscheme.dashboard")
+
 FIGURES_SECONDS = 60
 _GENERATION = "evaluation:dashboard-figures:generation"
 
@@ -44,14 +47,20 @@ def forget_figures(scheme=None) -> None:
     """The dashboard figures are worked out afresh on the next request: the scheme's, or every
     scheme's when it is not known which (a change seen without its scheme at hand)."""
     if scheme is not None:
-        cache.delete(_key(getattr(scheme, "pk", scheme)))
+        try:
+            cache.delete(_key(getattr(scheme, "pk", scheme)))
+        except Exception:  # a cache that does not answer: a save must not fail for it
+            logger.warning("dashboard: the cache did not forget a scheme's figures")
         forget_flags(scheme)
         return
     try:
         cache.incr(_GENERATION)
-    except ValueError:  # not set yet (or evicted): any new whole number will do (Redis's
-        # INCRBY refuses anything else)
-        cache.set(_GENERATION, time.time_ns() // 1000, None)
+    except Exception:  # not set yet, evicted, or not a whole number (Redis's INCRBY takes only
+        # those; an earlier release stored a float with no expiry): start a new count
+        try:
+            cache.set(_GENERATION, time.time_ns() // 1000, None)
+        except Exception:  # a cache that does not answer: a save must not fail for it
+            logger.warning("dashboard: the cache did not forget the figures")
 
 
 def _scheme_id_of(instance) -> int | None:
@@ -93,7 +102,10 @@ def figures_context(scheme, now) -> dict:
     """The figures section's numbers and charts: from the cache while fresh, else worked out
     (eight queries) and kept. `as_of` is when they were worked out."""
     key = _key(scheme.pk)
-    found = cache.get_many([key, _GENERATION])
+    try:
+        found = cache.get_many([key, _GENERATION])
+    except Exception:  # a cache that does not answer: work the figures out
+        found = {}
     generation = found.get(_GENERATION)
     cached = found.get(key)
     if (
@@ -129,7 +141,10 @@ def figures_context(scheme, now) -> dict:
             label: shown(count, short=True) for label, count in figures.matches_by_state.items()
         },
     }
-    cache.set(key, context, FIGURES_SECONDS)
+    try:
+        cache.set(key, context, FIGURES_SECONDS)
+    except Exception:
+        logger.warning("dashboard: the cache did not keep a scheme's figures")
     return context
 
 

@@ -36,6 +36,8 @@ if services=$(bash scripts/services.sh) && [[ "$services" == *postgres* && "$ser
     export DATABASE_URL="postgres://postgres@127.0.0.1:5432/buddyscheme_benchhttp"
     export CACHE_URL="redis://127.0.0.1:6379/3" CELERY_BROKER_URL="redis://127.0.0.1:6379/4"
     BENCH_DATABASE="PostgreSQL + Redis"
+    # A clean cache and broker, as the database is: nothing an earlier run left behind.
+    $PY -c 'import redis; [redis.Redis.from_url(f"redis://127.0.0.1:6379/{n}").flushdb() for n in (3, 4)]' 
 else
     export DATABASE_URL="sqlite:///$BENCH_DIR/db.sqlite3"
     export CELERY_BROKER_URL="filesystem://" CACHE_URL=""
