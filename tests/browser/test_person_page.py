@@ -59,4 +59,5 @@ def test_vetting_and_enrolment_from_the_person_page(open_phone):
         "dbs_check_record",
         "participant_enrol",
         "consent_give",  # the consent ticked at enrolment is a consent record
+        "participant_record_view",  # the coordinator opened the participant's page (access log)
     }
