@@ -13,6 +13,10 @@ class BuddySchemeConfig(AppConfig):
         # referrals line on the coordinator dashboard (a dashboard_sections receiver).
         from . import interviews, referrals  # noqa: F401, PLC0415
 
+        # The kept dashboard body is forgotten when anyone acts (an audit row), in every
+        # process: a worker's and a command's actions show on the dashboard at once too.
+        from . import dashboard  # noqa: F401, PLC0415
+
         # Once models are loaded (the middleware module reads them): stamp each new login's
         # session with its start and its idle refresh.
         from .middleware import session_started  # noqa: PLC0415

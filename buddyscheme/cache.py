@@ -4,10 +4,24 @@ Django's RedisCacheClient builds a new redis.Redis object for every cache operat
 one sets up its table of response callbacks (about 170 entries), which is most of the Python
 time of a cache read that itself takes a fraction of a millisecond. The client is thread-safe
 (it takes a connection from the pool for each command), so one per pool does.
+
+Also the one guarded helper for keeping worked-out values (`cache_kept`, `cache_forget`,
+`cache_bump`), used by the dashboard's parts.
 """
 
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from django.db import transaction
+
+logger = logging.getLogger("buddyscheme.cache")
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
@@ -31,3 +45,81 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+
+# --- One guarded way to keep a worked-out value -----------------------------------------------
+# A cache that is down (Redis restarting, a full disk) is logged and worked around: the value is
+# worked out afresh, a forget is retried when the transaction commits, and nothing here ever
+# fails a page or a save.
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Kept(Generic[T]):
+    value: T
+    as_of: datetime  # when the value was worked out
+
+
+def cache_kept(
+    key: str,
+    make: Callable[[], T],
+    *,
+    seconds: int,
+    now: datetime,
+    generation_key: str | None = None,
+) -> Kept[T]:
+    """`make()`'s value, kept under `key` for `seconds` after `now`: from the cache while it is
+    younger than that (measured against `now`, so a clock moved in a test counts too) and, with
+    `generation_key`, while that counter has not moved since it was kept (`cache_bump`)."""
+    keys = [key] if generation_key is None else [key, generation_key]
+    try:
+        found = cache.get_many(keys)
+    except Exception:
+        logger.warning("cache: no answer reading %s; worked out afresh", key.split(":")[0])
+        found = {}
+    generation = found.get(generation_key) if generation_key else None
+    entry = found.get(key)
+    if (
+        isinstance(entry, dict)
+        and "value" in entry  # not an earlier release's shape
+        and entry.get("generation") == generation
+        and entry["as_of"] <= now < entry["as_of"] + timedelta(seconds=seconds)
+    ):
+        return Kept(entry["value"], entry["as_of"])
+    value = make()
+    try:
+        cache.set(key, {"value": value, "as_of": now, "generation": generation}, seconds)
+    except Exception:
+        logger.warning("cache: no answer keeping %s", key.split(":")[0])
+    return Kept(value, now)
+
+
+def _delete(keys: list[str]) -> None:
+    try:
+        cache.delete_many(keys)
+    except Exception:
+        # A stale entry lives at most its short lifetime: say so, never fail the save.
+        logger.warning("cache: could not forget %d entries", len(keys))
+
+
+def cache_forget(*keys: str) -> None:
+    """Forget these entries now and again when the current transaction commits (a request that
+    read the old rows meanwhile cannot leave them behind)."""
+    if not keys:
+        return
+    _delete(list(keys))
+    transaction.on_commit(lambda: _delete(list(keys)))
+
+
+def cache_bump(generation_key: str) -> None:
+    """Move a generation counter on: every entry kept with it is forgotten at once."""
+    try:
+        cache.incr(generation_key)
+    except Exception:  # not set yet, evicted, or not a whole number (Redis's INCRBY takes only
+        # those; an earlier release stored a float with no expiry): start a new count
+        try:
+            cache.set(generation_key, time.time_ns() // 1000, None)
+        except Exception:
+            logger.warning("cache: could not move %s on", generation_key.split(":")[0])

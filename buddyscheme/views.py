@@ -12,11 +12,12 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.defaults import server_error as django_server_error
 
-from . import concerns, selectors, services, support, vetting
+from . import concerns, dashboard, selectors, services, support, vetting
 from .access import (
     get_invitation_for_user,
     get_member_for_coordinator,
@@ -85,15 +86,34 @@ def switch_membership(request):
 @role_required(Role.COORDINATOR)
 def coordinator_dashboard(request):
     scheme = request.membership.scheme
-    support_settings = support.support_settings_to_read(scheme)
+    if "refresh" in request.GET:
+        dashboard.dashboard_forget(scheme.pk)
+        return redirect("coordinator_dashboard")
+    now = timezone.now()
+    kept = dashboard.dashboard_body(scheme, now, lambda: _dashboard_body(scheme, now))
     return render(
         request,
         "buddyscheme/coordinator_dashboard.html",
         {
             "scheme": scheme,
+            "body": dashboard.body_for_request(kept.value, request),
+            "as_of": timezone.localtime(kept.as_of, scheme.zone),
+        },
+    )
+
+
+def _dashboard_body(scheme, now) -> str:
+    """The body every coordinator of the scheme sees, rendered without the request (nothing in
+    it may be about the person looking), each form's CSRF token a placeholder."""
+    support_settings = support.support_settings_to_read(scheme)
+    return render_to_string(
+        "buddyscheme/_dashboard_body.html",
+        {
+            "csrf_token": dashboard.CSRF_PLACEHOLDER,
+            "scheme": scheme,
             "counts": selectors.scheme_counts(scheme),
             "figures": selectors.scheme_figures(scheme),
-            "sections": selectors.scheme_sections(scheme),
+            "sections": selectors.scheme_sections(scheme, now),
             "lapses": vetting.vetting_lapses(scheme),
             "concerns_waiting": concerns.concerns_waiting(scheme),
             "supervision_overdue": support.supervision_overdue(scheme, config=support_settings),

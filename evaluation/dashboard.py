@@ -12,15 +12,14 @@ waiting (four queries); a fill adds five.
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from buddyscheme.cache import cache_bump, cache_forget, cache_kept
+from buddyscheme.dashboard import dashboard_forget
 from buddyscheme.models import Membership, ParticipantEnrolment
 from buddyscheme.selectors import DashboardSection, dashboard_sections
 from contracts.models import Contract, ContractState
@@ -33,8 +32,6 @@ from .charts import bar_chart
 from .figures import WAITING_SHOWN, dashboard_figures
 from .suppression import SUPPRESSED_SHORT, is_suppressed, shown
 
-logger = logging.getLogger("buddyscheme.dashboard")
-
 FIGURES_SECONDS = 60
 _GENERATION = "evaluation:dashboard-figures:generation"
 
@@ -46,21 +43,13 @@ def _key(scheme_id: int) -> str:
 def forget_figures(scheme=None) -> None:
     """The dashboard figures are worked out afresh on the next request: the scheme's, or every
     scheme's when it is not known which (a change seen without its scheme at hand)."""
+    # The figures are part of the kept dashboard body: it goes with them.
     if scheme is not None:
-        try:
-            cache.delete(_key(getattr(scheme, "pk", scheme)))
-        except Exception:  # a cache that does not answer: a save must not fail for it
-            logger.warning("dashboard: the cache did not forget a scheme's figures")
+        cache_forget(_key(getattr(scheme, "pk", scheme)))
         forget_flags(scheme)
         return
-    try:
-        cache.incr(_GENERATION)
-    except Exception:  # not set yet, evicted, or not a whole number (Redis's INCRBY takes only
-        # those; an earlier release stored a float with no expiry): start a new count
-        try:
-            cache.set(_GENERATION, time.time_ns() // 1000, None)
-        except Exception:  # a cache that does not answer: a save must not fail for it
-            logger.warning("dashboard: the cache did not forget the figures")
+    cache_bump(_GENERATION)
+    dashboard_forget(None)
 
 
 def _scheme_id_of(instance) -> int | None:
@@ -101,28 +90,24 @@ for _model in (
 def figures_context(scheme, now) -> dict:
     """The figures section's numbers and charts: from the cache while fresh, else worked out
     (eight queries) and kept. `as_of` is when they were worked out."""
-    key = _key(scheme.pk)
-    try:
-        found = cache.get_many([key, _GENERATION])
-    except Exception:  # a cache that does not answer: work the figures out
-        found = {}
-    generation = found.get(_GENERATION)
-    cached = found.get(key)
-    if (
-        cached is not None
-        and cached["generation"] == generation
-        and cached["as_of"] <= now < cached["as_of"] + timedelta(seconds=FIGURES_SECONDS)
-    ):
-        return cached
+    kept = cache_kept(
+        _key(scheme.pk),
+        lambda: _figures(scheme, now),
+        seconds=FIGURES_SECONDS,
+        now=now,
+        generation_key=_GENERATION,
+    )
+    return {**kept.value, "as_of": kept.as_of}
+
+
+def _figures(scheme, now) -> dict:
     today = timezone.localtime(now, scheme.zone).date()
     figures = dashboard_figures(scheme, now)
     # The figures are evaluation and pass through the small-number suppression like every
     # report ("Needs me today" and the waiting list are work to do, shown whole).
     few_meetings = is_suppressed(figures.meetings_this_month)
     few_acknowledged = is_suppressed(figures.alerts_acknowledged)
-    context = {
-        "generation": generation,
-        "as_of": now,
+    return {
         "waiting_count": waiting_participants(scheme, today=today).count(),
         "meetings": shown(figures.meetings_this_month, short=True),
         "contact_hours": SUPPRESSED_SHORT if few_meetings else figures.contact_hours_this_month,
@@ -141,11 +126,6 @@ def figures_context(scheme, now) -> dict:
             label: shown(count, short=True) for label, count in figures.matches_by_state.items()
         },
     }
-    try:
-        cache.set(key, context, FIGURES_SECONDS)
-    except Exception:
-        logger.warning("dashboard: the cache did not keep a scheme's figures")
-    return context
 
 
 @receiver(dashboard_sections)

@@ -11,7 +11,6 @@ romance and links to the match, never the words or who wrote them.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,6 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -27,6 +25,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from buddyscheme.audit import audit_record
+from buddyscheme.cache import cache_forget, cache_kept
+from buddyscheme.dashboard import dashboard_forget
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 from buddyscheme.selectors import (
@@ -51,7 +51,6 @@ from .models import (
 )
 from .services.rules import lone_working_settings_save, lone_working_to_read
 
-logger = logging.getLogger("buddyscheme.patterns")
 
 # Matches that are running: a flag on an ended or proposed match would be noise.
 FLAGGED_STATES = [MatchState.ACTIVE, MatchState.ENDING]
@@ -385,37 +384,33 @@ def _flags_key(scheme_id: int) -> str:
 
 
 def forget_flags(scheme) -> None:
-    """The dashboard's flagged matches are worked out afresh on the next request."""
-    try:
-        cache.delete(_flags_key(getattr(scheme, "pk", scheme)))
-    except Exception:  # a cache that does not answer holds nothing stale either
-        logger.warning("pattern flags: the cache did not forget a scheme's flags")
+    """The dashboard's flagged matches (and the kept dashboard body that shows them) are
+    worked out afresh on the next request."""
+    scheme_id = getattr(scheme, "pk", scheme)
+    cache_forget(_flags_key(scheme_id))
+    dashboard_forget(scheme_id)
+
+
+def _flags_kept(scheme, now: datetime) -> dict:
+    grouped = flags_by_match(pattern_flags(scheme, now))
+    return {
+        "shown": [
+            (m.pk, [(f.kind, f.detail, f.evidence_at) for f in flags])
+            for m, flags in grouped[:DASHBOARD_FLAGGED_SHOWN]
+        ],
+        "more": max(len(grouped) - DASHBOARD_FLAGGED_SHOWN, 0),
+    }
 
 
 def dashboard_flags(scheme, now: datetime) -> tuple[list[tuple[Match, list[PatternFlag]]], int]:
     """The first DASHBOARD_FLAGGED_SHOWN flagged matches and how many more: worked out at most
     once a minute per scheme (kept as ids and words), the matches shown read fresh (one query)."""
-    key = _flags_key(scheme.pk)
-    try:
-        kept = cache.get(key)
-    except Exception:
-        kept = None
-    if kept is None or not (
-        kept["as_of"] <= now < kept["as_of"] + timedelta(seconds=DASHBOARD_FLAGS_SECONDS)
-    ):
-        grouped = flags_by_match(pattern_flags(scheme, now))
-        kept = {
-            "as_of": now,
-            "shown": [
-                (m.pk, [(f.kind, f.detail, f.evidence_at) for f in flags])
-                for m, flags in grouped[:DASHBOARD_FLAGGED_SHOWN]
-            ],
-            "more": max(len(grouped) - DASHBOARD_FLAGGED_SHOWN, 0),
-        }
-        try:
-            cache.set(key, kept, DASHBOARD_FLAGS_SECONDS)
-        except Exception:
-            logger.warning("pattern flags: the cache did not keep a scheme's flags")
+    kept = cache_kept(
+        _flags_key(scheme.pk),
+        lambda: _flags_kept(scheme, now),
+        seconds=DASHBOARD_FLAGS_SECONDS,
+        now=now,
+    ).value
     if not kept["shown"]:
         return [], kept["more"]
     matches = (
