@@ -99,6 +99,13 @@ def year_of_data(starts_on: date, scheme=None, matches_wanted=MATCHES, meetings_
         Meeting.objects.bulk_create(
             meeting(n) for n in range(first, min(first + 5_000, meetings_wanted))
         )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # What autovacuum does within a minute of a bulk load: without fresh statistics the
+        # planner believes the new rows are not there and joins 100,000 meetings row by row.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE meetings_meeting, matching_match, buddyscheme_membership")
     return scheme
 
 
