@@ -9,13 +9,11 @@ class BuddySchemeConfig(AppConfig):
     default = True
 
     def ready(self):
-        # Receivers of the core's own signals: the person page's recruitment section, and the
-        # referrals line on the coordinator dashboard (a dashboard_sections receiver).
-        from . import interviews, referrals  # noqa: F401, PLC0415
-
-        # The kept dashboard body is forgotten when anyone acts (an audit row), in every
-        # process: a worker's and a command's actions show on the dashboard at once too.
-        from . import dashboard  # noqa: F401, PLC0415
+        # Receivers of the core's own signals: the person page's recruitment section, the
+        # referrals line on the coordinator dashboard (a dashboard_sections receiver), and the
+        # kept dashboard body forgotten when anyone acts (an audit row) in every process, so a
+        # worker's or a command's action shows on the dashboard at once too.
+        from . import dashboard, interviews, referrals  # noqa: F401, PLC0415
 
         # Once models are loaded (the middleware module reads them): stamp each new login's
         # session with its start and its idle refresh.

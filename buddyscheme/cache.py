@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -53,16 +52,13 @@ class RedisCache(DjangoRedisCache):
 # fails a page or a save.
 
 
-T = TypeVar("T")
-
-
 @dataclass(frozen=True)
-class Kept(Generic[T]):
+class Kept[T]:
     value: T
     as_of: datetime  # when the value was worked out
 
 
-def cache_kept(
+def cache_kept[T](
     key: str,
     make: Callable[[], T],
     *,

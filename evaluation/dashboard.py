@@ -12,8 +12,6 @@ waiting (four queries); a fill adds five.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone

@@ -7,11 +7,10 @@ class MeetingsConfig(AppConfig):
     def ready(self):
         # Once models are loaded: register "Missed this month" on the dashboard, and follow
         # changes of a buddy's support person.
-        from . import patterns, selectors, services  # noqa: F401, PLC0415
-
         # An alert is raised by the sweep with no audit row: it shows on the dashboard at once.
         from buddyscheme.dashboard import dashboard_forget_on  # noqa: PLC0415
 
+        from . import patterns, selectors, services  # noqa: F401, PLC0415
         from .models import Alert, Meeting  # noqa: PLC0415
 
         def scheme_of(alert):

@@ -51,7 +51,6 @@ from .models import (
 )
 from .services.rules import lone_working_settings_save, lone_working_to_read
 
-
 # Matches that are running: a flag on an ended or proposed match would be noise.
 FLAGGED_STATES = [MatchState.ACTIVE, MatchState.ENDING]
 # A debrief is not missing until the buddy has had this long to write it (as the dashboard).

@@ -6,12 +6,11 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         # Once models are loaded: answer the core's home cards, dashboard and settings hub.
-        from . import selectors  # noqa: F401, PLC0415
-
         # A message from a buddy or participant (or one read) moves the dashboard's unread
         # count: shown at once.
         from buddyscheme.dashboard import dashboard_forget_on  # noqa: PLC0415
 
+        from . import selectors  # noqa: F401, PLC0415
         from .models import Conversation, Message  # noqa: PLC0415
 
         def scheme_of(message):

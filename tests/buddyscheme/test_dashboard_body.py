@@ -46,12 +46,11 @@ class DashboardBodyTest(PersonaTestCase):
             buddy=self.buddy_membership, kind=ConcernKind.MYSELF, text=text, now=NOW
         )
 
-    def test_coordinators_share_the_body_but_each_gets_their_own_token_and_name(self):
+    def test_coordinators_share_the_body_but_each_gets_their_own_csrf_token(self):
         self._concern()
         second = MembershipFactory(
             scheme=self.scheme,
             role=Role.COORDINATOR,
-            user__first_name="Quillon",
             user__email="second@a.example",
         )
         enrol_totp(second.user)
@@ -63,8 +62,6 @@ class DashboardBodyTest(PersonaTestCase):
         self.assertGreater(first_count, kept_count)
         self.assertIn("Take it", kept)
         self.assertNotIn(CSRF_PLACEHOLDER, first + kept)
-        self.assertIn("Quillon", kept)
-        self.assertNotIn("Quillon", first)
         # The token in the kept body is the second coordinator's: taking the concern works.
         token = TOKEN.search(kept)[1]
         concern_url = re.search(r'action="(/[^"]*concerns?/[^"]*take[^"]*)"', kept)[1]

@@ -9,10 +9,10 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from buddyscheme.dashboard import DASHBOARD_SECONDS, dashboard_forget
 from buddyscheme.models import Role, SupervisionMode, SupervisionState
 from buddyscheme.models import Supervision as SupervisionModel
 from buddyscheme.support import time_given_by, time_given_total, whole_minutes
-from buddyscheme.dashboard import DASHBOARD_SECONDS, dashboard_forget
 from evaluation.dashboard import FIGURES_SECONDS, forget_figures
 from evaluation.figures import funder_figures
 from matching.models import Match
