@@ -229,3 +229,35 @@ class DashboardGrowthTest(PersonaTestCase):
         )
         self.assertIn("10.0", page)  # median minutes to acknowledge
         self.assertIn('role="img"', page)
+
+
+def _page_png(svg: str) -> bytes:
+    from weasyprint import HTML
+
+    pdf = HTML(string=f"<html><body>{svg}</body></html>").write_pdf()
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/chart.pdf"
+        with open(path, "wb") as handle:
+            handle.write(pdf)
+        subprocess.run(["pdftoppm", "-png", "-r", "60", path, f"{folder}/page"], check=True)
+        with open(f"{folder}/page-1.png", "rb") as handle:
+            return handle.read()
+
+
+def test_a_pdf_chart_carries_only_the_rules_it_uses_and_is_drawn_the_same():
+    """WeasyPrint compiles every selector of an SVG's stylesheet on each render: the PDF's
+    charts carry only the rules that style them (evaluation/charts.py with_style), and look
+    exactly as they did with pygal's whole stylesheet."""
+    from django.utils.safestring import mark_safe
+
+    from evaluation.charts import bar_chart, chart_css, with_style
+
+    svg = bar_chart("Endings by kind", {"Planned": 12, "Moved away": 3, "Other": 7}, "matches")
+    trimmed = with_style(svg)
+    head, _, rest = svg.partition(">")
+    whole = mark_safe(f"{head}><style>{chart_css()}</style>{rest}")
+    kept_css = trimmed[trimmed.index("<style>") : trimmed.index("</style>")]
+    assert "tooltip" in chart_css() and "tooltip" not in kept_css
+    assert ".color-0" in kept_css and ".axis" in kept_css
+    assert len(kept_css) < len(chart_css()) / 2
+    assert _page_png(trimmed) == _page_png(whole)
