@@ -114,6 +114,7 @@ def today(request):
                 (day, [(meeting, carried.get(meeting.pk, [])) for meeting in day_meetings])
                 for day, day_meetings in meetings.coming_up
             ],
+            "more_meetings": meetings.more,
             "debriefs_to_write": selectors.debriefs_to_write(request.membership),
             "extensions": services.EXTENSIONS,
             "check_out": services.check_out_options(request.membership),
@@ -124,6 +125,15 @@ def today(request):
             "home_cards": member_home_cards(request.membership, now),
         },
     )
+
+
+@require_GET
+@role_required(Role.BUDDY, Role.COORDINATOR)
+def my_meetings(request):
+    """Every meeting still to come, a page at a time: what Today leaves out past its first few."""
+    rows = selectors.meetings_upcoming_for_buddy(request.membership)
+    page = Paginator(rows, selectors.MY_MEETINGS_PAGE).get_page(request.GET.get("page"))
+    return render(request, "meetings/my_meetings.html", {"page": page})
 
 
 def _today_for_staff(request):

@@ -363,6 +363,11 @@ def bench_lone_working(base, seconds, connections):
     bare_buddy = measured("/bench/bare", {"Cookie": headers["Cookie"]})
     bare_coordinator = measured("/bench/bare", {"Cookie": cookie})
     check_ins = measured("/", headers, lua=script)
+    # The floor under a check-in: a signed-in POST that only inserts one row and updates one in
+    # a transaction (/bench/write), so the closing note can say what is possible at all.
+    floor_script = Path(os.environ.get("BUDDY_VAR_DIR", "var")) / "write_floor.lua"
+    floor_script.write_text('wrk.method = "POST"\nwrk.body = "key=floor"\n')
+    write_floor = measured(f"/bench/write?meeting={ids[-1]}", headers, lua=floor_script)
     # The responder page for a help request on one of the meetings in progress (before the
     # board: a slow board request still queued would be counted against it).
     from django.utils import timezone
@@ -391,6 +396,10 @@ def bench_lone_working(base, seconds, connections):
         f"{check_ins / bare_buddy:.2f}x logged-in bare view; target >= 0.5x) — {recorded:,} real check-ins recorded"
     )
     print(
+        f"  write floor (insert + update):  {write_floor:7.0f} req/s ({write_floor / bare_buddy:.2f}x logged-in bare view; "
+        f"check-in POST is {check_ins / write_floor:.2f}x this floor)"
+    )
+    print(
         f"  live board, 200 in progress:    {board:7.0f} req/s ({board / bare:.2f}x anonymous bare view, "
         f"{board / bare_coordinator:.2f}x logged-in bare view; target >= 0.5x)"
     )
@@ -403,6 +412,13 @@ def bench_lone_working(base, seconds, connections):
 
     ratio_row("bare view, logged-in buddy", bare_buddy, "req/s", bare, "anonymous bare view", 0.4)
     ratio_row("check-in POST", check_ins, "req/s", bare_buddy, "logged-in bare view", 0.5)
+    ratio_row(
+        "write floor: signed-in insert + update in a transaction",
+        write_floor,
+        "req/s",
+        bare_buddy,
+        "logged-in bare view",
+    )
     ratio_row(
         "live board, 200 in progress", board, "req/s", bare_coordinator, "logged-in bare view", 0.5
     )
