@@ -59,8 +59,8 @@ def _insert_unless_recorded(meeting: Meeting, kind: str, key: str, by, now, minu
     quote = connection.ops.quote_name
     table = quote(SafetyEvent._meta.db_table)
     columns = ", ".join(
-        quote(SafetyEvent._meta.get_field(name).column)
-        for name in ("meeting", "kind", "idempotency_key", "at", "minutes", "by")
+        quote(column)
+        for column in ("meeting_id", "kind", "idempotency_key", "at", "minutes", "by_id")
     )
     with connection.cursor() as cursor:
         cursor.execute(
