@@ -8,6 +8,7 @@ time of a cache read that itself takes a fraction of a millisecond. The client i
 """
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 
@@ -68,11 +69,14 @@ def cached[T](key: str, builder: Callable[[], T], timeout: float, generation_key
         return builder()
     generation = found.get(generation_key)
     kept = found.get(key)
-    if kept is not None and kept[0] == generation:
-        return kept[1]
+    # The lifetime is also checked here, by this process's clock: the cache's own expiry runs on
+    # its server's clock, which a clock moved in a test (or a server's drift) does not follow.
+    now = time.time()
+    if kept is not None and kept[0] == generation and kept[1] <= now < kept[1] + timeout:
+        return kept[2]
     value = builder()
     try:
-        cache.set(key, (generation, value), timeout)
+        cache.set(key, (generation, now, value), timeout)
     except Exception:
         logger.warning("cache: a result was not kept")
     return value
