@@ -25,9 +25,7 @@ from .services.rules import last_response_needed, lone_working_to_read
 
 def get_meeting_for_user(request, pk: int) -> Meeting:
     """Coordinators see every meeting of their scheme; a buddy only their own."""
-    # The scheme's lone-working settings too: the buttons' services read them (meetings.services
-    # .buttons reuses what is loaded here rather than joining it again under the lock).
-    qs = Meeting.objects.select_related("venue", "scheme__lone_working", "buddy__user__profile")
+    qs = Meeting.objects.select_related("venue", "scheme", "buddy__user__profile")
     return get_scheme_object_for_user(
         request, qs, pk, scheme_path="scheme_id", roles=[Role.COORDINATOR], own_paths=["buddy"]
     )

@@ -85,38 +85,20 @@ def _config(meeting: Meeting) -> LoneWorkingSettings:
         return lone_working(meeting.scheme)
 
 
-_RELATED = ("venue", "scheme", "buddy")
-
-
 def _locked(meeting: Meeting) -> Meeting:
     """The meeting, locked, and whether it has an open alert (has_open_alert: no need to look
-    for alerts to close when it has none).
-
-    The lock is for the meeting's own row: when the caller already loaded its venue, scheme
-    (with its lone-working settings) and buddy (as the buttons' access helper does), those are
-    reused rather than joined again, which is most of the Python time of a check-in's lock."""
-    open_alert = Exists(Alert.objects.filter(meeting=OuterRef("pk"), resolved_at__isnull=True))
-    fields = [Meeting._meta.get_field(name) for name in _RELATED]
-    cached = meeting._state.fields_cache
-    loaded = (
-        all(name in cached for name in _RELATED)
-        and "lone_working" in meeting.scheme._state.fields_cache
-        and "user" in meeting.buddy._state.fields_cache
-    )
-    if not loaded:
-        return (
-            Meeting.objects.select_for_update(of=("self",))
-            .select_related("venue", "scheme__lone_working", "buddy__user")
-            .annotate(has_open_alert=open_alert)
-            .get(pk=meeting.pk)
+    for alerts to close when it has none). Its scheme's lone-working settings are read afresh
+    here, never taken from the object passed in (a caller may hold it from before a change)."""
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("venue", "scheme__lone_working", "buddy__user")
+        .annotate(
+            has_open_alert=Exists(
+                Alert.objects.filter(meeting=OuterRef("pk"), resolved_at__isnull=True)
+            )
         )
-    fresh = (
-        Meeting.objects.select_for_update().annotate(has_open_alert=open_alert).get(pk=meeting.pk)
+        .get(pk=meeting.pk)
     )
-    for field in fields:
-        if getattr(fresh, field.attname) == getattr(meeting, field.attname):  # type: ignore[union-attr]
-            field.set_cached_value(fresh, field.get_cached_value(meeting))  # type: ignore[union-attr]
-    return fresh
 
 
 @transaction.atomic
