@@ -1,4 +1,5 @@
-"""Django's Redis cache, with one client per connection pool instead of one per call.
+"""Django's Redis cache, with one client per connection pool instead of one per call; and
+`cached`/`generation_bump`, a guarded read-through helper for results kept per generation.
 
 Django's RedisCacheClient builds a new redis.Redis object for every cache operation; building
 one sets up its table of response callbacks (about 170 entries), which is most of the Python

@@ -1,3 +1,5 @@
+import uuid
+
 import environ
 from django.contrib import admin
 from django.http import HttpResponse
@@ -240,4 +242,25 @@ if environ.Env().bool("BENCH_BARE_VIEW", default=False):
     def bench_bare(request):
         return HttpResponse(b"ok", content_type="text/plain")
 
+    def bench_write(request):
+        """The floor of a check-in POST: a signed-in request that, in one transaction, inserts
+        one safety event and updates its meeting (`?meeting=` its id), then answers 302 as the
+        check-in does, with no lookup, lock, template or rule."""
+        from django.db import transaction  # noqa: PLC0415 (bench wiring only)
+        from django.utils import timezone  # noqa: PLC0415
+
+        from meetings.models import Meeting, SafetyEvent  # noqa: PLC0415
+
+        if not request.user.is_authenticated:
+            return HttpResponse(status=403)
+        pk = int(request.GET["meeting"])
+        now = timezone.now()
+        with transaction.atomic():
+            SafetyEvent.objects.create(
+                meeting_id=pk, kind="extend", idempotency_key=uuid.uuid4().hex, at=now
+            )
+            Meeting.objects.filter(pk=pk).update(updated_at=now)
+        return HttpResponse(status=302, headers={"Location": "/today/"})
+
     urlpatterns.append(path("bench/bare", bench_bare))
+    urlpatterns.append(path("bench/write", bench_write))

@@ -238,6 +238,39 @@ def assign_greedy(
     return pairs
 
 
+def assign_min_cost_flow_reference(
+    scores: np.ndarray, allowed: np.ndarray, capacities
+) -> list[tuple[int, int]]:
+    """The same round as one min-cost flow over every usable pair (no pruning, no prices), by
+    OR-tools: the independent reference that tests and `make bench` hold assign_optimal to.
+    Integer costs: scores on a grid of 2^-30 of the largest."""
+    n_rows, n_buddies = scores.shape
+    rows, cols = np.nonzero(allowed & (scores > 0))
+    scale = 2.0**30 / max(1.0, float(scores.max()))
+    source, sink = n_rows + n_buddies, n_rows + n_buddies + 1
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([np.full(n_rows, source), rows, n_rows + np.arange(n_buddies), [source]]),
+        np.concatenate([np.arange(n_rows), n_rows + cols, np.full(n_buddies, sink), [sink]]),
+        np.concatenate(
+            [np.ones(n_rows + len(rows), np.int64), np.asarray(capacities, np.int64), [n_rows]]
+        ),
+        np.concatenate(
+            [
+                np.zeros(n_rows, np.int64),
+                -np.rint(scores[rows, cols] * scale).astype(np.int64),
+                np.zeros(n_buddies + 1, np.int64),
+            ]
+        ),
+    )
+    flow.set_node_supply(source, n_rows)
+    flow.set_node_supply(sink, -n_rows)
+    if flow.solve() != flow.OPTIMAL:
+        raise RuntimeError("the reference min-cost flow found no optimum")
+    used = flow.flows(np.arange(n_rows, n_rows + len(rows))) > 0
+    return list(zip(rows[used].tolist(), cols[used].tolist(), strict=True))
+
+
 def total(scores: np.ndarray, pairs: list[tuple[int, int]]) -> float:
     return float(sum(scores[r, c] for r, c in pairs))
 

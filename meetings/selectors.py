@@ -50,6 +50,7 @@ from .models import (
 class BuddyMeetings:
     today: list[Meeting]
     coming_up: list[tuple[date, list[Meeting]]]  # (day, its meetings), earliest first
+    more: bool = False  # more than TODAY_SHOWN: the rest are on the "All my meetings" pages
 
 
 def _start_of(day: date, zone) -> datetime:
@@ -57,27 +58,41 @@ def _start_of(day: date, zone) -> datetime:
 
 
 COMING_UP_DAYS = 7
+# Meetings on the Today page (today's and the next 7 days'), those checked in always first: a
+# person sees what is next at a glance; the rest are a page at a time behind "All my meetings".
+TODAY_SHOWN = 20
+MY_MEETINGS_PAGE = 25
 
 
-def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
-    """Today's meetings (with any still open from before) and the next 7 days', by day.
+def _open_or_upcoming(buddy, now, until=None) -> Q:
+    """Meetings still to come for the buddy: from the start of today (in the scheme's zone),
+    anything checked in, and a meeting that began before midnight and has not ended."""
+    zone = buddy.scheme.zone
+    start_of_today = _start_of(timezone.localtime(now, zone).date(), zone)
+    upcoming = Q(planned_start__gte=start_of_today)
+    if until is not None:
+        upcoming &= Q(planned_start__lt=until)
+    return (
+        upcoming
+        | Q(state=MeetingState.CHECKED_IN)
+        | Q(state=MeetingState.PLANNED, planned_start__lt=start_of_today, planned_end__gt=now)
+    )
 
-    Today, in the scheme's zone: what starts today, anything checked in, and a meeting that
-    began before midnight and has not ended. One query.
+
+def meetings_for_buddy_today(buddy, now=None, shown=TODAY_SHOWN) -> BuddyMeetings:
+    """Today's meetings (with any still open from before) and the next 7 days', by day: at most
+    `shown` of them, those checked in first (their check-out button must always be there), then
+    by start. One query, however many meetings the buddy has.
     """
     now = now or timezone.now()
     zone = buddy.scheme.zone
     today = timezone.localtime(now, zone).date()
-    start_of_today = _start_of(today, zone)
-    meetings = (
+    found = list(
         Meeting.objects.filter(buddy=buddy)
         .filter(
-            Q(
-                planned_start__gte=start_of_today,
-                planned_start__lt=_start_of(today + timedelta(days=COMING_UP_DAYS + 1), zone),
+            _open_or_upcoming(
+                buddy, now, until=_start_of(today + timedelta(days=COMING_UP_DAYS + 1), zone)
             )
-            | Q(state=MeetingState.CHECKED_IN)
-            | Q(state=MeetingState.PLANNED, planned_start__lt=start_of_today, planned_end__gt=now)
         )
         .select_related(
             "venue",
@@ -86,10 +101,13 @@ def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
             "key_holder__user__profile",
             "debrief",
         )
-        .order_by("planned_start")
+        .annotate(
+            waiting=Case(When(state=MeetingState.CHECKED_IN, then=Value(0)), default=Value(1))
+        )
+        .order_by("waiting", "planned_start", "pk")[: shown + 1]
     )
-    result = BuddyMeetings(today=[], coming_up=[])
-    for meeting in meetings:
+    result = BuddyMeetings(today=[], coming_up=[], more=len(found) > shown)
+    for meeting in sorted(found[:shown], key=lambda m: (m.planned_start, m.pk)):
         day = timezone.localtime(meeting.planned_start, zone).date()
         if day <= today:
             result.today.append(meeting)
@@ -98,6 +116,18 @@ def meetings_for_buddy_today(buddy, now=None) -> BuddyMeetings:
         else:
             result.coming_up.append((day, [meeting]))
     return result
+
+
+def meetings_upcoming_for_buddy(buddy, now=None):
+    """All the buddy's meetings still to come (as Today counts them), by start: for the paged
+    "All my meetings" list behind Today."""
+    now = now or timezone.now()
+    return (
+        Meeting.objects.filter(buddy=buddy)
+        .filter(_open_or_upcoming(buddy, now))
+        .select_related("venue", "match__participant__user__profile", "scheme")
+        .order_by("planned_start", "pk")
+    )
 
 
 def first_name(user) -> str:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("meetings/<int:pk>/debrief/send/", debrief_views.debrief_send, name="debrief_send"),
     path("debriefs/", debrief_views.my_debriefs, name="my_debriefs"),
     path("meetings/<int:pk>/<str:action>/", views.meeting_action, name="action"),
+    path("me/meetings/", views.my_meetings, name="my_meetings"),
     path("me/meetings/<int:pk>/rearrange/", views.meeting_rearrange, name="rearrange"),
     path("safety/", views.safety_settings, name="safety"),
     path("safety/pins/", views.safety_pins, name="safety_pins"),

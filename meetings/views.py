@@ -12,10 +12,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,7 +31,7 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Role
 from buddyscheme.selectors import member_home_cards
 from buddyscheme.support import own_support_person
-from buddyscheme.watchdog import sms_failing
+from buddyscheme.watchdog import safety_net_status, sms_failing
 
 from . import selectors, services
 from .access import (
@@ -44,6 +47,7 @@ from .access import (
     read_responder_link,
     safety_token,
 )
+from .board import CSRF_PLACEHOLDER, board_body
 from .forms import (
     ConcernChoiceForm,
     LocationSharingForm,
@@ -110,6 +114,7 @@ def today(request):
                 (day, [(meeting, carried.get(meeting.pk, [])) for meeting in day_meetings])
                 for day, day_meetings in meetings.coming_up
             ],
+            "more_meetings": meetings.more,
             "debriefs_to_write": selectors.debriefs_to_write(request.membership),
             "extensions": services.EXTENSIONS,
             "check_out": services.check_out_options(request.membership),
@@ -120,6 +125,15 @@ def today(request):
             "home_cards": member_home_cards(request.membership, now),
         },
     )
+
+
+@require_GET
+@role_required(Role.BUDDY, Role.COORDINATOR)
+def my_meetings(request):
+    """Every meeting still to come, a page at a time: what Today leaves out past its first few."""
+    rows = selectors.meetings_upcoming_for_buddy(request.membership)
+    page = Paginator(rows, selectors.MY_MEETINGS_PAGE).get_page(request.GET.get("page"))
+    return render(request, "meetings/my_meetings.html", {"page": page})
 
 
 def _today_for_staff(request):
@@ -718,19 +732,37 @@ def sms_reply(request):
 
 
 def _board_context(request, resolving=None):
-    """`resolving`: an alert's Resolve form posted without an outcome, shown again as typed."""
+    """`resolving`: an alert's Resolve form posted without an outcome, shown again as typed
+    (that page is the poster's own, so it is rendered afresh, never kept)."""
     scheme = request.membership.scheme
-    board = selectors.board(scheme)
-    return {
-        "board": board,
-        "alerts": [
-            (alert, resolving if resolving and resolving.alert_pk == alert.pk else ResolveForm())
-            for alert in board.alerts
-        ],
-        "updated_at": timezone.localtime(timezone.now(), scheme.zone),
-        "now": timezone.now(),
-        "texts_failing": sms_failing(scheme),
-    }
+
+    def build() -> str:
+        board = selectors.board(scheme)
+        now = timezone.now()
+        return render_to_string(
+            "meetings/_board_live.html",
+            {
+                "board": board,
+                "alerts": [
+                    (
+                        alert,
+                        resolving
+                        if resolving and resolving.alert_pk == alert.pk
+                        else ResolveForm(),
+                    )
+                    for alert in board.alerts
+                ],
+                "updated_at": timezone.localtime(now, scheme.zone),
+                "now": now,
+                "texts_failing": sms_failing(scheme),
+                "safety_net_down": safety_net_status(now).explain(scheme.zone),
+                "csrf_token": CSRF_PLACEHOLDER,
+            },
+        )
+
+    body = build() if resolving else board_body(scheme.pk, build)
+    # The reader's own token in the Acknowledge and Resolve forms.
+    return {"board_body": mark_safe(body.replace(CSRF_PLACEHOLDER, get_token(request)))}  # noqa: S308
 
 
 @never_cache
@@ -746,7 +778,7 @@ def board(request):
 def board_live(request):
     """The part of the board htmx reloads every few seconds: one screenful however many
     meetings the scheme has (see selectors.board)."""
-    return render(request, "meetings/_board_live.html", _board_context(request))
+    return HttpResponse(_board_context(request)["board_body"])
 
 
 @never_cache

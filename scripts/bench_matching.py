@@ -67,40 +67,13 @@ def random_facts(rng, pk, participant):
     )
 
 
-def ortools_reference(scores, allowed, capacities):
-    """The same round as one min-cost flow over every usable pair (no pruning), by OR-tools:
-    the independent reference. Integer costs: scores on a grid of 2^-30 of the largest."""
-    import numpy as np
-    from ortools.graph.python import min_cost_flow
-
-    n_rows, n_buddies = scores.shape
-    rows, cols = np.nonzero(allowed & (scores > 0))
-    scale = 2.0**30 / max(1.0, float(scores.max()))
-    source, sink = n_rows + n_buddies, n_rows + n_buddies + 1
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([np.full(n_rows, source), rows, n_rows + np.arange(n_buddies), [source]]),
-        np.concatenate([np.arange(n_rows), n_rows + cols, np.full(n_buddies, sink), [sink]]),
-        np.concatenate(
-            [np.ones(n_rows + len(rows), np.int64), np.asarray(capacities, np.int64), [n_rows]]
-        ),
-        np.concatenate(
-            [
-                np.zeros(n_rows, np.int64),
-                -np.rint(scores[rows, cols] * scale).astype(np.int64),
-                np.zeros(n_buddies + 1, np.int64),
-            ]
-        ),
-    )
-    flow.set_node_supply(source, n_rows)
-    flow.set_node_supply(sink, -n_rows)
-    assert flow.solve() == flow.OPTIMAL
-    used = flow.flows(np.arange(n_rows, n_rows + len(rows))) > 0
-    return list(zip(rows[used].tolist(), cols[used].tolist(), strict=True))
-
-
 def bench_round():
-    from matching.assignment import assign_greedy, assign_optimal, total
+    from matching.assignment import (
+        assign_greedy,
+        assign_min_cost_flow_reference,
+        assign_optimal,
+        total,
+    )
     from matching.scoring import Weights, round_scores
 
     rng = random.Random(2026)
@@ -112,7 +85,7 @@ def bench_round():
     scored = time.perf_counter()
     optimal = assign_optimal(scores, allowed, capacities)
     finished = time.perf_counter()
-    reference = ortools_reference(scores, allowed, capacities)
+    reference = assign_min_cost_flow_reference(scores, allowed, capacities)
     reference_seconds = time.perf_counter() - finished
     greedy = assign_greedy(scores, allowed, capacities)
     best, quick, independent = (

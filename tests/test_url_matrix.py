@@ -92,6 +92,7 @@ MATRIX = {
     "today/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     # The help banner: a buddy's, or a coordinator's own (staff facilitating a group are watched).
     "today/help-status/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
+    "me/meetings/": ("get", None, {A: 302, C: 200, B: 200, P: 403, O: 200}),
     "coordinator/": ("get", None, COORDINATOR_PAGE),
     # Messages through the scheme: buddies and participants write to the coordinators; buddies
     # of the network to each other ("network_buddy" joined, as did the buddy persona); the

@@ -14,6 +14,7 @@ from buddyscheme.errors import DomainError
 from buddyscheme.models import Channel, Membership, Notification, NotificationStatus, Role, User
 from buddyscheme.notifications import notification_enqueue, notifications_send_now
 
+from ..board import board_forget, board_forget_alert
 from ..models import (
     MISSED_CHECK_IN_LEVEL,
     NO_ALL_CLEAR_WHILE_OPEN,
@@ -176,6 +177,7 @@ def resolve_open_alerts(meeting: Meeting, by, outcome: str, note: str, now) -> i
     Alert.objects.filter(pk__in=[a.pk for a in open_alerts]).update(
         resolved_at=now, resolved_by=by, outcome=outcome, notes=note
     )
+    board_forget(meeting.scheme_id)
     _send_all_clear(meeting, now)
     return len(open_alerts)
 
@@ -235,6 +237,7 @@ def alert_acknowledge(*, alert: Alert, by, now=None) -> Alert:
     ).update(acknowledged_at=now, acknowledged_by=by)
     alert.refresh_from_db()
     if updated:
+        board_forget_alert(alert)
         _stop_escalation(alert)
     return alert
 
@@ -255,6 +258,7 @@ def alert_resolve(*, alert: Alert, by, outcome: str, notes: str = "", now=None) 
     if not updated:
         raise DomainError("This alert is already resolved.")
     alert.refresh_from_db()
+    board_forget_alert(alert)
     _stop_escalation(alert)
     if not Alert.objects.filter(meeting_id=alert.meeting_id, resolved_at__isnull=True).exists():
         # The last open alert is closed: everyone else who was alerted can stand down.

@@ -10,6 +10,7 @@ from django.utils import timezone
 from buddyscheme.notifications import notification_enqueue
 from buddyscheme.services import heartbeat_record
 
+from ..board import board_forget
 from ..models import (
     MISSED_CHECK_IN_LEVEL,
     TOP_LEVEL,
@@ -102,14 +103,20 @@ def mark_missed(now, batch: int = 500) -> int:
     )
     configs: dict[int, LoneWorkingSettings] = {}
     over = []
+    schemes = set()
     for meeting in candidates:
         if meeting.scheme_id not in configs:
             configs[meeting.scheme_id] = lone_working(meeting.scheme)
         if meeting.planned_end + grace(meeting, configs[meeting.scheme_id]) <= now:
             over.append(meeting.pk)
-    return Meeting.objects.filter(
+            schemes.add(meeting.scheme_id)
+    missed = Meeting.objects.filter(
         pk__in=over, state=MeetingState.PLANNED, next_alert_at__isnull=True
     ).update(state=MeetingState.MISSED, next_reminder_at=None)
+    if missed:
+        for scheme_id in schemes:
+            board_forget(scheme_id)
+    return missed
 
 
 def sweep(*, now=None, batch: int = 500) -> int:

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.assignment import assign_greedy, assign_optimal, stable_match, total
+from matching.assignment import (
+    assign_greedy,
+    assign_min_cost_flow_reference,
+    assign_optimal,
+    stable_match,
+    total,
+)
 from matching.scoring import Facts, Weights, preference_problems, round_scores, score_pair
 
 
@@ -215,32 +221,8 @@ def test_a_round_is_optimal_for_the_score_with_waiting_time(instance):
 
 
 def min_cost_flow_total(scores, allowed, capacities):
-    """OR-tools' min-cost flow over every usable pair, no pruning: the independent reference.
-    Integer costs on a grid of 2^-30 of the largest score; the total is read back in floats."""
-    from ortools.graph.python import min_cost_flow
-
-    n_rows, n_buddies = scores.shape
-    rows, cols = np.nonzero(allowed & (scores > 0))
-    scale = 2.0**30 / max(1.0, float(scores.max()))
-    source, sink = n_rows + n_buddies, n_rows + n_buddies + 1
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([np.full(n_rows, source), rows, n_rows + np.arange(n_buddies), [source]]),
-        np.concatenate([np.arange(n_rows), n_rows + cols, np.full(n_buddies, sink), [sink]]),
-        np.concatenate([np.ones(n_rows + len(rows), np.int64), capacities, [n_rows]]),
-        np.concatenate(
-            [
-                np.zeros(n_rows, np.int64),
-                -np.rint(scores[rows, cols] * scale).astype(np.int64),
-                np.zeros(n_buddies + 1, np.int64),
-            ]
-        ),
-    )
-    flow.set_node_supply(source, n_rows)
-    flow.set_node_supply(sink, -n_rows)
-    assert flow.solve() == flow.OPTIMAL
-    used = flow.flows(np.arange(n_rows, n_rows + len(rows))) > 0
-    return float(scores[rows[used], cols[used]].sum())
+    """The independent reference's total (matching.assignment.assign_min_cost_flow_reference)."""
+    return total(scores, assign_min_cost_flow_reference(scores, allowed, capacities))
 
 
 def medium_instance(seed):
