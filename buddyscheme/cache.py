@@ -11,7 +11,7 @@ Also the one guarded helper for keeping worked-out values (`cache_kept`, `cache_
 """
 
 import logging
-import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -111,12 +111,14 @@ def cache_forget(*keys: str) -> None:
 
 
 def cache_bump(generation_key: str) -> None:
-    """Move a generation counter on: every entry kept with it is forgotten at once."""
+    """Move a generation on: every entry kept with it is forgotten at once.
+
+    The generation is a fresh token stored with no expiry, not a count: Django's incr on the
+    file and local-memory caches re-stores the number with the default lifetime, so a
+    generation that then expired read as "none" and matched entries kept before it (found when
+    the board's and the dashboard's helpers were merged); a count that is evicted and starts
+    again could also repeat an old value. One SET, as cheap as Redis's INCR."""
     try:
-        cache.incr(generation_key)
-    except Exception:  # not set yet, evicted, or not a whole number (Redis's INCRBY takes only
-        # those; an earlier release stored a float with no expiry): start a new count
-        try:
-            cache.set(generation_key, time.time_ns() // 1000, None)
-        except Exception:
-            logger.warning("cache: could not move %s on", generation_key.split(":")[0])
+        cache.set(generation_key, uuid.uuid4().hex, None)
+    except Exception:
+        logger.warning("cache: could not move %s on", generation_key.split(":")[0])
