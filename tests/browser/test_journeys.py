@@ -1,0 +1,172 @@
+"""Issue 22: whole journeys through the real UI, each person on their own device (a phone at
+390 × 844 for buddies and participants, a laptop at 1,366 × 900 for the coordinator), axe-core
+on every page visited and a screenshot of each step under var/screenshots/journey-*.
+
+The live server runs in the test's process, so time-machine moves its clock too. Celery's work
+is done in-process: where the worker would deliver the outbox or run the sweep, the test calls
+the same service the task calls (a real worker and beat are not started in this slice).
+"""
+
+import re
+from datetime import date, timedelta
+
+from django.core import mail
+from playwright.sync_api import expect
+
+from buddyscheme.models import BuddyStage, Role, TrainingModule
+from buddyscheme.notifications import notifications_deliver
+
+from ..factories import MembershipFactory, SchemeFactory, enrol_totp, menu
+from .conftest import log_in, screenshot, serious_accessibility_problems
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+LAPTOP = {"viewport": {"width": 1366, "height": 900}}
+
+
+class Journey:
+    """Numbers the screenshots of one journey and checks every page with axe as it goes."""
+
+    def __init__(self, name):
+        self.name = name
+        self.step = 0
+
+    def check(self, page, what):
+        """axe (zero serious or critical), nothing wider than a phone, then a screenshot."""
+        page.wait_for_load_state()
+        assert serious_accessibility_problems(page) == [], what
+        width = page.viewport_size["width"]
+        if width < 500:
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, what
+        self.step += 1
+        screenshot(page, f"journey-{self.name}-{self.step:02d}-{what}")
+
+
+def _coordinator(scheme, email="lead@example.org"):
+    coordinator = MembershipFactory(
+        scheme=scheme,
+        role=Role.COORDINATOR,
+        user__email=email,
+        user__first_name="Nadia",
+        user__last_name="Coordinator",
+    )
+    return coordinator, enrol_totp(coordinator.user)
+
+
+def _link(email_to, pattern):
+    message = next(message for message in mail.outbox if message.to == [email_to])
+    return re.search(r"https?://[^/\s]+(" + pattern + r")", message.body).group(1)
+
+
+def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
+    scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
+    _coordinator_membership, secret = _coordinator(scheme)
+    menu(scheme, "Cooking on a budget", "Benefits forms", "Gardening")
+    TrainingModule.objects.create(scheme=scheme, name="Safeguarding basics", mandatory=True)
+    journey = Journey("1-buddy")
+
+    laptop = open_phone(LAPTOP)
+    log_in(laptop, "lead@example.org", totp_secret=secret)
+    laptop.goto("/coordinator/invitations/")
+    journey.check(laptop, "coordinator-invitations")
+    laptop.get_by_label("Email").fill("ifeoma.buddy@example.org")
+    laptop.get_by_label("Buddy", exact=True).check()
+    laptop.get_by_role("button", name="Send invitation").click()
+    expect(laptop.get_by_text("Invitation sent.")).to_be_visible()
+    journey.check(laptop, "coordinator-invitation-sent")
+
+    notifications_deliver()  # the worker's job
+    link = _link("ifeoma.buddy@example.org", r"/invite/\S+/")
+
+    phone = open_phone(PHONE)
+    phone.goto(link)
+    expect(phone.get_by_role("heading", name="You have been invited")).to_be_visible()
+    journey.check(phone, "buddy-invitation")
+    phone.get_by_label("What should we call you?").fill("Ifeoma")
+    phone.get_by_label("Choose a password").fill("a kettle by the window")
+    phone.get_by_label("Type the password again").fill("a kettle by the window!")
+    phone.get_by_role("button", name="Create my account").click()
+    expect(phone.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
+    journey.check(phone, "buddy-password-mismatch")
+    phone.get_by_label("Choose a password").fill("a kettle by the window")
+    phone.get_by_label("Type the password again").fill("a kettle by the window")
+    phone.get_by_role("button", name="Create my account").click()
+    expect(phone.get_by_text("Welcome to Riverside Buddies")).to_be_visible()
+    journey.check(phone, "buddy-welcome")
+
+    phone.goto("/profile/")
+    phone.get_by_label("Phone").first.fill("07700 900456")
+    phone.get_by_label("Emergency contact name").fill("Chidi")
+    phone.get_by_label("Emergency contact phone").fill("07700 900789")
+    phone.get_by_role("button", name=re.compile("Save")).click()
+    expect(phone.get_by_text("Your details are saved.")).to_be_visible()
+    journey.check(phone, "buddy-profile")
+
+    phone.goto("/menu/")
+    phone.get_by_label("Cooking on a budget").check()
+    phone.get_by_label("Benefits forms").check()
+    phone.get_by_label("Tuesday evening").check()
+    phone.get_by_label("Saturday morning").check()
+    phone.get_by_label("Languages you speak").fill("English, Igbo")
+    phone.get_by_label("First half of your postcode").fill("se15")
+    journey.check(phone, "buddy-menu")
+    phone.get_by_role("button", name=re.compile("Save")).click()
+    expect(phone.get_by_text("Saved. Thank you.")).to_be_visible()
+    journey.check(phone, "buddy-menu-saved")
+
+    from buddyscheme.models import Membership
+
+    buddy = Membership.objects.get(scheme=scheme, role=Role.BUDDY)
+    assert buddy.user.profile.preferred_name == "Ifeoma"
+    assert sorted(buddy.match_profile.items.values_list("name", flat=True)) == [
+        "Benefits forms",
+        "Cooking on a budget",
+    ]
+
+    laptop.goto(f"/coordinator/people/{buddy.pk}/")
+    journey.check(laptop, "coordinator-person-applied")
+
+    def record_step(stage_label, evidence):
+        form = laptop.locator("form", has=laptop.get_by_role("button", name="Record this step"))
+        form.get_by_label("Move to").select_option(label=stage_label)
+        form.get_by_label("Evidence").fill(evidence)
+        form.get_by_role("button", name="Record this step").click()
+        expect(laptop.get_by_role("heading", name=f"Vetting: {stage_label}")).to_be_visible()
+
+    record_step("References", "Two references asked for by email")
+    record_step("DBS/CRB check", "Both references returned, read by N.C.")
+
+    dbs = laptop.locator("form", has=laptop.get_by_role("button", name="Record DBS check"))
+    dbs.get_by_label("Level").select_option(label="Enhanced")
+    dbs.get_by_label("Certificate number").fill("001234567890")
+    today = date.today()
+    dbs.get_by_label("Issue date").fill(today.isoformat())
+    dbs.get_by_label("Renewal due").fill((today + timedelta(days=3 * 365)).isoformat())
+    dbs.get_by_role("button", name="Record DBS check").click()
+    expect(laptop.get_by_text("DBS check recorded.")).to_be_visible()
+    record_step("Induction and training", "Enhanced DBS seen, certificate checked by N.C.")
+
+    # Approving before the mandatory training is recorded is refused, in words.
+    form = laptop.locator("form", has=laptop.get_by_role("button", name="Record this step"))
+    form.get_by_label("Move to").select_option(label="Approved")
+    form.get_by_label("Evidence").fill("Induction done")
+    form.get_by_role("button", name="Record this step").click()
+    expect(laptop.get_by_text(re.compile("Cannot approve yet"))).to_be_visible()
+    journey.check(laptop, "coordinator-approve-refused")
+
+    training = laptop.locator("form", has=laptop.get_by_role("button", name="Record training"))
+    training.get_by_label("Module").select_option(label="Safeguarding basics")
+    training.get_by_label("Completed on").fill(today.isoformat())
+    training.get_by_role("button", name="Record training").click()
+    expect(laptop.locator("#person-training").locator("..")).to_contain_text("Safeguarding basics")
+    record_step("Approved", "Induction and safeguarding done")
+    journey.check(laptop, "coordinator-person-approved")
+
+    buddy.vetting.refresh_from_db()
+    assert buddy.vetting.stage == BuddyStage.APPROVED
+    phone.goto("/today/")
+    journey.check(phone, "buddy-today-approved")
