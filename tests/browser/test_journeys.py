@@ -114,6 +114,17 @@ def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
     phone.get_by_label("Languages you speak").fill("English, Igbo")
     phone.get_by_label("First half of your postcode").fill("se15")
     journey.check(phone, "buddy-menu")
+    # The availability grid's Evening column is whole at 390 px and at 320 px (no sideways
+    # scrolling inside its box either).
+    for width in (390, 320):
+        phone.set_viewport_size({"width": width, "height": 844})
+        grid = phone.locator(".availability-grid")
+        assert grid.evaluate("table => table.parentElement.scrollWidth <= table.parentElement.clientWidth")
+        evening = phone.get_by_role("columnheader", name="Evening").bounding_box()
+        assert evening["x"] + evening["width"] <= width
+        expect(phone.get_by_label("Wednesday evening")).to_be_in_viewport()
+    journey.check(phone, "buddy-menu-320")
+    phone.set_viewport_size(PHONE["viewport"])
     phone.get_by_role("button", name=re.compile("Save")).click()
     expect(phone.get_by_text("Saved. Thank you.")).to_be_visible()
     journey.check(phone, "buddy-menu-saved")
@@ -170,3 +181,103 @@ def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
     assert buddy.vetting.stage == BuddyStage.APPROVED
     phone.goto("/today/")
     journey.check(phone, "buddy-today-approved")
+
+
+def test_journey_2_enrolled_matched_in_a_round_and_both_say_yes(open_phone):
+    from matching.models import Match, MatchState
+
+    from ..factories import cleared_buddy
+
+    scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
+    _coordinator_membership, secret = _coordinator(scheme)
+    cooking, forms, gardening = menu(scheme, "Cooking on a budget", "Benefits forms", "Gardening")
+    participant = MembershipFactory(
+        scheme=scheme,
+        role=Role.PARTICIPANT,
+        user__email="grace.participant@example.org",
+        user__first_name="Grace",
+        user__last_name="Adeyemi",
+    )
+    buddy = cleared_buddy(
+        scheme,
+        items=[cooking, forms],
+        email="amara.buddy@example.org",
+        about="I like cooking and long walks.",
+    )
+    buddy.user.first_name = "Amara"
+    buddy.user.save(update_fields=["first_name"])
+    journey = Journey("2-match")
+
+    laptop = open_phone(LAPTOP)
+    log_in(laptop, "lead@example.org", totp_secret=secret)
+    laptop.goto(f"/coordinator/people/{participant.pk}/")
+    enrolment = laptop.locator("form", has=laptop.get_by_role("button", name="Save enrolment"))
+    enrolment.get_by_label("How were they referred?").select_option(index=1)
+    enrolment.get_by_label(re.compile("They agree to us holding their information")).check()
+    journey.check(laptop, "coordinator-enrolment")
+    enrolment.get_by_role("button", name="Save enrolment").click()
+    expect(laptop.get_by_text("Enrolment saved.")).to_be_visible()
+    journey.check(laptop, "coordinator-enrolled")
+
+    # The menu, filled in with Grace on a tablet.
+    laptop.set_viewport_size({"width": 810, "height": 1080})
+    laptop.get_by_role("link", name="Fill in their menu with them").click()
+    expect(laptop.get_by_role("heading", name="Grace's menu")).to_be_visible()
+    laptop.get_by_label("Cooking on a budget").check()
+    laptop.get_by_label("Benefits forms").check()
+    laptop.get_by_label("Thursday afternoon").check()
+    journey.check(laptop, "tablet-participant-menu")
+    laptop.get_by_role("button", name=re.compile("Save")).click()
+    expect(laptop.get_by_text("Saved Grace's menu.")).to_be_visible()
+    laptop.set_viewport_size(LAPTOP["viewport"])
+
+    laptop.goto("/coordinator/matching/rounds/new/")
+    expect(laptop.get_by_label(re.compile("Grace"))).to_be_checked()
+    journey.check(laptop, "coordinator-round-new")
+    laptop.get_by_role("button", name="Find the best matches").click()
+    expect(laptop.get_by_role("heading", name="Grace with Amara")).to_be_visible()
+    journey.check(laptop, "coordinator-round-drafts")
+    laptop.get_by_role("button", name="Propose all remaining drafts").click()
+    expect(laptop.get_by_text("1 match proposed.")).to_be_visible()
+    journey.check(laptop, "coordinator-round-released")
+    match = Match.objects.get(participant=participant)
+    assert (match.buddy, match.state) == (buddy, MatchState.PROPOSED)
+
+    phone = open_phone(PHONE)
+    log_in(phone, "grace.participant@example.org")
+    phone.goto("/me/")
+    card = phone.locator(".answer-card")
+    expect(card).to_contain_text("Amara")
+    journey.check(phone, "participant-home")
+    card.get_by_role("link", name="Read and answer").click()
+    expect(phone.get_by_role("heading", name="A buddy for you: Amara")).to_be_visible()
+    journey.check(phone, "participant-proposal")
+    phone.get_by_role("button", name="Yes", exact=True).click()
+    expect(phone.get_by_text("You said yes. We are waiting")).to_be_visible()
+    journey.check(phone, "participant-said-yes")
+
+    buddy_phone = open_phone(PHONE)
+    log_in(buddy_phone, "amara.buddy@example.org")
+    buddy_phone.goto("/today/")
+    buddy_card = buddy_phone.locator(".answer-card")
+    expect(buddy_card).to_contain_text("Grace")
+    journey.check(buddy_phone, "buddy-today")
+    buddy_card.get_by_role("link").first.click()
+    buddy_phone.wait_for_url(f"**/matches/{match.pk}/")
+    journey.check(buddy_phone, "buddy-proposal")
+    buddy_phone.get_by_role("button", name="Yes", exact=True).click()
+    expect(buddy_phone.get_by_text("You have both said yes")).to_be_visible()
+    journey.check(buddy_phone, "buddy-said-yes")
+    match.refresh_from_db()
+    assert match.state == MatchState.ACCEPTED
+
+    # The matches list on every state filter, at a laptop and a phone's width.
+    laptop.goto("/coordinator/matching/matches/")
+    expect(laptop.get_by_role("link", name="Grace")).to_be_visible()
+    journey.check(laptop, "coordinator-matches")
+    for size in (LAPTOP["viewport"], PHONE["viewport"]):
+        laptop.set_viewport_size(size)
+        for value, _label in MatchState.choices:
+            laptop.goto(f"/coordinator/matching/matches/?state={value}")
+            assert serious_accessibility_problems(laptop) == [], (size, value)
+    journey.check(laptop, "coordinator-matches-phone-withdrawn")
