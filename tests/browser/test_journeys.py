@@ -281,3 +281,114 @@ def test_journey_2_enrolled_matched_in_a_round_and_both_say_yes(open_phone):
             laptop.goto(f"/coordinator/matching/matches/?state={value}")
             assert serious_accessibility_problems(laptop) == [], (size, value)
     journey.check(laptop, "coordinator-matches-phone-withdrawn")
+
+
+def _accepted_match(scheme):
+    from matching.models import Match, MatchState
+
+    from ..factories import cleared_buddy, waiting_participant
+
+    participant = waiting_participant(scheme, email="grace.participant@example.org")
+    participant.user.first_name, participant.user.last_name = "Grace", "Adeyemi"
+    participant.user.save(update_fields=["first_name", "last_name"])
+    buddy = cleared_buddy(scheme, email="amara.buddy@example.org")
+    buddy.user.first_name, buddy.user.last_name = "Amara", "Okonkwo"
+    buddy.user.save(update_fields=["first_name", "last_name"])
+    return Match.objects.create(
+        scheme=scheme, participant=participant, buddy=buddy, state=MatchState.ACCEPTED
+    )
+
+
+def _sign(page, name, by_keyboard=False):
+    if by_keyboard:
+        page.get_by_label("I have read the whole agreement").focus()
+        page.keyboard.press("Space")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.name") == "typed_name"
+        page.keyboard.type(name)
+        page.keyboard.press("Enter")
+    else:
+        page.get_by_label("I have read the whole agreement").check()
+        page.get_by_label("I agree").check()
+        page.get_by_label("Type your name to sign").fill(name)
+        page.get_by_role("button", name="Sign the agreement").click()
+    expect(page.get_by_text("you have signed the agreement")).to_be_visible()
+
+
+def test_journey_3_the_agreement_is_signed_by_all_three_and_downloaded(open_phone, tmp_path):
+    import subprocess
+
+    from contracts.models import Contract, ContractState
+
+    scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
+    _coordinator_membership, secret = _coordinator(scheme)
+    match = _accepted_match(scheme)
+    journey = Journey("3-agreement")
+
+    laptop = open_phone(LAPTOP)
+    log_in(laptop, "lead@example.org", totp_secret=secret)
+    laptop.goto(f"/matches/{match.pk}/")
+    laptop.get_by_role("link", name="Make the agreement to sign").click()
+    journey.check(laptop, "coordinator-specifics")
+    laptop.get_by_role("button", name="Make the agreement").click()
+    expect(laptop.get_by_text("Agreement made.")).to_be_visible()
+    journey.check(laptop, "coordinator-agreement-made")
+    contract = Contract.objects.get(match=match)
+
+    phone = open_phone(PHONE)
+    log_in(phone, "grace.participant@example.org")
+    phone.goto("/contracts/")
+    journey.check(phone, "participant-agreements")
+    phone.get_by_role("link", name="Buddy agreement").click()
+    journey.check(phone, "participant-agreement")
+    # Signed with the keyboard alone: ticks with Space, the name typed, Enter sends.
+    _sign(phone, "Grace Adeyemi", by_keyboard=True)
+    journey.check(phone, "participant-signed")
+
+    buddy_phone = open_phone(PHONE)
+    log_in(buddy_phone, "amara.buddy@example.org")
+    buddy_phone.goto(f"/contracts/{contract.pk}/")
+    # A name that is not theirs is refused in words, and can be corrected.
+    buddy_phone.get_by_label("I have read the whole agreement").check()
+    buddy_phone.get_by_label("I agree").check()
+    buddy_phone.get_by_label("Type your name to sign").fill("Somebody Else")
+    buddy_phone.get_by_role("button", name="Sign the agreement").click()
+    expect(buddy_phone.get_by_text("does not match the name we have for you")).to_be_visible()
+    journey.check(buddy_phone, "buddy-name-mismatch")
+    _sign(buddy_phone, "Amara Okonkwo")
+    journey.check(buddy_phone, "buddy-signed")
+
+    laptop.goto(f"/contracts/{contract.pk}/")
+    _sign(laptop, "Nadia Coordinator")
+    journey.check(laptop, "coordinator-signed")
+    contract.refresh_from_db()
+    assert contract.state == ContractState.SIGNED
+    assert contract.signatures.count() == 3
+
+    href = laptop.get_by_role("link", name="Download as PDF").get_attribute("href")
+    response = laptop.request.get(href)
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "agreement.pdf"
+    pdf.write_bytes(response.body())
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    # The discreet PDF (the default): the participant by initials only, everyone's signature,
+    # the clause on stopping, and the hash of the text that was signed.
+    assert "between G.A. (the person being supported), Amara (the buddy)" in text
+    assert "Adeyemi" not in text
+    assert re.search(r"Participant\s+G\.A\.\s+\d", text)
+    assert re.search(r"Buddy\s+Amara Okonkwo\s+\d", text)
+    assert re.search(r"Coordinator\s+Nadia Coordinator\s+\d", text)
+    assert "Stopping at once" in text and contract.sha256 in text
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
+    from pathlib import Path
+    from shutil import copyfile
+
+    folder = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    copyfile(next(tmp_path.glob("page*.png")), folder / "journey-3-agreement-pdf-page-1.png")
