@@ -392,3 +392,147 @@ def test_journey_3_the_agreement_is_signed_by_all_three_and_downloaded(open_phon
 
     folder = Path(__file__).resolve().parents[2] / "var" / "screenshots"
     copyfile(next(tmp_path.glob("page*.png")), folder / "journey-3-agreement-pdf-page-1.png")
+
+
+def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_clear(
+    open_phone, live_server, settings
+):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from matching.models import Match
+    from meetings import services
+    from meetings.models import Alert, Debrief, Meeting, MeetingState, OnCallShift
+
+    from ..factories import PASSWORD, cleared_buddy, venue, waiting_participant
+
+    settings.SITE_URL = live_server.url
+    # A Wednesday morning in spring, the clock running on from there.
+    with time_machine.travel(dt.datetime(2027, 3, 10, 10, 0, tzinfo=dt.UTC), tick=True) as clock:
+        scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
+        _coordinator_membership, secret = _coordinator(scheme)
+        responder = MembershipFactory(
+            scheme=scheme,
+            role=Role.BUDDY,
+            is_on_call=True,
+            user__email="tunde.oncall@example.org",
+            user__first_name="Tunde",
+        )
+        now = timezone.now()
+        OnCallShift.objects.create(
+            scheme=scheme, responder=responder, starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=2),
+        )
+        buddy = cleared_buddy(scheme, email="amara.buddy@example.org")
+        buddy.user.first_name = "Amara"
+        buddy.user.save(update_fields=["first_name"])
+        participant = waiting_participant(scheme, email="grace.participant@example.org")
+        participant.user.first_name, participant.user.last_name = "Grace", "Adeyemi"
+        participant.user.save(update_fields=["first_name", "last_name"])
+        match = Match.objects.create(
+            scheme=scheme, buddy=buddy, participant=participant, state="active"
+        )
+        venue(scheme, name="Corner café", area="Peckham")
+        journey = Journey("4-safety")
+
+        phone = open_phone(PHONE)
+        log_in(phone, "amara.buddy@example.org")
+        phone.goto("/meetings/new/")
+        phone.get_by_label("Who with").select_option(index=1)
+        phone.get_by_label("Where").select_option(label="Corner café")
+        local = timezone.localtime(timezone.now(), scheme.zone)
+        phone.get_by_label("Date").fill(local.date().isoformat())
+        phone.get_by_label("From").fill("10:30")
+        phone.get_by_label("Until").fill("11:30")
+        journey.check(phone, "buddy-log-meeting")
+        phone.get_by_role("button", name="Save").click()
+        expect(phone.get_by_text("Meeting logged")).to_be_visible()
+        journey.check(phone, "buddy-meeting-logged")
+        meeting = Meeting.objects.get(buddy=buddy)
+        assert meeting.match == match
+
+        clock.move_to(meeting.planned_start - timedelta(minutes=2))
+        phone.goto("/today/")
+        phone.get_by_role("button", name="I've arrived").click()
+        expect(phone.get_by_text("Remember to tap")).to_be_visible()
+        journey.check(phone, "buddy-checked-in")
+
+        laptop = open_phone(LAPTOP)
+        log_in(laptop, "lead@example.org", totp_secret=secret)
+        laptop.goto("/coordinator/board/")
+        expect(laptop.get_by_text("No open alerts.")).to_be_visible()
+        journey.check(laptop, "coordinator-board-quiet")
+
+        # Time passes: the meeting runs over and the sweep (beat's job) raises an alert.
+        clock.move_to(meeting.planned_end + timedelta(minutes=1))
+        # Level 1 prompts the buddy, level 2 tells the coordinator, level 3 the on-call phone.
+        for _ in range(30):
+            services.sweep()
+            if Alert.objects.filter(meeting=meeting, level=3).exists():
+                break
+            clock.shift(timedelta(minutes=5))
+        alert = Alert.objects.get(meeting=meeting, level=3)
+        # A coordinator's session ends after an idle hour: signed in again, the board shows it.
+        log_in(laptop, "lead@example.org", totp_secret=secret)
+        laptop.goto("/coordinator/board/")
+        expect(laptop.get_by_text(re.compile("Level 3: ")).first).to_be_visible()
+        journey.check(laptop, "coordinator-board-alert")
+
+        notifications_deliver()  # the worker's job
+        message = next(m for m in mail.outbox if m.to == ["tunde.oncall@example.org"])
+        link = re.search(r"https?://[^/\s]+(/r/\S+)", message.body).group(1)
+        on_call_phone = open_phone(PHONE)
+        on_call_phone.goto(link)
+        on_call_phone.fill("input[name=login]", "tunde.oncall@example.org")
+        on_call_phone.fill("input[name=password]", PASSWORD)
+        on_call_phone.get_by_role("button", name="Sign In").click()
+        on_call_phone.wait_for_url(f"**/alerts/{alert.pk}/")
+        journey.check(on_call_phone, "responder-alert")
+        on_call_phone.get_by_role("button", name="Acknowledge: I am dealing with it").click()
+        expect(on_call_phone.get_by_text("Acknowledged: escalation has stopped")).to_be_visible()
+        journey.check(on_call_phone, "responder-acknowledged")
+
+        # An idle half hour ends any session: the clock jumped, so the buddy signs in again.
+        log_in(phone, "amara.buddy@example.org")
+        phone.goto("/today/")
+        phone.get_by_role("button", name="I've left safely").click()
+        expect(phone.get_by_text("You have checked out safely")).to_be_visible()
+        journey.check(phone, "buddy-checked-out-debrief")
+        meeting.refresh_from_db()
+        alert.refresh_from_db()
+        assert meeting.state == MeetingState.CHECKED_OUT
+        assert alert.resolved_at is not None and alert.all_clear_at is not None
+        assert not Alert.objects.filter(meeting=meeting, resolved_at__isnull=True).exists()
+        notifications_deliver()  # may already have gone: the check-out queued the worker
+        # Everyone the alerts reached hears the all-clear once; the buddy does not need it.
+        all_clear = sorted(m.to[0] for m in mail.outbox if m.subject.startswith("All clear"))
+        assert all_clear == ["lead@example.org", "tunde.oncall@example.org"]
+        assert all(
+            m.subject.startswith("All clear: Amara is safe")
+            for m in mail.outbox
+            if m.subject.startswith("All clear")
+        )
+
+        # The debrief: a full name is caught, shown, and corrected to initials.
+        good = phone.get_by_role("radio", name="Good", exact=True)
+        phone.locator(f'label[for="{good.get_attribute("id")}"]').click()
+        phone.get_by_label("What happened").fill("Grace and I ran over at the café, all fine.")
+        phone.get_by_role("button", name="Send to my coordinator").click()
+        warning = phone.locator("#identifying-details")
+        expect(warning).to_contain_text("Check before you send: this may identify someone")
+        expect(warning.locator("mark")).to_have_text("Grace")
+        journey.check(phone, "buddy-debrief-initials-warning")
+        phone.get_by_label("What happened").fill("G.A. and I ran over at the café, all fine.")
+        phone.get_by_role("button", name="Send to my coordinator").click()
+        expect(phone.get_by_text("Your debrief has been sent")).to_be_visible()
+        journey.check(phone, "buddy-debrief-sent")
+        debrief = Debrief.objects.get(meeting=meeting)
+        assert (debrief.state, debrief.what_happened) == (
+            "sent",
+            "G.A. and I ran over at the café, all fine.",
+        )
+        laptop.goto("/coordinator/board/")
+        expect(laptop.get_by_text("No open alerts.")).to_be_visible()
+        journey.check(laptop, "coordinator-board-clear")
