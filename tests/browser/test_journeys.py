@@ -536,3 +536,178 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
         laptop.goto("/coordinator/board/")
         expect(laptop.get_by_text("No open alerts.")).to_be_visible()
         journey.check(laptop, "coordinator-board-clear")
+
+
+def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(open_phone):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from buddyscheme.models import Supervision
+    from contracts.services import contract_sign
+    from groups import services as group_services
+    from groups.models import GroupSession, SessionFeedback
+    from meetings.models import MeetingState, OnCallShift
+
+    from ..factories import cleared_buddy, venue
+
+    # A Monday morning; the one-to-one is booked for the next day.
+    with time_machine.travel(dt.datetime(2027, 3, 8, 9, 0, tzinfo=dt.UTC), tick=True) as clock:
+        scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
+        coordinator, secret = _coordinator(scheme)
+        coordinator.is_on_call = True
+        coordinator.save(update_fields=["is_on_call"])
+        now = timezone.now()
+        OnCallShift.objects.create(
+            scheme=scheme, responder=coordinator, starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=5),
+        )
+        first = cleared_buddy(scheme, email="amara.buddy@example.org")
+        second = cleared_buddy(scheme, email="kofi.buddy@example.org")
+        for buddy, name in ((first, "Amara"), (second, "Kofi")):
+            buddy.user.first_name = name
+            buddy.user.save(update_fields=["first_name"])
+            buddy.is_facilitator = True
+            buddy.save(update_fields=["is_facilitator"])
+        journey = Journey("5-support")
+
+        laptop = open_phone(LAPTOP)
+        log_in(laptop, "lead@example.org", totp_secret=secret)
+        laptop.goto(f"/coordinator/people/{first.pk}/support/")
+        journey.check(laptop, "coordinator-buddy-support")
+        laptop.get_by_role("link", name="Book a one-to-one").click()
+        laptop.get_by_label("Phone call").check()
+        laptop.get_by_label("Date").fill("2027-03-09")
+        laptop.get_by_label("From").fill("10:00")
+        laptop.get_by_label("Until").fill("11:00")
+        journey.check(laptop, "coordinator-book-one-to-one")
+        laptop.get_by_role("button", name="Book it").click()
+        expect(laptop.get_by_text("One-to-one booked.")).to_be_visible()
+        journey.check(laptop, "coordinator-one-to-one-booked")
+        supervision = Supervision.objects.get(buddy=first)
+
+        phone = open_phone(PHONE)
+        log_in(phone, "amara.buddy@example.org")
+        phone.goto("/support/")
+        expect(phone.get_by_role("heading", name="My support", exact=True)).to_be_visible()
+        journey.check(phone, "buddy-my-support")
+
+        clock.move_to(dt.datetime(2027, 3, 9, 11, 30, tzinfo=dt.UTC))
+        log_in(laptop, "lead@example.org", totp_secret=secret)
+        laptop.goto(f"/coordinator/one-to-ones/{supervision.pk}/")
+        laptop.get_by_label("Notes").fill("Talked about boundaries with G.A. Agreed to ring if unsure.")
+        laptop.get_by_role("button", name="It took place: save").click()
+        journey.check(laptop, "coordinator-one-to-one-held")
+        laptop.get_by_role("button", name="Share the notes with Amara").click()
+        journey.check(laptop, "coordinator-notes-shared")
+        supervision.refresh_from_db()
+        assert supervision.shared_at is not None
+
+        log_in(phone, "amara.buddy@example.org")
+        phone.goto(f"/support/one-to-ones/{supervision.pk}/")
+        expect(phone.get_by_text("Agreed to ring if unsure.")).to_be_visible()
+        journey.check(phone, "buddy-reads-notes")
+
+        # A drop-in the next day, run by Amara and Kofi.
+        group = group_services.group_create(
+            scheme=scheme,
+            by=coordinator.user,
+            name="Peer support drop-in",
+            neutral_name="Wednesday group",
+            purpose="Peer support",
+            venue=venue(scheme, name="Room 2", kind="in_house", key_holder=coordinator.user),
+            signage_text="Private meeting",
+            complaints_contact="Nadia on 020 7946 0000",
+        )
+        clock.move_to(dt.datetime(2027, 3, 10, 13, 50, tzinfo=dt.UTC))
+        start = timezone.now() + timedelta(minutes=10)
+        session = group_services.group_session_create(
+            group=group, planned_start=start, planned_end=start + timedelta(minutes=90), by=None
+        )
+        for buddy in (first, second):
+            group_services.facilitator_add(session=session, membership=buddy, by=None)
+        attendee = MembershipFactory(
+            scheme=scheme, role=Role.PARTICIPANT, user__first_name="Grace", user__last_name="Obi"
+        )
+        member = group_services.group_member_add(
+            group=group, membership=attendee, answers={}, by=None
+        )
+        contract_sign(
+            contract=member.agreement,
+            membership=attendee,
+            typed_name="Grace Obi",
+            agreed=True,
+            read_to_end=True,
+        )
+
+        log_in(phone, "amara.buddy@example.org")
+        phone.goto("/today/")
+        phone.get_by_role("link", name="Wednesday group").click()
+        journey.check(phone, "facilitator-1-session")
+        phone.get_by_role("button", name="I've arrived").click()
+        expect(phone.get_by_text("You have checked in")).to_be_visible()
+
+        kofi = open_phone(PHONE)
+        log_in(kofi, "kofi.buddy@example.org")
+        kofi.goto("/today/")
+        kofi.get_by_role("link", name="Wednesday group").click()
+        kofi.get_by_role("button", name="I've arrived").click()
+        expect(kofi.get_by_text("You have checked in")).to_be_visible()
+        journey.check(kofi, "facilitator-2-checked-in")
+
+        phone.reload()
+        phone.get_by_role("button", name="Start the session").click()
+        expect(phone.get_by_text("The session has started")).to_be_visible()
+        phone.get_by_role("button", name="We read the ground rules out").click()
+        expect(phone.get_by_text("read out to everyone at")).to_be_visible()
+        phone.get_by_role("button", name="Mark GO here").click()
+        expect(phone.get_by_text("Marked present")).to_be_visible()
+        phone.get_by_label("New this time").fill("1")
+        phone.get_by_label("Came before").fill("3")
+        phone.get_by_role("button", name="Save the counts").click()
+        expect(phone.get_by_text("Counts saved")).to_be_visible()
+        journey.check(phone, "facilitator-1-session-running")
+
+        phone.get_by_role("link", name="Show the feedback code").click()
+        expect(phone.get_by_alt_text("QR code for the anonymous feedback form")).to_be_visible()
+        journey.check(phone, "facilitator-1-feedback-code")
+        feedback_url = phone.locator("a[href*='/feedback/']").get_attribute("href")
+
+        # Someone who came answers on their own phone, with no account.
+        visitor = open_phone(PHONE)
+        visitor.goto(feedback_url)
+        expect(visitor.get_by_role("heading", name="Wednesday group: how was today?")).to_be_visible()
+        journey.check(visitor, "attendee-feedback")
+        visitor.locator("input[name=felt_welcome][value='4']").check()
+        visitor.locator("input[name=felt_safe][value='3']").check()
+        visitor.locator("input[name=would_come_again][value='yes']").check()
+        visitor.get_by_label("Anything else? (optional)").fill("Friendly, thank you.")
+        visitor.get_by_role("button", name="Send").click()
+        expect(visitor.get_by_text("Your answers are anonymous")).to_be_visible()
+        journey.check(visitor, "attendee-feedback-sent")
+        feedback = SessionFeedback.objects.get()
+        assert (feedback.felt_welcome, feedback.felt_safe) == (4, 3)
+
+        clock.move_to(start + timedelta(minutes=85))
+        log_in(phone, "amara.buddy@example.org")
+        phone.goto(f"/groups/sessions/{session.pk}/")
+        phone.get_by_role("button", name="We've both left safely").click()
+        expect(phone.get_by_text("Checked out: both of you")).to_be_visible()
+        phone.get_by_label("What went well").fill("Everyone spoke; G.O. came back.")
+        phone.get_by_label("Issues to pick up").fill("The room was cold.")
+        phone.get_by_role("button", name="Send the debrief").click()
+        expect(phone.get_by_text("Debrief sent to the coordinator")).to_be_visible()
+        journey.check(phone, "facilitator-1-debrief-sent")
+
+        session = GroupSession.objects.get(pk=session.pk)
+        assert (session.state, session.new_count, session.returning_count) == ("finished", 1, 3)
+        assert session.ground_rules_read_out_at is not None
+        assert session.attendances.get().present
+        assert {f.meeting.state for f in session.facilitators.select_related("meeting")} == {
+            MeetingState.CHECKED_OUT
+        }
+        log_in(laptop, "lead@example.org", totp_secret=secret)
+        laptop.goto(f"/coordinator/group-sessions/{session.pk}/")
+        expect(laptop.get_by_text("The room was cold.")).to_be_visible()
+        journey.check(laptop, "coordinator-group-session")
