@@ -711,3 +711,150 @@ def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(open_
         laptop.goto(f"/coordinator/group-sessions/{session.pk}/")
         expect(laptop.get_by_text("The room was cold.")).to_be_visible()
         journey.check(laptop, "coordinator-group-session")
+
+
+def _pdf_text(page, href, tmp_path, name):
+    import subprocess
+
+    response = page.request.get(href)
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / f"{name}.pdf"
+    pdf.write_bytes(response.body())
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_journey_6_friends_next_steps_exit_feedback_and_the_funder_report(
+    open_phone, live_server, settings, tmp_path
+):
+    from django.core import signing
+    from django.utils import timezone
+
+    from evaluation import questionnaires
+    from evaluation.models import Invitation, Purpose
+    from matching import services as matching_services
+    from matching.models import EndingType, MatchState
+    from signposting.models import NextStepsPlan
+
+    from ..factories import cleared_buddy, sign_all, waiting_participant
+    from ..signposting.helpers import add_entry
+
+    settings.SITE_URL = live_server.url
+    scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
+    coordinator, secret = _coordinator(scheme)
+    add_entry(scheme, coordinator.user, name="Peckham Walking Club", area="Southwark")
+    participant = waiting_participant(scheme, email="grace.participant@example.org")
+    participant.user.first_name, participant.user.last_name = "Grace", "Adeyemi"
+    participant.user.save(update_fields=["first_name", "last_name"])
+    buddy = cleared_buddy(scheme, email="amara.buddy@example.org")
+    buddy.user.first_name = "Amara"
+    buddy.user.save(update_fields=["first_name"])
+    match = matching_services.match_create(
+        participant=participant, buddy=buddy, by=coordinator.user, state=MatchState.PROPOSED
+    )
+    matching_services.match_accept(match=match, by_membership=participant)
+    matching_services.match_accept(match=match, by_membership=buddy)
+    matching_services.match_introduce(
+        match=match, intro_at=timezone.now() - timedelta(days=90), by=None
+    )
+    sign_all(match)
+    match = matching_services.match_activate(match=match, by=coordinator.user)
+    journey = Journey("6-ending")
+
+    phone = open_phone(PHONE)
+    log_in(phone, "amara.buddy@example.org")
+    phone.goto("/today/")
+    phone.get_by_role("link", name="We have become friends").click()
+    journey.check(phone, "buddy-friends")
+    phone.get_by_role("button", name="Tell my coordinator").click()
+    expect(phone.get_by_text("You told us on")).to_be_visible()
+    journey.check(phone, "buddy-friends-told")
+
+    laptop = open_phone(LAPTOP)
+    log_in(laptop, "lead@example.org", totp_secret=secret)
+    laptop.goto(f"/matches/{match.pk}/")
+    laptop.get_by_role("link", name="End this match").click()
+    expect(laptop.get_by_label("Became friends")).to_be_checked()
+    journey.check(laptop, "coordinator-ending-type")
+    laptop.get_by_role("button", name="Next: the questions").click()
+    journey.check(laptop, "coordinator-ending-questions")
+    laptop.get_by_role("button", name="Next: check what will happen").click()
+    journey.check(laptop, "coordinator-ending-confirm")
+    laptop.get_by_role("button", name="Confirm: end the match").click()
+    expect(laptop.get_by_text("The match has ended.")).to_be_visible()
+    expect(laptop.get_by_text("How it ended: Became friends")).to_be_visible()
+    journey.check(laptop, "coordinator-match-ended")
+    match.refresh_from_db()
+    assert (match.state, match.ending_type) == (MatchState.ENDED, EndingType.FRIENDSHIP)
+
+    # Ending the match drafted its next-steps plan; it is finished with the participant.
+    laptop.get_by_role("link", name="Open the plan").click()
+    expect(laptop.get_by_role("heading", name=re.compile("Next-steps plan for"))).to_be_visible()
+    step = laptop.locator("form", has=laptop.get_by_role("button", name="Add the step"))
+    step.get_by_label("When").fill((timezone.localdate() + timedelta(days=14)).isoformat())
+    step.get_by_label("What").fill("Go to the Saturday walk")
+    service = step.get_by_label("Service from the directory (optional)")
+    service.select_option(
+        service.locator("option", has_text="Peckham Walking Club").get_attribute("value")
+    )
+    journey.check(laptop, "coordinator-plan-step")
+    step.get_by_role("button", name="Add the step").click()
+    expect(laptop.get_by_text("The step is added.")).to_be_visible()
+    laptop.get_by_role("button", name="Finish the plan").click()
+    journey.check(laptop, "coordinator-plan-finished")
+    plan = NextStepsPlan.objects.get(match=match)
+    assert plan.state == "finished"
+    assert plan.actions.get().entry.name == "Peckham Walking Club"
+
+    # The exit questionnaire, answered from the link in the participant's email.
+    notifications_deliver()
+    invitation = Invitation.objects.get(
+        person=participant, questionnaire__purpose=Purpose.EXIT
+    )
+    links = [
+        re.search(r"https?://[^/\s]+/q/([^/\s]+)/", message.body)
+        for message in mail.outbox
+        if message.to == [participant.user.email]
+    ]
+    path = next(
+        f"/q/{link.group(1)}/"
+        for link in links
+        if link and signing.loads(link.group(1), salt=questionnaires.LINK_SALT)[0] == invitation.pk
+    )
+    answer = open_phone(PHONE)
+    answer.goto(path)
+    journey.check(answer, "participant-exit-first-question")
+    for _ in range(30):
+        if answer.get_by_role("heading", name="Check and send").count():
+            break
+        radios = answer.locator("input[type=radio]")
+        if radios.count():
+            answer.locator(f"label[for='{radios.first.get_attribute('id')}']").click()
+        for box in answer.locator("textarea").all():
+            box.fill("A. helped me get out and about again.")
+        answer.get_by_role("button", name=re.compile("^Next")).click()
+        answer.wait_for_load_state()
+    journey.check(answer, "participant-exit-check-and-send")
+    answer.get_by_role("button", name="Send my answers").click()
+    expect(answer.get_by_role("heading", name="Thank you")).to_be_visible()
+    journey.check(answer, "participant-exit-thanks")
+    invitation.refresh_from_db()
+    assert invitation.completed_at is not None
+
+    laptop.goto("/coordinator/reports/funder/")
+    today = timezone.localdate()
+    laptop.get_by_label("From").fill((today - timedelta(days=200)).isoformat())
+    laptop.get_by_label("To").fill(today.isoformat())
+    journey.check(laptop, "coordinator-funder-reports")
+    laptop.get_by_role("button", name="Make the report").click()
+    expect(laptop.get_by_role("link", name="Download the PDF")).to_be_visible()
+    journey.check(laptop, "coordinator-funder-report")
+    href = laptop.get_by_role("link", name="Download the PDF").get_attribute("href")
+    text = _pdf_text(laptop, href, tmp_path, "funder")
+    assert "How matches ended" in text
+    # One friendship ending (small numbers are suppressed: "fewer than 5"), no other kind.
+    assert re.search(r"Became friends\s+fewer than 5", text)
+    assert re.search(r"Planned completion\s+0\n", text)
+    assert re.search(r"The match broke down\s+0\n", text)
+    assert "Adeyemi" not in text
