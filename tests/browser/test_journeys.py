@@ -8,9 +8,10 @@ the same service the task calls (a real worker and beat are not started in this 
 """
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from buddyscheme.models import BuddyStage, Role, TrainingModule
@@ -119,7 +120,9 @@ def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
     for width in (390, 320):
         phone.set_viewport_size({"width": width, "height": 844})
         grid = phone.locator(".availability-grid")
-        assert grid.evaluate("table => table.parentElement.scrollWidth <= table.parentElement.clientWidth")
+        assert grid.evaluate(
+            "table => table.parentElement.scrollWidth <= table.parentElement.clientWidth"
+        )
         evening = phone.get_by_role("columnheader", name="Evening").bounding_box()
         assert evening["x"] + evening["width"] <= width
         expect(phone.get_by_label("Wednesday evening")).to_be_in_viewport()
@@ -154,7 +157,7 @@ def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
     dbs = laptop.locator("form", has=laptop.get_by_role("button", name="Record DBS check"))
     dbs.get_by_label("Level").select_option(label="Enhanced")
     dbs.get_by_label("Certificate number").fill("001234567890")
-    today = date.today()
+    today = timezone.localdate()
     dbs.get_by_label("Issue date").fill(today.isoformat())
     dbs.get_by_label("Renewal due").fill((today + timedelta(days=3 * 365)).isoformat())
     dbs.get_by_role("button", name="Record DBS check").click()
@@ -422,7 +425,9 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
         )
         now = timezone.now()
         OnCallShift.objects.create(
-            scheme=scheme, responder=responder, starts_at=now - timedelta(hours=1),
+            scheme=scheme,
+            responder=responder,
+            starts_at=now - timedelta(hours=1),
             ends_at=now + timedelta(days=2),
         )
         buddy = cleared_buddy(scheme, email="amara.buddy@example.org")
@@ -560,7 +565,9 @@ def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(open_
         coordinator.save(update_fields=["is_on_call"])
         now = timezone.now()
         OnCallShift.objects.create(
-            scheme=scheme, responder=coordinator, starts_at=now - timedelta(hours=1),
+            scheme=scheme,
+            responder=coordinator,
+            starts_at=now - timedelta(hours=1),
             ends_at=now + timedelta(days=5),
         )
         first = cleared_buddy(scheme, email="amara.buddy@example.org")
@@ -596,7 +603,9 @@ def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(open_
         clock.move_to(dt.datetime(2027, 3, 9, 11, 30, tzinfo=dt.UTC))
         log_in(laptop, "lead@example.org", totp_secret=secret)
         laptop.goto(f"/coordinator/one-to-ones/{supervision.pk}/")
-        laptop.get_by_label("Notes").fill("Talked about boundaries with G.A. Agreed to ring if unsure.")
+        laptop.get_by_label("Notes").fill(
+            "Talked about boundaries with G.A. Agreed to ring if unsure."
+        )
         laptop.get_by_role("button", name="It took place: save").click()
         journey.check(laptop, "coordinator-one-to-one-held")
         laptop.get_by_role("button", name="Share the notes with Amara").click()
@@ -677,7 +686,9 @@ def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(open_
         # Someone who came answers on their own phone, with no account.
         visitor = open_phone(PHONE)
         visitor.goto(feedback_url)
-        expect(visitor.get_by_role("heading", name="Wednesday group: how was today?")).to_be_visible()
+        expect(
+            visitor.get_by_role("heading", name="Wednesday group: how was today?")
+        ).to_be_visible()
         journey.check(visitor, "attendee-feedback")
         visitor.locator("input[name=felt_welcome][value='4']").check()
         visitor.locator("input[name=felt_safe][value='3']").check()
@@ -809,9 +820,7 @@ def test_journey_6_friends_next_steps_exit_feedback_and_the_funder_report(
 
     # The exit questionnaire, answered from the link in the participant's email.
     notifications_deliver()
-    invitation = Invitation.objects.get(
-        person=participant, questionnaire__purpose=Purpose.EXIT
-    )
+    invitation = Invitation.objects.get(person=participant, questionnaire__purpose=Purpose.EXIT)
     links = [
         re.search(r"https?://[^/\s]+/q/([^/\s]+)/", message.body)
         for message in mail.outbox
