@@ -479,7 +479,12 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
                 break
             clock.shift(timedelta(minutes=5))
         alert = Alert.objects.get(meeting=meeting, level=3)
-        # A coordinator's session ends after an idle hour: signed in again, the board shows it.
+        # Sessions end after an idle half hour: the open board notices on its next refresh and
+        # takes the whole page to the sign-in (not the sign-in page inside the board).
+        expect(laptop).to_have_url(
+            re.compile(r"/accounts/login/\?next=/coordinator/board/"), timeout=15_000
+        )
+        expect(laptop.locator("main main")).to_have_count(0)
         log_in(laptop, "lead@example.org", totp_secret=secret)
         laptop.goto("/coordinator/board/")
         expect(laptop.get_by_text(re.compile("Level 3: ")).first).to_be_visible()
