@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -86,6 +86,13 @@ def login_required(view):
     def wrapper(request, *args, **kwargs):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
+        if request.headers.get("HX-Request"):
+            # A part of a page that refreshes itself (the board, the help banner) must not swap
+            # the sign-in page into itself: htmx takes the whole page there instead.
+            page = page_the_form_was_on(request, request.headers.get("HX-Current-URL", ""))
+            response = HttpResponse(status=200)
+            response["HX-Redirect"] = redirect_to_login(page).url
+            return response
         if request.method != "POST":
             return redirect_to_login(request.get_full_path())
         messages.warning(request, SIGNED_OUT_POST)
@@ -94,9 +101,9 @@ def login_required(view):
     return wrapper
 
 
-def page_the_form_was_on(request) -> str:
+def page_the_form_was_on(request, referer=None) -> str:
     """Where to go back to after a POST that could not be kept: the page it came from."""
-    referer = request.headers.get("referer", "")
+    referer = request.headers.get("referer", "") if referer is None else referer
     if referer and url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
