@@ -243,13 +243,13 @@ def _pattern(strong: list[str], phones: list[str], names: list[str]) -> re.Patte
     return re.compile("|".join(alternatives))
 
 
-def _redact(value, pattern: re.Pattern):
+def _redact(value, pattern: re.Pattern, replacement: str = REMOVED):
     if isinstance(value, str):
-        return pattern.sub(REMOVED, value)
+        return pattern.sub(lambda _: replacement, value)
     if isinstance(value, list):
-        return [_redact(item, pattern) for item in value]
+        return [_redact(item, pattern, replacement) for item in value]
     if isinstance(value, dict):
-        return {key: _redact(item, pattern) for key, item in value.items()}
+        return {key: _redact(item, pattern, replacement) for key, item in value.items()}
     return value
 
 
@@ -257,9 +257,18 @@ def _redact(value, pattern: re.Pattern):
 SWEEP_SKIPS = {"contracts.Contract", "contracts.Signature", "sessions.Session", "mfa.Authenticator"}
 
 
-def identifiers_sweep(*, person: User, scheme: Scheme, skip: Iterable[str] = ()) -> int:
-    """Remove the person's name, email and phone wherever typed into any text of any record."""
-    strong, phones, names = identifier_tokens(person)
+def identifiers_sweep(
+    *,
+    person: User,
+    scheme: Scheme,
+    skip: Iterable[str] = (),
+    replacement: str = REMOVED,
+    tokens: tuple[list[str], list[str], list[str]] | None = None,
+) -> int:
+    """Replace the person's name, email and phone wherever typed into any text of any record.
+
+    `tokens` are taken before the account changes, when the caller changes it first."""
+    strong, phones, names = tokens or identifier_tokens(person)
     pattern = _pattern(strong, phones, names)
     if pattern is None:
         return 0
@@ -285,7 +294,7 @@ def identifiers_sweep(*, person: User, scheme: Scheme, skip: Iterable[str] = ())
             if not condition:
                 continue
             for pk, value in model._default_manager.filter(condition).values_list("pk", name):
-                cleaned = _redact(value, pattern)
+                cleaned = _redact(value, pattern, replacement)
                 if cleaned != value:
                     model._default_manager.filter(pk=pk).update(**{name: cleaned})
                     changed += 1
@@ -362,14 +371,14 @@ def person_erase(
         raise DomainError("Say why the scheme must keep what you ticked (the legal reason).")
     person = User.objects.select_for_update().get(pk=person.pk)
     erasure_check(person, scheme)
-    # The sweep's tokens come from the account before it is anonymised.
-    strong, phones, names = identifier_tokens(person)
     request = (
         ErasureRequest.objects.select_for_update()
         .filter(scheme=scheme, person=person, status=ErasureStatus.OPEN)
         .first()
     ) or ErasureRequest(scheme=scheme, person=person, source=ErasureSource.COORDINATOR)
     targets = targets_for(person, scheme)
+    # Read before the profile is emptied: the sweep looks for these everywhere else.
+    tokens = identifier_tokens(person)
     counts = _apply(targets, held)
     held_models = {label for label, entry in INVENTORY.items() if entry.hold in held}
     request.status = ErasureStatus.ERASED
@@ -379,7 +388,7 @@ def person_erase(
     request.decided_by = by
     request.removed_counts = counts
     request.save()
-    identifiers_sweep(person=person, scheme=scheme, skip=held_models)
+    identifiers_sweep(person=person, scheme=scheme, skip=held_models, tokens=tokens)
     Membership.objects.filter(pk__in=targets.membership_ids).update(is_active=False)
     _user_anonymise(person)
     audit_record(actor=by, verb="person_erase", obj=request, scheme=scheme)
@@ -405,6 +414,11 @@ def erasure_request_keep(*, request: ErasureRequest, by: User, reason: str, now=
 
 
 def open_erasure_requests(scheme: Scheme) -> models.QuerySet[ErasureRequest]:
-    return ErasureRequest.objects.filter(scheme=scheme, status=ErasureStatus.OPEN).select_related(
-        "person__profile"
+    """Waiting for a coordinator, oldest first, each with `member_pk` for the person page."""
+    member = Membership.objects.filter(user=models.OuterRef("person"), scheme=scheme)
+    return (
+        ErasureRequest.objects.filter(scheme=scheme, status=ErasureStatus.OPEN)
+        .select_related("person__profile")
+        .annotate(member_pk=models.Subquery(member.order_by("pk").values("pk")[:1]))
+        .order_by("requested_at", "pk")
     )

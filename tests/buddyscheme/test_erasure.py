@@ -226,7 +226,7 @@ def seed_participant_everywhere(scheme):
         match=match, kind="short", evidence_at=WHEN, note=f"{FIRST} was ill"
     )
     # Someone else's words about him, not linked to him: only the sweep finds these.
-    DiaryEntry.objects.create(buddy=buddy, text=f"Worried about {FIRST} today")
+    DiaryEntry.objects.create(buddy=buddy, text=f"Worried about {FIRST} today: rang 07700900731")
     CaseNote.objects.create(membership=membership, text=f"{FIRST} {LAST} phoned")
     concern = Concern.objects.create(
         scheme=scheme,
