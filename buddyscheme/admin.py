@@ -10,16 +10,16 @@ from .audit import audit_record
 from .errors import DomainError
 from .models import (
     AuditEvent,
-    ErasureRequest,
-    RetentionReview,
     BuddyVetting,
     DBSCheck,
     EligibilityQuestion,
+    ErasureRequest,
     Heartbeat,
     Invitation,
     Membership,
     ParticipantEnrolment,
     Profile,
+    RetentionReview,
     Scheme,
     SupportSettings,
     TrainingCompletion,

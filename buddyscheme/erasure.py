@@ -123,7 +123,8 @@ def linked_rows(model: type[models.Model], entry: Personal, targets: Targets) ->
     return model._default_manager.filter(condition).distinct()
 
 
-def _blank(model_field: models.Field):
+def _blank(model_field):
+    """The empty value a personal field is set to: "", None, or an empty list or dict."""
     if isinstance(model_field, models.JSONField):
         return None if model_field.null else model_field.get_default() or {}
     if model_field.null:

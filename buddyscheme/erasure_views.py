@@ -109,9 +109,7 @@ def retention_page(request):
         {
             "scheme": scheme,
             "review": retention.retention_review_open(scheme),
-            "done": RetentionReview.objects.filter(scheme=scheme, status=RetentionStatus.DONE)[
-                :10
-            ],
+            "done": RetentionReview.objects.filter(scheme=scheme, status=RetentionStatus.DONE)[:10],
             "form": RetentionConfirmForm(),
         },
     )

@@ -77,7 +77,10 @@ INVENTORY: dict[str, Personal] = {
         "Email addresses for login", identifiers=("email",), links=("user",), on_erase=DELETE
     ),
     "account.EmailConfirmation": P(
-        "Email confirmations", not_personal=("key",), links=("email_address__user",), on_erase=DELETE
+        "Email confirmations",
+        not_personal=("key",),
+        links=("email_address__user",),
+        on_erase=DELETE,
     ),
     "mfa.Authenticator": P(
         "Two-step login keys",
@@ -454,7 +457,9 @@ INVENTORY: dict[str, Personal] = {
         on_erase=SCRUB,
     ),
     "meetings.AlertRecipient": P("Who an alert reached", not_personal=("channel",)),
-    "meetings.AlertLocation": P("Locations shared in an alert", links=("alert__meeting__buddy",), on_erase=DELETE),
+    "meetings.AlertLocation": P(
+        "Locations shared in an alert", links=("alert__meeting__buddy",), on_erase=DELETE
+    ),
     "meetings.BuddySafety": P(
         "Safety codes",
         identifiers=("check_out_pin", "duress_pin"),

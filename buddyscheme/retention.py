@@ -137,9 +137,7 @@ def retention_counts(scheme: Scheme, match_ids: list[int]) -> dict[str, int]:
         model = inventory_model(label)
         if model is None or entry.on_erase not in (SCRUB, DELETE):
             continue
-        rows = linked_rows(model, entry, match_targets) | linked_rows(
-            model, entry, people_targets
-        )
+        rows = linked_rows(model, entry, match_targets) | linked_rows(model, entry, people_targets)
         if entry.scrub_where and entry.on_erase == SCRUB:
             rows = rows.filter(**entry.scrub_where)
         count = rows.distinct().count()
@@ -228,7 +226,9 @@ def retention_review_confirm(*, review: RetentionReview, by: User, now=None) -> 
         for targets in (match_targets, people_targets):
             rows = linked_rows(model, entry, targets)
             if entry.on_erase == DELETE:
-                model._default_manager.filter(pk__in=list(rows.values_list("pk", flat=True))).delete()
+                model._default_manager.filter(
+                    pk__in=list(rows.values_list("pk", flat=True))
+                ).delete()
             else:
                 scrub_rows(model, entry, rows)
     for person in people:

@@ -419,7 +419,9 @@ class ParticipantErasureVerifiedTests(TestCase):
         self.assertEqual(request.held, [HOLD_AGREEMENTS, HOLD_SAFEGUARDING])
         request.refresh_from_db()
         # The reason is kept; a name typed into it is not.
-        self.assertEqual(request.legal_hold_reason, "Insurer's claim open until 2027 (re [removed])")
+        self.assertEqual(
+            request.legal_hold_reason, "Insurer's claim open until 2027 (re [removed])"
+        )
         hits = database_hits([FIRST])
         self.assertTrue(hits)
         self.assertTrue(all(hit.split(".")[0] in HELD_TABLES for hit in hits), hits)

@@ -127,7 +127,9 @@ class ErasureViewTests(PersonaTestCase):
 
         dashboard = self.client.get("/coordinator/")
         self.assertContains(dashboard, "Records to review")
-        self.assertContains(dashboard, f"/coordinator/people/{self.participant_membership.pk}/erase/")
+        self.assertContains(
+            dashboard, f"/coordinator/people/{self.participant_membership.pk}/erase/"
+        )
         request = ErasureRequest.objects.get()
         empty = self.client.post(f"/coordinator/erasure-requests/{request.pk}/keep/", {})
         self.assertEqual(empty.status_code, 400)

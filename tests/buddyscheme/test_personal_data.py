@@ -10,9 +10,7 @@ TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField, models.File
 
 
 def text_fields(model):
-    return [
-        field.name for field in model._meta.concrete_fields if isinstance(field, TEXT_FIELDS)
-    ]
+    return [field.name for field in model._meta.concrete_fields if isinstance(field, TEXT_FIELDS)]
 
 
 def test_every_text_json_and_file_field_of_every_model_is_classified():
@@ -27,9 +25,7 @@ def test_every_text_json_and_file_field_of_every_model_is_classified():
             continue
         classified = entry.identifiers + entry.free_text + entry.files + entry.not_personal
         unlisted += [f"{label}.{name}" for name in fields if name not in classified]
-    assert unlisted == [], "classify these in buddyscheme/personal_data.py: " + ", ".join(
-        unlisted
-    )
+    assert unlisted == [], "classify these in buddyscheme/personal_data.py: " + ", ".join(unlisted)
 
 
 def test_each_field_is_classified_once_and_exists():
@@ -55,9 +51,9 @@ def test_links_and_scheme_paths_resolve():
         for lookup in entry.links:
             assert _link_target(model, lookup) in targets, f"{label}: {lookup}"
         if entry.scheme:
-            assert _link_target(model, entry.scheme) is apps.get_model(
-                "buddyscheme", "Scheme"
-            ), f"{label}: {entry.scheme}"
+            assert _link_target(model, entry.scheme) is apps.get_model("buddyscheme", "Scheme"), (
+                f"{label}: {entry.scheme}"
+            )
 
 
 def test_personal_rows_linked_to_a_person_say_what_erasure_does():

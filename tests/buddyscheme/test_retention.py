@@ -36,7 +36,9 @@ CLOSED = datetime(2020, 3, 10, 12, 0, tzinfo=UTC)
 
 class RetentionTests(TestCase):
     def setUp(self):
-        self.scheme = SchemeFactory(name="Retention scheme", sender_name="Appts", retention_months=72)
+        self.scheme = SchemeFactory(
+            name="Retention scheme", sender_name="Appts", retention_months=72
+        )
         self.coordinator = MembershipFactory(scheme=self.scheme, role=Role.COORDINATOR).user
         self.participant = MembershipFactory(
             scheme=self.scheme,
