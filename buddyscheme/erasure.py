@@ -12,8 +12,9 @@ Signed agreements are frozen by a database trigger (contracts/migrations/0002): 
 deleted, not edited, unless the coordinator keeps them under a legal hold, which is recorded
 on the request with its reason. Safeguarding records and expense claims may be held the same way.
 
-The access log needs no change: its rows hold ids only (models/audit.py), and the account they
-point at is anonymised. Its browser strings and addresses say nothing of who the person is.
+The access log keeps its rows: they hold ids only (models/audit.py) and the account they point
+at is anonymised. The IP address and browser string of the person's own actions are emptied,
+the one change the append-only trigger allows besides SET NULL (migrations/0019).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from django.utils import timezone
 from .audit import audit_record
 from .errors import DomainError
 from .models import (
+    AuditEvent,
     ErasureRequest,
     ErasureSource,
     ErasureStatus,
@@ -313,6 +315,9 @@ def _user_anonymise(person: User) -> None:
     for session in Session.objects.all().iterator():
         if session.get_decoded().get("_auth_user_id") == user_key:
             session.delete()
+    # Their own actions stay on the access log as ids; where they came from goes (the trigger
+    # lets these two columns be emptied, nothing else: migrations/0019).
+    AuditEvent._base_manager.filter(actor=person).update(ip_address=None, user_agent="")
     log_entry = apps.get_model("admin", "LogEntry")
     log_entry._default_manager.filter(
         content_type__app_label="buddyscheme", content_type__model="user", object_id=user_key

@@ -372,7 +372,23 @@ class ParticipantErasureVerifiedTests(TestCase):
         self.assertFalse(self.client.login(email=EMAIL, password="buddy-demo-2026"))
 
     def test_erasure_is_logged_without_the_name(self):
+        from buddyscheme.audit import RequestMeta, audit_record
+
+        own = audit_record(
+            actor=self.person,
+            verb="consent_give",
+            obj=self.membership,
+            scheme=self.scheme,
+            request_meta=RequestMeta(ip_address="203.0.113.77", user_agent="Zeb's phone"),
+        )
         request = person_erase(person=self.person, scheme=self.scheme, by=self.coordinator)
+
+        # Their own action stays on the log (an id), without where it came from.
+        own = AuditEvent.objects.get(pk=own.pk)
+        self.assertEqual(
+            (own.actor_id, own.verb, own.ip_address, own.user_agent),
+            (self.person.pk, "consent_give", None, ""),
+        )
 
         row = AuditEvent.objects.get(verb="person_erase")
         self.assertEqual((row.actor_id, row.object_id), (self.coordinator.pk, request.pk))
