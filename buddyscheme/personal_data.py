@@ -286,9 +286,16 @@ INVENTORY: dict[str, Personal] = {
     "matching.MatchingSettings": P("Matching settings"),
     "matching.MatchProfile": P(
         "Matching profile",
-        identifiers=("postcode_district", "gender", "age_band"),
+        identifiers=("postcode_district",),
         free_text=("languages", "interests", "about"),
-        not_personal=("travel_range", "wants_buddy_gender", "wants_age_bands"),
+        # Choices, kept for the figures (a funder's breakdown): no one is found by them alone.
+        not_personal=(
+            "gender",
+            "age_band",
+            "travel_range",
+            "wants_buddy_gender",
+            "wants_age_bands",
+        ),
         links=("membership",),
         scheme="membership__scheme",
         on_erase=SCRUB,
@@ -303,11 +310,7 @@ INVENTORY: dict[str, Personal] = {
     ),
     "matching.MatchingRound": P("Matching rounds"),
     "matching.RoundLeftOut": P(
-        "Left out of a round",
-        free_text=("reason",),
-        links=("participant",),
-        scheme="round__scheme",
-        on_erase=SCRUB,
+        "Left out of a round", not_personal=("reason",), links=("participant",)
     ),
     "matching.Match": P(
         "Matches (kept for counts and durations)",
@@ -333,11 +336,7 @@ INVENTORY: dict[str, Personal] = {
         on_erase=SCRUB,
     ),
     "matching.StopRequest": P(
-        "Requests to stop",
-        free_text=("reason",),
-        links=("participant", "match"),
-        scheme="participant__scheme",
-        on_erase=SCRUB,
+        "Requests to stop", not_personal=("reason",), links=("participant", "match")
     ),
     "matching.ContactAttempt": P(
         "Contact attempts",
@@ -387,8 +386,8 @@ INVENTORY: dict[str, Personal] = {
     ),
     "matching.MatchReview": P(
         "Reviews",
-        free_text=("held_with", "notes"),
-        not_personal=("outcome",),
+        free_text=("notes",),
+        not_personal=("held_with", "outcome"),
         links=("match",),
         scheme="match__scheme",
         on_erase=SCRUB,
@@ -541,7 +540,8 @@ INVENTORY: dict[str, Personal] = {
     "recruitment.Application": P(
         "Volunteer application",
         identifiers=("first_name", "last_name", "email", "phone"),
-        free_text=("motivation", "experience", "skills_languages", "availability", "heard_from"),
+        free_text=("motivation", "experience", "skills_languages", "availability"),
+        not_personal=("heard_from",),
         links=("membership",),
         scheme="scheme",
         on_erase=SCRUB,
@@ -622,7 +622,8 @@ INVENTORY: dict[str, Personal] = {
     ),
     "signposting.PlanAction": P(
         "Next steps",
-        free_text=("what", "who"),
+        free_text=("what",),
+        not_personal=("who",),
         links=("plan__participant", "plan__match"),
         scheme="plan__scheme",
         on_erase=SCRUB,

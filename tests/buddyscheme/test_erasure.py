@@ -176,13 +176,13 @@ def seed_participant_everywhere(scheme):
         match=match,
         due_on=date(2026, 11, 1),
         held_on=date(2026, 11, 1),
-        held_with=f"{FIRST} and buddy",
+        held_with="both",
         outcome="continue",
         notes=f"{FIRST} is doing well",
     )
     GoalProgress.objects.create(goal=goal, review=review, score=3, note=f"{FIRST} went twice")
     RematchRequest.objects.create(match=match, requested_by=membership, reason=f"{FIRST} moved")
-    StopRequest.objects.create(participant=membership, match=match, reason=f"{LAST} is busy")
+    StopRequest.objects.create(participant=membership, match=match, reason="moving")
     Ending.objects.create(match=match, ending_type="planned", notes=f"{FIRST} thanked us")
     BreachRecord.objects.create(
         scheme=scheme,

@@ -64,3 +64,15 @@ def test_personal_rows_linked_to_a_person_say_what_erasure_does():
             assert entry.on_erase in (SCRUB, DELETE), (
                 f"{label} holds personal fields linked to a person: scrub or delete them"
             )
+
+
+def test_personal_fields_are_free_values_not_choices():
+    """A choice (a kind, a state, a band) is a statistic; emptying it would break the figures
+    and the field's own rule, so only free values are listed as personal."""
+    choices = [
+        f"{label}.{name}"
+        for label, entry in INVENTORY.items()
+        for name in entry.identifiers + entry.free_text
+        if apps.get_model(label)._meta.get_field(name).choices
+    ]
+    assert choices == []

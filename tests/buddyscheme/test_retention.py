@@ -59,7 +59,7 @@ class RetentionTests(TestCase):
             match=self.match,
             due_on=CLOSED.date(),
             held_on=CLOSED.date(),
-            held_with="Peregrina",
+            held_with="both",
             outcome="continue",
             notes="Peregrina Thimbleton is settling in",
         )
