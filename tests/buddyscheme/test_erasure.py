@@ -217,13 +217,13 @@ def seed_participant_everywhere(scheme):
         concerns=f"{FIRST} seemed low",
     )
     DebriefItem.objects.create(
-        debrief=debrief, match=match, kind="to_do", text=f"Call {FIRST} on {PHONE}"
+        debrief=debrief, match=match, kind="action", text=f"Call {FIRST} on {PHONE}"
     )
     Alert.objects.create(
         meeting=meeting, level=1, reason="overdue", due_at=WHEN, notes=f"Rang {PHONE}"
     )
     PatternDismissal.objects.create(
-        match=match, kind="short", evidence_at=WHEN, note=f"{FIRST} was ill"
+        match=match, kind="no_meeting", evidence_at=WHEN, note=f"{FIRST} was ill"
     )
     # Someone else's words about him, not linked to him: only the sweep finds these.
     DiaryEntry.objects.create(buddy=buddy, text=f"Worried about {FIRST} today: rang 07700900731")
@@ -232,13 +232,13 @@ def seed_participant_everywhere(scheme):
         scheme=scheme,
         raised_by=buddy,
         about=membership,
-        kind="safeguarding",
+        kind="someone",
         text=f"{FIRST} mentioned debts",
-        source="buddy",
+        source="today",
     )
     ConcernAction.objects.create(concern=concern, kind="note", text=f"Spoke to {LAST}")
     conversation = Conversation.objects.create(
-        scheme=scheme, kind="match", member=membership, other=buddy
+        scheme=scheme, kind="direct", member=membership, other=buddy
     )
     Message.objects.create(
         conversation=conversation, sender=membership, side="member", text=f"It's {FIRST}"

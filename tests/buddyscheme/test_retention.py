@@ -64,7 +64,7 @@ class RetentionTests(TestCase):
             notes="Peregrina Thimbleton is settling in",
         )
         conversation = Conversation.objects.create(
-            scheme=self.scheme, kind="match", member=self.participant, other=self.buddy
+            scheme=self.scheme, kind="direct", member=self.participant, other=self.buddy
         )
         Message.objects.create(
             conversation=conversation, sender=self.buddy, side="other", text="Hi Peregrina"
