@@ -13,11 +13,13 @@ from .models import (
     BuddyVetting,
     DBSCheck,
     EligibilityQuestion,
+    ErasureRequest,
     Heartbeat,
     Invitation,
     Membership,
     ParticipantEnrolment,
     Profile,
+    RetentionReview,
     Scheme,
     SupportSettings,
     TrainingCompletion,
@@ -407,6 +409,42 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
 
 
 # --- Audit ----------------------------------------------------------------------------------
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(SchemeScopedAdmin):
+    """Read-only: requests are decided in the app (a dry run, re-authentication, a reason)."""
+
+    list_display = ["requested_at", "source", "status", "person", "decided_at", "scheme"]
+    list_filter = ["status", "source"]
+    fields = [*list_display, "decided_by", "held", "legal_hold_reason", "removed_counts"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RetentionReview)
+class RetentionReviewAdmin(SchemeScopedAdmin):
+    list_display = ["prepared_at", "status", "confirmed_at", "scheme"]
+    list_filter = ["status"]
+    fields = [*list_display, "confirmed_by", "match_ids", "counts"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditEvent)

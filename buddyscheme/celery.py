@@ -68,6 +68,13 @@ app.conf.beat_schedule = {
     },
     # A step of a next-steps plan falls due: one discreet reminder, if the participant agreed.
     # Hourly, from 9 to 17: the reminder lands on the morning of its day, never at night.
+    # Retention: each night a dry-run report of closed matches past the scheme's retention
+    # period, for a coordinator to confirm; and sensitive notes whose consent was withdrawn
+    # are deleted (they were hidden at once).
+    "prepare-retention-reviews": {
+        "task": "buddyscheme.tasks.prepare_retention_reviews",
+        "schedule": crontab(minute=40, hour=2),
+    },
     "remind-plan-steps": {
         "task": "signposting.tasks.remind_plan_steps",
         "schedule": crontab(minute=5, hour="9-17"),

@@ -6,8 +6,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import audit_record
+from .erasure import erasure_request_open
 from .errors import DomainError
-from .models import ConsentKind, ConsentRecord, Membership, ParticipantEnrolment, Role
+from .models import (
+    ConsentKind,
+    ConsentRecord,
+    ErasureSource,
+    Membership,
+    ParticipantEnrolment,
+    Role,
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,8 @@ def consent_give(
 
 @transaction.atomic
 def consent_withdraw(*, membership: Membership, kind: str, by, now=None) -> int:
-    """Withdraw at once. Sensitive information is hidden and flagged for deletion."""
+    """Withdraw at once. Sensitive information is hidden and flagged for deletion; withdrawing
+    consent to hold data opens an erasure request for a coordinator's review."""
     now = now or timezone.now()
     if kind == ConsentKind.SPECIAL_CATEGORY:
         # The same lock `enrolment_sensitive_notes_save` takes before checking consent, so
@@ -107,6 +116,16 @@ def consent_withdraw(*, membership: Membership, kind: str, by, now=None) -> int:
         ParticipantEnrolment.objects.filter(membership=membership).exclude(
             sensitive_notes=""
         ).update(sensitive_flagged_for_deletion_at=now)
+    if kind == ConsentKind.HOLD_DATA and closed:
+        # The erasure path starts: a coordinator reviews it (erase, or keep what the law
+        # requires, with the reason recorded). Nothing is deleted without that review.
+        erasure_request_open(
+            person=membership.user,
+            scheme=membership.scheme,
+            source=ErasureSource.CONSENT_WITHDRAWN,
+            by=by,
+            now=now,
+        )
     return closed
 
 

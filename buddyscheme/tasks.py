@@ -28,3 +28,11 @@ def deliver_notifications():
     from .notifications import notifications_deliver  # noqa: PLC0415 - the outbox imports this module
 
     notifications_deliver()
+
+
+@shared_task
+def prepare_retention_reviews():
+    """Daily, from beat: the dry-run retention report for each scheme (no names, no ids in)."""
+    from .retention import retention_daily  # noqa: PLC0415 - a task body imports its service
+
+    retention_daily()

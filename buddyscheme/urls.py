@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from . import (
     access_log_views,
+    erasure_views,
     interview_views,
     referral_views,
     settings_views,
@@ -155,6 +156,27 @@ urlpatterns = [
         name="referral_decline",
     ),
     path("coordinator/access-log/", access_log_views.access_log_page, name="access_log"),
+    path(
+        "coordinator/people/<int:pk>/erase/",
+        erasure_views.person_erase_review,
+        name="person_erase",
+    ),
+    path(
+        "coordinator/people/<int:pk>/erase/confirm/",
+        erasure_views.person_erase_confirm,
+        name="person_erase_confirm",
+    ),
+    path(
+        "coordinator/erasure-requests/<int:pk>/keep/",
+        erasure_views.erasure_request_keep,
+        name="erasure_request_keep",
+    ),
+    path("coordinator/retention/", erasure_views.retention_page, name="retention"),
+    path(
+        "coordinator/retention/<int:pk>/confirm/",
+        erasure_views.retention_confirm,
+        name="retention_confirm",
+    ),
     path("coordinator/invitations/", views.invitation_list, name="invitation_list"),
     path(
         "coordinator/invitations/<int:pk>/withdraw/",

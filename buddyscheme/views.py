@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.defaults import server_error as django_server_error
 
-from . import concerns, dashboard, selectors, services, support, vetting
+from . import concerns, dashboard, erasure, retention, selectors, services, support, vetting
 from .access import (
     get_invitation_for_user,
     get_member_for_coordinator,
@@ -118,6 +118,8 @@ def _dashboard_body(scheme, now) -> str:
             "concerns_waiting": concerns.concerns_waiting(scheme),
             "supervision_overdue": support.supervision_overdue(scheme, config=support_settings),
             "contact_overdue": support.contact_overdue(scheme, config=support_settings),
+            "erasure_requests": list(erasure.open_erasure_requests(scheme)[:20]),
+            "retention_review": retention.retention_review_open(scheme),
         },
     )
 

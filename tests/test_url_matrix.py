@@ -22,11 +22,13 @@ from buddyscheme.models import (
     ConcernSource,
     DiaryEntry,
     EligibilityQuestion,
+    ErasureRequest,
     Heartbeat,
     Interview,
     InterviewQuestion,
     Referral,
     ReferralSource,
+    RetentionReview,
     Role,
     Supervision,
     SupervisionMode,
@@ -117,6 +119,26 @@ MATRIX = {
     # The access log: each coordinator sees their own scheme's rows (tests/buddyscheme/
     # test_access_log.py checks the other scheme's never appear).
     "coordinator/access-log/": ("get", None, COORDINATOR_PAGE),
+    # Erasure: the dry run is the coordinator's page; erasing asks for the password again
+    # first (a redirect to reauthenticate, the same for the other scheme's coordinator, who
+    # learns nothing from it). Keeping, posted empty, shows the form's error (400).
+    "coordinator/people/<int:pk>/erase/": ("get", "participant", OBJECT_PAGE),
+    "coordinator/people/<int:pk>/erase/confirm/": (
+        "post",
+        "participant",
+        {A: 302, C: 302, B: 403, P: 403, O: 302},
+    ),
+    "coordinator/erasure-requests/<int:pk>/keep/": (
+        "post",
+        "buddyscheme/erasurerequest",
+        {A: 302, C: 400, B: 403, P: 403, O: 404},
+    ),
+    "coordinator/retention/": ("get", None, COORDINATOR_PAGE),
+    "coordinator/retention/<int:pk>/confirm/": (
+        "post",
+        "buddyscheme/retentionreview",
+        {A: 302, C: 302, B: 403, P: 403, O: 302},
+    ),
     # POST; the other scheme's coordinator must not learn the invitation exists.
     "coordinator/invitations/<int:pk>/withdraw/": (
         "post",
@@ -799,6 +821,8 @@ MODEL_ADMINS = {
     "buddyscheme/eligibilityquestion": (True, True, True),
     "buddyscheme/participantenrolment": (True, False, False),
     "buddyscheme/auditevent": (True, False, False),
+    "buddyscheme/erasurerequest": (True, False, False),
+    "buddyscheme/retentionreview": (True, False, False),
     "buddyscheme/supportsettings": (True, True, False),
     "matching/menucategory": (True, True, True),
     "matching/matchingsettings": (True, False, False),
@@ -1023,6 +1047,12 @@ class MatrixCase(PersonaTestCase):
             "buddyscheme/heartbeat": Heartbeat.objects.get(name="celery").pk,
             "buddyscheme/auditevent": AuditEvent.objects.get(
                 verb="invitation_create", object_id=invitation.pk
+            ).pk,
+            "buddyscheme/erasurerequest": ErasureRequest.objects.create(
+                scheme=self.scheme, person=self.participant, source="consent_withdrawn"
+            ).pk,
+            "buddyscheme/retentionreview": RetentionReview.objects.create(
+                scheme=self.scheme, match_ids=[]
             ).pk,
             "auth/group": Group.objects.create(name="Volunteers").pk,
             "account/emailaddress": EmailAddress.objects.get(user=self.buddy).pk,

@@ -6,6 +6,13 @@ Import from `buddyscheme.models` (migrations name `buddyscheme.models.validate_t
 
 from .audit import AuditEvent, AuditEventImmutable, AuditEventQuerySet
 from .consent import CONSENT_WORDING_VERSION, ConsentKind, ConsentMethod, ConsentRecord
+from .erasure import (
+    ErasureRequest,
+    ErasureSource,
+    ErasureStatus,
+    RetentionReview,
+    RetentionStatus,
+)
 from .interviews import (
     DEFAULT_INTERVIEW_QUESTIONS,
     Interview,
@@ -100,6 +107,9 @@ __all__ = [
     "DeclineReason",
     "DiaryEntry",
     "EligibilityQuestion",
+    "ErasureRequest",
+    "ErasureSource",
+    "ErasureStatus",
     "EnrolmentStatus",
     "Heartbeat",
     "Interview",
@@ -119,6 +129,8 @@ __all__ = [
     "ReferralSource",
     "ReferralStatus",
     "ReferralUrgency",
+    "RetentionReview",
+    "RetentionStatus",
     "Role",
     "Scheme",
     "Supervision",

@@ -45,6 +45,7 @@ def refuses_update_and_delete_by_raw_sql():
     refused = [
         (f"UPDATE {TABLE} SET verb = %s WHERE id = %s", ["consent_give", row.pk]),
         (f"UPDATE {TABLE} SET ip_address = %s WHERE id = %s", ["198.51.100.1", row.pk]),
+        (f"UPDATE {TABLE} SET user_agent = %s WHERE id = %s", ["Another phone", row.pk]),
         (f"UPDATE {TABLE} SET at = %s WHERE id = %s", [datetime(2020, 1, 1, tzinfo=UTC), row.pk]),
         (f"UPDATE {TABLE} SET object_id = %s WHERE id = %s", [row.object_id + 1, row.pk]),
         # actor and scheme may only go to NULL, never point at someone or somewhere else
@@ -63,6 +64,8 @@ def refuses_update_and_delete_by_raw_sql():
         scheme.pk,
         None,
     )
+    # Erasure may empty where an action came from (migrations/0019), never change it.
+    raw(f"UPDATE {TABLE} SET ip_address = NULL, user_agent = '' WHERE id = %s", [row.pk])
     # The one change the model names: erasure's SET NULL, by raw SQL or by deleting the user.
     raw(f"UPDATE {TABLE} SET scheme_id = NULL WHERE id = %s", [row.pk])
     coordinator.user.delete()
