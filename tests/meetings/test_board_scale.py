@@ -208,7 +208,7 @@ class CheckInCostTest(ScaleData):
         self.planned(2_000, NOW + timedelta(minutes=5))
         self.in_progress(200)
         many = self.check_in(mine[2], "key-2")
-        self.assertEqual(len(many), len(few), many)
+        self.assertEqual(len(many), len(few), (few, many))
         # The meeting (scoped to the buddy's scheme, with its venue, scheme and buddy), then in
         # one transaction (a savepoint inside the test's): the meeting's own row locked with
         # whether it has an open alert, the event under its key (one INSERT … ON CONFLICT DO
