@@ -1,5 +1,4 @@
-"""Django's Redis cache, with one client per connection pool instead of one per call; and
-`cached`/`generation_bump`, a guarded read-through helper for results kept per generation.
+"""Django's Redis cache, with one client per connection pool instead of one per call.
 
 Django's RedisCacheClient builds a new redis.Redis object for every cache operation; building
 one sets up its table of response callbacks (about 170 entries), which is most of the Python
@@ -7,7 +6,7 @@ time of a cache read that itself takes a fraction of a millisecond. The client i
 (it takes a connection from the pool for each command), so one per pool does.
 
 Also the one guarded helper for keeping worked-out values (`cache_kept`, `cache_forget`,
-`cache_bump`), used by the dashboard's parts.
+`cache_bump`), used by the dashboard's body and figures, the pattern flags and the live board.
 """
 
 import logging
