@@ -68,7 +68,12 @@ def cache_kept[T](
 ) -> Kept[T]:
     """`make()`'s value, kept under `key` for `seconds` after `now`: from the cache while it is
     younger than that (measured against `now`, so a clock moved in a test counts too) and, with
-    `generation_key`, while that counter has not moved since it was kept (`cache_bump`)."""
+    `generation_key`, while that counter has not moved since it was kept (`cache_bump`).
+
+    When it has just grown too old, one request works it out again while the others (many
+    coordinators, or one reloading) are given the kept one meanwhile, at most `seconds` older,
+    with its own `as_of`: a busy page never has every request work out the same thing at once.
+    A forget (`cache_forget`, `cache_bump`) has everyone wait for the new value."""
     keys = [key] if generation_key is None else [key, generation_key]
     try:
         found = cache.get_many(keys)
@@ -77,19 +82,30 @@ def cache_kept[T](
         found = {}
     generation = found.get(generation_key) if generation_key else None
     entry = found.get(key)
+    lifetime = timedelta(seconds=seconds)
     if (
         isinstance(entry, dict)
         and "value" in entry  # not an earlier release's shape
         and entry.get("generation") == generation
-        and entry["as_of"] <= now < entry["as_of"] + timedelta(seconds=seconds)
+        and entry["as_of"] <= now < entry["as_of"] + 2 * lifetime
+        and (now < entry["as_of"] + lifetime or not _claim(key, seconds))
     ):
         return Kept(entry["value"], entry["as_of"])
     value = make()
     try:
-        cache.set(key, {"value": value, "as_of": now, "generation": generation}, seconds)
+        cache.set(key, {"value": value, "as_of": now, "generation": generation}, 2 * seconds)
+        cache.delete(f"{key}:working")
     except Exception:
         logger.warning("cache: no answer keeping %s", key.split(":")[0])
     return Kept(value, now)
+
+
+def _claim(key: str, seconds: int) -> bool:
+    """Whether this request works the value out again (no other is doing it now)."""
+    try:
+        return cache.add(f"{key}:working", 1, seconds)
+    except Exception:
+        return True
 
 
 def _delete(keys: list[str]) -> None:

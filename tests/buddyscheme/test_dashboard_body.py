@@ -145,3 +145,36 @@ class DashboardBodyTest(PersonaTestCase):
         self.assertIn("Take it", page)
         self.assertGreater(count, KEPT_QUERIES)
         self.assertNotIn(CSRF_PLACEHOLDER, page)
+
+
+def test_one_request_works_a_stale_value_out_while_the_others_get_the_kept_one():
+    """Just after the lifetime, one request works the value out again; one that comes while
+    it does is given the kept value (with its own time), not a second piece of work."""
+    from django.core.cache import cache
+
+    from buddyscheme.cache import cache_kept
+
+    cache.clear()
+    made = []
+
+    def make(label):
+        def work():
+            made.append(label)
+            return label
+
+        return work
+
+    assert cache_kept("test-kept", make("first"), seconds=20, now=NOW).value == "first"
+    later = NOW + timedelta(seconds=21)
+    cache.add("test-kept:working", 1, 20)  # another request is working it out now
+    stale = cache_kept("test-kept", make("second"), seconds=20, now=later)
+    assert (stale.value, stale.as_of, made) == ("first", NOW, ["first"])
+    cache.delete("test-kept:working")
+    fresh = cache_kept("test-kept", make("third"), seconds=20, now=later)
+    assert (fresh.value, fresh.as_of, made) == ("third", later, ["first", "third"])
+    # Twice the lifetime on, nobody is given the old value.
+    cache.add("test-kept:working", 1, 20)
+    assert (
+        cache_kept("test-kept", make("fourth"), seconds=20, now=later + timedelta(seconds=40)).value
+        == "fourth"
+    )
