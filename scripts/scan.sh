@@ -24,7 +24,7 @@ export SECRET_KEY="scan-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0
 $PY manage.py seed_demo >/dev/null
-COOKIE=$($PY manage.py scan_session coordinator@example.org)
+COOKIES=$($PY manage.py scan_session coordinator@example.org)
 
 .venv/bin/gunicorn buddyscheme.wsgi --bind "127.0.0.1:$SCAN_PORT" --workers 2 --timeout 60 \
     --error-logfile "$SCAN_DIR/server.log" --capture-output &
@@ -42,13 +42,13 @@ BASE="http://127.0.0.1:$SCAN_PORT/"
 MODULES="backup,cookieflags,crlf,csp,csrf,exec,file,htaccess,http_headers,methods,permanentxss,redirect,sql,xss"
 started=$(date +%s)
 /usr/bin/python3 scripts/wapiti_run.py -u "$BASE" --scope folder -m "$MODULES" --no-bugreport --flush-session \
-    -H "Cookie: sessionid=$COOKIE" \
+    -H "Cookie: $COOKIES" \
     -x "${BASE}accounts/logout/" -x "${BASE}admin/logout/" -x "${BASE}switch/" \
     -x "${BASE}accounts/password/change/" -x "${BASE}accounts/2fa/*" -x "${BASE}admin/*" \
     --max-scan-time "$SCAN_SECONDS" --max-attack-time $((SCAN_SECONDS / 10)) -t 20 \
     -f json -o "$SCAN_DIR/report.json" -v 0 --store-session "$SCAN_DIR/wapiti" || true
 elapsed=$(($(date +%s) - started))
 # The session must have lasted the scan, or only the sign-in page was scanned.
-still_signed_in=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: sessionid=$COOKIE" "${BASE}coordinator/")
+still_signed_in=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIES" "${BASE}coordinator/")
 $PY scripts/scan_summary.py "$SCAN_DIR/report.json" "$SCAN_DIR/server.log" \
     --seconds "$elapsed" --signed-in-status "$still_signed_in" --output benchmarks/scan.md

@@ -183,9 +183,11 @@ class NoEnumerationTest(PersonaTestCase):
         # allauth's backend and Django's each hash it, as each checks a known address's password.
         self.assertGreaterEqual(hashed.call_count, 1)
         self.assertEqual({call.args for call in hashed.call_args_list}, {("guess-2",)})
-        with mock.patch("django.contrib.auth.hashers.check_password", return_value=False) as known:
+        with mock.patch(
+            "django.contrib.auth.base_user.check_password", return_value=False
+        ) as known:
             self.client.post("/accounts/login/", {"login": self.buddy.email, "password": "guess-3"})
-        self.assertEqual(known.call_count, 1)
+        self.assertGreaterEqual(known.call_count, 1)
 
     def test_password_reset_answers_the_same_and_both_send_an_email(self):
         known = self.client.post("/accounts/password/reset/", {"email": self.buddy.email})

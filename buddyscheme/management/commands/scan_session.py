@@ -1,4 +1,6 @@
-"""A signed-in session for the security scanner (`make scan`), printed as the cookie value.
+"""A signed-in session for the security scanner (`make scan`), printed as a Cookie header
+value: the session and a CSRF cookie (so the forms it posts carry a token that matches, and
+its attacks reach the views instead of stopping at the CSRF check).
 
 Only for the plain-HTTP demo (SECURE_HTTPS=false, as `make run` and `make scan` set): a
 production instance refuses, so this cannot become a way round the sign-in and its second step.
@@ -7,6 +9,7 @@ production instance refuses, so this cannot become a way round the sign-in and i
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
 
@@ -24,4 +27,8 @@ class Command(BaseCommand):
             raise CommandError("No active user with that email.")
         client = Client()
         client.force_login(user)
-        self.stdout.write(client.cookies[settings.SESSION_COOKIE_NAME].value)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        csrf = _get_new_csrf_string()
+        self.stdout.write(
+            f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
+        )
