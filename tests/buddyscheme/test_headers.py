@@ -143,6 +143,13 @@ class PolicyHeadersTest(MatrixCase):
         self.assertEqual(directives["base-uri"], "'none'")
         self.assertEqual(directives["frame-ancestors"], "'none'")
 
+    def test_the_csrf_cookie_is_out_of_scripts_reach(self):
+        from django.conf import settings
+
+        self.assertTrue(settings.CSRF_COOKIE_HTTPONLY)
+        response = self.client.get("/accounts/login/")
+        self.assertTrue(response.cookies["csrftoken"]["httponly"])
+
     def test_transport_and_sniffing_headers(self):
         response = self.client.get("/accounts/login/", secure=True)
         max_age = int(re.search(r"max-age=(\d+)", response["Strict-Transport-Security"])[1])
