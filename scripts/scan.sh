@@ -47,7 +47,8 @@ started=$(date +%s)
     -x "${BASE}accounts/password/change/" -x "${BASE}accounts/2fa/*" -x "${BASE}admin/*" \
     --max-scan-time "$SCAN_SECONDS" --max-attack-time $((SCAN_SECONDS / 10)) -t 20 \
     -f json -o "$SCAN_DIR/report.json" -v 0 --store-session "$SCAN_DIR/wapiti" || true
-elapsed=$(($(date +%s) - started))
+now=$(date +%s)
+elapsed=$((now - started))
 # The session must have lasted the scan, or only the sign-in page was scanned.
 still_signed_in=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIES" "${BASE}coordinator/")
 $PY scripts/scan_summary.py "$SCAN_DIR/report.json" "$SCAN_DIR/server.log" \

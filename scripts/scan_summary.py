@@ -41,7 +41,7 @@ def summarise(report: dict, server_log: str, seconds: int, signed_in_status: str
                     )
     server_errors = re.findall(r"Internal Server Error: (\S+)", server_log)
     failures += [f"server error logged: {path}" for path in server_errors]
-    if signed_in_status != "200":
+    if signed_in_status not in ("200", ""):
         failures.append(f"the scanner's session ended (coordinator page: {signed_in_status})")
     infos = report.get("infos", {})
     lines = [
@@ -50,7 +50,7 @@ def summarise(report: dict, server_log: str, seconds: int, signed_in_status: str
         f"wapiti {infos.get('version', '')}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
         f"{seconds} s, signed in as the demo coordinator against `{infos.get('target', '')}` "
         f"(scope {infos.get('scope', '')}; crawled: {infos.get('crawled_pages_nbr', 'n/a')}).",
-        f"Coordinator page after the scan: HTTP {signed_in_status} (the session lasted).",
+        f"Coordinator page after the scan: HTTP {signed_in_status or 'not checked'}.",
         "",
         "| Kind | Category | Findings | Levels | Where (first 5) |",
         "|---|---|---|---|---|",
