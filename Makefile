@@ -10,7 +10,7 @@ PORT ?= 8000
 # make run is the embedded demo: plain HTTP on localhost, SQLite and the file broker under var/.
 RUN_ENV := SECURE_HTTPS=false COORDINATOR_MFA_REQUIRED=$${COORDINATOR_MFA_REQUIRED:-false} SITE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help run test lint bench soak install upgrade system-run system-test clean test-faults
+.PHONY: help run test lint bench soak scan install upgrade system-run system-test clean test-faults
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench  print performance ratios measured in one run"
 	@echo "make soak   10 minutes of simulated buddies and coordinators on PostgreSQL + Redis (SOAK_SECONDS)"
 	@echo "make test-faults  only the fault tests: own PostgreSQL, Redis and processes, killed on purpose (~13 min)"
+	@echo "make scan   the wapiti security scanner against a signed-in demo (SCAN_SECONDS); summary in benchmarks/scan.md"
 	@echo "make upgrade  take the newest releases pyproject.toml allows into uv.lock, then test"
 
 # Python packages come from uv.lock (exact versions with hashes); see scripts/install.sh.
@@ -57,6 +58,11 @@ bench: install
 # coordinators for SOAK_SECONDS (600); figures in benchmarks/soak.md. SOAK_QUICK=1: 120 s.
 soak: install
 	@$(PY) scripts/soak.py
+
+# wapiti (Debian) against a signed-in demo on its own var/scan/, at most SCAN_SECONDS (1200);
+# the summary goes to benchmarks/scan.md; fails on anything above "low" or any server error.
+scan: install
+	@bash scripts/scan.sh
 
 # The fault tests alone (make test runs them too): own PostgreSQL, Redis and processes.
 # Figures go to faults/last-run.md. Needs PostgreSQL 15 binaries and redis-server.

@@ -7,6 +7,7 @@ scheme (we do not confirm it exists) and PermissionDenied when the role is wrong
 from functools import wraps
 from urllib.parse import urlsplit
 
+from allauth.account.decorators import reauthentication_required
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
@@ -135,6 +136,24 @@ def role_required(*roles):
         return wrapper
 
     return decorator
+
+
+def reauthenticated(view):
+    """Before data leaves the app (an export, a report download) or someone's role changes, the
+    person proves again it is them: their password, or their authenticator app where they have
+    one (allauth's re-authentication, `ACCOUNT_REAUTHENTICATION_METHODS`), unless they did so
+    in the last five minutes. A shared or unlocked laptop then cannot be used to take a
+    scheme's records away. Put below `role_required`, so other roles still get a 403.
+
+    A POST (the evidence pack) is kept while they re-authenticate and then carried out.
+    """
+    return reauthentication_required(view)
+
+
+def reauthenticated_to_save(view):
+    """`reauthenticated` for a page that shows a form freely and asks only when it is posted
+    (the admin's membership and user pages: looking is not changing a role)."""
+    return reauthentication_required(view, allow_get=True)
 
 
 def get_membership_for_user(request, pk: int) -> Membership:

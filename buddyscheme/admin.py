@@ -3,9 +3,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.utils.decorators import method_decorator
 
 from . import services, vetting
-from .access import coordinator_scheme_ids
+from .access import coordinator_scheme_ids, reauthenticated_to_save
 from .audit import audit_record
 from .errors import DomainError
 from .models import (
@@ -166,6 +167,16 @@ class MembershipAdmin(SchemeScopedAdmin):
         # New people join through an invitation, so their email is verified.
         return request.user.is_superuser
 
+    # A role decides what someone may see: changing one (or deactivating it, an action posted
+    # from the list) asks for the password or authenticator code again.
+    @method_decorator(reauthenticated_to_save)
+    def changeform_view(self, request, *args, **kwargs):
+        return super().changeform_view(request, *args, **kwargs)
+
+    @method_decorator(reauthenticated_to_save)
+    def changelist_view(self, request, *args, **kwargs):
+        return super().changelist_view(request, *args, **kwargs)
+
     def save_model(self, request, obj, form, change):
         # Through the services, so admin access follows the role and the change is audited.
         if change:
@@ -259,6 +270,11 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    # Staff and superuser status are roles too.
+    @method_decorator(reauthenticated_to_save)
+    def changeform_view(self, request, *args, **kwargs):
+        return super().changeform_view(request, *args, **kwargs)
 
 
 @admin.register(Heartbeat)

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from buddyscheme.access import get_scheme_for_coordinator, role_required
+from buddyscheme.access import get_scheme_for_coordinator, reauthenticated, role_required
 from buddyscheme.models import Role
 
 from .evidence import evidence_overview, evidence_pack_build
@@ -21,6 +21,7 @@ def evidence_page(request):
 
 @require_POST
 @role_required(Role.COORDINATOR)
+@reauthenticated
 def evidence_download(request):
     """Builds the ZIP in the request (fast enough for a scheme's records; see the README) and
     records who built it. POST: building it leaves an audit row."""

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from buddyscheme.access import get_scheme_object_for_user, role_required
+from buddyscheme.access import get_scheme_object_for_user, reauthenticated, role_required
 from buddyscheme.errors import DomainError
 from buddyscheme.models import Membership, Role
 from buddyscheme.selectors import names_of
@@ -117,6 +117,7 @@ def _download(body, content_type: str, file_name: str) -> HttpResponse:
 
 @require_GET
 @role_required(Role.COORDINATOR)
+@reauthenticated
 def funder_report_pdf_download(request, pk):
     funder_report = get_report_for_coordinator(request, pk)
     body = funder_report_pdf(funder_report)
@@ -129,6 +130,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @require_GET
 @role_required(Role.COORDINATOR)
+@reauthenticated
 def funder_report_table(request, pk, table, extension):
     funder_report = get_report_for_coordinator(request, pk)
     if extension not in ("csv", "xlsx"):

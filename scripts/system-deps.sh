@@ -2,8 +2,8 @@
 # The one list of Debian packages the project needs (the README and the Dockerfile take it
 # from here). Installs the missing ones when it can (root + apt), otherwise stops with a
 # message naming them. Nothing is pinned: Debian's stable release fixes the versions.
-# Usage: scripts/system-deps.sh run|test|bench     install what that command needs
-#        scripts/system-deps.sh list run|test|bench  print those packages, one a line
+# Usage: scripts/system-deps.sh run|test|bench|scan     install what that command needs
+#        scripts/system-deps.sh list run|test|bench|scan  print those packages, one a line
 set -euo pipefail
 
 packages_for() {
@@ -14,8 +14,10 @@ packages_for() {
     test) echo chromium chromium-driver poppler-utils ;;
     # make bench: the HTTP load generator (scripts/bench.py falls back to Python without it).
     bench) echo wrk ;;
+    # make scan: the external web-application scanner run against a logged-in demo.
+    scan) echo wapiti ;;
     run) ;;
-    *) echo "unknown purpose: $1 (run, test or bench)" >&2 && return 1 ;;
+    *) echo "unknown purpose: $1 (run, test, bench or scan)" >&2 && return 1 ;;
     esac
 }
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from buddyscheme.access import get_scheme_for_coordinator, role_required
+from buddyscheme.access import get_scheme_for_coordinator, reauthenticated, role_required
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.identifiers import person_names
@@ -266,6 +266,7 @@ def _pdf_response(request, plan) -> HttpResponse:
 
 @require_GET
 @role_required(Role.COORDINATOR)
+@reauthenticated
 def plan_pdf_coordinator(request, pk):
     return _pdf_response(request, get_plan_for_coordinator(request, pk))
 

@@ -47,6 +47,30 @@ class PersonaTestCase(TestCase):
             self.client.force_login(user)
         return user
 
+    def reauthenticate(self, persona):
+        """`login_as`, then re-entering the password, as an export or role change asks."""
+        user = self.login_as(persona)
+        reauthenticate(self.client, user)
+        return user
+
+
+def reauthenticate(client, user, method="password"):
+    """What allauth records when someone re-enters their password (or authenticator code):
+    exports and role changes then go through for its five-minute window."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+
+    session = client.session
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": method, "at": time.time(), "reauthenticated": True}
+    ]
+    session.save()
+
 
 def assert_audited(*, verb, obj, actor, scheme):
     """Exactly one audit row says `actor` did `verb` to `obj` in `scheme`; returns it."""

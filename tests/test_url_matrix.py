@@ -82,6 +82,9 @@ PERSON_FORM = {A: 302, C: 200, B: 403, P: 403, O: 404}
 # One of scheme A's objects: its coordinator's page; scheme B's coordinator must not learn it exists.
 OBJECT_PAGE = {A: 302, C: 200, B: 403, P: 403, O: 404}
 OBJECT_ACTION = {A: 302, C: 302, B: 403, P: 403, O: 404}
+# Exports and report downloads: a coordinator (of either scheme) is first sent to re-enter
+# their password (tests/buddyscheme/test_reauthentication.py); other roles are refused.
+REAUTHENTICATE_FIRST = {A: 302, C: 302, B: 403, P: 403, O: 302}
 
 # route pattern -> (method, kwargs name or None, expected status per persona)
 MATRIX = {
@@ -113,7 +116,7 @@ MATRIX = {
     "coordinator/settings/messages/": ("get", None, COORDINATOR_PAGE),
     # The evidence pack: each coordinator builds their own scheme's (POST: it is audited).
     "coordinator/evidence/": ("get", None, COORDINATOR_PAGE),
-    "coordinator/evidence/download/": ("post", None, COORDINATOR_PAGE),
+    "coordinator/evidence/download/": ("post", None, REAUTHENTICATE_FIRST),
     "coordinator/people/": ("get", None, COORDINATOR_PAGE),
     "coordinator/invitations/": ("get", None, COORDINATOR_PAGE),
     # The access log: each coordinator sees their own scheme's rows (tests/buddyscheme/
@@ -463,7 +466,7 @@ MATRIX = {
     "coordinator/pack/<int:pk>/withdraw/": ("post", "pack_to_withdraw", OBJECT_ACTION),
     "coordinator/hours/": ("get", None, COORDINATOR_PAGE),
     "coordinator/expenses/": ("get", None, COORDINATOR_PAGE),
-    "coordinator/expenses/export.csv": ("get", None, COORDINATOR_PAGE),
+    "coordinator/expenses/export.csv": ("get", None, REAUTHENTICATE_FIRST),
     "coordinator/expenses/<int:pk>/": ("get", "volunteering/expenseclaim", OBJECT_PAGE),
     "coordinator/expenses/<int:pk>/approve/": ("post", "volunteering/expenseclaim", OBJECT_ACTION),
     # POST empty: the claim page again with the form's errors.
@@ -614,11 +617,15 @@ MATRIX = {
     "coordinator/reports/funder/": ("get", None, COORDINATOR_PAGE),
     "coordinator/reports/funder/<int:pk>/": ("get", "evaluation/funderreport", OBJECT_PAGE),
     "coordinator/reports/funder/<int:pk>/text/": ("post", "evaluation/funderreport", OBJECT_ACTION),
-    "coordinator/reports/funder/<int:pk>/pdf/": ("get", "evaluation/funderreport", OBJECT_PAGE),
+    "coordinator/reports/funder/<int:pk>/pdf/": (
+        "get",
+        "evaluation/funderreport",
+        REAUTHENTICATE_FIRST,
+    ),
     "coordinator/reports/funder/<int:pk>/<slug:table>.<str:extension>": (
         "get",
         "funder_table",
-        OBJECT_PAGE,
+        REAUTHENTICATE_FIRST,
     ),
     # Signposting: the directory and next-steps plans are the coordinators'; a participant sees
     # their own finished plan (the participant persona's), nobody else does.
@@ -638,7 +645,7 @@ MATRIX = {
     "coordinator/plans/<int:pk>/steps/": ("post", "signposting/nextstepsplan", PERSON_FORM),
     "coordinator/plans/<int:pk>/reminders/": ("post", "signposting/nextstepsplan", OBJECT_ACTION),
     "coordinator/plans/<int:pk>/finish/": ("post", "signposting/nextstepsplan", OBJECT_ACTION),
-    "coordinator/plans/<int:pk>/pdf/": ("get", "signposting/nextstepsplan", OBJECT_PAGE),
+    "coordinator/plans/<int:pk>/pdf/": ("get", "signposting/nextstepsplan", REAUTHENTICATE_FIRST),
     "coordinator/plan-steps/<int:pk>/remove/": ("post", "signposting/planaction", OBJECT_ACTION),
     "me/next-steps/<int:pk>/": ("get", "signposting/nextstepsplan", for_role([P])),
     "me/next-steps/<int:pk>/pdf/": ("get", "signposting/nextstepsplan", for_role([P])),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from buddyscheme.access import get_scheme_for_coordinator, role_required
+from buddyscheme.access import get_scheme_for_coordinator, reauthenticated, role_required
 from buddyscheme.audit import audit_record
 from buddyscheme.errors import DomainError
 from buddyscheme.forms import posted_id
@@ -333,6 +333,7 @@ def coordinator_expenses(request):
 
 @require_GET
 @role_required(Role.COORDINATOR)
+@reauthenticated
 def coordinator_expenses_csv(request):
     scheme = get_scheme_for_coordinator(request)
     _, claims = _filtered_claims(request, scheme)

@@ -158,7 +158,7 @@ class ViewsAreLoggedTest(PersonaTestCase):
         )
 
     def test_the_expenses_download_is_logged(self):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")
         response = self.client.get("/coordinator/expenses/export.csv")
         self.assertEqual(response.status_code, 200)
         assert_audited(

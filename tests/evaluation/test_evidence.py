@@ -425,6 +425,7 @@ class EvidencePackTests(PersonaTestCase):
         self.assertContains(page, "Build and download the evidence pack")
         self.assertContains(page, "12-journey-referral-to-ending.pdf")
         self.assertNotContains(page, "No match has ended yet")
+        self.reauthenticate("coordinator")
         response = self.client.post(reverse("evaluation:evidence_download"))
         self.assertEqual(response["Content-Type"], "application/zip")
         self.assertIn('attachment; filename="evidence-pack-', response["Content-Disposition"])

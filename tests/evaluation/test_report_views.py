@@ -46,7 +46,7 @@ def pdf_text(body: bytes) -> str:
 
 class FunderReportViewsTest(PersonaTestCase):
     def setUp(self):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")
 
     def _make(self):
         response = self.client.post(

@@ -311,7 +311,7 @@ class ExpenseViewTest(VolunteeringCase):
 
 class CsvExportTest(VolunteeringCase):
     def rows(self, query=""):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")
         response = self.client.get("/coordinator/expenses/export.csv" + query)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
