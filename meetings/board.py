@@ -6,7 +6,8 @@ save or delete of a Meeting, Alert or AlertLocation of the scheme, and the servi
 updates (`board_forget`), bump the generation: as the writing transaction runs (so a test's
 transaction sees it) and again once it commits (so a poll that read the old rows while it ran
 cannot keep them). What time alone changes (a meeting passing its expected end, "not arrived
-yet") is at most BOARD_SECONDS old.
+yet") is at most BOARD_SECONDS old for the first poll after it lapses, and twice that for the
+others polling meanwhile (buddyscheme.cache.cache_kept: one poll works it out again).
 
 Nothing per person is kept: the CSRF token of the Acknowledge and Resolve forms is a placeholder
 in the kept HTML, filled in with the reader's own token on each request.
