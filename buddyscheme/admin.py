@@ -25,6 +25,7 @@ from .models import (
     User,
     VettingStep,
 )
+from .special_category import special_category_text
 
 
 def limit_support_person_choices(form, scheme) -> None:
@@ -383,13 +384,21 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
     ]
     list_filter = ["referral_source", "eligible"]
     list_select_related = ["membership__user__profile"]
+    # Special-category notes are read and written on the person page only, where consent is
+    # checked; the admin (staff who may not be the scheme's coordinators) shows a phrase.
+    exclude = ["sensitive_notes", "sensitive_flagged_for_deletion_at"]
     readonly_fields = [
         "membership",
         "eligibility_answers",
         "eligible",
         "enrolled_by",
         "enrolled_at",
+        "sensitive_information",
     ]
+
+    @admin.display(description="Sensitive information")
+    def sensitive_information(self, obj):
+        return special_category_text(obj, viewer=None) or "None held"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
