@@ -151,7 +151,15 @@ class MembershipAdmin(SchemeScopedAdmin):
         "is_active",
         "joined_at",
     ]
-    list_filter = ["role", "is_active", "is_facilitator", "is_on_call", "scheme"]
+    # Only the schemes of rows the coordinator may see: the plain filter named every scheme
+    # of the installation (found by tests/test_lookalike.py).
+    list_filter = [
+        "role",
+        "is_active",
+        "is_facilitator",
+        "is_on_call",
+        ("scheme", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["user__email", "user__profile__preferred_name"]
     list_select_related = ["user", "user__profile", "scheme"]
     raw_id_fields = ["user"]
@@ -190,7 +198,7 @@ class MembershipAdmin(SchemeScopedAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(SchemeScopedAdmin):
     list_display = ["email", "scheme", "role", "status", "created_at", "expires_at"]
-    list_filter = ["role", "scheme"]
+    list_filter = ["role", ("scheme", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["email"]
     fields = ["scheme", "email", "role", "is_facilitator", "is_on_call"]
     list_select_related = ["scheme"]
