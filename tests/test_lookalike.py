@@ -29,7 +29,15 @@ from allauth.account.internal.flows.login import (
 )
 from django.contrib.auth.models import Group
 
-from buddyscheme.models import CaseNote, Membership, Role, User
+from buddyscheme.consent import consent_give
+from buddyscheme.models import (
+    CaseNote,
+    ConsentKind,
+    Membership,
+    ParticipantEnrolment,
+    Role,
+    User,
+)
 from matching.models import Match
 from meetings.models import Meeting
 from messaging.services import message_to_coordinators
@@ -41,6 +49,10 @@ from .test_url_matrix import MATRIX, PERSONAS, MatrixCase
 A, C, B, P, O = PERSONAS  # noqa: E741
 SCHEME_B_MARKER = "brackwater"
 OTHER_MATCH_MARKER = "farthingale"
+# Scheme A's participant's special-category notes (consent on record): readable on their
+# person page and in their subject-access export by a coordinator, and nowhere else.
+SPECIAL_MARKER = "zirconia"
+SPECIAL_ALLOWED = ("coordinator/people/<int:pk>/", "coordinator/people/<int:pk>/subject-access/")
 # Exports reached by POST (building them is audited); every GET export is found by its route.
 POSTED_EXPORTS = (
     "coordinator/evidence/download/",
@@ -176,6 +188,14 @@ class LookAlikeSchemesTest(MatrixCase):
         other_buddy = MembershipFactory(scheme=self.scheme, role=Role.BUDDY)
         other_participant = MembershipFactory(scheme=self.scheme, role=Role.PARTICIPANT)
         self._mark(None, OTHER_MATCH_MARKER, other_buddy, other_participant)
+        consent_give(
+            membership=self.participant_membership,
+            kind=ConsentKind.SPECIAL_CATEGORY,
+            by=self.coordinator,
+        )
+        ParticipantEnrolment.objects.filter(membership=self.participant_membership).update(
+            sensitive_notes=f"{SPECIAL_MARKER.title()} clinic on Thursdays"
+        )
         self.assertTrue(
             Membership.objects.filter(
                 scheme=self.other_scheme, user__first_name=self.buddy.first_name
@@ -206,6 +226,8 @@ class LookAlikeSchemesTest(MatrixCase):
                     leaks.append(f"{method.upper()} {url} as {persona}: a row of scheme B")
                 if persona in (B, P) and OTHER_MATCH_MARKER in text:
                     leaks.append(f"{method.upper()} {url} as {persona}: another match's row")
+                if SPECIAL_MARKER in text and (persona != C or route not in SPECIAL_ALLOWED):
+                    leaks.append(f"{method.upper()} {url} as {persona}: special-category notes")
         print(f"\nlook-alike: {fetched} pages and files fetched (URL x role), {exports} exports")
         self.assertGreater(fetched, 150)
         self.assertGreater(exports, 5)
