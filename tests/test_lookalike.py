@@ -146,7 +146,7 @@ class LookAlikeSchemesTest(MatrixCase):
         a note and a message carry it too."""
         if scheme is not None:
             scheme.name = f"{marker.title()} Befriending"
-            scheme.sender_name = f"{marker.title()} Appointments"
+            scheme.sender_name = marker.title()  # at most 15 characters
             scheme.save()
             people = User.objects.filter(memberships__scheme=scheme).exclude(
                 memberships__scheme=self.scheme
