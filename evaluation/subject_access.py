@@ -158,7 +158,7 @@ class _Namer:
                 )
         return self.cache[key]
 
-    def thing(self, model: type, pk: int) -> str:
+    def thing(self, model: type[models.Model], pk: int) -> str:
         key = (model, pk)
         if key not in self.cache:
             found = model._default_manager.filter(pk=pk).first()
@@ -188,7 +188,7 @@ def _row(obj: models.Model, namer: _Namer, extra: dict[str, Any] | None = None) 
         if model_field.is_relation:
             pk = getattr(obj, model_field.attname)
             related = model_field.related_model
-            if pk is None:
+            if pk is None or not isinstance(related, type):
                 row[name] = None
             elif related in (User, Membership):
                 row[name] = namer.person(related, pk)

@@ -17,6 +17,7 @@ from buddyscheme.models import CaseNote, Membership, Role
 from evaluation.subject_access import subject_access_export, subject_access_gather
 from matching.models import Match
 from meetings.models import Debrief, Meeting, Venue
+from messaging.models import Message
 from messaging.services import message_to_coordinators
 
 MEETINGS, MESSAGES, NOTES = 2000, 1000, 300
@@ -60,8 +61,16 @@ try:
             )
             for meeting in meetings
         )
-        for number in range(MESSAGES):
-            message_to_coordinators(member=buddy, text=f"Message {number}: running a bit late.")
+        first = message_to_coordinators(member=buddy, text="Message 0: running a bit late.")
+        Message.objects.bulk_create(
+            Message(
+                conversation=first.conversation,
+                sender=buddy,
+                side=first.side,
+                text=f"Message {number}: running a bit late.",
+            )
+            for number in range(1, MESSAGES)
+        )
         CaseNote.objects.bulk_create(
             CaseNote(membership=buddy, text=f"Note {n}: J. doing well.") for n in range(NOTES)
         )
@@ -69,7 +78,9 @@ try:
         name, content = subject_access_export(membership=buddy, by=coordinator.user)
         took = time.perf_counter() - began
         rows = subject_access_gather(membership=buddy, viewer=coordinator.user).count()
-        print(f"subject access for a buddy with {rows} rows: {took:.1f} s, {len(content) // 1024} KiB")
+        print(
+            f"subject access for a buddy with {rows} rows: {took:.1f} s, {len(content) // 1024} KiB"
+        )
         raise RolledBack
 except RolledBack:
     pass
