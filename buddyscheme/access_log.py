@@ -34,6 +34,7 @@ VERB_LABELS = {
     "agreement_pdf_download": "Downloaded an agreement (PDF)",
     "next_steps_pdf_download": "Downloaded a next-steps plan (PDF)",
     "evidence_pack_built": "Downloaded the evidence pack",
+    "subject_access_export": "Downloaded everything held about a person (subject access)",
 }
 
 

@@ -28,6 +28,7 @@ from .models import (
     User,
     VettingStep,
 )
+from .special_category import special_category_text
 
 
 def limit_support_person_choices(form, scheme) -> None:
@@ -153,7 +154,15 @@ class MembershipAdmin(SchemeScopedAdmin):
         "is_active",
         "joined_at",
     ]
-    list_filter = ["role", "is_active", "is_facilitator", "is_on_call", "scheme"]
+    # Only the schemes of rows the coordinator may see: the plain filter named every scheme
+    # of the installation (found by tests/test_lookalike.py).
+    list_filter = [
+        "role",
+        "is_active",
+        "is_facilitator",
+        "is_on_call",
+        ("scheme", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["user__email", "user__profile__preferred_name"]
     list_select_related = ["user", "user__profile", "scheme"]
     raw_id_fields = ["user"]
@@ -202,7 +211,7 @@ class MembershipAdmin(SchemeScopedAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(SchemeScopedAdmin):
     list_display = ["email", "scheme", "role", "status", "created_at", "expires_at"]
-    list_filter = ["role", "scheme"]
+    list_filter = ["role", ("scheme", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["email"]
     fields = ["scheme", "email", "role", "is_facilitator", "is_on_call"]
     list_select_related = ["scheme"]
@@ -401,13 +410,21 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
     ]
     list_filter = ["referral_source", "eligible"]
     list_select_related = ["membership__user__profile"]
+    # Special-category notes are read and written on the person page only, where consent is
+    # checked; the admin (staff who may not be the scheme's coordinators) shows a phrase.
+    exclude = ["sensitive_notes", "sensitive_flagged_for_deletion_at"]
     readonly_fields = [
         "membership",
         "eligibility_answers",
         "eligible",
         "enrolled_by",
         "enrolled_at",
+        "sensitive_information",
     ]
+
+    @admin.display(description="Sensitive information")
+    def sensitive_information(self, obj):
+        return special_category_text(obj, viewer=None) or "None held"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import evidence_views, report_views, views
+from . import evidence_views, report_views, subject_access_views, views
 
 app_name = "evaluation"
 
@@ -10,6 +10,11 @@ urlpatterns = [
         "coordinator/evidence/download/",
         evidence_views.evidence_download,
         name="evidence_download",
+    ),
+    path(
+        "coordinator/people/<int:pk>/subject-access/",
+        subject_access_views.subject_access_download,
+        name="subject_access",
     ),
     path("evaluation/charts.css", report_views.chart_stylesheet, name="chart_css"),
     path("coordinator/reports/funder/", report_views.funder_reports, name="funder_reports"),

@@ -161,6 +161,14 @@ MATRIX = {
         "participant",
         {**PERSON_FORM, C: 302},
     ),
+    # Everything held about a person (subject access): POST, after the password again, so
+    # without a recent re-authentication both coordinators are sent to type it (the other
+    # scheme's then gets 404: tests/evaluation/test_subject_access.py).
+    "coordinator/people/<int:pk>/subject-access/": (
+        "post",
+        "participant",
+        {A: 302, C: 302, B: 403, P: 403, O: 302},
+    ),
     # A case note: posted empty, the page comes back with the error.
     "coordinator/people/<int:pk>/notes/": ("post", "participant", PERSON_FORM),
     # POST (nobody chosen: every coordinator is alerted).

@@ -1,0 +1,231 @@
+"""Subject-access export: everything about one person, read back from the ZIP and its PDF; a
+look-alike (same first name, same scheme) never appears; the download is re-authenticated and
+logged without the person's name."""
+
+import io
+import json
+import subprocess
+import tempfile
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
+from django.contrib.contenttypes.models import ContentType
+
+from buddyscheme.consent import consent_give
+from buddyscheme.models import (
+    AuditEvent,
+    CaseNote,
+    ConsentKind,
+    Membership,
+    ParticipantEnrolment,
+    Referral,
+    ReferralSource,
+    Role,
+)
+from buddyscheme.special_category import CONSENT_NOT_ON_RECORD
+from evaluation import questionnaires as questionnaire_services
+from evaluation.models import Answer, Response
+from evaluation.subject_access import subject_access_export, subject_access_gather
+from matching.models import Ending, Goal, Match, MatchProfile
+from meetings.models import Debrief, Meeting
+from messaging.services import message_to_coordinators
+
+from ..base import PersonaTestCase
+from ..factories import MembershipFactory, group_rows, menu, sign_all, venue
+
+START = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
+
+
+def seed_person(scheme, buddy, *, last_name, marker, coordinator):
+    """A participant called Quorra with `marker` in a record of every kind."""
+    member = MembershipFactory(
+        scheme=scheme,
+        role=Role.PARTICIPANT,
+        user__first_name="Quorra",
+        user__last_name=last_name,
+        user__email=f"{marker.lower()}@example.org",
+    )
+    consent_give(
+        membership=member, kind=ConsentKind.HOLD_DATA, by=coordinator, detail=f"{marker}-CONSENT"
+    )
+    consent_give(membership=member, kind=ConsentKind.SPECIAL_CATEGORY, by=coordinator)
+    ParticipantEnrolment.objects.create(membership=member, sensitive_notes=f"{marker}-SENSITIVE")
+    Referral.objects.create(
+        scheme=scheme,
+        membership=member,
+        source=ReferralSource.SELF,
+        person_name=f"Quorra {last_name}",
+        consent_to_contact=True,
+        risks=f"{marker}-REFERRAL",
+    )
+    profile = MatchProfile.objects.create(membership=member)
+    profile.items.add(*menu(scheme, f"{marker}-MENU"))
+    match = Match.objects.create(scheme=scheme, buddy=buddy, participant=member, state="active")
+    Goal.objects.create(match=match, text=f"{marker}-GOAL")
+    sign_all(match)
+    meeting = Meeting.objects.create(
+        scheme=scheme,
+        buddy=buddy,
+        match=match,
+        venue=venue(scheme, name="Library"),
+        purpose=f"{marker}-MEETING",
+        planned_start=START,
+        planned_end=START + timedelta(hours=1),
+        expected_end=START + timedelta(hours=1),
+        state="checked_out",
+        checked_in_at=START,
+        checked_out_at=START + timedelta(hours=1),
+    )
+    Debrief.objects.create(
+        meeting=meeting,
+        opened_at=START + timedelta(hours=1),
+        state="sent",
+        sent_at=START + timedelta(hours=2),
+        how_it_went=4,
+        what_happened=f"{marker}-DEBRIEF",
+    )
+    CaseNote.objects.create(membership=member, text=f"{marker}-NOTE", author=coordinator)
+    message_to_coordinators(member=member, text=f"{marker}-MESSAGE")
+    defaults = questionnaire_services.defaults_ensure(scheme)
+    invitation = questionnaire_services.invitation_create(
+        person=member, questionnaire=defaults["ons4"], occasion="other"
+    )
+    response = Response.objects.create(invitation=invitation, version=invitation.version)
+    Answer.objects.create(
+        response=response, question=invitation.version.questions.first(), value=f"{marker}-ANSWER"
+    )
+    Ending.objects.create(match=match, ending_type="planned", notes=f"{marker}-ENDING")
+    return member
+
+
+class SubjectAccessTest(PersonaTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.person = seed_person(
+            cls.scheme,
+            cls.buddy_membership,
+            last_name="Vantablack",
+            marker="OWN",
+            coordinator=cls.coordinator,
+        )
+        group_rows(cls.scheme, cls.buddy_membership, cls.person)
+        cls.lookalike = seed_person(
+            cls.scheme,
+            cls.buddy_membership,
+            last_name="Lookalike",
+            marker="LOOK",
+            coordinator=cls.coordinator,
+        )
+
+    def _read(self, content):
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        files = {
+            name: json.loads(archive.read(name))
+            for name in archive.namelist()
+            if name.endswith(".json")
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            pdf = Path(folder) / "everything.pdf"
+            pdf.write_bytes(archive.read("everything.pdf"))
+            text = subprocess.run(
+                ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
+            ).stdout
+        return archive, files, text
+
+    def test_every_kind_of_record_is_in_the_zip_and_the_pdf_and_the_lookalike_is_not(self):
+        _, content = subject_access_export(membership=self.person, by=self.coordinator)
+        archive, files, text = self._read(content)
+        expected = {
+            "profile.json": "Vantablack",
+            "consents.json": "OWN-CONSENT",
+            "enrolment.json": "OWN-SENSITIVE",
+            "referrals.json": "OWN-REFERRAL",
+            "menu.json": "OWN-MENU",
+            "goals.json": "OWN-GOAL",
+            "meetings.json": "OWN-MEETING",
+            "debriefs.json": "OWN-DEBRIEF",
+            "notes.json": "OWN-NOTE",
+            "messages.json": "OWN-MESSAGE",
+            "questionnaires.json": "OWN-ANSWER",
+            "endings.json": "OWN-ENDING",
+        }
+        for name, marker in expected.items():
+            self.assertIn(marker, json.dumps(files[name]), name)
+            self.assertIn(marker, text.replace("\n", " "), f"{name} in the PDF")
+        consents = files["consents.json"]["rows"]
+        self.assertTrue(all(row["wording_version"] for row in consents))
+        self.assertEqual(len(files["matches.json"]["rows"]), 1)
+        self.assertEqual(len(files["groups.json"]["rows"]), 2)  # membership and exclusion
+        self.assertEqual(len(files["memberships.json"]["rows"]), 1)
+        self.assertIn("consent_give", json.dumps(files["access_log.json"]))
+        self.assertTrue(any(name.startswith("agreements/") for name in archive.namelist()))
+        # Dates are ISO 8601.
+        meeting = files["meetings.json"]["rows"][0]
+        self.assertEqual(datetime.fromisoformat(meeting["planned_start"]), START)
+        everything = json.dumps(files) + text
+        for foreign in ("LOOK-", "Lookalike", "look-@example.org"):
+            self.assertNotIn(foreign, everything)
+        self.assertNotIn("password", json.dumps(files["profile.json"]))
+
+    def test_sensitive_notes_are_not_exported_once_consent_is_withdrawn(self):
+        from buddyscheme.consent import consent_withdraw
+
+        consent_withdraw(
+            membership=self.person, kind=ConsentKind.SPECIAL_CATEGORY, by=self.coordinator
+        )
+        gathered = subject_access_gather(membership=self.person, viewer=self.coordinator)
+        enrolment = next(s for s in gathered.sections if s.name == "enrolment").rows[0]
+        self.assertEqual(enrolment["sensitive_notes"], CONSENT_NOT_ON_RECORD)
+
+    def _reauthenticated(self, user):
+        self.client.force_login(user)
+        session = self.client.session
+        # What allauth keeps after someone types their password again.
+        session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": time.time(), "reauthenticated": True}
+        ]
+        session.save()
+
+    def test_download_asks_for_the_password_first(self):
+        self.login_as("coordinator")
+        url = f"/coordinator/people/{self.person.pk}/subject-access/"
+        response = self.client.post(url)
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("/accounts/reauthenticate/", response["Location"])
+        self.assertFalse(AuditEvent.objects.filter(verb="subject_access_export").exists())
+
+    def test_download_is_logged_without_the_name(self):
+        self._reauthenticated(self.coordinator)
+        response = self.client.post(f"/coordinator/people/{self.person.pk}/subject-access/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "application/zip")
+        self.assertNotIn("Quorra", response["Content-Disposition"])
+        row = AuditEvent.objects.get(verb="subject_access_export")
+        self.assertEqual(
+            (row.actor_id, row.scheme_id, row.object_type, row.object_id),
+            (
+                self.coordinator.pk,
+                self.scheme.pk,
+                ContentType.objects.get_for_model(Membership),
+                self.person.pk,
+            ),
+        )
+        self.assertNotIn("Quorra", json.dumps([str(v) for v in row.__dict__.values()]))
+
+    def test_another_schemes_coordinator_gets_not_found(self):
+        self._reauthenticated(self.other_coordinator)
+        response = self.client.post(f"/coordinator/people/{self.person.pk}/subject-access/")
+        self.assertEqual(response.status_code, 404)
+
+    def test_buddy_is_refused(self):
+        self._reauthenticated(self.buddy)
+        response = self.client.post(f"/coordinator/people/{self.person.pk}/subject-access/")
+        self.assertEqual(response.status_code, 403)
