@@ -78,6 +78,8 @@ LATE_EVERY = 5  # one other meeting in five is checked out late and raises an ov
 ESCALATION_MINUTES = 1  # the scheme's escalation step for the soak (the least it allows)
 END_MARGIN = 8  # every meeting is over (checked out) this many seconds before the load ends
 FORGET_GAP = 3  # seconds between the forgetful buddies' check-ins
+LOGIN_GAP = 1.5  # seconds at least between two logins
+LOGIN_AHEAD = 30  # seconds a buddy logs in before its first check-in (if it can: LOGIN_GAP)
 BOARD_POLL_SECONDS = 10  # the board's hx-trigger="every 10s"
 DASHBOARD_EVERY = 6  # polls: the dashboard about once a minute
 
@@ -216,6 +218,33 @@ def plan(timing: Timing, buddies: int, seconds: float, forgetful: int, seed=2026
             free_at = check_out
             k += 1
     return slots
+
+
+def login_moments(
+    first_check_ins: list[float], coordinators: int, forgetful: int
+) -> tuple[list, list]:
+    """When each buddy and each coordinator logs in, in seconds from the start of the load. A
+    login hashes the password (a second or more of CPU, several on a busy machine) and the
+    web has two sync workers, so logins go one at a time, LOGIN_GAP apart, and never all at
+    once: the forgetful buddies first (their meetings must escalate within the run), then the
+    coordinators, then every other buddy LOGIN_AHEAD s before its first check-in, as a phone
+    would (they stay logged in)."""
+    coordinator_logins = []
+    at = -LOGIN_GAP
+    order = sorted(range(len(first_check_ins)), key=lambda n: first_check_ins[n])
+    first, others = order[:forgetful], order[forgetful:]
+    moments: dict[int, float] = {}
+    for number in first:
+        at += LOGIN_GAP
+        moments[number] = at
+    for _ in range(coordinators):
+        at += LOGIN_GAP
+        coordinator_logins.append(at)
+    for number in others:
+        ahead = first_check_ins[number] - LOGIN_AHEAD  # (a buddy with no meeting: at once)
+        at = max(at + LOGIN_GAP, ahead if math.isfinite(ahead) else 0)
+        moments[number] = at
+    return [moments[number] for number in range(len(first_check_ins))], coordinator_logins
 
 
 # --- Figures (unit-tested in tests/test_soak.py) -----------------------------------------------
@@ -871,8 +900,15 @@ def main() -> int:
         timings = Timings()
         failures: list[str] = []
         deadline = load_start + SECONDS
-        # One login at a time, spread over 70% of the lead: the coordinators, then the buddies.
-        login_gap = timing.lead * 0.7 / max(1, len(plans) + len(coordinators))
+        # One login at a time: the forgetful buddies, the coordinators, then each other buddy
+        # a little before its first check-in.
+        first_check_ins = [
+            min((at - load_start for _, at, _, _ in plan.meetings), default=math.inf)
+            for plan in plans
+        ]
+        buddy_logins, coordinator_logins = login_moments(
+            first_check_ins, len(coordinators), FORGETFUL
+        )
 
         def later(at, target, *args):
             def run():
@@ -885,22 +921,14 @@ def main() -> int:
             address = f"127.0.2.{number + 1}"
             threads.append(
                 later(
-                    load_start + (min(FORGETFUL, len(plans)) + number) * login_gap,
+                    load_start + coordinator_logins[number],
                     coordinator,
                     *(email, address, port, timings, stopping, deadline, failures),
                 )
             )
-        # The forgetful buddies log in first: their meetings must escalate within the run.
-        order = plans[:FORGETFUL] + [None] * len(coordinators) + plans[FORGETFUL:]
-        for number, plan in enumerate(order):
-            if plan is None:
-                continue
+        for plan, at in zip(plans, buddy_logins, strict=True):
             threads.append(
-                later(
-                    load_start + number * login_gap,
-                    buddy,
-                    *(plan, port, timings, stopping, failures),
-                )
+                later(load_start + at, buddy, *(plan, port, timings, stopping, failures))
             )
         for thread in threads:
             thread.start()

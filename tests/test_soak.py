@@ -5,6 +5,7 @@ send every 5 s) on real rows, with the clock moved by time_machine: every late a
 check-out it plans must raise and deliver its alerts, level by level, and a buddy who remembers
 too soon must fail the verdict. The soak itself runs in `BENCH_QUICK=1 make bench` (CI)."""
 
+import math
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,6 +67,32 @@ def test_a_buddy_is_never_in_two_meetings_at_once(mode):
     for slots in by_buddy.values():
         for before, after in zip(slots, slots[1:], strict=False):
             assert after.check_in >= before.check_out + 10
+
+
+@pytest.mark.parametrize("mode", TIMINGS)
+def test_logins_go_one_at_a_time_forgetful_buddies_first_others_ahead_of_their_check_in(mode):
+    timing, seconds, buddies, forgetful = TIMINGS[mode]
+    slots = soak.plan(timing, buddies, seconds, forgetful)
+    first = [min(s.check_in for s in slots if s.buddy == n) for n in range(buddies)]
+
+    logins, coordinators = soak.login_moments(first, 5, forgetful)
+
+    moments = sorted(logins + coordinators)
+    assert all(b - a >= soak.LOGIN_GAP for a, b in zip(moments, moments[1:], strict=False))
+    assert max(logins[:forgetful]) < min(coordinators) < max(coordinators) < min(logins[forgetful:])
+    assert all(login <= check_in - 10 for login, check_in in zip(logins, first, strict=True))
+    if mode == "full":  # not all at the start: 30 s before their first meeting, as phones do
+        assert all(
+            login == pytest.approx(check_in - soak.LOGIN_AHEAD)
+            for login, check_in in list(zip(logins, first, strict=True))[forgetful:]
+        )
+        assert max(logins) - min(logins) > 120
+
+
+def test_a_buddy_with_no_meeting_still_logs_in():
+    logins, _ = soak.login_moments([12.0, math.inf], 1, 1)
+
+    assert logins == [0.0, 3.0]
 
 
 def test_the_full_run_escalates_to_everyone_on_call_and_the_quick_one_to_the_coordinators():
