@@ -55,7 +55,7 @@ bench: install
 	@bash scripts/bench.sh
 
 # A bounded soak: the Procfile's processes on PostgreSQL + Redis, 50 buddies and 5
-# coordinators for SOAK_SECONDS (600); figures in benchmarks/soak.md. SOAK_QUICK=1: 120 s.
+# coordinators for SOAK_SECONDS (600); figures in benchmarks/soak.md. SOAK_QUICK=1: 150 s.
 soak: install
 	@$(PY) scripts/soak.py
 

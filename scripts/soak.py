@@ -1,11 +1,12 @@
 """A bounded soak on loopback that stops by itself (`make soak`, issue 20 "Load").
 
     soak.py            SOAK_SECONDS (600) of load, 50 buddies and 5 coordinators
-    SOAK_QUICK=1       120 s, 10 buddies, 2 coordinators (scripts/bench.sh runs it when BENCH_QUICK=1)
+    SOAK_QUICK=1       150 s, 10 buddies, 2 coordinators (scripts/bench.sh runs it when BENCH_QUICK=1)
 
 What runs: the Procfile's processes (gunicorn with its sync workers, a Celery worker, beat and
-the sweeper; scripts/processes.py) on PostgreSQL (its own database, buddyscheme_soak, dropped
-after) and Redis (db 11 for the cache and the broker, emptied after). The demo data is seeded,
+the sweeper; scripts/processes.py) on PostgreSQL (its own database, SOAK_DATABASE, default
+buddyscheme_soak, dropped after) and Redis (SOAK_CACHE_URL and SOAK_BROKER_URL, by default db 3
+and db 4 as scripts/bench.sh uses them, emptied before and after). The demo data is seeded,
 then SOAK_BUDDIES more buddies, each with meetings planned one after another over the period,
 and coordinators up to SOAK_COORDINATORS, all on call.
 
@@ -14,18 +15,23 @@ rate limit is per address, as it is for real phones), its own cookies and sessio
 through the login form, and for each of its meetings opens Today, taps "I've arrived" (a real
 POST with the form's CSRF token and key), later opens Today again and taps "I've left safely",
 which leads to the debrief page; it thinks a few seconds between steps. One meeting in five is
-checked out late, after its overdue moment (expected end + grace), so the sweep raises an
-overdue alert and the alert message is handed to the email backend (console, as in the demo),
-then the late check-out resolves it. Each coordinator opens the live board and polls its live
-part every 10 s as the page's htmx does, and opens the dashboard about once a minute.
+checked out late, after its overdue moment (expected end + grace), so the sweep raises a
+level-1 overdue alert (the check-out prompt to the buddy) and its message is handed to the
+email backend (console, as in the demo); the late check-out resolves it. SOAK_FORGETFUL
+buddies (2 quick, 5 full) log in first and forget to check out of their first meeting: with
+the escalation step at its least (a minute) it climbs to level 2 (the coordinators) and, in a
+full run, level 3 (everyone on call), and only then do they check out, which sends those told
+the all-clear. Each coordinator opens the live board and polls its live part every 10 s as the
+page's htmx does, and opens the dashboard about once a minute.
 
 At the end it prints and records (scripts/bench_rows.py): requests per endpoint with errors,
 p50 / p95 / max per endpoint, each process's RSS before and after the load (/proc/<pid>/status:
 gunicorn's master and every worker, the Celery worker and its children, beat, the sweeper),
-overdue alerts raised and delivered, and their latency from the due instant. A full run writes
-benchmarks/soak.md. It exits 1 on any error response, a request that failed, a process that
-died (or a gunicorn worker replaced), or an overdue alert not raised and delivered; every
-process it started is killed on exit, Ctrl-C included.
+and for each kind of check-out and level the overdue alerts expected, raised and delivered,
+with their latency from the due instant. A full run writes benchmarks/soak.md. It exits 1 on
+any error response, a request that failed, a process that died (or a gunicorn worker
+replaced), a plan without late or forgotten check-outs, or an expected alert or all-clear not
+raised and delivered; every process it started is killed on exit, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import contextlib
 import html.parser
 import http.client
 import http.cookies
+import math
 import os
 import random
 import secrets
@@ -54,47 +61,190 @@ from bench_rows import limit_row, ratio_row, rows_file  # noqa: E402 - scripts/,
 from processes import celery_processes, procfile, start, stop  # noqa: E402
 
 QUICK = os.environ.get("SOAK_QUICK") == "1" or os.environ.get("BENCH_QUICK") == "1"
-SECONDS = int(os.environ.get("SOAK_SECONDS", 120 if QUICK else 600))
+SECONDS = int(os.environ.get("SOAK_SECONDS", 150 if QUICK else 600))
 BUDDIES = int(os.environ.get("SOAK_BUDDIES", 10 if QUICK else 50))
 COORDINATORS = int(os.environ.get("SOAK_COORDINATORS", 2 if QUICK else 5))
+# Buddies who check in and forget to check out: their meeting escalates level by level.
+FORGETFUL = int(os.environ.get("SOAK_FORGETFUL", 2 if QUICK else 5))
+# Where it runs. The defaults are what scripts/bench.sh uses (Redis db 3 for the cache, 4 for
+# the broker); its own PostgreSQL database, dropped after. Each is emptied before and after.
 DATABASE = os.environ.get("SOAK_DATABASE", "buddyscheme_soak")
-REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/11")
+CACHE_URL = os.environ.get("SOAK_CACHE_URL", "redis://127.0.0.1:6379/3")
+BROKER_URL = os.environ.get("SOAK_BROKER_URL", "redis://127.0.0.1:6379/4")
 PASSWORD = "buddy-demo-2026"  # seed_demo's
 SCHEME = "Positive Steps Buddies"  # seed_demo's scheme
 HOST = "127.0.0.1"
-LATE_EVERY = 5  # one meeting in five is checked out late and raises an overdue alert
+LATE_EVERY = 5  # one other meeting in five is checked out late and raises an overdue alert
+ESCALATION_MINUTES = 1  # the scheme's escalation step for the soak (the least it allows)
+END_MARGIN = 8  # every meeting is over (checked out) this many seconds before the load ends
+FORGET_GAP = 3  # seconds between the forgetful buddies' check-ins
+LOGIN_GAP = 1.5  # seconds at least between two logins
+LOGIN_AHEAD = 30  # seconds a buddy logs in before its first check-in (if it can: LOGIN_GAP)
 BOARD_POLL_SECONDS = 10  # the board's hx-trigger="every 10s"
 DASHBOARD_EVERY = 6  # polls: the dashboard about once a minute
+
+ON_TIME, LATE, FORGOTTEN = "on time", "late check-out", "forgotten check-out"
+KINDS = (ON_TIME, LATE, FORGOTTEN)
 
 
 @dataclass(frozen=True)
 class Timing:
     """The meeting rhythm. A full soak: logins spread over the first 70 s (a login hashes the
     password: 55 at once would queue for a minute), then 90-second meetings two minutes apart,
-    a minute of grace, late check-outs 30 s after the overdue moment. The quick one has no
-    grace and 10-second meetings, checked in 35-40 s ahead, after 45 s for the logins (on a busy
-    machine a login took 20-35 s and a page 15-25 s), so that two minutes hold a login, a
-    meeting per buddy and some overdue alerts. Both check in well ahead of the start (the window opens 30 minutes before)."""
+    a minute of grace, late check-outs 30 s after the overdue moment; the forgetful buddies'
+    meetings escalate to the top level (3: every on-call responder) before they check out. The
+    quick one has no grace, 10-second meetings checked in 18-22 s ahead, late check-outs
+    12-15 s after the overdue moment (the sweeper runs every 5 s) and forgotten meetings that
+    escalate to level 2 (the coordinators), so that 150 s hold a login, one or two meetings
+    per buddy and a real escalation. The forgetful buddies log in first and check in
+    early: level 2 falls due a minute after level 1 (the least a scheme can set)."""
 
     lead: float  # seconds from the start of the load to the first check-in (logins in 70% of it)
     length: float  # planned start to planned end
-    slot: float  # one buddy's meetings start this far apart
+    slot: float  # one buddy's meetings start this far apart (or 10 s after its last check-out)
     grace_minutes: int  # the scheme's grace (and high-risk grace) for the soak
     early: tuple[float, float]  # check-in this many seconds before the planned start
     on_time: tuple[float, float]  # check-out this many seconds before the expected end
     late: tuple[float, float]  # late check-out this many seconds after the overdue moment
+    forget_lead: float  # the first forgetful buddy's check-in, from the start of the load
+    forget_levels: int  # a forgotten meeting escalates this far before the buddy checks out
+    remember: tuple[float, float]  # ... this many seconds after that level fell due
 
 
 FULL = Timing(
-    lead=100, length=90, slot=120, grace_minutes=1, early=(40, 60), on_time=(8, 20), late=(25, 35)
+    lead=100,
+    length=90,
+    slot=120,
+    grace_minutes=1,
+    early=(40, 60),
+    on_time=(8, 20),
+    late=(25, 35),
+    forget_lead=40,
+    forget_levels=3,
+    remember=(30, 40),
 )
 # SOAK_SECONDS under 600 (but not quick): 45-second meetings a minute apart.
 SHORT = Timing(
-    lead=80, length=45, slot=60, grace_minutes=1, early=(30, 40), on_time=(5, 10), late=(20, 25)
+    lead=80,
+    length=45,
+    slot=60,
+    grace_minutes=1,
+    early=(30, 40),
+    on_time=(5, 10),
+    late=(20, 25),
+    forget_lead=30,
+    forget_levels=2,
+    remember=(20, 30),
 )
 QUICK_TIMING = Timing(
-    lead=45, length=10, slot=10, grace_minutes=0, early=(35, 40), on_time=(3, 4), late=(6, 8)
+    lead=35,
+    length=10,
+    slot=20,
+    grace_minutes=0,
+    early=(18, 22),
+    on_time=(3, 4),
+    late=(12, 15),
+    forget_lead=12,
+    forget_levels=2,
+    remember=(15, 20),
 )
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One planned meeting: whose, what kind, and its moments in seconds from the start of the
+    load (the buddy's taps, the planned start and end, and the overdue moment)."""
+
+    buddy: int
+    kind: str
+    check_in: float
+    start: float
+    end: float
+    due: float  # end + grace: level 1 of the overdue alert falls due
+    check_out: float
+
+    def levels(self, timing: Timing) -> int:
+        """The overdue levels this meeting must raise and deliver (0: none)."""
+        return {ON_TIME: 0, LATE: 1, FORGOTTEN: timing.forget_levels}[self.kind]
+
+    def level_due(self, level: int) -> float:
+        return self.due + (level - 1) * ESCALATION_MINUTES * 60
+
+
+def plan(timing: Timing, buddies: int, seconds: float, forgetful: int, seed=2026) -> list[Slot]:
+    """Every buddy's meetings over `seconds` of load. The first `forgetful` buddies log in
+    first and check in early to a meeting they forget to check out of: it escalates a level a
+    minute up to `timing.forget_levels`, and they remember and check out a little after that
+    level fell due. Then, as for every other buddy, meetings one after another from
+    `timing.lead` on: each checked in `timing.early` ahead of its start, and checked out just
+    before its end, or, one in LATE_EVERY, after its overdue moment. A buddy's next check-in
+    waits until 10 s after its last check-out, and every meeting is checked out END_MARGIN s
+    before the end; one that would not be is not planned."""
+    jitter = random.Random(seed)
+    grace = timing.grace_minutes * 60
+    slots: list[Slot] = []
+    others = 0
+    for number in range(buddies):
+        free_at = -math.inf
+        if number < forgetful:
+            check_in = timing.forget_lead + FORGET_GAP * number
+            start = check_in + jitter.uniform(*timing.early)
+            end = start + timing.length
+            due = end + grace
+            last_level = due + (timing.forget_levels - 1) * ESCALATION_MINUTES * 60
+            check_out = last_level + jitter.uniform(*timing.remember)
+            if check_out + END_MARGIN <= seconds:
+                slots.append(Slot(number, FORGOTTEN, check_in, start, end, due, check_out))
+                free_at = check_out
+        first = timing.lead + timing.slot * number / buddies
+        k = 0
+        while True:
+            check_in = max(first + k * timing.slot, free_at + 10)
+            start = check_in + jitter.uniform(*timing.early)
+            end = start + timing.length
+            due = end + grace
+            if due + timing.late[1] + END_MARGIN > seconds:
+                break
+            late = others % LATE_EVERY == 2
+            check_out = (
+                due + jitter.uniform(*timing.late)
+                if late
+                else end - jitter.uniform(*timing.on_time)
+            )
+            slots.append(
+                Slot(number, LATE if late else ON_TIME, check_in, start, end, due, check_out)
+            )
+            others += 1
+            free_at = check_out
+            k += 1
+    return slots
+
+
+def login_moments(
+    first_check_ins: list[float], coordinators: int, forgetful: int
+) -> tuple[list, list]:
+    """When each buddy and each coordinator logs in, in seconds from the start of the load. A
+    login hashes the password (a second or more of CPU, several on a busy machine) and the
+    web has two sync workers, so logins go one at a time, LOGIN_GAP apart, and never all at
+    once: the forgetful buddies first (their meetings must escalate within the run), then the
+    coordinators, then every other buddy LOGIN_AHEAD s before its first check-in, as a phone
+    would (they stay logged in)."""
+    coordinator_logins = []
+    at = -LOGIN_GAP
+    order = sorted(range(len(first_check_ins)), key=lambda n: first_check_ins[n])
+    first, others = order[:forgetful], order[forgetful:]
+    moments: dict[int, float] = {}
+    for number in first:
+        at += LOGIN_GAP
+        moments[number] = at
+    for _ in range(coordinators):
+        at += LOGIN_GAP
+        coordinator_logins.append(at)
+    for number in others:
+        ahead = first_check_ins[number] - LOGIN_AHEAD  # (a buddy with no meeting: at once)
+        at = max(at + LOGIN_GAP, ahead if math.isfinite(ahead) else 0)
+        moments[number] = at
+    return [moments[number] for number in range(len(first_check_ins))], coordinator_logins
 
 
 # --- Figures (unit-tested in tests/test_soak.py) -----------------------------------------------
@@ -340,8 +490,8 @@ class Plan:
 
     email: str
     address: str
-    meetings: list[tuple[int, float, float, bool]] = field(default_factory=list)
-    # (meeting pk, check-in at, check-out at, late) in time.monotonic() seconds
+    meetings: list[tuple[int, float, float, str]] = field(default_factory=list)
+    # (meeting pk, check-in at, check-out at, kind) in time.monotonic() seconds
 
 
 def buddy(plan: Plan, port: int, timings: Timings, stopping: threading.Event, failures: list):
@@ -349,7 +499,7 @@ def buddy(plan: Plan, port: int, timings: Timings, stopping: threading.Event, fa
     think = random.Random(plan.email)
     try:
         phone.log_in(plan.email)
-        for pk, check_in_at, check_out_at, _late in plan.meetings:
+        for pk, check_in_at, check_out_at, _kind in plan.meetings:
             if not sleep_until(check_in_at, stopping):
                 return
             _, page = phone.get("Today", "/today/")
@@ -400,8 +550,8 @@ def environment(var_dir: Path, port: int) -> None:
         {
             "BUDDY_VAR_DIR": str(var_dir),
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-            "CACHE_URL": REDIS_URL,
-            "CELERY_BROKER_URL": REDIS_URL,
+            "CACHE_URL": CACHE_URL,
+            "CELERY_BROKER_URL": BROKER_URL,
             "DEBUG": "false",
             "SECURE_HTTPS": "false",
             "COORDINATOR_MFA_REQUIRED": "false",
@@ -432,7 +582,8 @@ def psql(*sql: str) -> None:
 def redis_flush() -> None:
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    for url in dict.fromkeys((CACHE_URL, BROKER_URL)):  # only the soak's own dbs
+        redis.Redis.from_url(url).flushdb()
 
 
 def manage(*args: str) -> None:
@@ -484,25 +635,60 @@ def warm_up(port: int, requests: int = 6) -> None:
         thread.join()
 
 
-def people_and_meetings(timing: Timing) -> tuple[float, list[Plan], list[str], int, list[int]]:
-    """The soak's buddies and coordinators in the demo scheme, and the buddies' meetings
-    planned over the period; returns the buddies' plans, the coordinators' emails and the
-    number of meetings planned to be checked out late, and the meetings' ids. The load starts
-    (the first value, in time.monotonic() seconds) once they are made."""
-    from django.utils import timezone
+def lone_working_for_soak(scheme, timing: Timing) -> None:
+    """The scheme's grace (both) and escalation step as the soak's rhythm needs them."""
+    from meetings.models import LoneWorkingSettings
 
-    from buddyscheme.models import Membership, Role, Scheme, User
-    from meetings.models import LoneWorkingSettings, Meeting, MeetingState
-    from tests.factories import MembershipFactory, cleared_buddy, venue
-
-    scheme = Scheme.objects.get(name=SCHEME)
     LoneWorkingSettings.objects.update_or_create(
         scheme=scheme,
         defaults={
             "grace_minutes": timing.grace_minutes,
             "high_risk_grace_minutes": timing.grace_minutes,
+            "escalation_minutes": ESCALATION_MINUTES,
         },
     )
+
+
+def meetings_create(scheme, buddies, place, slots: list[Slot], timing: Timing, origin):
+    """The planned meetings as rows, the load starting at `origin` (a datetime); returns
+    (meeting pk, slot) pairs. Booked as meeting_book leaves them: planned, a missed check-in
+    due after the grace."""
+    from meetings.models import Meeting, MeetingState
+
+    grace = timedelta(minutes=timing.grace_minutes)
+    rows = []
+    for slot in slots:
+        start = origin + timedelta(seconds=slot.start)
+        end = origin + timedelta(seconds=slot.end)
+        rows.append(
+            Meeting(
+                scheme=scheme,
+                buddy=buddies[slot.buddy],
+                venue=place,
+                purpose="Soak",
+                planned_start=start,
+                planned_end=end,
+                expected_end=end,
+                state=MeetingState.PLANNED,
+                next_alert_at=start + grace,
+            )
+        )
+    created = Meeting.objects.bulk_create(rows)
+    return [(meeting.pk, slot) for meeting, slot in zip(created, slots, strict=True)]
+
+
+def people_and_meetings(timing: Timing):
+    """The soak's buddies and coordinators in the demo scheme (every coordinator on call), and
+    the buddies' meetings planned over the period. Returns the load's start (time.monotonic()
+    seconds, once they are made), the buddies' plans (the forgetful ones first), the
+    coordinators' emails and the (meeting pk, slot) pairs."""
+    from django.utils import timezone
+
+    from buddyscheme.models import Membership, Role, Scheme, User
+    from tests.factories import MembershipFactory, cleared_buddy, venue
+
+    scheme = Scheme.objects.get(name=SCHEME)
+    lone_working_for_soak(scheme, timing)
     demo_coordinator = Membership.objects.get(
         scheme=scheme, role=Role.COORDINATOR, user__email="coordinator@example.org"
     )
@@ -517,89 +703,117 @@ def people_and_meetings(timing: Timing) -> tuple[float, list[Plan], list[str], i
         cleared_buddy(scheme, email=f"soak-{stamp}-buddy{number}@example.org")
         for number in range(1, BUDDIES + 1)
     ]
-    load_start = time.monotonic() + 2
     # The demo password, with one hash for all (hashing 55 passwords only slows the set-up).
     User.objects.filter(email__startswith=f"soak-{stamp}-").update(
         password=User.objects.get(email="buddy1@example.org").password
     )
     place = venue(scheme, name="Soak café")
-    grace = timing.grace_minutes * 60
-    end = load_start + SECONDS
+    load_start = time.monotonic() + 2
     # Wall clock for the database, monotonic for the phones: one instant links them.
-    wall, mono = timezone.now(), time.monotonic()
-    jitter = random.Random(2026)
-    meetings, moments = [], []
-    for number, membership in enumerate(buddies):
-        first = load_start + timing.lead + timing.slot * number / len(buddies)
-        k = 0
-        free_at = first  # a buddy's next check-in waits until its last meeting is checked out
-        while True:
-            check_in_at = max(first + k * timing.slot, free_at + 10)
-            starts = check_in_at + jitter.uniform(*timing.early)
-            # Only meetings that are over (late ones too) a few seconds before the end.
-            if starts + timing.length + grace + timing.late[1] + 8 > end:
-                break
-            late = (len(meetings) % LATE_EVERY) == 2
-            planned_start = wall + timedelta(seconds=starts - mono)
-            planned_end = planned_start + timedelta(seconds=timing.length)
-            meetings.append(
-                Meeting(
-                    scheme=scheme,
-                    buddy=membership,
-                    venue=place,
-                    purpose="Soak",
-                    planned_start=planned_start,
-                    planned_end=planned_end,
-                    expected_end=planned_end,
-                    state=MeetingState.PLANNED,
-                    # As booking sets it: a missed check-in is due after the grace.
-                    next_alert_at=planned_start + timedelta(seconds=grace),
-                )
-            )
-            ends = starts + timing.length
-            free_at = ends + grace + timing.late[1] if late else ends
-            moments.append(
-                (
-                    number,
-                    check_in_at,
-                    ends + grace + jitter.uniform(*timing.late)
-                    if late
-                    else ends - jitter.uniform(*timing.on_time),
-                    late,
-                )
-            )
-            k += 1
-    created = Meeting.objects.bulk_create(meetings)
+    origin = timezone.now() + timedelta(seconds=load_start - time.monotonic())
+    created = meetings_create(
+        scheme, buddies, place, plan(timing, BUDDIES, SECONDS, FORGETFUL), timing, origin
+    )
     plans = [Plan(email=m.user.email, address=f"127.0.1.{n + 1}") for n, m in enumerate(buddies)]
-    for meeting, (number, check_in_at, check_out_at, late) in zip(created, moments, strict=True):
-        plans[number].meetings.append((meeting.pk, check_in_at, check_out_at, late))
-    late = sum(1 for *_, late in moments if late)
-    return load_start, plans, coordinators, late, [m.pk for m in created]
+    for pk, slot in created:
+        plans[slot.buddy].meetings.append(
+            (pk, load_start + slot.check_in, load_start + slot.check_out, slot.kind)
+        )
+    return load_start, plans, coordinators, created
 
 
-def alert_figures(meetings: list[int]) -> dict:
-    """Overdue alerts on the soak's meetings: raised, delivered (the email handed over: its
-    Notification.sent_at) and latency from the due instant; other alerts counted apart."""
+def alert_figures(created: list[tuple[int, Slot]], timing: Timing) -> dict:
+    """The overdue alerts each late or forgotten check-out must raise, level by level: how many
+    expected, raised and delivered (a message to someone it reached handed to its channel:
+    Notification.sent_at), with the latency from the due instant to the alert row and to the
+    first message sent. Every other alert on the soak's meetings (a missed check-in on a slow
+    page, a check-out that came after its moment) is counted apart, as are the alerts still
+    open; and for the forgotten meetings, whether those told heard the all-clear."""
+    from buddyscheme.models import Notification
     from meetings.models import Alert, AlertRecipient
 
-    alerts = Alert.objects.filter(meeting__in=meetings)
-    overdue = alerts.filter(reason="overdue", level=1)
-    rows = list(overdue.values_list("pk", "due_at", "raised_at"))
+    meetings = [pk for pk, _ in created]
+    expected = {pk: (slot.kind, slot.levels(timing)) for pk, slot in created if slot.levels(timing)}
+    rows: dict[tuple[str, int], dict] = {}
+    for kind, levels in sorted(expected.values()):
+        for level in range(1, levels + 1):
+            row = rows.setdefault(
+                (kind, level),
+                {
+                    "kind": kind,
+                    "level": level,
+                    "expected": 0,
+                    "raised": 0,
+                    "delivered": 0,
+                    "raised_latency": [],
+                    "delivered_latency": [],
+                },
+            )
+            row["expected"] += 1
     sent: dict[int, object] = {}
     for alert_id, sent_at in AlertRecipient.objects.filter(
-        alert__in=overdue, channel="email", notification__sent_at__isnull=False
+        alert__meeting__in=meetings, notification__sent_at__isnull=False
     ).values_list("alert_id", "notification__sent_at"):
         sent[alert_id] = min(sent_at, sent.get(alert_id, sent_at))  # the first message sent
+    other = still_open = 0
+    for pk, meeting, level, reason, due, raised, resolved in Alert.objects.filter(
+        meeting__in=meetings
+    ).values_list("pk", "meeting_id", "level", "reason", "due_at", "raised_at", "resolved_at"):
+        still_open += resolved is None
+        kind, levels = expected.get(meeting, (ON_TIME, 0))
+        if reason != "overdue" or not 1 <= level <= levels:
+            other += 1
+            continue
+        row = rows[(kind, level)]
+        row["raised"] += 1
+        row["raised_latency"].append((raised - due).total_seconds())
+        if pk in sent:
+            row["delivered"] += 1
+            row["delivered_latency"].append((sent[pk] - due).total_seconds())
+    # Level 2 and above reached people other than the buddy: they must hear it is over.
+    told = [pk for pk, (kind, levels) in expected.items() if kind == FORGOTTEN and levels >= 2]
+    cleared = set(
+        Notification.objects.filter(
+            template="all_clear", sent_at__isnull=False, context__meeting_id__in=told
+        ).values_list("context__meeting_id", flat=True)
+    )
     return {
-        "raised": len(rows),
-        "delivered": len(sent),
-        "raised_latency": [(raised - due).total_seconds() for _, due, raised in rows],
-        "delivered_latency": [
-            (sent[pk] - due).total_seconds() for pk, due, _ in rows if pk in sent
-        ],
-        "other": alerts.exclude(pk__in=[pk for pk, *_ in rows]).count(),
-        "open": overdue.filter(resolved_at__isnull=True).count(),
+        "rows": list(rows.values()),
+        "other": other,
+        "open": still_open,
+        "all_clear": {"expected": len(told), "delivered": len(cleared)},
     }
+
+
+def alerts_outstanding(alerts: dict) -> int:
+    """Expected alerts (and all-clears) not yet delivered."""
+    return sum(row["expected"] - row["delivered"] for row in alerts["rows"]) + (
+        alerts["all_clear"]["expected"] - alerts["all_clear"]["delivered"]
+    )
+
+
+def verdict(errors: int, failures: list[str], crashed: list[str], alerts: dict) -> list[str]:
+    """What fails the soak (nothing: it passes): an error response or a failed step, a process
+    that died, a plan with no late or no forgotten check-out, or an expected alert or all-clear
+    not raised and delivered."""
+    problems = [f"{errors} error response(s) or failed request(s)"] if errors else []
+    problems += [f"failed: {failure}" for failure in failures]
+    problems += [f"process: {crash}" for crash in crashed]
+    kinds = {row["kind"] for row in alerts["rows"]}
+    problems += [f"the plan has no {kind}" for kind in (LATE, FORGOTTEN) if kind not in kinds]
+    for row in alerts["rows"]:
+        for what in ("raised", "delivered"):
+            if row[what] < row["expected"]:
+                problems.append(
+                    f"{row['kind']}, level {row['level']}: {row[what]} of {row['expected']} {what}"
+                )
+    clear = alerts["all_clear"]
+    if clear["delivered"] < clear["expected"]:
+        problems.append(
+            f"all-clear after a forgotten check-out: {clear['delivered']} of "
+            f"{clear['expected']} delivered"
+        )
+    return problems
 
 
 # --- The run --------------------------------------------------------------------------------
@@ -643,7 +857,8 @@ def main() -> int:
         var_dir.mkdir(parents=True, exist_ok=True)
         print(
             f"Soak: {SECONDS} s, {BUDDIES} buddies, {COORDINATORS} coordinators; "
-            f"setting up {DATABASE} (PostgreSQL) and Redis ({REDIS_URL})…",
+            f"setting up {DATABASE} (PostgreSQL), Redis cache {CACHE_URL} and broker "
+            f"{BROKER_URL}…",
             flush=True,
         )
         if os.environ.get("SOAK_REUSE") != "1":  # SOAK_REUSE=1: the database SOAK_KEEP=1 kept
@@ -652,6 +867,8 @@ def main() -> int:
             manage("migrate", "--noinput", "-v0")
             manage("collectstatic", "--noinput", "-v0")
             manage("seed_demo")
+        elif not (var_dir / "staticfiles" / "staticfiles.json").exists():
+            manage("collectstatic", "--noinput", "-v0")  # a kept database in a new SOAK_VAR_DIR
 
         import django
 
@@ -667,13 +884,15 @@ def main() -> int:
         # The factories hash each password (PBKDF2, seconds apiece on a busy machine): a fast
         # hasher while they make the people, who are then given the demo password's hash.
         with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-            load_start, plans, coordinators, late_planned, meeting_ids = people_and_meetings(timing)
+            load_start, plans, coordinators, created = people_and_meetings(timing)
         tree = process_tree(processes)
         rss_before = memory(tree)
+        load = [os.getloadavg()[0]]  # the machine's 1-minute load average, before and after
         gunicorn_workers = set(_children(processes["web"].pid))
-        planned = sum(len(plan.meetings) for plan in plans)
+        planned = {kind: sum(1 for _, slot in created if slot.kind == kind) for kind in KINDS}
         print(
-            f"{planned} meetings planned ({late_planned} to be checked out late), "
+            f"{len(created)} meetings planned ({planned[LATE]} to be checked out late, "
+            f"{planned[FORGOTTEN]} forgotten until level {timing.forget_levels}), "
             f"gunicorn on port {port}; load for {SECONDS} s…",
             flush=True,
         )
@@ -681,8 +900,15 @@ def main() -> int:
         timings = Timings()
         failures: list[str] = []
         deadline = load_start + SECONDS
-        # One login at a time, spread over 70% of the lead: the coordinators, then the buddies.
-        login_gap = timing.lead * 0.7 / max(1, len(plans) + len(coordinators))
+        # One login at a time: the forgetful buddies, the coordinators, then each other buddy
+        # a little before its first check-in.
+        first_check_ins = [
+            min((at - load_start for _, at, _, _ in plan.meetings), default=math.inf)
+            for plan in plans
+        ]
+        buddy_logins, coordinator_logins = login_moments(
+            first_check_ins, len(coordinators), FORGETFUL
+        )
 
         def later(at, target, *args):
             def run():
@@ -695,18 +921,14 @@ def main() -> int:
             address = f"127.0.2.{number + 1}"
             threads.append(
                 later(
-                    load_start + number * login_gap,
+                    load_start + coordinator_logins[number],
                     coordinator,
                     *(email, address, port, timings, stopping, deadline, failures),
                 )
             )
-        for number, plan in enumerate(plans):
+        for plan, at in zip(plans, buddy_logins, strict=True):
             threads.append(
-                later(
-                    load_start + (len(coordinators) + number) * login_gap,
-                    buddy,
-                    *(plan, port, timings, stopping, failures),
-                )
+                later(load_start + at, buddy, *(plan, port, timings, stopping, failures))
             )
         for thread in threads:
             thread.start()
@@ -726,12 +948,16 @@ def main() -> int:
         stopping.set()
         for thread in threads:
             thread.join(timeout=70)
-        time.sleep(2)  # a message handed over in the last round is in the database
+        # Messages handed over in the last round: the outbox drains (bounded) before counting.
+        drained = time.monotonic() + 20
+        while alerts_outstanding(alert_figures(created, timing)) and time.monotonic() < drained:
+            time.sleep(1)
         rss_after = memory(tree)
+        load.append(os.getloadavg()[0])
         for name, process in processes.items():
             if process.poll() is not None and not any(c.startswith(name) for c in crashed):
                 crashed.append(f"{name} exited with {process.returncode}")
-        alerts = alert_figures(meeting_ids)
+        alerts = alert_figures(created, timing)
     except KeyboardInterrupt:
         print("soak: stopped (Ctrl-C or SIGTERM); every process it started is being ended")
         stopping.set()
@@ -749,37 +975,55 @@ def main() -> int:
             psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
             redis_flush()
 
-    return report(
-        timing, timings, failures, crashed, rss_before, rss_after, alerts, late_planned, planned
+    return report(timing, timings, failures, crashed, rss_before, rss_after, alerts, planned, load)
+
+
+def _seconds(values) -> str:
+    """p50 / p95 / max of some latencies, in seconds ("–" for none)."""
+    if not values:
+        return "–"
+    return " / ".join(
+        f"{v:.1f}" for v in (percentile(values, 0.5), percentile(values, 0.95), max(values))
     )
 
 
-def report(timing, timings, failures, crashed, rss_before, rss_after, alerts, late, planned):
+def alert_table(alerts: dict) -> str:
+    """Markdown: for each kind of check-out and level, the overdue alerts expected, raised and
+    delivered, and their latency from the due instant."""
+    lines = [
+        "| meetings | level (told) | expected | raised | delivered "
+        "| to the alert row p50 / p95 / max (s) | to the message handed over p50 / p95 / max (s) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    told = {1: "1 (the buddy)", 2: "2 (coordinators)", 3: "3 (everyone on call)"}
+    for row in alerts["rows"]:
+        lines.append(
+            f"| {row['kind']} | {told.get(row['level'], row['level'])} | {row['expected']} "
+            f"| {row['raised']} | {row['delivered']} | {_seconds(row['raised_latency'])} "
+            f"| {_seconds(row['delivered_latency'])} |"
+        )
+    clear = alerts["all_clear"]
+    lines.append(
+        f"| {FORGOTTEN}: all-clear once checked out | those told | {clear['expected']} | – "
+        f"| {clear['delivered']} | – | – |"
+    )
+    return (
+        "\n".join(lines)
+        + f"\n\nOther alerts on the soak's meetings (a missed check-in or check-out moment on a "
+        f"slow page): {alerts['other']}; alerts still open at the end: {alerts['open']}.\n"
+    )
+
+
+def report(timing, timings, failures, crashed, rss_before, rss_after, alerts, planned, load):
     rows = timings.summary()
     errors = timings.error_count()
     print()
     print(endpoint_table(rows))
     print(memory_table(rss_before, rss_after))
-    raised_p50 = percentile(alerts["raised_latency"], 0.5)
-    raised_p95 = percentile(alerts["raised_latency"], 0.95)
-    sent_p50 = percentile(alerts["delivered_latency"], 0.5)
-    sent_p95 = percentile(alerts["delivered_latency"], 0.95)
-
-    def s(value):
-        return "–" if value is None else f"{value:.1f} s"
-
-    alert_lines = (
-        f"Overdue alerts: {late} late check-outs planned, {alerts['raised']} alerts raised, "
-        f"{alerts['delivered']} delivered (email handed to the backend), {alerts['open']} "
-        f"still open at the end; other alerts on the soak's meetings: {alerts['other']}.\n"
-        f"Latency from the due instant: to the alert row p50 {s(raised_p50)}, p95 "
-        f"{s(raised_p95)}; to the message handed over p50 {s(sent_p50)}, p95 {s(sent_p95)}.\n"
-    )
-    print(alert_lines)
-    for failure in failures[:20]:
-        print(f"  failed: {failure}")
-    for crash in crashed:
-        print(f"  process: {crash}")
+    print(alert_table(alerts))
+    problems = verdict(errors, failures, crashed, alerts)
+    for problem in problems[:25]:
+        print(f"  {problem}")
 
     mode = "quick" if QUICK else "full"
     limit_row(
@@ -807,49 +1051,59 @@ def report(timing, timings, failures, crashed, rss_before, rss_after, alerts, la
             if first is not None
             else "started during the run",
         )
-    ratio_row(
-        "soak: overdue alerts delivered",
-        alerts["delivered"],
-        "alerts",
-        late,
-        "late check-outs",
-        minimum=1.0,
-    )
+    for row in alerts["rows"]:
+        ratio_row(
+            f"soak: {row['kind']} level {row['level']} alerts delivered",
+            row["delivered"],
+            "alerts",
+            row["expected"],
+            "expected",
+            minimum=1.0,
+            note=f"{row['raised']} raised",
+        )
+    delivered = [s for row in alerts["rows"] for s in row["delivered_latency"]]
+    raised = [s for row in alerts["rows"] for s in row["raised_latency"]]
     limit_row(
         "soak: overdue alert latency p95, to the message handed over",
-        sent_p95,
+        percentile(delivered, 0.95),
         "s",
         maximum=15,
-        note=f"p50 {s(sent_p50)}; to the alert row p50 {s(raised_p50)}, p95 {s(raised_p95)}",
+        note=f"p50 / p95 / max {_seconds(delivered)} s; to the alert row {_seconds(raised)} s",
     )
 
-    ok = not errors and not failures and not crashed and alerts["delivered"] >= late > 0
     if not QUICK:
-        write_markdown(timing, rows, rss_before, rss_after, alert_lines, planned, ok, crashed)
+        write_markdown(timing, rows, rss_before, rss_after, alerts, planned, problems, load)
     print(
-        "soak: pass (no error, no process died, every overdue alert delivered)"
-        if ok
+        "soak: pass (no error, no process died, every expected alert raised and delivered)"
+        if not problems
         else "soak: FAIL"
     )
-    return 0 if ok else 1
+    return 0 if not problems else 1
 
 
-def write_markdown(timing, rows, before, after, alert_lines, planned, ok, crashed):
+def write_markdown(timing, rows, before, after, alerts, planned, problems, load):
     out = ROOT / "benchmarks" / "soak.md"
     out.parent.mkdir(exist_ok=True)
+    result = "pass" if not problems else "FAIL"
     out.write_text(
         f"# make soak: last full run\n\n"
-        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores, "
-        f"PostgreSQL + Redis on loopback; the Procfile's processes (gunicorn 2 sync workers, "
-        f"Celery worker concurrency 2, beat, sweeper). {SECONDS} s of load: {BUDDIES} buddies "
-        f"({planned} meetings of {timing.length:.0f} s, {timing.grace_minutes} min grace, one "
-        f"in {LATE_EVERY} checked out late) and {COORDINATORS} coordinators polling the live "
-        f"board every {BOARD_POLL_SECONDS} s and opening the dashboard every "
-        f"{BOARD_POLL_SECONDS * DASHBOARD_EVERY} s. Result: {'pass' if ok else 'FAIL'}.\n\n"
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores (load "
+        f"average {load[0]:.1f} when the load began, {load[-1]:.1f} when it ended: the machine "
+        f"is shared, so latencies are noisy), PostgreSQL + Redis on loopback; the Procfile's "
+        f"processes (gunicorn 2 sync workers, Celery worker concurrency 2, beat, sweeper). "
+        f"{SECONDS} s of load: {BUDDIES} buddies and {COORDINATORS} coordinators (all on call) "
+        f"polling the live board every {BOARD_POLL_SECONDS} s and opening the dashboard every "
+        f"{BOARD_POLL_SECONDS * DASHBOARD_EVERY} s. {sum(planned.values())} meetings of "
+        f"{timing.length:.0f} s with {timing.grace_minutes} min grace and escalation every "
+        f"{ESCALATION_MINUTES} min: {planned[ON_TIME]} checked out on time, {planned[LATE]} "
+        f"checked out late (after the overdue moment), {planned[FORGOTTEN]} forgotten until "
+        f"level {timing.forget_levels} of the escalation, then checked out. "
+        f"Result: **{result}**.\n\n"
         f"## Requests\n\n{endpoint_table(rows)}\n"
         f"## Memory (RSS from /proc/<pid>/status, before and after the load)\n\n"
         f"{memory_table(before, after)}\n"
-        f"## Alerts\n\n{alert_lines}\n" + ("".join(f"- {c}\n" for c in crashed) if crashed else ""),
+        f"## Overdue alerts (latency from the due instant)\n\n{alert_table(alerts)}"
+        + ("\n## What failed\n\n" + "".join(f"- {p}\n" for p in problems) if problems else ""),
         encoding="utf-8",
     )
     print(f"(written to {out.relative_to(ROOT)})")
