@@ -295,7 +295,7 @@ class AuditAdminTest(PersonaTestCase):
         )
 
     def test_role_changes_in_the_admin_go_through_the_service(self):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")  # a role change asks for the password again
         member = self.buddy_membership
         url = f"/admin/buddyscheme/membership/{member.pk}/change/"
         form = self.client.get(url).context["adminform"].form

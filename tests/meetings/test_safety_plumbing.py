@@ -148,7 +148,10 @@ def test_one_delivery_task_per_transaction_however_many_messages(
     with django_capture_on_commit_callbacks() as callbacks:
         services.meeting_help(meeting=meeting, key="h1", by=None, now=MONDAY_10AM + minutes(5))
     assert Notification.objects.count() >= 2
-    assert len(callbacks) == 1
+    # Other on-commit work (the board and dashboard forgetting their kept copies) is not
+    # delivery: exactly one callback hands the messages to the worker.
+    deliveries = [c for c in callbacks if getattr(c, "__name__", "") == "_deliver_soon"]
+    assert len(deliveries) == 1, callbacks
 
 
 def test_the_sweep_runs_every_ten_seconds_from_beat():
