@@ -4,6 +4,7 @@ logged without the person's name."""
 
 import io
 import json
+import re
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,7 @@ from allauth.account.internal.flows.login import (
     AUTHENTICATION_METHODS_SESSION_KEY,
 )
 from django.contrib.contenttypes.models import ContentType
+from django.test import SimpleTestCase
 
 from buddyscheme.consent import consent_give
 from buddyscheme.models import (
@@ -31,7 +33,12 @@ from buddyscheme.models import (
 from buddyscheme.special_category import CONSENT_NOT_ON_RECORD
 from evaluation import questionnaires as questionnaire_services
 from evaluation.models import Answer, Response
-from evaluation.subject_access import subject_access_export, subject_access_gather
+from evaluation.subject_access import (
+    RECORDS_PER_BLOCK,
+    _record_text,
+    subject_access_export,
+    subject_access_gather,
+)
 from matching.models import Ending, Goal, Match, MatchProfile
 from meetings.models import Debrief, Meeting
 from messaging.services import message_to_coordinators
@@ -156,9 +163,11 @@ class SubjectAccessTest(PersonaTestCase):
             "questionnaires.json": "OWN-ANSWER",
             "endings.json": "OWN-ENDING",
         }
+        # Records run on in paragraphs, so a line may wrap after a hyphen ("OWN-" / "MEETING").
+        unwrapped = re.sub(r"-\n\s*", "-", text).replace("\n", " ")
         for name, marker in expected.items():
             self.assertIn(marker, json.dumps(files[name]), name)
-            self.assertIn(marker, text.replace("\n", " "), f"{name} in the PDF")
+            self.assertIn(marker, unwrapped, f"{name} in the PDF")
         consents = files["consents.json"]["rows"]
         self.assertTrue(all(row["wording_version"] for row in consents))
         self.assertEqual(len(files["matches.json"]["rows"]), 1)
@@ -229,3 +238,37 @@ class SubjectAccessTest(PersonaTestCase):
         self._reauthenticated(self.buddy)
         response = self.client.post(f"/coordinator/people/{self.person.pk}/subject-access/")
         self.assertEqual(response.status_code, 403)
+
+    def test_a_long_section_keeps_every_record_in_the_pdf(self):
+        # More notes than one paragraph of the PDF holds: none may be dropped at a block edge.
+        count = RECORDS_PER_BLOCK * 2 + 7
+        CaseNote.objects.bulk_create(
+            CaseNote(
+                membership=self.person, text=f"Zephyrnote{n:03d} Q.V. well", author=self.coordinator
+            )
+            for n in range(count)
+        )
+        _, content = subject_access_export(membership=self.person, by=self.coordinator)
+        _, files, text = self._read(content)
+        self.assertEqual(len(files["notes.json"]["rows"]), count + 1)
+        found = set(re.findall(r"Zephyrnote(\d{3})", text))
+        self.assertEqual(found, {f"{n:03d}" for n in range(count)})
+        self.assertIn(f"{count + 1} records", text)
+
+
+class RecordTextTest(SimpleTestCase):
+    def test_one_line_per_record_without_empty_fields_and_times_to_the_minute(self):
+        line = _record_text(
+            {
+                "id": 7,
+                "planned_start": "2026-10-05T11:00:00.123456+01:00",
+                "review_on": "2026-12-15",
+                "venue": None,
+                "notes": "",
+                "items": ["Walking", "Cinema"],
+            }
+        )
+        self.assertEqual(
+            line,
+            "• id: 7 · planned start: 2026-10-05 11:00 · review on: 2026-12-15 · items: Walking, Cinema",
+        )
