@@ -444,8 +444,21 @@ class ParticipantEnrolmentAdmin(SchemeScopedAdmin):
 # --- Audit ----------------------------------------------------------------------------------
 
 
+class ReadOnlyAdmin(SchemeScopedAdmin):
+    """Shown, never added, changed or deleted through the admin (not even by superusers)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(SchemeScopedAdmin):
+class ErasureRequestAdmin(ReadOnlyAdmin):
     """Read-only: requests are decided in the app (a dry run, re-authentication, a reason)."""
 
     list_display = ["requested_at", "source", "status", "person", "decided_at", "scheme"]
@@ -453,35 +466,17 @@ class ErasureRequestAdmin(SchemeScopedAdmin):
     fields = [*list_display, "decided_by", "held", "legal_hold_reason", "removed_counts"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RetentionReview)
-class RetentionReviewAdmin(SchemeScopedAdmin):
+class RetentionReviewAdmin(ReadOnlyAdmin):
     list_display = ["prepared_at", "status", "confirmed_at", "scheme"]
     list_filter = ["status"]
     fields = [*list_display, "confirmed_by", "match_ids", "counts"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(SchemeScopedAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the trail is written by services and never edited, not even by superusers."""
 
     list_display = ["at", "verb", "actor", "object_type", "object_id", "scheme", "ip_address"]
@@ -490,12 +485,3 @@ class AuditEventAdmin(SchemeScopedAdmin):
     date_hierarchy = "at"
     fields = list_display + ["user_agent"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
