@@ -19,7 +19,9 @@ else
     mkdir -p benchmarks
     # Everything below also goes to benchmarks/last-run.txt (committed: a regression shows in a diff).
     exec > >(tee benchmarks/last-run.txt) 2>&1
-    echo "make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+    # The load average says how busy the machine was: the ratios hold up better than the
+    # absolute figures on a busy machine, but neither is a quiet-machine figure then.
+    echo "make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 bash scripts/system-deps.sh bench ||
@@ -117,7 +119,7 @@ if [ "${BENCH_QUICK:-}" = "1" ]; then
     echo
 fi
 # One table of every row (scripts/bench_rows.py); a full run writes benchmarks/results.md + .csv.
-export BENCH_HEADER="$(date -u +%Y-%m-%d), $(nproc) cores, $BENCH_DATABASE, gunicorn 2 workers; $(command -v wrk >/dev/null && echo wrk || echo Python client)"
+export BENCH_HEADER="$(date -u +%Y-%m-%d), $(nproc) cores (load average at the end $(cut -d' ' -f1-3 /proc/loadavg)), $BENCH_DATABASE, gunicorn 2 workers; $(command -v wrk >/dev/null && echo wrk || echo Python client)"
 $PY scripts/bench_rows.py summary benchmarks
 if [ "${BENCH_QUICK:-}" = "1" ]; then
     echo
