@@ -252,6 +252,9 @@ def main(base: str) -> int:
         for category in TARGETS:
             for audit in sorted({a for r in results for a in costly_audits(r, category)}):
                 print(f"      {TITLES[category]}: {audit}")
+        # Lighthouse's own warnings (a slow CPU, a page that redirected): worth reading.
+        for warning in sorted({w for r in results for w in r.get("runWarnings", [])}):
+            print(f"      Lighthouse warns: {warning.split('. ')[0]}.")
         record(page, results)
     print(f"  (Lighthouse {version}; the reports are in {REPORTS.relative_to(ROOT)}/)")
     return 1 if failed else 0
