@@ -24,8 +24,15 @@ else
     echo "make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
-bash scripts/system-deps.sh bench ||
-    echo "(wrk is not installed: the Python client measures instead; figures are lower)"
+bash scripts/system-deps.sh bench || {
+    command -v wrk >/dev/null ||
+        echo "(wrk is not installed: the Python client measures instead; figures are lower)"
+    command -v chromium >/dev/null ||
+        echo "(chromium is not installed: the Lighthouse rows cannot be measured and fail)"
+}
+# Lighthouse from package-lock.json (npm ci, only when the lock changed or node_modules/ is
+# missing); without Node.js and npm this stops the bench, as any row it cannot measure does.
+bash scripts/npm-install.sh
 
 BENCH_DIR="$PWD/var/bench"
 rm -rf "$BENCH_DIR"
@@ -85,6 +92,9 @@ echo
 # Today's weight for the demo buddy before the lone-working rows give buddy1 thousands of
 # meetings starting now (Today lists every one of them: 2.9 MB of HTML measured after them).
 $PY scripts/bench_weight.py "http://127.0.0.1:$port"
+echo
+# Lighthouse (mobile) on the login page, Today and the dashboard, on the demo data as well.
+$PY scripts/bench_lighthouse.py "http://127.0.0.1:$port"
 echo
 $PY scripts/bench.py lone "http://127.0.0.1:$port"
 echo

@@ -12,8 +12,9 @@ packages_for() {
     case "$1" in
     # Browser tests (Debian's chromium, never a downloaded one) and reading PDFs back.
     test) echo chromium chromium-driver poppler-utils ;;
-    # make bench: the HTTP load generator (scripts/bench.py falls back to Python without it).
-    bench) echo wrk ;;
+    # make bench: the HTTP load generator (scripts/bench.py falls back to Python without it),
+    # and chromium for Lighthouse (npm, scripts/npm-install.sh); Node.js and npm are added below.
+    bench) echo wrk chromium ;;
     # make scan: the external web-application scanner run against a logged-in demo.
     scan) echo wapiti ;;
     run) ;;
@@ -43,6 +44,12 @@ if [ "$purpose" = "test" ]; then
     if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && ! command -v redis-server >/dev/null; then
         missing+=(redis-server)
     fi
+fi
+
+if [ "$purpose" = "bench" ] && { ! command -v node >/dev/null || ! command -v npm >/dev/null; }; then
+    # Node.js and npm for Lighthouse: Debian's, only where no node/npm is installed (a newer
+    # Node from elsewhere, which bundles its own npm, is kept: Lighthouse 12 needs >= 18.20).
+    missing+=(nodejs npm)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -6,6 +6,7 @@ tests fail when the lock drifts from pyproject.toml, when the environment drifts
 lock, or when a way in (Makefile, CI, Dockerfile) stops going through it.
 """
 
+import json
 import os
 import re
 import shutil
@@ -169,9 +170,33 @@ def test_the_readme_shows_the_debian_packages_the_script_installs():
     assert [p for p in shown_for_tests if p not in ("postgresql", "redis-server")] == [
         p for p in _debian_packages("test") if p not in run
     ]
-    assert " ".join(rows["make bench"]).split() == [
+    # Node.js and npm come from Debian only where no node is installed (system-deps.sh).
+    shown_for_bench = " ".join(rows["make bench"]).split()
+    assert [p for p in shown_for_bench if p not in ("nodejs", "npm")] == [
         p for p in _debian_packages("bench") if p not in run
     ]
+    assert "nodejs" in shown_for_bench and "npm" in shown_for_bench
+    assert "nodejs npm" in (ROOT / "scripts/system-deps.sh").read_text().replace("+=(", " ")
+
+
+def test_lighthouse_is_installed_from_the_npm_lock_with_integrity_hashes():
+    package = json.loads((ROOT / "package.json").read_text())
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    assert package["private"] is True
+    pinned = package["devDependencies"]["lighthouse"]
+    assert re.fullmatch(r"12\.\d+\.\d+", pinned), "an exact 12.x (13 needs Node >= 22)"
+    # The lock agrees with package.json, and pins every package with its integrity hash.
+    assert lock["packages"][""]["devDependencies"] == package["devDependencies"]
+    installed = {k: v for k, v in lock["packages"].items() if k.startswith("node_modules/")}
+    assert installed["node_modules/lighthouse"]["version"] == pinned
+    assert installed and all(v["integrity"].startswith("sha512-") for v in installed.values())
+    # Installed by the project's own script, with npm ci (the lock, or nothing), from the bench.
+    script = (ROOT / "scripts/npm-install.sh").read_text()
+    assert "npm ci" in script and "npm install" not in script
+    bench = (ROOT / "scripts/bench.sh").read_text()
+    assert bench.index("scripts/npm-install.sh") < bench.index("scripts/bench_lighthouse.py")
+    assert "node_modules/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert "node_modules" in (ROOT / ".dockerignore").read_text().splitlines()
 
 
 def test_pre_commit_runs_the_lint_tools_pinned_in_the_lock():
