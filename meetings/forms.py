@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from buddyscheme.forms import CrispyMixin, FreeTextarea, RowsChoiceField
+from buddyscheme.forms import CrispyMixin, FilterColumnsMixin, FreeTextarea, RowsChoiceField
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import (
@@ -571,9 +571,11 @@ class FollowUpForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, label="What was done (initials only)")
 
 
-class DebriefFilterForm(forms.Form):
+class DebriefFilterForm(FilterColumnsMixin, forms.Form):
     """The coordinator's debrief list: by buddy, by match, or those to follow up. Anything
     else in the address is ignored rather than an error."""
+
+    columns = {"buddy": "col-md-4", "match": "col-md-4", "follow_up": "col-md-2"}
 
     buddy = forms.ModelChoiceField(queryset=Membership.objects.none(), required=False)
     match = forms.ModelChoiceField(queryset=Match.objects.none(), required=False)
