@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from . import access_log
 from .access import get_scheme_for_coordinator, role_required
-from .forms import PAGE_LIMIT
+from .forms import PAGE_LIMIT, FilterColumnsMixin
 from .models import Role
 
 EARLIEST = date(2000, 1, 1)
@@ -21,8 +21,15 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class AccessLogFilterForm(forms.Form):
+class AccessLogFilterForm(FilterColumnsMixin, forms.Form):
     """The log's filters, from the query string: anything else is explained, not a 500."""
+
+    columns = {
+        "person": "col-12 col-md-6 col-xl-3",
+        "verb": "col-12 col-md-6 col-xl-3",
+        "starts_on": "col-6 col-md-4 col-xl-2",
+        "ends_on": "col-6 col-md-4 col-xl-2",
+    }
 
     person = PersonChoiceField(
         queryset=None,

@@ -37,6 +37,16 @@ class CrispyMixin:
         self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-lg w-100 mt-2"))
 
 
+class FilterColumnsMixin:
+    """A list's filter form, laid out in one grid row by `_filter_form.html`: `columns` names the
+    fields shown, in order, with their Bootstrap column classes (a hidden page number is not)."""
+
+    columns: dict[str, str] = {}
+
+    def column_fields(self) -> list:
+        return [(self[name], classes) for name, classes in self.columns.items()]
+
+
 def posted_id(value) -> int:
     """A row id sent by a button or a ticked box; 0, which finds nothing, for anything else
     ("abc", "²", "-1", a number too big for the database)."""
@@ -353,8 +363,16 @@ class DaysWaitingField(forms.IntegerField):
         )
 
 
-class PeopleFilterForm(forms.Form):
+class PeopleFilterForm(FilterColumnsMixin, forms.Form):
     """The people list's filters, from the query string: anything else is explained, not a 500."""
+
+    columns = {
+        "q": "col-12 col-md-6 col-xl-3",
+        "role": "col-6 col-md-3 col-xl-2",
+        "stage": "col-6 col-md-3 col-xl-2",
+        "status": "col-6 col-md-4 col-xl-2",
+        "min_days": "col-6 col-md-4 col-xl-2",
+    }
 
     q = forms.CharField(max_length=100, required=False, label="Name or email")
     role = forms.ChoiceField(

@@ -47,34 +47,37 @@ def settings_home(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def settings_scheme(request):
+def _scheme_form_page(request, form_class, template: str, done: str):
+    """A settings page that edits the scheme itself (its details, its office hours)."""
     scheme = get_scheme_for_coordinator(request)
-    form = SchemeDetailsForm(request.POST or None, instance=scheme)
+    form = form_class(request.POST or None, instance=scheme)
     if (
         request.method == "POST"
         and form.is_valid()
         and saved(form, services.scheme_update, scheme=scheme, by=request.user)
     ):
-        messages.success(request, "The scheme's details are saved.")
+        messages.success(request, done)
         return redirect("settings_home")
-    return render(request, "buddyscheme/settings/scheme.html", {"form": form})
+    return render(request, template, {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def settings_scheme(request):
+    return _scheme_form_page(
+        request,
+        SchemeDetailsForm,
+        "buddyscheme/settings/scheme.html",
+        "The scheme's details are saved.",
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def settings_office_hours(request):
-    scheme = get_scheme_for_coordinator(request)
-    form = OfficeHoursForm(request.POST or None, instance=scheme)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and saved(form, services.scheme_update, scheme=scheme, by=request.user)
-    ):
-        messages.success(request, "Office hours saved.")
-        return redirect("settings_home")
-    return render(request, "buddyscheme/settings/office_hours.html", {"form": form})
+    return _scheme_form_page(
+        request, OfficeHoursForm, "buddyscheme/settings/office_hours.html", "Office hours saved."
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from buddyscheme.forms import CrispyMixin, FreeTextarea, RowsChoiceField
+from buddyscheme.forms import CrispyMixin, FilterColumnsMixin, FreeTextarea, RowsChoiceField
 from buddyscheme.initials import IdentifyingDetailsFormMixin
 from buddyscheme.localtime import LocalTimeProblem, Which, local_to_utc
 from buddyscheme.models import (
@@ -229,10 +229,41 @@ class LocationSharingForm(forms.Form):
     )
 
 
-class SupervisionForm(MeetingForm):
-    """A one-to-one with a buddy: when, how, with whom; face to face, where (and, in a room of
-    ours, who has the keys). Times are typed in the scheme's local time."""
+class StaffMeetingForm(MeetingForm):
+    """A meeting with one of the scheme's support people (a one-to-one, an interview): how,
+    with whom (the field `staff_field`), when; face to face, where (and, in a room of ours, who
+    has the keys). Times are typed in the scheme's local time."""
 
+    staff_field: str
+    in_person: str
+
+    def __init__(self, *args, person, **kwargs):
+        super().__init__(*args, scheme=person.scheme, buddy=person, **kwargs)
+        del self.fields["match"], self.fields["purpose"]
+        self.fields["venue"].required = False
+        self.fields["venue"].label = "Where (face to face only)"
+        self.fields["venue"].empty_label = "Choose a place"
+        self.fields[self.staff_field].queryset = support_person_choices(person.scheme)
+        self.fields[self.staff_field].label_from_instance = lambda m: m.user.display_name
+        self.order_fields(
+            ["mode", self.staff_field, "day", "start", "start_which", "end", "end_which"]
+            + ["venue", "key_holder"]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("mode") == self.in_person and not cleaned.get("venue"):
+            self.add_error("venue", "Choose where you will meet.")
+        if cleaned.get("mode") != self.in_person:
+            cleaned["venue"] = cleaned["key_holder"] = None
+        return cleaned
+
+
+class SupervisionForm(StaffMeetingForm):
+    """A one-to-one with a buddy, perhaps about a concern they raised."""
+
+    staff_field = "support_person"
+    in_person = SupervisionMode.IN_PERSON
     mode = forms.ChoiceField(
         choices=SupervisionMode.choices,
         widget=forms.RadioSelect,
@@ -246,39 +277,11 @@ class SupervisionForm(MeetingForm):
         queryset=Concern.objects.none(), required=False, widget=forms.HiddenInput
     )
 
-    field_order = [
-        "mode",
-        "support_person",
-        "day",
-        "start",
-        "start_which",
-        "end",
-        "end_which",
-        "venue",
-        "key_holder",
-    ]
-
     def __init__(self, *args, buddy, **kwargs):
-        super().__init__(*args, scheme=buddy.scheme, buddy=buddy, **kwargs)
-        del self.fields["match"], self.fields["purpose"]
-        self.fields["venue"].required = False
-        self.fields["venue"].label = "Where (face to face only)"
-        self.fields["venue"].empty_label = "Choose a place"
-        people = support_person_choices(buddy.scheme)
-        self.fields["support_person"].queryset = people
-        self.fields["support_person"].label_from_instance = lambda m: m.user.display_name
+        super().__init__(*args, person=buddy, **kwargs)
         self.fields["concern"].queryset = Concern.objects.filter(raised_by=buddy).exclude(
             status=ConcernStatus.CLOSED
         )
-        self.order_fields(self.field_order)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("mode") == SupervisionMode.IN_PERSON and not cleaned.get("venue"):
-            self.add_error("venue", "Choose where you will meet.")
-        if cleaned.get("mode") != SupervisionMode.IN_PERSON:
-            cleaned["venue"] = cleaned["key_holder"] = None
-        return cleaned
 
 
 class ConcernChoiceForm(forms.Form):
@@ -571,9 +574,11 @@ class FollowUpForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, label="What was done (initials only)")
 
 
-class DebriefFilterForm(forms.Form):
+class DebriefFilterForm(FilterColumnsMixin, forms.Form):
     """The coordinator's debrief list: by buddy, by match, or those to follow up. Anything
     else in the address is ignored rather than an error."""
+
+    columns = {"buddy": "col-md-4", "match": "col-md-4", "follow_up": "col-md-2"}
 
     buddy = forms.ModelChoiceField(queryset=Membership.objects.none(), required=False)
     match = forms.ModelChoiceField(queryset=Match.objects.none(), required=False)
@@ -871,10 +876,11 @@ class LoneWorkingForm(CrispyMixin, forms.ModelForm):
 # --- Interviews and training sessions (issue 15) ----------------------------------------------
 
 
-class InterviewForm(MeetingForm):
-    """An applicant's interview: when, how, who interviews; face to face, where (and, in a room
-    of ours, who has the keys). Times are typed in the scheme's local time."""
+class InterviewForm(StaffMeetingForm):
+    """An applicant's interview, with one of the scheme's support people."""
 
+    staff_field = "interviewer"
+    in_person = InterviewMode.IN_PERSON
     mode = forms.ChoiceField(
         choices=InterviewMode.choices,
         widget=forms.RadioSelect,
@@ -885,35 +891,8 @@ class InterviewForm(MeetingForm):
         queryset=Membership.objects.none(), label="Interviewer", empty_label=None
     )
 
-    field_order = [
-        "mode",
-        "interviewer",
-        "day",
-        "start",
-        "start_which",
-        "end",
-        "end_which",
-        "venue",
-        "key_holder",
-    ]
-
     def __init__(self, *args, applicant, **kwargs):
-        super().__init__(*args, scheme=applicant.scheme, buddy=applicant, **kwargs)
-        del self.fields["match"], self.fields["purpose"]
-        self.fields["venue"].required = False
-        self.fields["venue"].label = "Where (face to face only)"
-        self.fields["venue"].empty_label = "Choose a place"
-        self.fields["interviewer"].queryset = support_person_choices(applicant.scheme)
-        self.fields["interviewer"].label_from_instance = lambda m: m.user.display_name
-        self.order_fields(self.field_order)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("mode") == InterviewMode.IN_PERSON and not cleaned.get("venue"):
-            self.add_error("venue", "Choose where you will meet.")
-        if cleaned.get("mode") != InterviewMode.IN_PERSON:
-            cleaned["venue"] = cleaned["key_holder"] = None
-        return cleaned
+        super().__init__(*args, person=applicant, **kwargs)
 
 
 class TrainingSessionForm(MeetingForm):

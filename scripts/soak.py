@@ -182,17 +182,29 @@ def plan(timing: Timing, buddies: int, seconds: float, forgetful: int, seed=2026
     before the end; one that would not be is not planned."""
     jitter = random.Random(seed)
     grace = timing.grace_minutes * 60
+
+    def moments(check_in: float) -> tuple[float, float, float]:
+        """A meeting's planned start, end and overdue moment, from its check-in."""
+        start = check_in + jitter.uniform(*timing.early)
+        end = start + timing.length
+        return start, end, end + grace
+
+    def check_out_at(kind: str, end: float, due: float) -> float:
+        if kind == FORGOTTEN:  # a little after the last level it must raise fell due
+            last_level = due + (timing.forget_levels - 1) * ESCALATION_MINUTES * 60
+            return last_level + jitter.uniform(*timing.remember)
+        if kind == LATE:
+            return due + jitter.uniform(*timing.late)
+        return end - jitter.uniform(*timing.on_time)
+
     slots: list[Slot] = []
     others = 0
     for number in range(buddies):
         free_at = -math.inf
         if number < forgetful:
             check_in = timing.forget_lead + FORGET_GAP * number
-            start = check_in + jitter.uniform(*timing.early)
-            end = start + timing.length
-            due = end + grace
-            last_level = due + (timing.forget_levels - 1) * ESCALATION_MINUTES * 60
-            check_out = last_level + jitter.uniform(*timing.remember)
+            start, end, due = moments(check_in)
+            check_out = check_out_at(FORGOTTEN, end, due)
             if check_out + END_MARGIN <= seconds:
                 slots.append(Slot(number, FORGOTTEN, check_in, start, end, due, check_out))
                 free_at = check_out
@@ -200,20 +212,12 @@ def plan(timing: Timing, buddies: int, seconds: float, forgetful: int, seed=2026
         k = 0
         while True:
             check_in = max(first + k * timing.slot, free_at + 10)
-            start = check_in + jitter.uniform(*timing.early)
-            end = start + timing.length
-            due = end + grace
+            start, end, due = moments(check_in)
             if due + timing.late[1] + END_MARGIN > seconds:
                 break
-            late = others % LATE_EVERY == 2
-            check_out = (
-                due + jitter.uniform(*timing.late)
-                if late
-                else end - jitter.uniform(*timing.on_time)
-            )
-            slots.append(
-                Slot(number, LATE if late else ON_TIME, check_in, start, end, due, check_out)
-            )
+            kind = LATE if others % LATE_EVERY == 2 else ON_TIME
+            check_out = check_out_at(kind, end, due)
+            slots.append(Slot(number, kind, check_in, start, end, due, check_out))
             others += 1
             free_at = check_out
             k += 1

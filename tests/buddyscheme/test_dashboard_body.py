@@ -15,6 +15,7 @@ from buddyscheme.audit import audit_record
 from buddyscheme.concerns import concern_raise
 from buddyscheme.dashboard import CSRF_PLACEHOLDER
 from buddyscheme.models import ConcernKind, Role
+from buddyscheme.selectors import scheme_counts
 from matching.models import Match
 from meetings.models import Alert, AlertReason, Meeting
 from messaging.models import Conversation, ConversationKind, Message, Side
@@ -145,6 +146,35 @@ class DashboardBodyTest(PersonaTestCase):
         self.assertIn("Take it", page)
         self.assertGreater(count, KEPT_QUERIES)
         self.assertNotIn(CSRF_PLACEHOLDER, page)
+
+    def test_the_four_figures_are_the_schemes_and_each_opens_its_list(self):
+        for _ in range(2):
+            MembershipFactory(scheme=self.scheme, role=Role.BUDDY)
+        MembershipFactory(scheme=self.scheme, role=Role.PARTICIPANT, is_active=False)
+        counts = scheme_counts(self.scheme)
+        page = self._get()[1]
+        cards = re.findall(
+            r'<p class="display-6 mb-0">(\d+)</p>\s*<p class="mb-0">\s*<a href="([^"]+)">([^<]+)</a>',
+            page,
+        )
+        self.assertEqual(
+            cards,
+            [
+                (str(counts["buddies"]), "/coordinator/people/?role=buddy", "Buddies"),
+                (
+                    str(counts["participants"]),
+                    "/coordinator/people/?role=participant",
+                    "Participants",
+                ),
+                (
+                    str(counts["coordinators"]),
+                    "/coordinator/people/?role=coordinator",
+                    "Coordinators",
+                ),
+                (str(counts["open_invitations"]), "/coordinator/invitations/", "Open invitations"),
+            ],
+        )
+        self.assertGreaterEqual(counts["buddies"], 3)  # the persona and the two made here
 
 
 def test_one_request_works_a_stale_value_out_while_the_others_get_the_kept_one():
