@@ -3,7 +3,7 @@
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -166,8 +166,22 @@ ACTIONS = {
 }
 
 
+def device_time(post) -> datetime | None:
+    """When the phone says a button was pressed: `device_at`, in milliseconds since 1970 UTC
+    (JavaScript's Date.now()), sent by static/js/offline-queue.js with a press it saved while
+    there was no signal. Anything else is ignored; the services decide whether to believe it."""
+    raw = post.get("device_at", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _press(meeting: Meeting, action: str, key: str, by, post) -> list[tuple[int, str]]:
     """Press one of the meeting's buttons; what to tell the buddy, as (message level, text)."""
+    device_at = device_time(post)
     try:
         if action in ACTIONS:
             service, done = ACTIONS[action]
@@ -176,10 +190,12 @@ def _press(meeting: Meeting, action: str, key: str, by, post) -> list[tuple[int,
                 if action == "check-out"
                 else {}
             )
-            service(meeting=meeting, key=key, by=by, **extra)
+            service(meeting=meeting, key=key, by=by, device_at=device_at, **extra)
         elif action == "extend":
             minutes = int(post.get("minutes", "0") or 0)
-            meeting = services.meeting_extend(meeting=meeting, minutes=minutes, key=key, by=by)
+            meeting = services.meeting_extend(
+                meeting=meeting, minutes=minutes, key=key, by=by, device_at=device_at
+            )
             done = f"Done. We now expect you to finish by {timezone.localtime(meeting.expected_end, meeting.scheme.zone):%H:%M}."
             latest = services.last_response_needed(
                 meeting, meeting.expected_end, services.lone_working(meeting.scheme), timedelta(0)
@@ -312,7 +328,10 @@ def _help_by_token(request, meeting):
     if request.method == "POST":
         try:
             alert = services.meeting_help(
-                meeting=meeting, key=request.POST.get("key", ""), by=meeting.buddy.user
+                meeting=meeting,
+                key=request.POST.get("key", ""),
+                by=meeting.buddy.user,
+                device_at=device_time(request.POST),
             )
             if alert is not None:
                 services.alert_send_now(alert)
@@ -389,7 +408,10 @@ def _meeting_help_signed_in(request, pk):
     if request.method == "POST":
         try:
             alert = services.meeting_help(
-                meeting=meeting, key=request.POST.get("key", ""), by=request.user
+                meeting=meeting,
+                key=request.POST.get("key", ""),
+                by=request.user,
+                device_at=device_time(request.POST),
             )
             if alert is not None:
                 # Sent from here and now, so the next screen can say truthfully what has left
