@@ -65,6 +65,9 @@ def _key():
     return uuid.uuid4().hex
 
 
+OFFLINE_KEEP_HEADER = "Buddy-Offline"
+
+
 @dataclass
 class TodayCard:
     """A meeting on the Today list, with a fresh key for its buttons and where check-in stands."""
@@ -103,7 +106,7 @@ def today(request):
     carried = selectors.carried_forward_for(
         meetings.today + [meeting for _, day in meetings.coming_up for meeting in day]
     )
-    return render(
+    response = render(
         request,
         "meetings/today.html",
         {
@@ -125,6 +128,10 @@ def today(request):
             "home_cards": member_home_cards(request.membership, now),
         },
     )
+    # The one page the phone may keep to read with no signal (static/js/sw.js): a buddy's own
+    # Today. A coordinator's pages never carry this, so the phone never keeps them.
+    response[OFFLINE_KEEP_HEADER] = "keep"
+    return response
 
 
 @require_GET
