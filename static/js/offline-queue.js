@@ -237,12 +237,14 @@
     var button = form.querySelector("button[type=submit]");
     if (button && button.dataset.label) {
       button.textContent = button.dataset.label;
+      button.removeAttribute("aria-disabled");
     }
-    delete form.dataset.sending;
+    delete form.dataset.pressSending;
+    delete form.dataset.sending; // location.js's own "on its way" mark
   }
 
   function press(form, submitter) {
-    if (form.dataset.sending) {
+    if (form.dataset.pressSending) {
       return; // a second tap while the first is on its way
     }
     var fields = fieldsOf(form, submitter);
@@ -257,7 +259,7 @@
       keep(form, item);
       return;
     }
-    form.dataset.sending = "yes";
+    form.dataset.pressSending = "yes";
     var button = form.querySelector("button[type=submit]");
     if (button && !button.dataset.label) {
       button.dataset.label = button.textContent;
