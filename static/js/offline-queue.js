@@ -85,7 +85,8 @@
     return "";
   }
 
-  // One try. Resolves to "sent", "network" (keep it), "sign-in" or "refused" (keep it too).
+  // One try. Resolves to "sent"; "network" (it never reached us); "unavailable" (a 5xx: the
+  // server's own page says press again); "sign-in" or "refused" (kept, with the reason).
   function attempt(item) {
     var tokens = [pageToken(), fieldValue(item.fields, "csrfmiddlewaretoken")].filter(
       function (token, index, all) {
@@ -112,7 +113,7 @@
           if (response.status === 403 && index + 1 < tokens.length) {
             return post(index + 1); // a CSRF token from an older sign-in: the other one
           }
-          return response.status >= 500 ? "network" : "refused";
+          return response.status >= 500 ? "unavailable" : "refused";
         },
         function () {
           return "network";
@@ -182,8 +183,8 @@
           remove(item.id);
           return next();
         }
-        if (outcome === "network") {
-          return undefined; // still no signal: the rest wait too
+        if (outcome === "network" || outcome === "unavailable") {
+          return undefined; // still no signal (or the server is struggling): the rest wait too
         }
         item.tried = flushRound;
         item.problem = PROBLEMS[outcome];
