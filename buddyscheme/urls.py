@@ -9,6 +9,7 @@ from . import (
     access_log_views,
     erasure_views,
     interview_views,
+    pwa,
     referral_views,
     settings_views,
     support_views,
@@ -18,6 +19,8 @@ from . import (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
     path("switch/", views.switch_membership, name="switch_membership"),
     path("profile/", views.profile_edit, name="profile"),
     path("me/", views.participant_home, name="participant_home"),

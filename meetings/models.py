@@ -1,6 +1,7 @@
 """Venues, meetings and the lone-working safety net: events, alerts, on-call cover, calendars."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -300,13 +301,22 @@ class SafetyEventKind(models.TextChoices):
     WRONG_PIN = "wrong_pin", "Typed a wrong PIN"
 
 
+SENT_LATE_AFTER = timedelta(minutes=1)
+
+
 class SafetyEvent(models.Model):
     """What the buddy pressed. The client's idempotency key makes a repeated post count once."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="safety_events")
     kind = models.CharField(max_length=10, choices=SafetyEventKind.choices)
     idempotency_key = models.CharField(max_length=64, unique=True)
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=timezone.now, help_text="When the press reached us.")
+    device_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the phone says it was pressed, if the phone said and it is believable "
+        "(a press saved with no signal arrives later).",
+    )
     minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -314,6 +324,11 @@ class SafetyEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    @property
+    def sent_late(self) -> bool:
+        """Pressed with no signal and sent on later: more than a minute between the two."""
+        return self.device_at is not None and self.at - self.device_at > SENT_LATE_AFTER
 
 
 class AlertReason(models.TextChoices):

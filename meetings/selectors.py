@@ -336,6 +336,7 @@ class HistoryEntry:
     who: User | None = None
     alert: Alert | None = None
     notes: str = ""
+    pressed_at: datetime | None = None  # a press sent late: when the phone says it was pressed
 
 
 def meeting_history(meeting) -> list[HistoryEntry]:
@@ -344,7 +345,11 @@ def meeting_history(meeting) -> list[HistoryEntry]:
     For responders: the alert in hand is one line of it, with the others around it.
     """
     entries = [
-        HistoryEntry(at=event.at, what=event.get_kind_display())
+        HistoryEntry(
+            at=event.at,
+            what=event.get_kind_display(),
+            pressed_at=event.device_at if event.sent_late else None,
+        )
         for event in SafetyEvent.objects.filter(meeting=meeting)
     ]
     for alert in Alert.objects.filter(meeting=meeting).select_related(

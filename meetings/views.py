@@ -3,7 +3,7 @@
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -65,6 +65,9 @@ def _key():
     return uuid.uuid4().hex
 
 
+OFFLINE_KEEP_HEADER = "Buddy-Offline"
+
+
 @dataclass
 class TodayCard:
     """A meeting on the Today list, with a fresh key for its buttons and where check-in stands."""
@@ -103,7 +106,7 @@ def today(request):
     carried = selectors.carried_forward_for(
         meetings.today + [meeting for _, day in meetings.coming_up for meeting in day]
     )
-    return render(
+    response = render(
         request,
         "meetings/today.html",
         {
@@ -125,6 +128,10 @@ def today(request):
             "home_cards": member_home_cards(request.membership, now),
         },
     )
+    # The one page the phone may keep to read with no signal (static/js/sw.js): a buddy's own
+    # Today. A coordinator's pages never carry this, so the phone never keeps them.
+    response[OFFLINE_KEEP_HEADER] = "keep"
+    return response
 
 
 @require_GET
@@ -166,8 +173,22 @@ ACTIONS = {
 }
 
 
+def device_time(post) -> datetime | None:
+    """When the phone says a button was pressed: `device_at`, in milliseconds since 1970 UTC
+    (JavaScript's Date.now()), sent by static/js/offline-queue.js with a press it saved while
+    there was no signal. Anything else is ignored; the services decide whether to believe it."""
+    raw = post.get("device_at", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _press(meeting: Meeting, action: str, key: str, by, post) -> list[tuple[int, str]]:
     """Press one of the meeting's buttons; what to tell the buddy, as (message level, text)."""
+    device_at = device_time(post)
     try:
         if action in ACTIONS:
             service, done = ACTIONS[action]
@@ -176,10 +197,12 @@ def _press(meeting: Meeting, action: str, key: str, by, post) -> list[tuple[int,
                 if action == "check-out"
                 else {}
             )
-            service(meeting=meeting, key=key, by=by, **extra)
+            service(meeting=meeting, key=key, by=by, device_at=device_at, **extra)
         elif action == "extend":
             minutes = int(post.get("minutes", "0") or 0)
-            meeting = services.meeting_extend(meeting=meeting, minutes=minutes, key=key, by=by)
+            meeting = services.meeting_extend(
+                meeting=meeting, minutes=minutes, key=key, by=by, device_at=device_at
+            )
             done = f"Done. We now expect you to finish by {timezone.localtime(meeting.expected_end, meeting.scheme.zone):%H:%M}."
             latest = services.last_response_needed(
                 meeting, meeting.expected_end, services.lone_working(meeting.scheme), timedelta(0)
@@ -312,7 +335,10 @@ def _help_by_token(request, meeting):
     if request.method == "POST":
         try:
             alert = services.meeting_help(
-                meeting=meeting, key=request.POST.get("key", ""), by=meeting.buddy.user
+                meeting=meeting,
+                key=request.POST.get("key", ""),
+                by=meeting.buddy.user,
+                device_at=device_time(request.POST),
             )
             if alert is not None:
                 services.alert_send_now(alert)
@@ -389,7 +415,10 @@ def _meeting_help_signed_in(request, pk):
     if request.method == "POST":
         try:
             alert = services.meeting_help(
-                meeting=meeting, key=request.POST.get("key", ""), by=request.user
+                meeting=meeting,
+                key=request.POST.get("key", ""),
+                by=request.user,
+                device_at=device_time(request.POST),
             )
             if alert is not None:
                 # Sent from here and now, so the next screen can say truthfully what has left

@@ -90,6 +90,9 @@ REAUTHENTICATE_FIRST = {A: 302, C: 302, B: 403, P: 403, O: 302}
 MATRIX = {
     "": ("get", None, {A: 200, C: 302, B: 302, P: 302, O: 302}),
     "healthz": ("get", None, every(200)),
+    # The phone app's manifest and service worker: no personal data, the same for everyone.
+    "manifest.webmanifest": ("get", None, every(200)),
+    "sw.js": ("get", None, every(200)),
     "switch/": ("get", None, logged_in(200)),
     "profile/": ("get", None, logged_in(200)),
     "me/": ("get", None, for_role([P])),

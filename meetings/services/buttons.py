@@ -12,6 +12,7 @@ from buddyscheme.errors import DomainError
 from buddyscheme.notifications import notification_enqueue
 
 from ..models import (
+    SENT_LATE_AFTER,
     TOP_LEVEL,
     Alert,
     AlertOutcome,
@@ -32,16 +33,18 @@ from .rules import (
     grace,
     lone_working,
     new_watch,
+    pressed_at,
     spoken_time,
 )
 
 
-def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None) -> bool:
-    """Store the event under the client's key. False when that key was already recorded."""
+def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None, device_at=None) -> bool:
+    """Store the event under the client's key. False when that key was already recorded.
+    `device_at`: when the phone says it was pressed (already checked by pressed_at)."""
     key = (key or "").strip()[:64]
     if not key:
         raise DomainError("Something went wrong with the page. Please reload it and press again.")
-    if _insert_unless_recorded(meeting, kind, key, by, now, minutes):
+    if _insert_unless_recorded(meeting, kind, key, by, now, minutes, device_at):
         return True
     # The same post arrived again (a retry on a poor signal): it was recorded the first time.
     existing = (
@@ -52,7 +55,9 @@ def _record(meeting: Meeting, kind: str, key: str, by, now, minutes=None) -> boo
     return False
 
 
-def _insert_unless_recorded(meeting: Meeting, kind: str, key: str, by, now, minutes) -> bool:
+def _insert_unless_recorded(
+    meeting: Meeting, kind: str, key: str, by, now, minutes, device_at
+) -> bool:
     """One INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): whether it stored a
     row. A savepoint around a plain INSERT did the same in three round trips on every press,
     where a repeated key is the rare case."""
@@ -60,17 +65,26 @@ def _insert_unless_recorded(meeting: Meeting, kind: str, key: str, by, now, minu
     table = quote(SafetyEvent._meta.db_table)
     columns = ", ".join(
         quote(column)
-        for column in ("meeting_id", "kind", "idempotency_key", "at", "minutes", "by_id")
+        for column in (
+            "meeting_id",
+            "kind",
+            "idempotency_key",
+            "at",
+            "device_at",
+            "minutes",
+            "by_id",
+        )
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s) "  # noqa: S608
             f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING RETURNING {quote('id')}",
             [
                 meeting.pk,
                 kind,
                 key,
                 connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(device_at),
                 minutes,
                 getattr(by, "pk", None),
             ],
@@ -102,32 +116,37 @@ def _locked(meeting: Meeting) -> Meeting:
 
 
 @transaction.atomic
-def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
+def meeting_check_in(*, meeting: Meeting, key: str, by, now=None, device_at=None) -> Meeting:
+    """`device_at`: when the phone says "I've arrived" was pressed (saved with no signal and
+    sent on later); believed within bounds (pressed_at), it decides the check-in window and
+    the check-in time. Otherwise the arrival time does."""
     now = now or timezone.now()
     meeting = _locked(meeting)
-    if not _record(meeting, SafetyEventKind.CHECK_IN, key, by, now):
+    config = _config(meeting)
+    device_at = pressed_at(meeting, device_at, now, config)
+    if not _record(meeting, SafetyEventKind.CHECK_IN, key, by, now, device_at=device_at):
         return meeting
+    pressed = device_at or now
     if meeting.state != MeetingState.PLANNED:
         raise DomainError(
             "You have already checked in to this meeting."
             if meeting.state == "checked_in"
             else "This meeting is not open for check-in."
         )
-    config = _config(meeting)
     opens, closes = check_in_window(meeting, config)
-    if now < opens:
+    if pressed < opens:
         raise DomainError(
             f"It is too early to check in. You can check in from "
             f"{spoken_time(opens, meeting.scheme, now)}."
         )
-    if now > closes:
+    if pressed > closes:
         raise DomainError(
             f"This meeting was due to end at {spoken_time(closes, meeting.scheme, now)}, so you "
             "cannot check in to it now. If you are meeting someone now, phone your coordinator."
         )
     new_watch(meeting)
     meeting.state = MeetingState.CHECKED_IN
-    meeting.checked_in_at = now
+    meeting.checked_in_at = pressed
     meeting.next_alert_at = meeting.expected_end + grace(meeting, config)
     meeting.next_reminder_at = meeting.expected_end if meeting.expected_end > now else None
     meeting.save(
@@ -147,16 +166,23 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
 
 
 @transaction.atomic
-def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) -> Meeting:
+def meeting_extend(
+    *, meeting: Meeting, minutes: int, key: str, by, now=None, device_at=None
+) -> Meeting:
+    """`device_at` (believed within bounds): the more time runs from when it was asked for, so
+    a request sent late may leave the meeting overdue at once, which is the truth."""
     now = now or timezone.now()
     meeting = _locked(meeting)
     if minutes not in EXTENSIONS:
         raise DomainError("Choose 15, 30 or 60 minutes.")
-    if not _record(meeting, SafetyEventKind.EXTEND, key, by, now, minutes=minutes):
+    config = _config(meeting)
+    device_at = pressed_at(meeting, device_at, now, config)
+    if not _record(
+        meeting, SafetyEventKind.EXTEND, key, by, now, minutes=minutes, device_at=device_at
+    ):
         return meeting
     if meeting.state != MeetingState.CHECKED_IN:
         raise DomainError("You can ask for more time once you have checked in.")
-    config = _config(meeting)
     if meeting.extended_minutes + minutes > config.max_extension_minutes:
         left = config.max_extension_minutes - meeting.extended_minutes
         raise DomainError(
@@ -168,7 +194,7 @@ def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) ->
             )
         )
     # Extending from the later of now and the current end: "30 more minutes" means from now.
-    meeting.expected_end = max(meeting.expected_end, now) + timedelta(minutes=minutes)
+    meeting.expected_end = max(meeting.expected_end, device_at or now) + timedelta(minutes=minutes)
     meeting.extended_minutes += minutes
     meeting.next_alert_at = meeting.expected_end + grace(meeting, config)
     meeting.next_reminder_at = meeting.expected_end
@@ -189,10 +215,14 @@ def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) ->
 
 
 @transaction.atomic
-def meeting_check_out(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
+def meeting_check_out(*, meeting: Meeting, key: str, by, now=None, device_at=None) -> Meeting:
+    """`device_at` (believed within bounds): the check-out time is when the buddy pressed. A
+    check-out sent late still closes the overdue alerts raised meanwhile and sends the
+    all-clear, now: the buddy has said they are safe."""
     now = now or timezone.now()
     meeting = _locked(meeting)
-    if not _record(meeting, SafetyEventKind.CHECK_OUT, key, by, now):
+    device_at = pressed_at(meeting, device_at, now, _config(meeting))
+    if not _record(meeting, SafetyEventKind.CHECK_OUT, key, by, now, device_at=device_at):
         return meeting
     if meeting.state != MeetingState.CHECKED_IN:
         raise DomainError(
@@ -201,17 +231,34 @@ def meeting_check_out(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
             else "This meeting is already finished."
         )
     meeting.state = MeetingState.CHECKED_OUT
-    meeting.checked_out_at = now
+    meeting.checked_out_at = device_at or now
     meeting.next_alert_at = meeting.next_reminder_at = None
     meeting.save(update_fields=["state", "checked_out_at", "next_alert_at", "next_reminder_at"])
     # The check-out opens the debrief (DESIGN §2 step 6): due from now, reminded at 24 hours.
     debrief_open(meeting, now)
-    resolve_open_alerts(meeting, by, AlertOutcome.SAFE, "checked out", now)
+    resolve_open_alerts(
+        meeting,
+        by,
+        AlertOutcome.SAFE,
+        "checked out" if not device_at else _sent_late_note(meeting, device_at, now),
+        now,
+    )
     return meeting
 
 
+def _sent_late_note(meeting: Meeting, device_at, now) -> str:
+    """The alert's closing note for a check-out sent late; the meeting's own times, no names."""
+    if now - device_at <= SENT_LATE_AFTER:
+        return "checked out"
+    zone = meeting.scheme.zone
+    return (
+        f"checked out (sent late: pressed {timezone.localtime(device_at, zone):%H:%M}, "
+        f"arrived {timezone.localtime(now, zone):%H:%M})"
+    )
+
+
 @transaction.atomic
-def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
+def meeting_help(*, meeting: Meeting, key: str, by, now=None, device_at=None) -> Alert | None:
     """The help button: straight to the top level, whoever is on call, at once.
 
     Each request is its own alert (the nth help request of the meeting), never blocked by the
@@ -220,7 +267,9 @@ def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
     now = now or timezone.now()
     meeting = _locked(meeting)
     help_alerts = meeting.alerts.filter(reason=AlertReason.HELP)
-    if not _record(meeting, SafetyEventKind.HELP, key, by, now):
+    # Sent late (saved with no signal): due from when it was pressed, raised now.
+    device_at = pressed_at(meeting, device_at, now, _config(meeting))
+    if not _record(meeting, SafetyEventKind.HELP, key, by, now, device_at=device_at):
         return help_alerts.order_by("-cycle").first()
     if meeting.state not in (MeetingState.PLANNED, MeetingState.CHECKED_IN):
         raise DomainError("This meeting has finished. If you need help now, call 999.")
@@ -228,7 +277,12 @@ def meeting_help(*, meeting: Meeting, key: str, by, now=None) -> Alert | None:
     if already_open is not None:
         return already_open  # pressed again while responders are on it
     return raise_alert(
-        meeting, TOP_LEVEL, AlertReason.HELP, due_at=now, now=now, cycle=help_alerts.count()
+        meeting,
+        TOP_LEVEL,
+        AlertReason.HELP,
+        due_at=device_at or now,
+        now=now,
+        cycle=help_alerts.count(),
     )
 
 

@@ -125,6 +125,7 @@ def meeting_check_out_with_pin(
     now=None,
     position: Position | None = None,
     pin_required: bool = False,
+    device_at=None,
 ) -> Meeting:
     """Check out, with the buddy's PIN when they have set one.
 
@@ -138,19 +139,23 @@ def meeting_check_out_with_pin(
     pin = (pin or "").strip()
     options = check_out_options(meeting.buddy)
     if not options.pin_asked or (not pin and not (options.pin_required or pin_required)):
-        return meeting_check_out(meeting=meeting, key=key, by=by, now=now)
+        return meeting_check_out(meeting=meeting, key=key, by=by, now=now, device_at=device_at)
     if not pin:
         raise PinNeeded()
     with transaction.atomic():
         # What a wrong try wrote (its count, perhaps an alert) must stay: the error is raised
         # only once this block has committed.
-        outcome = _check_out_with_pin(meeting, (key or "").strip()[:64], pin, by, now, position)
+        outcome = _check_out_with_pin(
+            meeting, (key or "").strip()[:64], pin, by, now, position, device_at
+        )
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
 
 
-def _check_out_with_pin(meeting, key, pin, by, now, position) -> Meeting | DomainError:
+def _check_out_with_pin(
+    meeting, key, pin, by, now, position, device_at=None
+) -> Meeting | DomainError:
     meeting = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
     if not key:
         return DomainError("Something went wrong with the page. Please reload it and press again.")
@@ -162,20 +167,21 @@ def _check_out_with_pin(meeting, key, pin, by, now, position) -> Meeting | Domai
     if earlier == SafetyEventKind.WRONG_PIN:
         return PinNotRight()  # the same wrong try again (a retry on a poor signal)
     if earlier == SafetyEventKind.CHECK_OUT:
-        return meeting_check_out(meeting=meeting, key=key, by=by, now=now)  # recorded already
+        # recorded already
+        return meeting_check_out(meeting=meeting, key=key, by=by, now=now, device_at=device_at)
     safety = BuddySafety.objects.get(membership_id=meeting.buddy_id)
     # Both checks always run, so the time the answer takes says nothing about which PIN it was.
     is_duress = check_password(pin, safety.duress_pin)
     is_check_out = check_password(pin, safety.check_out_pin)
     if is_duress:
-        return _duress_check_out(meeting, key, by, now, position)
+        return _duress_check_out(meeting, key, by, now, position, device_at)
     wrong_recently = SafetyEvent.objects.filter(
         meeting=meeting, kind=SafetyEventKind.WRONG_PIN, at__gt=now - WRONG_PIN_WINDOW
     ).count()
     if is_check_out:
         if wrong_recently >= WRONG_PIN_LIMIT:
             return TooManyWrongPins()
-        return meeting_check_out(meeting=meeting, key=key, by=by, now=now)
+        return meeting_check_out(meeting=meeting, key=key, by=by, now=now, device_at=device_at)
     try:
         with transaction.atomic():
             SafetyEvent.objects.create(
@@ -195,7 +201,7 @@ def _check_out_with_pin(meeting, key, pin, by, now, position) -> Meeting | Domai
     return TooManyWrongPins() if wrong_recently + 1 >= WRONG_PIN_LIMIT else PinNotRight()
 
 
-def _duress_check_out(meeting, key, by, now, position) -> Meeting | DomainError:
+def _duress_check_out(meeting, key, by, now, position, device_at=None) -> Meeting | DomainError:
     # The alert comes first and stays whatever the check-out makes of the meeting: the buddy
     # has said they are in danger. With it open, the check-out tells nobody "all clear".
     alert = raise_alert(
@@ -211,6 +217,6 @@ def _duress_check_out(meeting, key, by, now, position) -> Meeting | DomainError:
         alert_send_soon(alert)  # leaves at once, without slowing the ordinary-looking answer
     try:
         with transaction.atomic():
-            return meeting_check_out(meeting=meeting, key=key, by=by, now=now)
+            return meeting_check_out(meeting=meeting, key=key, by=by, now=now, device_at=device_at)
     except DomainError as error:
         return error  # what the check-out PIN would have shown (say, already finished)

@@ -72,6 +72,27 @@ def check_in_window(meeting: Meeting, config: LoneWorkingSettings) -> tuple[date
     return opens, meeting.planned_end
 
 
+# A phone's clock may run a little fast; beyond this its time is not believed.
+DEVICE_CLOCK_SKEW = timedelta(minutes=2)
+# A press saved with no signal is honoured when it arrives, but its time only within this.
+DEVICE_TIME_OLDEST = timedelta(hours=12)
+
+
+def pressed_at(
+    meeting: Meeting, device_at: datetime | None, now: datetime, config: LoneWorkingSettings
+) -> datetime | None:
+    """When the buddy pressed, by the phone's clock, if that can be believed: a press saved
+    with no signal reaches us later. Not believed when it is in the future (beyond a little
+    skew), older than 12 hours, or before the meeting's check-in window opened (a phone's clock
+    set wrong); then the arrival time stands. Never later than now."""
+    if device_at is None:
+        return None
+    opens, _ = check_in_window(meeting, config)
+    if device_at > now + DEVICE_CLOCK_SKEW or device_at < max(now - DEVICE_TIME_OLDEST, opens):
+        return None
+    return min(device_at, now)
+
+
 def spoken_time(moment: datetime, scheme, now: datetime | None = None) -> str:
     """The time as a buddy reads it, in the scheme's zone: "09:30" when it is today, else
     "09:30 on Monday 30 November" (always with the day when there is no `now`: messages are

@@ -36,6 +36,9 @@
 
   function sendWithPosition(event) {
     var form = event.currentTarget;
+    if (form.hasAttribute("data-pressed")) {
+      return; // offline-queue.js sending it again as a plain post, position and all
+    }
     if (form.dataset.sending) {
       event.preventDefault(); // a second tap while we wait: the first one is on its way
       return;
@@ -50,7 +53,11 @@
     function send() {
       if (!sent) {
         sent = true;
-        HTMLFormElement.prototype.submit.call(form);
+        if (window.buddySafetyPress && form.hasAttribute("data-safety-press")) {
+          window.buddySafetyPress(form); // Today: sent now, or kept until there is signal
+        } else {
+          HTMLFormElement.prototype.submit.call(form);
+        }
       }
     }
     var timer = window.setTimeout(send, WAIT_MS);
