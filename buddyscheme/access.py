@@ -156,6 +156,19 @@ def reauthenticated_to_save(view):
     return reauthentication_required(view, allow_get=True)
 
 
+def reauthenticated_if_coordinator(view):
+    """`reauthenticated` for a coordinator only, on a page other roles open for their own
+    records: a coordinator downloading someone else's signed agreement proves it is them, while
+    a participant or buddy taking their own copy is not asked (it is theirs, they have just
+    read it on the page, and a password prompt on a phone is a barrier to them, not a thief)."""
+    return reauthentication_required(
+        view,
+        enabled=lambda request: (
+            request.membership is not None and request.membership.role == Role.COORDINATOR
+        ),
+    )
+
+
 def get_membership_for_user(request, pk: int) -> Membership:
     """A membership row the requester may manage: a coordinator of the same scheme."""
     membership = (

@@ -220,6 +220,11 @@ class InvitationAdmin(SchemeScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj else []
 
+    # Sending an invitation grants a role, so it asks for the password again, as a role change.
+    @method_decorator(reauthenticated_to_save)
+    def changeform_view(self, request, *args, **kwargs):
+        return super().changeform_view(request, *args, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if change:
             return

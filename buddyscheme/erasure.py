@@ -5,8 +5,10 @@ What goes and what stays is read from `personal_data.INVENTORY`:
   the rows that carry statistics (matches, meetings, attendance, scores) stay without text;
 - the account is anonymised, not deleted: its id keeps the counts and the access log whole,
   while its name, email, password, logins and two-step keys go;
-- then a sweep removes the person's name, email and phone wherever they were typed into a
-  record not linked to them (someone else's note, an outbox row to their buddy).
+- then a sweep removes the person's identifiers wherever they were typed into a record not
+  linked to them (someone else's note, an outbox row to their buddy): email, phones and full
+  name in every scheme, the surname in every scheme they had a role in, a bare first name only
+  in records around them (`identifiers_sweep`).
 
 Signed agreements are frozen by a database trigger (contracts/migrations/0002): they are
 deleted, not edited, unless the coordinator keeps them under a legal hold, which is recorded
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -216,21 +218,36 @@ def erasure_plan(*, person: User, scheme: Scheme, held: Iterable[str] = ()) -> E
     return plan
 
 
-def identifier_tokens(person: User) -> tuple[list[str], list[str], list[str]]:
-    """(strong tokens matched anywhere, phone numbers, first names matched in the scheme)."""
+@dataclass(frozen=True)
+class Tokens:
+    """What the sweep looks for, by how far it looks (see `identifiers_sweep`)."""
+
+    distinctive: list[str]  # full name, email, emergency contact's name
+    phones: list[str]
+    surnames: list[str]
+    first_names: list[str]  # first and preferred name
+
+
+def identifier_tokens(person: User) -> Tokens:
     profile = getattr(person, "profile", None)
     full_name = " ".join(part for part in (person.first_name, person.last_name) if part)
-    strong = [full_name, person.last_name, person.email]
+    distinctive = [full_name if person.first_name and person.last_name else "", person.email]
     phones = []
     first_names = [person.first_name]
     if profile is not None:
         phones += [profile.phone, profile.emergency_contact_phone]
         first_names.append(profile.preferred_name)
-        strong.append(profile.emergency_contact_name)
-    strong_tokens = [token for token in strong if token and len(token) >= NAME_TOKEN_MINIMUM]
-    phone_tokens = [phone for phone in phones if len(re.sub(r"\D", "", phone or "")) >= 6]
-    name_tokens = [name for name in first_names if name and len(name) >= NAME_TOKEN_MINIMUM]
-    return strong_tokens, phone_tokens, name_tokens
+        distinctive.append(profile.emergency_contact_name)
+
+    def long_enough(tokens):
+        return [token for token in tokens if token and len(token) >= NAME_TOKEN_MINIMUM]
+
+    return Tokens(
+        distinctive=long_enough(distinctive),
+        phones=[phone for phone in phones if len(re.sub(r"\D", "", phone or "")) >= 6],
+        surnames=long_enough([person.last_name]),
+        first_names=long_enough(first_names),
+    )
 
 
 def _pattern(strong: list[str], phones: list[str], names: list[str]) -> re.Pattern | None:
@@ -260,47 +277,109 @@ def _redact(value, pattern: re.Pattern, replacement: str = REMOVED):
 SWEEP_SKIPS = {"contracts.Contract", "contracts.Signature", "sessions.Session", "mfa.Authenticator"}
 
 
+def schemes_of(person: User, scheme: Scheme) -> set[int]:
+    """Every scheme the person ever had a role in (active or not), and `scheme`."""
+    return set(Membership.objects.filter(user=person).values_list("scheme_id", flat=True)) | {
+        scheme.pk
+    }
+
+
+def circle_of(person: User, schemes: set[int]) -> Targets:
+    """The person and the people they were matched with, in `schemes`: whose records are
+    written around them (their buddy's diary, a note to their buddy about their meeting)."""
+    mine = frozenset(
+        Membership.objects.filter(user=person, scheme_id__in=schemes).values_list("pk", flat=True)
+    )
+    match_model = apps.get_model("matching", "Match")
+    matches = match_model._default_manager.filter(Q(buddy_id__in=mine) | Q(participant_id__in=mine))
+    match_ids = frozenset(matches.values_list("pk", flat=True))
+    partners = {pk for pair in matches.values_list("buddy_id", "participant_id") for pk in pair}
+    partner_users = set(
+        Membership.objects.filter(pk__in=partners).values_list("user_id", flat=True)
+    )
+    return Targets(frozenset({person.pk} | partner_users), mine | frozenset(partners), match_ids)
+
+
+def _contains(name: str, needles: Iterable[str]) -> Q:
+    condition = Q()
+    for needle in needles:
+        condition |= Q(**{f"{name}__icontains": needle})
+    return condition
+
+
 def identifiers_sweep(
     *,
     person: User,
     scheme: Scheme,
     skip: Iterable[str] = (),
     replacement: str = REMOVED,
-    tokens: tuple[list[str], list[str], list[str]] | None = None,
+    tokens: Tokens | None = None,
 ) -> int:
-    """Replace the person's name, email and phone wherever typed into any text of any record.
+    """Replace the person's identifiers wherever typed into the text of a record, each as far
+    as it can be told to be theirs:
+
+    - their email address, phone numbers, full name and emergency contact's name: in every
+      record of every scheme (nobody else has them);
+    - their surname alone: in every scheme they ever had a role in (a Smith in another scheme
+      is someone else);
+    - their first or preferred name alone: only in records around them: in those schemes,
+      linked to them, to their matches or to the people they were matched with (their buddy's
+      diary), or to group sessions they attended (`Personal.near`); anywhere, a record that
+      holds their email, phone or full name (it is about them). A bare first name is too
+      common to remove everywhere: another Sam, in this scheme or another, keeps his notes.
 
     `tokens` are taken before the account changes, when the caller changes it first."""
-    strong, phones, names = tokens or identifier_tokens(person)
-    pattern = _pattern(strong, phones, names)
-    if pattern is None:
-        return 0
-    skip = SWEEP_SKIPS | set(skip)
+    tokens = tokens or identifier_tokens(person)
+    schemes = schemes_of(person, scheme)
+    circle = circle_of(person, schemes)
     phone_needles = []
-    for phone in phones:
+    for phone in tokens.phones:
         digits = re.sub(r"\D", "", phone)
         phone_needles += [phone, digits, digits[-6:]]
+    distinctive = tokens.distinctive + phone_needles
+    everything = distinctive + tokens.surnames + tokens.first_names
+    # (reach, what a row must hold to be looked at, what may be removed from it)
+    passes = [
+        ("around", everything, (tokens.distinctive + tokens.surnames, tokens.first_names)),
+        ("schemes", tokens.surnames, (tokens.distinctive + tokens.surnames, [])),
+        ("everywhere", distinctive, (tokens.distinctive, [])),
+    ]
+    skip = SWEEP_SKIPS | set(skip)
     changed = 0
     for label, entry in INVENTORY.items():
         model = inventory_model(label)
         if model is None or label in skip or entry.on_erase == USER:
             continue
-        for name in entry.identifiers + entry.free_text:
-            anywhere = Q()
-            for needle in strong + phone_needles:
-                anywhere |= Q(**{f"{name}__icontains": needle})
-            in_scheme = Q()
-            if entry.scheme:
-                for needle in names:
-                    in_scheme |= Q(**{f"{name}__icontains": needle}, **{entry.scheme: scheme})
-            condition = anywhere | in_scheme
-            if not condition:
-                continue
-            for pk, value in model._default_manager.filter(condition).values_list("pk", name):
-                cleaned = _redact(value, pattern, replacement)
-                if cleaned != value:
-                    model._default_manager.filter(pk=pk).update(**{name: cleaned})
-                    changed += 1
+        manager = model._default_manager
+        in_schemes = Q(**{f"{entry.scheme}__in": schemes}) if entry.scheme else Q()
+        fields = entry.identifiers + entry.free_text
+        around = linked_rows(model, replace(entry, links=entry.links + entry.near), circle)
+        # Read before anything is removed: a row holding their email in one column (an outbox
+        # row's address) is about them in its other columns too (its greeting).
+        holding = Q()
+        for name in fields:
+            holding |= _contains(name, distinctive)
+        about_them = list(manager.filter(holding).values_list("pk", flat=True)) if holding else []
+        for name in fields:
+            for reach, needles, (strong, first_names) in passes:
+                found = _contains(name, needles)
+                pattern = _pattern(strong, tokens.phones, first_names)
+                if not found or pattern is None:
+                    continue
+                rows = manager.filter(found)
+                if reach == "around":
+                    # Around them: linked to them (or their partners, their group sessions) in
+                    # their schemes, or a row that holds their email, phone or full name.
+                    rows = rows.filter(
+                        Q(pk__in=around.filter(in_schemes).values("pk")) | Q(pk__in=about_them)
+                    )
+                elif reach == "schemes":
+                    rows = rows.filter(in_schemes)
+                for pk, value in rows.values_list("pk", name):
+                    cleaned = _redact(value, pattern, replacement)
+                    if cleaned != value:
+                        manager.filter(pk=pk).update(**{name: cleaned})
+                        changed += 1
     return changed
 
 

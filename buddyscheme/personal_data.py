@@ -10,8 +10,9 @@ import-linter layers), and a label is resolved at run time like INSTALLED_APPS.
 
 `links` are lookups from a row to the person it is about: a path ending at a User, a
 Membership or a Match (a row in a match of the erased person is about them too, whoever wrote
-it). `scheme` is the lookup to the row's scheme, used to remove a first name written in rows
-not linked to the person (only inside their scheme, so another scheme's Sam keeps his notes).
+it). `scheme` is the lookup to the row's scheme: the sweep removes a surname only in the schemes
+the person had a role in, and a first name only in rows around them (`links` and `near`, theirs
+and their match partners') in those schemes, so another Sam keeps his notes.
 `on_erase`:
 - SCRUB: the row stays (counts, dates and durations are statistics) with its identifiers and
   free text emptied and its files deleted;
@@ -54,6 +55,9 @@ class Personal:
     on_erase: str = KEEP
     hold: str = ""
     scrub_where: dict = field(default_factory=dict)
+    # Lookups to a person a row is written around though it is not theirs (feedback on a group
+    # session they attended): only erasure's first-name sweep reads them (`identifiers_sweep`).
+    near: tuple[str, ...] = ()
 
     @property
     def personal_fields(self) -> tuple[str, ...]:
@@ -276,6 +280,7 @@ INVENTORY: dict[str, Personal] = {
         free_text=("legal_hold_reason",),
         not_personal=("source", "status", "held", "removed_counts"),
         scheme="scheme",
+        near=("person",),
     ),
     "buddyscheme.RetentionReview": P(
         "Retention reviews", not_personal=("match_ids", "counts", "status")
@@ -599,18 +604,23 @@ INVENTORY: dict[str, Personal] = {
     ),
     # Anonymous by design (a token, no person); the sweep still removes a name typed in.
     "groups.SessionFeedback": P(
-        "Anonymous group feedback", free_text=("comments",), scheme="session__group__scheme"
+        "Anonymous group feedback",
+        free_text=("comments",),
+        scheme="session__group__scheme",
+        near=("session__attendances__member__membership",),
     ),
     "groups.GroupDebrief": P(
         "Facilitators' group notes",
         free_text=("went_well", "did_not_go_well", "to_pick_up", "reply"),
         scheme="session__group__scheme",
+        near=("session__attendances__member__membership",),
     ),
     "groups.GroupComplaint": P(
         "Group complaints",
         free_text=("summary",),
         not_personal=("outcome",),
         scheme="group__scheme",
+        near=("group__members__membership",),
     ),
     # Signposting.
     "signposting.DirectoryEntry": P(

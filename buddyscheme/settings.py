@@ -255,6 +255,16 @@ MEDIA_ROOT = VAR_DIR / "media"
 # that check scheme and role send each file), and at most this big.
 PRIVATE_FILES_ROOT = Path(env.str("PRIVATE_FILES_ROOT", default=str(VAR_DIR / "private")))
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# A request's form fields (not its files) up to 2.5 MB (Django's default, said here): more is
+# refused with a 400. Files up to 2.5 MB are held in memory, larger ones in a temporary file,
+# and one past UPLOAD_MAX_BYTES stops being kept as it arrives (volunteering/uploads.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "volunteering.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Email: console by default; EMAIL_URL (smtp+tls://user:pass@host:587) in production.
 # Django 6.1 style (MAILERS), built from the URL so there is one variable to set.

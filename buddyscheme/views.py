@@ -23,6 +23,7 @@ from .access import (
     get_member_for_coordinator,
     get_own_membership,
     login_required,
+    reauthenticated_to_save,
     role_required,
 )
 from .audit import audit_record
@@ -147,6 +148,7 @@ def people(request):
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.COORDINATOR)
+@reauthenticated_to_save  # an invitation grants a role: sending one asks for the password again
 def invitation_list(request):
     scheme = request.membership.scheme
     form = InvitationForm(request.POST or None)

@@ -5,7 +5,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from buddyscheme.access import get_member_for_coordinator, role_required
+from buddyscheme.access import (
+    get_member_for_coordinator,
+    reauthenticated_if_coordinator,
+    role_required,
+)
 from buddyscheme.audit import audit_record
 from buddyscheme.consent import CONSENT_EXPLAINED, consent_give, consent_withdraw, consents_for
 from buddyscheme.errors import DomainError
@@ -120,6 +124,7 @@ def sign_in_person(request, pk):
 
 @require_GET
 @role_required(Role.BUDDY, Role.PARTICIPANT, Role.COORDINATOR)
+@reauthenticated_if_coordinator
 def contract_pdf_view(request, pk):
     contract = get_contract_for_user(request, pk)
     pdf = contract_pdf(contract, discreet=services.settings_for(contract.scheme).discreet_pdf)

@@ -2,7 +2,8 @@
 one scheme, as a ZIP of JSON (one file per kind of record) and a readable PDF.
 
 Scope: the person's memberships in the coordinator's scheme, and the records that concern
-them there. What another scheme holds about the same account is that scheme's to answer.
+them there: for every model, the rows its entry in `buddyscheme.personal_data.INVENTORY` links
+to the person (their account, their roles, their matches), as erasure finds them. What another scheme holds about the same account is that scheme's to answer.
 Each row keeps its id, so a debrief can be read against its meeting across files.
 
 Left out on purpose: secrets that would let someone into the account or a feed (password hash,
@@ -18,7 +19,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,69 +32,17 @@ from django.utils import timezone
 from weasyprint import HTML
 
 from buddyscheme.audit import audit_record
-from buddyscheme.models import (
-    AuditEvent,
-    BuddyVetting,
-    CaseNote,
-    Concern,
-    ConcernAction,
-    ConsentRecord,
-    DBSCheck,
-    DiaryEntry,
-    Interview,
-    InterviewAnswer,
-    Membership,
-    Notification,
-    ParticipantEnrolment,
-    Profile,
-    Referral,
-    Supervision,
-    SupportContact,
-    TrainingCompletion,
-    User,
-    VettingStep,
-)
+from buddyscheme.erasure import Targets, inventory_model, linked_rows, targets_for
+from buddyscheme.models import AuditEvent, Membership, ParticipantEnrolment, User
+from buddyscheme.personal_data import INVENTORY
 from buddyscheme.special_category import consent_on_record, special_category_text
-from contracts.models import Contract, ContractState, Signature
+from contracts.models import Contract, ContractState
 from contracts.pdf import PDF_VARIANT, STATIC_PREFIX, StaticOnlyFetcher, contract_pdf
 from contracts.pdf import document_language as pdf_language
 from contracts.services import settings_for as contract_settings_for
-from groups.models import Attendance, Exclusion, GroupMember, SessionFacilitator
-from matching.models import (
-    BreachRecord,
-    Ending,
-    FriendshipDisclosure,
-    Goal,
-    GoalProgress,
-    Match,
-    MatchEvent,
-    MatchProfile,
-    MatchReview,
-    RematchRequest,
-    SpeedMeeting,
-    SpeedPreference,
-    StopRequest,
-    SuggestionOffer,
-)
-from meetings.models import (
-    BoundaryAnswer,
-    BuddySafety,
-    CalendarFeed,
-    Debrief,
-    DebriefItem,
-    Meeting,
-    OnCallShift,
-    RearrangeRequest,
-    SafetyEvent,
-    TrainingInvitation,
-)
-from messaging.models import Conversation, Message, NetworkMember
-from recruitment.models import Application, Reference
-from signposting.models import NextStepsPlan, PlanAction
-from volunteering.models import DocumentRead, ExpenseClaim
+from matching.models import MatchProfile
 
-from .models import Answer, Response
-from .models import Invitation as QuestionnaireInvitation
+from .models import Answer
 
 AUDIT_VERB = "subject_access_export"
 THIS_PERSON = "this person"
@@ -218,30 +167,216 @@ class SubjectAccess:
     sections: list[Section]
     agreements: list[tuple[str, bytes]]
     built_at: datetime
+    # The ids exported, model by model (the test reads them against the inventory).
+    exported: dict[type, set[int]] = field(default_factory=dict)
 
     def count(self) -> int:
         return sum(len(section.rows) for section in self.sections)
+
+
+# The sections of the export in reading order, and which inventory models each gathers. Which
+# rows of a model are the person's is not written here: it is read from the model's `links` in
+# `buddyscheme.personal_data.INVENTORY` (as erasure does), so a model added to the inventory
+# with a link to a person is exported even before it is given a section here (it then goes
+# under "Other records", the last section).
+SECTIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("profile", "Profile and contact details", ("buddyscheme.Profile",)),
+    (
+        "memberships",
+        "Roles in the scheme, login and invitations",
+        (
+            "buddyscheme.Membership",
+            "account.EmailAddress",
+            "mfa.Authenticator",
+            "buddyscheme.Invitation",
+        ),
+    ),
+    ("consents", "Consents (with the wording version agreed to)", ("buddyscheme.ConsentRecord",)),
+    ("enrolment", "Enrolment", ("buddyscheme.ParticipantEnrolment",)),
+    ("referrals", "Referrals", ("buddyscheme.Referral",)),
+    ("menu", "What they would like to do (the menu)", ("matching.MatchProfile",)),
+    (
+        "matches",
+        "Matches",
+        ("matching.Match", "matching.PairBlock", "matching.RoundLeftOut"),
+    ),
+    (
+        "match_events",
+        "What happened in each match",
+        ("matching.MatchEvent", "matching.ContactAttempt", "matching.ReviewReminder"),
+    ),
+    ("goals", "Goals", ("matching.Goal",)),
+    (
+        "reviews",
+        "Match reviews and goal progress",
+        ("matching.MatchReview", "matching.GoalProgress"),
+    ),
+    (
+        "match_requests",
+        "Requests about a match (new buddy, stop, friendship)",
+        (
+            "matching.RematchRequest",
+            "matching.StopRequest",
+            "matching.FriendshipDisclosure",
+            "matching.BreachRecord",
+        ),
+    ),
+    (
+        "suggestions",
+        "Buddy suggestions and speed-matching",
+        (
+            "matching.SuggestionOffer",
+            "matching.SuggestionOption",
+            "matching.SpeedMeeting",
+            "matching.SpeedPreference",
+        ),
+    ),
+    ("endings", "Endings", ("matching.Ending",)),
+    ("agreements", "Agreements and signatures", ("contracts.Contract", "contracts.Signature")),
+    ("meetings", "Meetings and where they were", ("meetings.Meeting", "meetings.Venue")),
+    (
+        "meeting_changes",
+        "Rearranged meetings, safety check-ins and alerts",
+        (
+            "meetings.RearrangeRequest",
+            "meetings.SafetyEvent",
+            "meetings.Alert",
+            "meetings.AlertLocation",
+            "meetings.PatternDismissal",
+        ),
+    ),
+    (
+        "debriefs",
+        "Debriefs after meetings",
+        ("meetings.Debrief", "meetings.DebriefItem", "meetings.BoundaryAnswer"),
+    ),
+    ("diary", "Diary entries", ("buddyscheme.DiaryEntry",)),
+    ("notes", "Coordinators' notes", ("buddyscheme.CaseNote",)),
+    (
+        "concerns",
+        "Concerns raised by or about them",
+        ("buddyscheme.Concern", "buddyscheme.ConcernAction"),
+    ),
+    ("messages", "Messages", ("messaging.Conversation", "messaging.Message")),
+    ("outbox", "Emails and texts sent to them", ("buddyscheme.Notification",)),
+    (
+        "questionnaires",
+        "Questionnaires and answers",
+        ("evaluation.Invitation", "evaluation.Response", "evaluation.Answer"),
+    ),
+    (
+        "groups",
+        "Groups",
+        (
+            "groups.GroupMember",
+            "groups.Attendance",
+            "groups.Exclusion",
+            "groups.SessionFacilitator",
+        ),
+    ),
+    ("next_steps", "Next-steps plans", ("signposting.NextStepsPlan", "signposting.PlanAction")),
+    (
+        "volunteering",
+        "Volunteering: vetting, training, support, expenses",
+        (
+            "buddyscheme.BuddyVetting",
+            "buddyscheme.VettingStep",
+            "buddyscheme.DBSCheck",
+            "buddyscheme.TrainingCompletion",
+            "meetings.TrainingInvitation",
+            "buddyscheme.Supervision",
+            "buddyscheme.SupportContact",
+            "volunteering.ExpenseClaim",
+            "volunteering.DocumentRead",
+            "meetings.OnCallShift",
+            "meetings.BuddySafety",
+            "meetings.CalendarFeed",
+            "messaging.NetworkMember",
+        ),
+    ),
+    (
+        "recruitment",
+        "Application, references and interviews",
+        (
+            "recruitment.Application",
+            "recruitment.Reference",
+            "buddyscheme.Interview",
+            "buddyscheme.InterviewAnswer",
+        ),
+    ),
+]
+OTHER = ("other", "Other records")
+# Linked to the person in the inventory but not exported: a row of secrets only (the key in a
+# confirmation link), or a login of the browser (the access log says what was done).
+NOT_EXPORTED = {"account.EmailConfirmation", "sessions.Session"}
+# Fields that are secrets of one model (the authenticator app's key).
+LEFT_OUT_OF = {"mfa.Authenticator": {"data"}}
+# Narrower than erasure's links: a questionnaire answered by the *other* person of a match is
+# theirs (answers are promised to be confidential), though erasing the match empties it too.
+# Likewise how others ranked them at a meet-the-buddies event, and the reasons a buddy was
+# offered to someone else: those are the other person's choices.
+EXPORT_LINKS = {
+    "matching.SpeedPreference": ("ranker",),
+    "matching.SuggestionOption": ("offer__participant",),
+    "evaluation.Invitation": ("person",),
+    "evaluation.Response": ("invitation__person",),
+    "evaluation.Answer": ("response__invitation__person",),
+}
+ORDER = {
+    "buddyscheme.ConsentRecord": ("given_at", "pk"),
+    "buddyscheme.CaseNote": ("created_at", "pk"),
+    "matching.MatchEvent": ("at", "pk"),
+    "meetings.Meeting": ("planned_start", "pk"),
+    "meetings.SafetyEvent": ("at", "pk"),
+}
+
+
+def exported_labels() -> list[str]:
+    """Every inventory model whose rows link to a person, in the order of the export."""
+    ordered = [label for _name, _title, labels in SECTIONS for label in labels]
+    rest = [
+        label
+        for label, entry in INVENTORY.items()
+        if entry.links and label not in ordered and label not in NOT_EXPORTED
+    ]
+    return ordered + rest
+
+
+def _person_rows(label: str, targets: Targets, scheme) -> models.QuerySet | None:
+    """The rows of one inventory model that are the person's (by its links), in `scheme`."""
+    entry = INVENTORY.get(label)
+    model = inventory_model(label)
+    if entry is None or model is None:
+        return None
+    if label in EXPORT_LINKS:
+        entry = replace(entry, links=EXPORT_LINKS[label])
+    rows = linked_rows(model, entry, targets)
+    if entry.scheme:
+        rows = rows.filter(**{entry.scheme: scheme.pk})
+    return rows.order_by(*ORDER.get(label, ("pk",)))
+
+
+def _export_row(label: str, obj: models.Model, namer: _Namer, viewer) -> dict[str, Any]:
+    row = _row(obj, namer)
+    for name in LEFT_OUT_OF.get(label, ()):
+        row.pop(name, None)
+    if isinstance(obj, ParticipantEnrolment):
+        row["sensitive_notes"] = special_category_text(
+            obj, viewer=viewer, consent=consent_on_record(obj.membership)
+        )
+    elif isinstance(obj, MatchProfile):
+        row["items"] = [str(item) for item in obj.items.all()]
+    elif isinstance(obj, Answer):
+        row["question"] = obj.question.text
+    return row
 
 
 def subject_access_gather(*, membership: Membership, viewer) -> SubjectAccess:
     """Everything about the person of `membership` in its scheme (all their roles there)."""
     scheme = membership.scheme
     user = membership.user
-    memberships = list(Membership.objects.filter(user=user, scheme=scheme).order_by("pk"))
-    ids = {member.pk for member in memberships}
-    namer = _Namer(user, ids)
-    matches = Match.objects.filter(Q(buddy__in=ids) | Q(participant__in=ids), scheme=scheme)
-    match_ids = set(matches.values_list("pk", flat=True))
-    meetings = Meeting.objects.filter(Q(buddy__in=ids) | Q(match__in=match_ids), scheme=scheme)
-    meeting_ids = set(meetings.values_list("pk", flat=True))
-    conversations = Conversation.objects.filter(Q(member__in=ids) | Q(other__in=ids), scheme=scheme)
-    contracts = Contract.objects.filter(
-        Q(volunteer__in=ids) | Q(attendee__in=ids) | Q(match__in=match_ids), scheme=scheme
-    ).select_related("version")
-    invitations = QuestionnaireInvitation.objects.filter(person__in=ids)
-    user_type = ContentType.objects.get_for_model(User)
-
-    profile = Profile.objects.filter(user=user).first()
+    targets = targets_for(user, scheme)
+    namer = _Namer(user, set(targets.membership_ids))
     account = {
         "id": user.pk,
         "email": user.email,
@@ -250,179 +385,24 @@ def subject_access_gather(*, membership: Membership, viewer) -> SubjectAccess:
         "date_joined": _plain(user.date_joined),
         "last_login": _plain(user.last_login),
     }
-    if profile is not None:
-        account.update(
-            {key: value for key, value in _row(profile, namer).items() if key not in ("id", "user")}
-        )
-
-    enrolments = []
-    for enrolment in ParticipantEnrolment.objects.filter(membership__in=ids).select_related(
-        "membership"
-    ):
-        row = _row(enrolment, namer)
-        row["sensitive_notes"] = special_category_text(
-            enrolment, viewer=viewer, consent=consent_on_record(enrolment.membership)
-        )
-        enrolments.append(row)
-
-    sections = [
-        Section("profile", "Profile and contact details", [account]),
-        Section("memberships", "Roles in the scheme", _rows(memberships, namer)),
-        Section(
-            "consents",
-            "Consents (with the wording version agreed to)",
-            _rows(ConsentRecord.objects.filter(membership__in=ids).order_by("given_at"), namer),
-        ),
-        Section("enrolment", "Enrolment", enrolments),
-        Section(
-            "referrals", "Referrals", _rows(Referral.objects.filter(membership__in=ids), namer)
-        ),
-        Section(
-            "menu",
-            "What they would like to do (the menu)",
-            [
-                _row(profile_row, namer, {"items": [str(item) for item in profile_row.items.all()]})
-                for profile_row in MatchProfile.objects.filter(membership__in=ids)
-            ],
-        ),
-        Section("matches", "Matches", _rows(matches.order_by("pk"), namer)),
-        Section(
-            "match_events",
-            "What happened in each match",
-            _rows(MatchEvent.objects.filter(match__in=match_ids).order_by("at", "pk"), namer),
-        ),
-        Section("goals", "Goals", _rows(Goal.objects.filter(match__in=match_ids), namer)),
-        Section(
-            "reviews",
-            "Match reviews and goal progress",
-            _rows(MatchReview.objects.filter(match__in=match_ids), namer)
-            + _rows(GoalProgress.objects.filter(goal__match__in=match_ids), namer),
-        ),
-        Section(
-            "match_requests",
-            "Requests about a match (new buddy, stop, friendship)",
-            _rows(RematchRequest.objects.filter(match__in=match_ids), namer)
-            + _rows(StopRequest.objects.filter(match__in=match_ids), namer)
-            + _rows(FriendshipDisclosure.objects.filter(match__in=match_ids), namer)
-            + _rows(BreachRecord.objects.filter(person__in=ids), namer),
-        ),
-        Section(
-            "suggestions",
-            "Buddy suggestions and speed-matching",
-            _rows(SuggestionOffer.objects.filter(participant__in=ids), namer)
-            + _rows(SpeedMeeting.objects.filter(Q(buddy__in=ids) | Q(participant__in=ids)), namer)
-            + _rows(SpeedPreference.objects.filter(ranker__in=ids), namer),
-        ),
-        Section("endings", "Endings", _rows(Ending.objects.filter(match__in=match_ids), namer)),
-        Section(
-            "agreements",
-            "Agreements and signatures",
-            _rows(contracts.order_by("pk"), namer)
-            + _rows(Signature.objects.filter(membership__in=ids), namer),
-        ),
-        Section("meetings", "Meetings", _rows(meetings.order_by("planned_start", "pk"), namer)),
-        Section(
-            "meeting_changes",
-            "Rearranged meetings and safety check-ins",
-            _rows(RearrangeRequest.objects.filter(meeting__in=meeting_ids), namer)
-            + _rows(SafetyEvent.objects.filter(meeting__in=meeting_ids).order_by("at"), namer),
-        ),
-        Section(
-            "debriefs",
-            "Debriefs after meetings",
-            _rows(Debrief.objects.filter(meeting__in=meeting_ids), namer)
-            + _rows(
-                DebriefItem.objects.filter(
-                    Q(debrief__meeting__in=meeting_ids) | Q(match__in=match_ids)
-                ),
-                namer,
-            )
-            + _rows(BoundaryAnswer.objects.filter(debrief__meeting__in=meeting_ids), namer),
-        ),
-        Section(
-            "diary",
-            "Diary entries",
-            _rows(DiaryEntry.objects.filter(Q(buddy__in=ids) | Q(shared_with__in=ids)), namer),
-        ),
-        Section(
-            "notes",
-            "Coordinators' notes",
-            _rows(CaseNote.objects.filter(membership__in=ids).order_by("created_at"), namer),
-        ),
-        Section(
-            "concerns",
-            "Concerns raised by or about them",
-            _rows(Concern.objects.filter(Q(raised_by__in=ids) | Q(about__in=ids)), namer)
-            + _rows(
-                ConcernAction.objects.filter(
-                    Q(concern__raised_by__in=ids) | Q(concern__about__in=ids)
-                ),
-                namer,
-            ),
-        ),
-        Section(
-            "messages",
-            "Messages",
-            _rows(conversations, namer)
-            + _rows(Message.objects.filter(conversation__in=conversations).order_by("pk"), namer),
-        ),
-        Section(
-            "outbox",
-            "Emails and texts sent to them",
-            _rows(Notification.objects.filter(recipient=user, scheme=scheme), namer),
-        ),
-        Section(
-            "questionnaires",
-            "Questionnaires and answers",
-            _rows(invitations, namer)
-            + _rows(Response.objects.filter(invitation__in=invitations), namer)
-            + [
-                _row(answer, namer, {"question": answer.question.text})
-                for answer in Answer.objects.filter(
-                    response__invitation__in=invitations
-                ).select_related("question")
-            ],
-        ),
-        Section(
-            "groups",
-            "Groups",
-            _rows(GroupMember.objects.filter(membership__in=ids), namer)
-            + _rows(Attendance.objects.filter(member__membership__in=ids), namer)
-            + _rows(Exclusion.objects.filter(member__membership__in=ids), namer)
-            + _rows(SessionFacilitator.objects.filter(membership__in=ids), namer),
-        ),
-        Section(
-            "next_steps",
-            "Next-steps plans",
-            _rows(NextStepsPlan.objects.filter(participant__in=ids), namer)
-            + _rows(PlanAction.objects.filter(plan__participant__in=ids), namer),
-        ),
-        Section(
-            "volunteering",
-            "Volunteering: vetting, training, support, expenses",
-            _rows(BuddyVetting.objects.filter(membership__in=ids), namer)
-            + _rows(VettingStep.objects.filter(vetting__membership__in=ids), namer)
-            + _rows(DBSCheck.objects.filter(membership__in=ids), namer)
-            + _rows(TrainingCompletion.objects.filter(membership__in=ids), namer)
-            + _rows(TrainingInvitation.objects.filter(invitee__in=ids), namer)
-            + _rows(Supervision.objects.filter(buddy__in=ids), namer)
-            + _rows(SupportContact.objects.filter(buddy__in=ids), namer)
-            + _rows(ExpenseClaim.objects.filter(buddy__in=ids), namer)
-            + _rows(DocumentRead.objects.filter(buddy__in=ids), namer)
-            + _rows(OnCallShift.objects.filter(responder__in=ids), namer)
-            + _rows(BuddySafety.objects.filter(membership__in=ids), namer)
-            + _rows(CalendarFeed.objects.filter(membership__in=ids), namer)
-            + _rows(NetworkMember.objects.filter(membership__in=ids), namer),
-        ),
-        Section(
-            "recruitment",
-            "Application, references and interviews",
-            _rows(Application.objects.filter(membership__in=ids), namer)
-            + _rows(Reference.objects.filter(membership__in=ids), namer)
-            + _rows(Interview.objects.filter(applicant__in=ids), namer)
-            + _rows(InterviewAnswer.objects.filter(interview__applicant__in=ids), namer),
-        ),
-    ]
+    by_section: dict[str, list[dict[str, Any]]] = {"profile": [account]}
+    section_of = {label: name for name, _title, labels in SECTIONS for label in labels}
+    for label in exported_labels():
+        rows = _person_rows(label, targets, scheme)
+        if rows is None:
+            continue
+        found = [_export_row(label, obj, namer, viewer) for obj in rows]
+        if label == "buddyscheme.Profile":
+            # The profile reads as one record with the account's name and email.
+            for row in found:
+                account.update({k: v for k, v in row.items() if k not in ("id", "user")})
+            continue
+        by_section.setdefault(section_of.get(label, OTHER[0]), []).extend(found)
+    sections = [Section(name, title, by_section.get(name, [])) for name, title, _labels in SECTIONS]
+    if by_section.get(OTHER[0]):
+        sections.append(Section(OTHER[0], OTHER[1], by_section[OTHER[0]]))
+    user_type = ContentType.objects.get_for_model(User)
+    contracts = Contract.objects.filter(pk__in=namer.exported.get(Contract, ()))
     about_them = Q(actor=user) | Q(object_type=user_type, object_id=user.pk)
     for model, pks in namer.exported.items():
         about_them |= Q(object_type=ContentType.objects.get_for_model(model), object_id__in=pks)
@@ -439,9 +419,9 @@ def subject_access_gather(*, membership: Membership, viewer) -> SubjectAccess:
     discreet = contract_settings_for(scheme).discreet_pdf
     agreements = [
         (f"agreements/agreement-{contract.pk}.pdf", contract_pdf(contract, discreet=discreet))
-        for contract in contracts.filter(state=ContractState.SIGNED)
+        for contract in contracts.filter(state=ContractState.SIGNED).order_by("pk")
     ]
-    return SubjectAccess(membership, sections, agreements, timezone.now())
+    return SubjectAccess(membership, sections, agreements, timezone.now(), namer.exported)
 
 
 # Records per paragraph of the PDF. WeasyPrint's time grows with the number of boxes it lays

@@ -394,10 +394,12 @@ MATRIX = {
     # Contracts and consent: a participant sees only their own agreements.
     "contracts/": ("get", None, logged_in(200)),
     "contracts/<int:pk>/": ("get", "contracts/contract", {A: 302, C: 200, B: 200, P: 200, O: 404}),
+    # A coordinator taking an agreement away re-enters the password first (so the other
+    # scheme's coordinator, asked the same, learns nothing); parties take their own copy.
     "contracts/<int:pk>/pdf/": (
         "get",
         "contracts/contract",
-        {A: 302, C: 200, B: 200, P: 200, O: 404},
+        {A: 302, C: 302, B: 200, P: 200, O: 302},
     ),
     "contracts/<int:pk>/verify/": (
         "get",

@@ -6,12 +6,15 @@ content type the browser sends: both are whatever the sender chose, so a program
 `policy.pdf` would pass them. Only the few kinds the scheme needs are let in.
 """
 
+import io
 import os
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.deconstruct import deconstructible
 
 
@@ -43,6 +46,9 @@ REFUSED_SIGNATURES = [
     (b"PK\x03\x04", "a zip archive (or an Office file)"),
 ]
 SNIFF_BYTES = 2048
+
+# What a file's name claims it is: a name ending in one of these must be that kind inside.
+CLAIMED_BY_NAME = {"pdf": PDF, "png": PNG, "jpg": JPEG, "jpeg": JPEG, "txt": TEXT}
 
 DOCUMENT_KINDS = (PDF, TEXT, PNG, JPEG)
 RECEIPT_KINDS = (PDF, PNG, JPEG)
@@ -90,16 +96,55 @@ def sniff(uploaded, allowed=DOCUMENT_KINDS) -> Kind:
                 f"Upload a {_spoken(allowed)}.",
                 code="refused_type",
             )
-    for signature, kind in SIGNATURES:
-        if head.startswith(signature) and kind in allowed:
-            return kind
-    if TEXT in allowed and _is_utf8_text(uploaded):
-        return TEXT
+    found = next((kind for signature, kind in SIGNATURES if head.startswith(signature)), None)
+    if found is None and TEXT in allowed and _is_utf8_text(uploaded):
+        found = TEXT
+    claimed = CLAIMED_BY_NAME.get(os.path.splitext(uploaded.name or "")[1].lower().lstrip("."))
+    if found is not None and claimed is not None and found != claimed:
+        # A page of text (or HTML) called "policy.pdf", a PDF called "receipt.jpg": someone
+        # means one thing and sends another, so neither is guessed at.
+        raise ValidationError(
+            f"This file's name says it is a {claimed.label}, but it is a {found.label} inside "
+            f"(its contents were checked, not its name). Save it as a real {claimed.label}, "
+            "or rename it to what it is, and try again.",
+            code="name_mismatch",
+        )
+    if found is not None and found in allowed:
+        return found
     raise ValidationError(
         f"This file is not a {_spoken(allowed)} (its contents were checked, not its name). "
         "Save it as one of those and try again.",
         code="unknown_type",
     )
+
+
+class _TooBig(InMemoryUploadedFile):
+    """Stands in for a file that passed the size limit while it arrived: no content is kept,
+    only its size, so the form refuses it with the usual message (`sniff`)."""
+
+    def __init__(self, name, content_type, size, charset):
+        super().__init__(io.BytesIO(b""), "file", name, content_type, size, charset)
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """First of `FILE_UPLOAD_HANDLERS`: a file larger than UPLOAD_MAX_BYTES stops being kept
+    (in memory or on disk) as soon as it passes the limit, so a 2 GB upload does not fill the
+    disk before it is refused; the form then says how big it was and what the limit is."""
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > settings.UPLOAD_MAX_BYTES:
+            return None  # the handlers after this one keep nothing more of it
+        return raw_data
+
+    def file_complete(self, file_size):
+        if self.received > settings.UPLOAD_MAX_BYTES:
+            return _TooBig(self.file_name, self.content_type, self.received, self.charset)
+        return None  # the next handler (memory or a temporary file) has it
 
 
 @deconstructible

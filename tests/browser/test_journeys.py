@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from buddyscheme.models import BuddyStage, Role, TrainingModule
 from buddyscheme.notifications import notifications_deliver
 
-from ..factories import MembershipFactory, SchemeFactory, enrol_totp, menu
+from ..factories import PASSWORD, MembershipFactory, SchemeFactory, enrol_totp, menu
 from .conftest import log_in, screenshot, serious_accessibility_problems
 
 PHONE = {
@@ -77,6 +77,12 @@ def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
     laptop.get_by_label("Email").fill("ifeoma.buddy@example.org")
     laptop.get_by_label("Buddy", exact=True).check()
     laptop.get_by_role("button", name="Send invitation").click()
+    # An invitation grants a role, so the password is asked for again; the invitation posted
+    # is kept meanwhile and sent once it is typed.
+    laptop.wait_for_url("**/reauthenticate/**")
+    journey.check(laptop, "coordinator-password-again-for-the-invitation")
+    laptop.fill("input[name=password]", PASSWORD)
+    laptop.get_by_role("button", name="Confirm").click()
     expect(laptop.get_by_text("Invitation sent.")).to_be_visible()
     journey.check(laptop, "coordinator-invitation-sent")
 
@@ -371,6 +377,12 @@ def test_journey_3_the_agreement_is_signed_by_all_three_and_downloaded(open_phon
     assert contract.signatures.count() == 3
 
     href = laptop.get_by_role("link", name="Download as PDF").get_attribute("href")
+    # A coordinator taking someone else's agreement away types the password again first.
+    laptop.goto(href)
+    laptop.wait_for_url("**/reauthenticate/**")
+    journey.check(laptop, "coordinator-password-again-for-the-agreement")
+    laptop.fill("input[name=password]", PASSWORD)
+    laptop.get_by_role("button", name="Confirm").click()
     response = laptop.request.get(href)
     assert response.ok and response.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "agreement.pdf"
@@ -867,8 +879,6 @@ def test_journey_6_friends_next_steps_exit_feedback_and_the_funder_report(
     href = laptop.get_by_role("link", name="Download the PDF").get_attribute("href")
     # A report download asks for the password again when the sign-in is older than five
     # minutes (the clock has moved on since): the coordinator types it, and the PDF follows.
-    from ..factories import PASSWORD
-
     laptop.goto(href)
     laptop.wait_for_url("**/reauthenticate/**")
     journey.check(laptop, "coordinator-password-again-for-the-report")

@@ -64,7 +64,7 @@ class NoPersonalDataTest(PersonaTestCase):
             mock.patch.object(Task, "apply_async", autospec=True, side_effect=record),
         ):
             logging.getLogger("buddyscheme").debug("capture on")
-            self.login_as("coordinator")
+            self.reauthenticate("coordinator")  # sending an invitation asks again
             with self.captureOnCommitCallbacks(execute=True):
                 response = self.client.post(
                     "/coordinator/invitations/", {"email": EMAIL, "role": Role.BUDDY}

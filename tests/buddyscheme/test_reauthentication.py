@@ -218,3 +218,84 @@ class NoEnumerationTest(PersonaTestCase):
         for response in (withdrawn, unknown):
             self.assertNotContains(response, "ysolde", status_code=response.status_code)
             self.assertNotContains(response, self.scheme.name, status_code=response.status_code)
+
+
+class InvitationsAndAgreementsAskAgainTest(PersonaTestCase):
+    """Sending an invitation grants a role, and a coordinator downloading someone's signed
+    agreement takes it out of the app: both ask for the password again. A participant or buddy
+    downloading their own agreement is not asked (it is theirs, they have just read it)."""
+
+    FORM = {"email": "new.volunteer@example.org", "role": Role.BUDDY}
+
+    def _agreement(self):
+        from matching import services as matching_services
+        from matching.models import MatchState
+
+        from ..factories import cleared_buddy, sign_all, waiting_participant
+
+        match = matching_services.match_create(
+            participant=waiting_participant(self.scheme, email="quill.participant@example.org"),
+            buddy=cleared_buddy(self.scheme, email="quill.buddy@example.org"),
+            by=self.coordinator,
+            state=MatchState.PROPOSED,
+        )
+        matching_services.match_accept(match=match, by_membership=match.participant)
+        matching_services.match_accept(match=match, by_membership=match.buddy)
+        return match, sign_all(match)
+
+    def test_sending_an_invitation_asks_again_keeps_the_post_then_sends_it(self):
+        from buddyscheme.models import Invitation
+
+        self.login_as("coordinator")
+        self.assertEqual(self.client.get("/coordinator/invitations/").status_code, 200)
+        response = self.client.post("/coordinator/invitations/", self.FORM)
+        self.assertTrue(response["Location"].startswith("/accounts/reauthenticate/"))
+        self.assertFalse(Invitation.objects.filter(email=self.FORM["email"]).exists())
+        response = self.client.post(response["Location"], {"password": PASSWORD}, follow=True)
+        self.assertContains(response, "Invitation sent.")
+        invitation = Invitation.objects.get(email=self.FORM["email"])
+        self.assertEqual((invitation.scheme, invitation.role), (self.scheme, Role.BUDDY))
+
+    def test_a_wrong_password_sends_no_invitation(self):
+        from buddyscheme.models import Invitation
+
+        self.login_as("coordinator")
+        response = self.client.post("/coordinator/invitations/", self.FORM)
+        self.client.post(response["Location"], {"password": "not my password"})
+        self.assertFalse(Invitation.objects.filter(email=self.FORM["email"]).exists())
+
+    def test_inviting_from_the_admin_asks_again_then_sends(self):
+        from buddyscheme.models import Invitation
+
+        self.login_as("coordinator")
+        url = "/admin/buddyscheme/invitation/add/"
+        self.assertEqual(self.client.get(url).status_code, 200, "looking needs no password")
+        form = {"scheme": self.scheme.pk, **self.FORM}
+        response = self.client.post(url, form)
+        self.assertTrue(response["Location"].startswith("/accounts/reauthenticate/"))
+        self.assertFalse(Invitation.objects.filter(email=self.FORM["email"]).exists())
+        self.client.post(response["Location"], {"password": PASSWORD})
+        self.assertEqual(Invitation.objects.filter(email=self.FORM["email"]).count(), 1)
+
+    def test_a_coordinator_downloading_an_agreement_asks_again_then_gets_the_pdf(self):
+        _match, contract = self._agreement()
+        url = f"/contracts/{contract.pk}/pdf/"
+        self.login_as("coordinator")
+        response = self.client.get(url)
+        self.assertTrue(response["Location"].startswith("/accounts/reauthenticate/"))
+        response = self.client.post(response["Location"], {"password": PASSWORD})
+        self.assertEqual(response["Location"], url)
+        response = self.client.get(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "application/pdf")
+
+    def test_a_participant_and_a_buddy_download_their_own_agreement_without_a_password(self):
+        match, contract = self._agreement()
+        for member in (match.participant, match.buddy):
+            self.client.force_login(member.user)
+            response = self.client.get(f"/contracts/{contract.pk}/pdf/")
+            self.assertEqual(response.status_code, 200, member.role)
+            self.assertEqual(response["Content-Type"], "application/pdf")
+        # Someone else's agreement is still not theirs to take, password or not.
+        self.reauthenticate("participant")
+        self.assertIn(self.client.get(f"/contracts/{contract.pk}/pdf/").status_code, (403, 404))

@@ -153,7 +153,7 @@ class CoordinatorDashboardTest(PersonaTestCase):
 
 class InvitationViewsTest(PersonaTestCase):
     def test_coordinator_invites_someone(self):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")  # sending an invitation asks for the password
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(
                 "/coordinator/invitations/",
@@ -168,7 +168,7 @@ class InvitationViewsTest(PersonaTestCase):
         self.assertEqual(len(mail.outbox), 1)
 
     def test_bad_input_is_explained_and_kept(self):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")  # sending an invitation asks for the password
         response = self.client.post(
             "/coordinator/invitations/", {"email": "not-an-email", "role": "buddy"}
         )
@@ -178,7 +178,7 @@ class InvitationViewsTest(PersonaTestCase):
         self.assertFalse(Invitation.objects.exists())
 
     def test_inviting_an_existing_member_to_the_same_role_is_refused_kindly(self):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")  # sending an invitation asks for the password
         response = self.client.post(
             "/coordinator/invitations/", {"email": self.buddy.email, "role": "buddy"}
         )
@@ -381,7 +381,7 @@ class AdminScopeTest(PersonaTestCase):
         self.assertNotContains(response, "Scheme B")
 
     def test_admin_invitation_goes_through_the_service(self):
-        self.login_as("coordinator")
+        self.reauthenticate("coordinator")  # sending an invitation asks for the password
         form = self.client.get("/admin/buddyscheme/invitation/add/").context["adminform"].form
         self.assertEqual(list(form.fields["scheme"].queryset), [self.scheme])
         with self.captureOnCommitCallbacks(execute=True):

@@ -68,6 +68,26 @@ class SniffTest(SimpleTestCase):
         with self.assertRaises(ValidationError):
             sniff(SimpleUploadedFile("a.pdf", b""))
 
+    def test_a_name_that_says_one_kind_over_contents_of_another_is_refused(self):
+        """Text (or HTML) called .pdf, a PDF called .jpg, a PNG called .jpg: each is what its
+        bytes say, and the name says otherwise, so it is refused, saying both."""
+        cases = [
+            ("policy.pdf", b"<html><script>alert(1)</script></html>\n", DOCUMENT_KINDS, "PDF"),
+            ("receipt.jpg", PDF_BYTES, RECEIPT_KINDS, "JPEG photo"),
+            ("receipt.JPEG", PNG_BYTES, RECEIPT_KINDS, "JPEG photo"),
+            ("photo.png", JPEG_BYTES, RECEIPT_KINDS, "PNG image"),
+            ("notes.txt", PDF_BYTES, DOCUMENT_KINDS, "plain text"),
+        ]
+        for name, content, kinds, claimed in cases:
+            with self.subTest(name), self.assertRaises(ValidationError) as refused:
+                sniff(SimpleUploadedFile(name, content), kinds)
+            self.assertEqual(refused.exception.code, "name_mismatch")
+            self.assertIn(f"name says it is a {claimed}", refused.exception.messages[0])
+
+    def test_a_name_without_a_known_ending_is_judged_by_its_contents_alone(self):
+        self.assertEqual(sniff(SimpleUploadedFile("scan", PDF_BYTES)), PDF)
+        self.assertEqual(sniff(SimpleUploadedFile("IMG_0042.JPG", JPEG_BYTES)), JPEG)
+
 
 class WhereFilesLiveTest(SimpleTestCase):
     def test_private_files_are_outside_the_web_root(self):
@@ -81,3 +101,44 @@ class WhereFilesLiveTest(SimpleTestCase):
 
         with self.assertRaises(ValueError):
             private_storage.url("pack/1/x.pdf")
+
+
+@override_settings(UPLOAD_MAX_BYTES=64 * 1024)
+class UploadStopsAtTheLimitTest(SimpleTestCase):
+    """The size limit is applied while the file arrives, not after it is all stored."""
+
+    def _parse(self, size):
+        from django.core.handlers.wsgi import WSGIRequest
+        from django.test.client import BOUNDARY, MULTIPART_CONTENT, FakePayload, encode_multipart
+
+        upload = SimpleUploadedFile("receipt.pdf", PDF_BYTES + b"0" * (size - len(PDF_BYTES)))
+        body = encode_multipart(BOUNDARY, {"receipt": upload})
+        request = WSGIRequest(
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": MULTIPART_CONTENT,
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": FakePayload(body),
+            }
+        )
+        return request.FILES["receipt"]
+
+    def test_a_file_past_the_limit_keeps_no_content_and_is_refused_with_its_size(self):
+        received = self._parse(3 * 64 * 1024)
+        self.assertEqual(received.size, 3 * 64 * 1024)
+        self.assertEqual(received.read(), b"", "nothing of it was kept")
+        with self.assertRaises(ValidationError) as refused:
+            sniff(received, RECEIPT_KINDS)
+        self.assertEqual(refused.exception.code, "too_big")
+
+    def test_a_file_under_the_limit_arrives_whole(self):
+        received = self._parse(32 * 1024)
+        self.assertEqual(len(received.read()), 32 * 1024)
+        self.assertEqual(sniff(received, RECEIPT_KINDS), PDF)
+
+    def test_form_fields_and_memory_limits_are_set(self):
+        self.assertEqual(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, 2_621_440)
+        self.assertEqual(settings.FILE_UPLOAD_MAX_MEMORY_SIZE, 2_621_440)
+        self.assertEqual(
+            settings.FILE_UPLOAD_HANDLERS[0], "volunteering.uploads.SizeLimitUploadHandler"
+        )

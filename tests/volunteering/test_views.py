@@ -88,6 +88,13 @@ class PackUploadViewTest(VolunteeringCase):
         self.assertContains(response, "the limit is")
         self.assertFalse(PackDocument.objects.exists())
 
+    def test_text_named_pdf_is_refused_and_nothing_is_saved(self):
+        response = self.post(text("lone-working.pdf", body="<html>not a PDF</html>\n"))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "name says it is a PDF")
+        self.assertContains(response, 'value="Lone working"', msg_prefix="what was typed stays")
+        self.assertFalse(PackDocument.objects.exists())
+
     def test_a_new_version_asks_for_reading_again(self):
         document = self.add_document()
         services.pack_document_mark_read(document=document, buddy=self.buddy_membership, version=1)
@@ -260,6 +267,23 @@ class ExpenseViewTest(VolunteeringCase):
             "/expenses/new/", {**self.claim_form(), "receipt": renamed_exe("receipt.jpg")}
         )
         self.assertContains(response, "whatever its name says")
+        self.assertFalse(ExpenseClaim.objects.exists())
+
+    def test_a_receipt_whose_name_lies_or_that_is_too_big_is_refused_and_nothing_saved(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from .helpers import PDF_BYTES
+
+        self.login_as("buddy")
+        lying = SimpleUploadedFile("receipt.jpg", PDF_BYTES, content_type="image/jpeg")
+        response = self.client.post("/expenses/new/", {**self.claim_form(), "receipt": lying})
+        self.assertContains(response, "name says it is a JPEG photo")
+        self.assertContains(response, "Two teas", msg_prefix="what was typed stays")
+        with self.settings(UPLOAD_MAX_BYTES=1024):
+            big = SimpleUploadedFile("receipt.pdf", PDF_BYTES + b"0" * 4096)
+            response = self.client.post("/expenses/new/", {**self.claim_form(), "receipt": big})
+        self.assertContains(response, "the limit is")
+        self.assertContains(response, "Two teas")
         self.assertFalse(ExpenseClaim.objects.exists())
 
     def test_the_description_is_checked_for_the_participants_name(self):
