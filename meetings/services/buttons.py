@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from buddyscheme.errors import DomainError
@@ -85,11 +86,24 @@ def _config(meeting: Meeting) -> LoneWorkingSettings:
         return lone_working(meeting.scheme)
 
 
-def _locked(meeting: Meeting) -> Meeting:
+@dataclass(frozen=True)
+class OwnMeeting:
+    """A meeting named only by the id in a button's address, not read yet, and the rows it
+    must be among for the person pressing (their scheme, their own meetings). The service's
+    lock reads it within `scope`, so the access check and the lock are one query; outside it,
+    the press raises Meeting.DoesNotExist having written nothing, and the caller says why (404
+    or 403, as its access helper would)."""
+
+    pk: int
+    scope: Q
+
+
+def _locked(meeting: Meeting | OwnMeeting) -> Meeting:
     """The meeting, locked, and whether it has an open alert (has_open_alert: no need to look
     for alerts to close when it has none). Its scheme's lone-working settings are read afresh
-    here, never taken from the object passed in (a caller may hold it from before a change)."""
-    return (
+    here, never taken from the object passed in (a caller may hold it from before a change).
+    An OwnMeeting is read only within its scope."""
+    rows = (
         Meeting.objects.select_for_update(of=("self",))
         .select_related("venue", "scheme__lone_working", "buddy__user")
         .annotate(
@@ -97,12 +111,14 @@ def _locked(meeting: Meeting) -> Meeting:
                 Alert.objects.filter(meeting=OuterRef("pk"), resolved_at__isnull=True)
             )
         )
-        .get(pk=meeting.pk)
     )
+    if isinstance(meeting, OwnMeeting):
+        rows = rows.filter(meeting.scope)
+    return rows.get(pk=meeting.pk)
 
 
 @transaction.atomic
-def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
+def meeting_check_in(*, meeting: Meeting | OwnMeeting, key: str, by, now=None) -> Meeting:
     now = now or timezone.now()
     meeting = _locked(meeting)
     if not _record(meeting, SafetyEventKind.CHECK_IN, key, by, now):
@@ -147,7 +163,9 @@ def meeting_check_in(*, meeting: Meeting, key: str, by, now=None) -> Meeting:
 
 
 @transaction.atomic
-def meeting_extend(*, meeting: Meeting, minutes: int, key: str, by, now=None) -> Meeting:
+def meeting_extend(
+    *, meeting: Meeting | OwnMeeting, minutes: int, key: str, by, now=None
+) -> Meeting:
     now = now or timezone.now()
     meeting = _locked(meeting)
     if minutes not in EXTENSIONS:
