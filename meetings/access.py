@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
 from buddyscheme.access import get_scheme_object_for_user, mfa_missing
@@ -20,6 +21,7 @@ from .models import (
     TrainingSession,
     Venue,
 )
+from .services.buttons import OwnMeeting
 from .services.rules import last_response_needed, lone_working_to_read
 
 
@@ -29,6 +31,22 @@ def get_meeting_for_user(request, pk: int) -> Meeting:
     return get_scheme_object_for_user(
         request, qs, pk, scheme_path="scheme_id", roles=[Role.COORDINATOR], own_paths=["buddy"]
     )
+
+
+def own_meeting_to_press(request, pk: int) -> OwnMeeting:
+    """A button on the person's own meeting, as the service's lock will read it: in the scheme
+    they act in, and theirs (a buddy's through this membership; a coordinator's through any of
+    theirs, once two-step sign-in is set up, as get_meeting_for_user asks). Nothing is read
+    here; a press outside the scope finds no meeting, and the view asks get_meeting_for_user
+    why (404 or 403)."""
+    current = request.membership
+    if current is None:
+        raise Http404
+    if current.role == Role.COORDINATOR:
+        if mfa_missing(request.user):
+            raise PermissionDenied("Set up two-step sign-in first.")
+        return OwnMeeting(pk, Q(scheme_id=current.scheme_id, buddy__user_id=request.user.pk))
+    return OwnMeeting(pk, Q(scheme_id=current.scheme_id, buddy_id=current.pk))
 
 
 def get_own_meeting_for_buddy(request, pk: int) -> Meeting:

@@ -221,7 +221,10 @@ request = function()
   local size = math.floor(#ids / %(threads)d)
   local id = ids[share * size + (counter %% size) + 1]
   counter = counter + 1
-  local body = "key=bench-" .. thread_seed .. "-" .. counter
+  -- The thread's share in the key: each thread's Lua starts math.random from the same seed, so
+  -- thread_seed alone repeated the other thread's keys, and half the posts were refused as a
+  -- key already used for another meeting (302 with an error; found by counting the rows).
+  local body = "key=bench-" .. share .. "-" .. thread_seed .. "-" .. counter
   return wrk.format("POST", "/meetings/" .. id .. "/check-in/", nil, body)
 end
 """

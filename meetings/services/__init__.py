@@ -35,6 +35,7 @@ from .booking import (
     on_call_covers,
 )
 from .buttons import (
+    OwnMeeting,
     meeting_check_in,
     meeting_check_out,
     meeting_extend,
@@ -114,6 +115,7 @@ from .venues import (
 )
 
 __all__ = [
+    "OwnMeeting",
     "Action",
     "DebriefContent",
     "boundary_questions_ensure",

@@ -240,8 +240,14 @@ def medium_instance(seed):
     return scores, allowed, capacities
 
 
+@pytest.mark.parametrize("start", ["small round", "large round"])
 @pytest.mark.parametrize("seed", range(12))
-def test_optimal_agrees_with_or_tools_min_cost_flow_on_medium_instances(seed):
+def test_optimal_agrees_with_or_tools_min_cost_flow_on_medium_instances(seed, start, monkeypatch):
+    """Whichever first candidate set the round's size picks (SMALL_ROUND_CELLS)."""
+    from matching import assignment
+
+    if start == "large round":
+        monkeypatch.setattr(assignment, "SMALL_ROUND_CELLS", 0)
     scores, allowed, capacities = medium_instance(seed)
     pairs = assign_optimal(scores, allowed, list(capacities))
     check_constraints(pairs, allowed, capacities, scores.shape[0])
@@ -256,6 +262,7 @@ def test_few_candidates_still_reach_the_optimum_through_the_certificate(seed, mo
     from matching import assignment
 
     monkeypatch.setattr(assignment, "FIRST_CANDIDATES", 1)
+    monkeypatch.setattr(assignment, "SMALL_ROUND_FIRST_CANDIDATES", 1)
     monkeypatch.setattr(assignment, "REPRICED_CANDIDATES", 1)
     monkeypatch.setattr(assignment, "MAX_SPARSE_SOLVES", 200)
     dense = []

@@ -209,13 +209,16 @@ class CheckInCostTest(ScaleData):
         self.in_progress(200)
         many = self.check_in(mine[2], "key-2")
         self.assertEqual(len(many), len(few), (few, many))
-        # The meeting (scoped to the buddy's scheme, with its venue, scheme and buddy), then in
-        # one transaction (a savepoint inside the test's): the meeting's own row locked with
-        # whether it has an open alert, the event under its key (one INSERT … ON CONFLICT DO
-        # NOTHING, no savepoint of its own), the meeting's new state. No user or membership
-        # read, no alert lookup (none open).
-        self.assertEqual(len(few), 6, few)
-        self.assertIn("ON CONFLICT", few[3])
+        # One transaction (a savepoint inside the test's): the meeting's own row locked, read
+        # only among the buddy's own meetings in their scheme (the access check and the lock
+        # are one query), with whether it has an open alert; the event under its key (one
+        # INSERT … ON CONFLICT DO NOTHING, no savepoint of its own); the meeting's new state.
+        # No user or membership read, no separate access read, no alert lookup (none open).
+        self.assertEqual(len(few), 5, few)
+        if connection.features.has_select_for_update:
+            self.assertIn("FOR UPDATE", few[1])
+        self.assertIn(f'"meetings_meeting"."buddy_id" = {self.buddies[0].pk}', few[1])
+        self.assertIn("ON CONFLICT", few[2])
         self.assertFalse([sql for sql in few if sql.startswith('SELECT "meetings_alert"')])
         # A late arrival with an open alert still has it closed.
         late = mine[3]

@@ -77,6 +77,35 @@ class TodayButtonsTest(PersonaTestCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(SafetyEvent.objects.exists())
 
+    def test_only_the_meetings_own_buddy_presses_check_in_and_extend(self):
+        """The lock reads the meeting only among the presser's own (services.OwnMeeting): for
+        anyone else each button answers as the access helper does, and writes nothing."""
+        other_scheme_buddy = cleared_buddy(self.other_scheme, email="b.buddy@b.example")
+        elsewhere = book_meeting(other_scheme_buddy, MONDAY_10AM)
+        for user, meeting, status in (
+            (self.buddy, self.meeting, 403),  # another buddy of the scheme
+            (self.coordinator, self.meeting, 404),  # coordinators use the board
+            (self.buddy_member.user, elsewhere, 404),  # another scheme's meeting
+        ):
+            self.at(MONDAY_10AM, user=user)
+            for action in ("check-in", "extend"):
+                response = self.client.post(
+                    f"/meetings/{meeting.pk}/{action}/",
+                    {"key": f"{action}-{user.pk}", "minutes": "30"},
+                )
+                self.assertEqual(response.status_code, status, (user, action))
+        self.assertFalse(SafetyEvent.objects.exists())
+        self.assertEqual(
+            set(Meeting.objects.values_list("state", flat=True)), {MeetingState.PLANNED}
+        )
+        # Its own buddy, through the same path: checked in, then extended.
+        self.at(MONDAY_10AM)
+        self.client.post(f"/meetings/{self.meeting.pk}/check-in/", {"key": "mine-1"})
+        response = self.client.post(
+            f"/meetings/{self.meeting.pk}/extend/", {"key": "mine-2", "minutes": "30"}, follow=True
+        )
+        self.assertContains(response, "finish by 11:30")
+
 
 class BookingTest(PersonaTestCase):
     def setUp(self):
