@@ -106,3 +106,25 @@ def screenshot(page, name):
     folder = Path(__file__).resolve().parents[2] / "var" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def worker_and_beat(live_server, transactional_db, tmp_path):
+    """A real Celery worker and beat (tests/browser/background.py) on the live server's
+    database, started before the test and stopped after it (before the database is emptied).
+    The test's own process queues tasks on the broker instead of running them in-process."""
+    from django.db import connection
+
+    from buddyscheme.celery import app
+
+    from .background import Background
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    background = Background(tmp_path / "background")
+    try:
+        background.start(connection.settings_dict, live_server.url)
+        yield background
+    finally:
+        background.stop()
+        app.conf.task_always_eager = eager
