@@ -53,7 +53,9 @@ class FileSMSBackend(SMSBackend):
     Django's file email backend, for a test or a developer's machine, never production."""
 
     def send(self, notification, text: str) -> None:
-        line = json.dumps({"notification": notification.pk, "to": _phone(notification), "text": text})
+        line = json.dumps(
+            {"notification": notification.pk, "to": _phone(notification), "text": text}
+        )
         try:
             with open(settings.SMS_FILE_PATH, "a", encoding="utf-8") as file:
                 file.write(line + "\n")

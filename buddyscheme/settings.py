@@ -272,7 +272,8 @@ _email_options = {
     if _email.get(setting) not in (None, "")
 }
 if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
-    # filemail:///a/folder (the browser journeys' worker): each message written to a file there.
+    # filemail:////an/absolute/folder (as sqlite:////…): each message written to a file there
+    # (the browser journeys' worker).
     _email_options = {"file_path": _email["EMAIL_FILE_PATH"]}
 elif _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
     _email_options = {}

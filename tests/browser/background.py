@@ -106,7 +106,7 @@ class Background:
             "DATABASE_URL": f"postgres://{credentials}@{host}/{database['NAME']}",
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "SITE_URL": site_url,
-            "EMAIL_URL": f"filemail://{self.mail_dir}",
+            "EMAIL_URL": f"filemail:///{self.mail_dir}",  # four slashes: an absolute path
             "SMS_BACKEND": "buddyscheme.channels.FileSMSBackend",
             "SMS_FILE_PATH": str(self.sms_file),
             "LD_PRELOAD": LIBFAKETIME,
