@@ -29,6 +29,7 @@ import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 
@@ -81,7 +82,11 @@ class Clock:
 
 
 class Background:
-    """The worker and beat of one test, the files they write, and the clock they read."""
+    """A worker and beat, the files they write, and the clock they read.
+
+    One pair serves the tests of a module while the clock only moves forward; a test that
+    travelled in time leaves its clock in the future, so its pair is stopped after it and the
+    next test starts a fresh one (`travelled`)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -89,9 +94,20 @@ class Background:
         self.mail_dir = folder / "mail"
         self.sms_file = folder / "sms.jsonl"
         self.processes: dict = {}
+        self.travelled = False
         folder.mkdir(parents=True, exist_ok=True)
         self.mail_dir.mkdir(exist_ok=True)
         self._offset(0)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.processes)
+
+    def forget_sent(self) -> None:
+        """A test starts with no email or text sent (the previous test's are deleted)."""
+        for path in self.mail_dir.glob("*.log"):
+            path.unlink()
+        self.sms_file.unlink(missing_ok=True)
 
     # The processes.
 
@@ -115,8 +131,11 @@ class Background:
         }
 
     def start(self, database: dict, site_url: str) -> None:
+        from django.utils import timezone
+
         from buddyscheme.models import Heartbeat
 
+        started = timezone.now() - timedelta(seconds=1)
         self.processes = celery_processes(
             self.folder,
             quiet=False,
@@ -127,13 +146,15 @@ class Background:
         # The worker sweeps once when it is ready (buddyscheme.celery.beat_once_at_start): its
         # heartbeat in the test's database says the worker is up and reading that database.
         self.wait_until(
-            lambda: Heartbeat.objects.filter(name="sweep").exists(),
+            lambda: Heartbeat.objects.filter(name="sweep", beat_at__gte=started).exists(),
             "the worker is ready",
             timeout=STARTUP_SECONDS,
         )
 
     def stop(self) -> None:
         stop(self.processes.values(), timeout=10)
+        self.processes = {}
+        self.travelled = False
         self._offset(0)
 
     def log(self, name: str, lines: int = 15) -> str:
@@ -177,6 +198,7 @@ class Background:
     @contextlib.contextmanager
     def travel(self, destination):
         """time-machine for the test (ticking), and the same time for the worker and beat."""
+        self.travelled = True
         with time_machine.travel(destination, tick=True) as traveller:
             self.clock_follow()
             try:
