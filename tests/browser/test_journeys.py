@@ -4,7 +4,8 @@ on every page visited and a screenshot of each step under var/screenshots/journe
 
 Celery's work is done by a real worker and beat (the `worker_and_beat` fixture,
 tests/browser/background.py): separate processes on the live server's database and the test's
-broker, started before each journey and stopped after it. They deliver the outbox (emails are
+broker, started before the first journey, and again after each journey that moved the clock
+(its pair is stopped with it), all stopped after the last. They deliver the outbox (emails are
 read back from the worker's file backend, texts from its file SMS backend) and beat's sweep
 raises the alerts; the test only waits for them, polling with a deadline. Where time must pass,
 `clock.move_to` / `clock.shift` move the test's clock (time-machine: the live server runs in
