@@ -47,6 +47,22 @@ class ConsoleSMSBackend(SMSBackend):
         logger.info("SMS notification %s: %d characters", notification.pk, len(text))
 
 
+class FileSMSBackend(SMSBackend):
+    """Tests with a real worker (the browser journeys): each text appended as one JSON line
+    {"notification", "to", "text"} to the file SMS_FILE_PATH, which the test reads. Like
+    Django's file email backend, for a test or a developer's machine, never production."""
+
+    def send(self, notification, text: str) -> None:
+        line = json.dumps(
+            {"notification": notification.pk, "to": _phone(notification), "text": text}
+        )
+        try:
+            with open(settings.SMS_FILE_PATH, "a", encoding="utf-8") as file:
+                file.write(line + "\n")
+        except OSError as error:
+            raise ChannelError(f"sms: {type(error).__name__}") from error
+
+
 class TwilioSMSBackend(SMSBackend):
     """Twilio's Messages API over HTTPS. Settings: SMS_ACCOUNT_ID, SMS_AUTH_TOKEN, SMS_FROM, and
     SMS_API_URL (Twilio's by default; another address for a Twilio-compatible provider, or the

@@ -281,7 +281,11 @@ _email_options = {
     }.items()
     if _email.get(setting) not in (None, "")
 }
-if _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+    # filemail:////an/absolute/folder (as sqlite:////…): each message written to a file there
+    # (the browser journeys' worker).
+    _email_options = {"file_path": _email["EMAIL_FILE_PATH"]}
+elif _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
     _email_options = {}
 else:
     # A send never outlasts its outbox lease (buddyscheme.notifications.CHANNEL_TIMEOUT).
@@ -293,6 +297,8 @@ SMS_ACCOUNT_ID = env.str("SMS_ACCOUNT_ID", default="")
 SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
 SMS_FROM = env.str("SMS_FROM", default="")
 SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
+# buddyscheme.channels.FileSMSBackend (tests' worker processes): one JSON line a text, here.
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="appointments@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,4 +1,5 @@
-"""Starting and stopping the app's processes for the bench scripts (bench_latency.py, soak.py).
+"""Starting and stopping the app's processes for the bench scripts (bench_latency.py, soak.py)
+and the browser journeys (tests/browser/background.py: a worker and beat under libfaketime).
 
 Each process runs in its own session (its own process group), with its output in a log file,
 so `stop` can end it and everything it forked (gunicorn's and Celery's workers) at once.
@@ -27,8 +28,11 @@ def procfile(port: int | str = 8000) -> dict[str, list[str]]:
     return commands
 
 
-def start(name: str, *command: str, log_dir: Path) -> subprocess.Popen:
-    """One process in its own process group, its output in log_dir/<name>.log."""
+def start(
+    name: str, *command: str, log_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """One process in its own process group, its output in log_dir/<name>.log; `env` (if
+    given) is its whole environment."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - lives with the process
     return subprocess.Popen(
@@ -37,6 +41,7 @@ def start(name: str, *command: str, log_dir: Path) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=env,
     )
 
 
@@ -52,18 +57,41 @@ def _quiet(argv: list[str]) -> list[str]:
     return [*argv, "--loglevel", "WARNING"]
 
 
-def celery_processes(log_dir: Path, *, quiet: bool = True) -> dict[str, subprocess.Popen]:
-    """The worker, beat and (if the Procfile has one) the sweeper, as the Procfile runs them;
-    beat keeps its schedule file in log_dir."""
+def _solo(argv: list[str]) -> list[str]:
+    """The same worker with one process (Celery's solo pool) instead of the Procfile's pool."""
+    if "--concurrency" in argv:
+        at = argv.index("--concurrency")
+        argv = argv[:at] + argv[at + 2 :]
+    return [*argv, "--pool", "solo"]
+
+
+def celery_processes(
+    log_dir: Path,
+    *,
+    quiet: bool = True,
+    env: dict[str, str] | None = None,
+    sweeper: bool = True,
+    solo: bool = False,
+) -> dict[str, subprocess.Popen]:
+    """The worker, beat and (if the Procfile has one, and `sweeper`) the sweeper, as the
+    Procfile runs them; beat keeps its schedule file in log_dir. `env`: their whole
+    environment (the caller's by default); `solo`: the worker in one process."""
     commands = procfile()
     level = _quiet if quiet else list
+    worker = level(commands["worker"])
     schedule = ["--schedule", str(log_dir / "celerybeat-schedule")]
     processes = {
-        "worker": start("worker", *_absolute(level(commands["worker"])), log_dir=log_dir),
-        "beat": start("beat", *_absolute(level(commands["beat"] + schedule)), log_dir=log_dir),
+        "worker": start(
+            "worker", *_absolute(_solo(worker) if solo else worker), log_dir=log_dir, env=env
+        ),
+        "beat": start(
+            "beat", *_absolute(level(commands["beat"] + schedule)), log_dir=log_dir, env=env
+        ),
     }
-    if "sweeper" in commands:  # its own loop every 5 s, needing only the database
-        processes["sweeper"] = start("sweeper", *_absolute(commands["sweeper"]), log_dir=log_dir)
+    if sweeper and "sweeper" in commands:  # its own loop every 5 s, needing only the database
+        processes["sweeper"] = start(
+            "sweeper", *_absolute(commands["sweeper"]), log_dir=log_dir, env=env
+        )
     return processes
 
 

@@ -11,7 +11,8 @@ packages_for() {
     echo libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
     case "$1" in
     # Browser tests (Debian's chromium, never a downloaded one) and reading PDFs back.
-    test) echo chromium chromium-driver poppler-utils ;;
+    # faketime (libfaketime): the browser journeys move the Celery worker's and beat's clock.
+    test) echo chromium chromium-driver poppler-utils faketime ;;
     # make bench: the HTTP load generator (scripts/bench.py falls back to Python without it),
     # and chromium for Lighthouse (npm, scripts/npm-install.sh); Node.js and npm are added below.
     bench) echo wrk chromium ;;

@@ -106,3 +106,37 @@ def screenshot(page, name):
     folder = Path(__file__).resolve().parents[2] / "var" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def _celery_background(django_db_setup, tmp_path_factory):
+    """The module's worker and beat (tests/browser/background.py), stopped after its last test."""
+    from .background import Background
+
+    background = Background(tmp_path_factory.mktemp("background"))
+    yield background
+    background.stop()
+
+
+@pytest.fixture
+def worker_and_beat(_celery_background, live_server, transactional_db):
+    """A real Celery worker and beat on the live server's database, and the test's broker and
+    cache: started for the first test that asks (a test that moved the clock has them stopped
+    after it, before the database is emptied; the next starts a fresh pair). The test's own
+    process queues tasks on the broker instead of running them in-process."""
+    from django.db import connection
+
+    from buddyscheme.celery import app
+
+    background = _celery_background
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        background.forget_sent()
+        if not background.running:
+            background.start(connection.settings_dict, live_server.url)
+        yield background
+    finally:
+        app.conf.task_always_eager = eager
+        if background.travelled:
+            background.stop()

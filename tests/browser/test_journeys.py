@@ -2,20 +2,24 @@
 390 × 844 for buddies and participants, a laptop at 1,366 × 900 for the coordinator), axe-core
 on every page visited and a screenshot of each step under var/screenshots/journey-*.
 
-The live server runs in the test's process, so time-machine moves its clock too. Celery's work
-is done in-process: where the worker would deliver the outbox or run the sweep, the test calls
-the same service the task calls (a real worker and beat are not started in this slice).
+Celery's work is done by a real worker and beat (the `worker_and_beat` fixture,
+tests/browser/background.py): separate processes on the live server's database and the test's
+broker, started before the first journey, and again after each journey that moved the clock
+(its pair is stopped with it), all stopped after the last. They deliver the outbox (emails are
+read back from the worker's file backend, texts from its file SMS backend) and beat's sweep
+raises the alerts; the test only waits for them, polling with a deadline. Where time must pass,
+`clock.move_to` / `clock.shift` move the test's clock (time-machine: the live server runs in
+the test's process) and the worker's and beat's (libfaketime, from an offset file) together.
 """
 
 import re
 from datetime import timedelta
 
-from django.core import mail
+import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from buddyscheme.models import BuddyStage, Role, TrainingModule
-from buddyscheme.notifications import notifications_deliver
 
 from ..factories import PASSWORD, MembershipFactory, SchemeFactory, enrol_totp, menu
 from .conftest import log_in, screenshot, serious_accessibility_problems
@@ -27,6 +31,8 @@ PHONE = {
     "has_touch": True,
 }
 LAPTOP = {"viewport": {"width": 1366, "height": 900}}
+# The worker and beat need the live server's database to be a real one, and a real broker.
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 class Journey:
@@ -58,12 +64,13 @@ def _coordinator(scheme, email="lead@example.org"):
     return coordinator, enrol_totp(coordinator.user)
 
 
-def _link(email_to, pattern):
-    message = next(message for message in mail.outbox if message.to == [email_to])
+def _link(worker_and_beat, email_to, pattern):
+    """The path of the link in the first email the worker sent to `email_to`."""
+    message = worker_and_beat.wait_for_mail(email_to)
     return re.search(r"https?://[^/\s]+(" + pattern + r")", message.body).group(1)
 
 
-def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
+def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone, worker_and_beat):
     scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
     _coordinator_membership, secret = _coordinator(scheme)
     menu(scheme, "Cooking on a budget", "Benefits forms", "Gardening")
@@ -86,8 +93,7 @@ def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
     expect(laptop.get_by_text("Invitation sent.")).to_be_visible()
     journey.check(laptop, "coordinator-invitation-sent")
 
-    notifications_deliver()  # the worker's job
-    link = _link("ifeoma.buddy@example.org", r"/invite/\S+/")
+    link = _link(worker_and_beat, "ifeoma.buddy@example.org", r"/invite/\S+/")
 
     phone = open_phone(PHONE)
     phone.goto(link)
@@ -192,7 +198,7 @@ def test_journey_1_a_buddy_is_invited_vetted_and_approved(open_phone):
     journey.check(phone, "buddy-today-approved")
 
 
-def test_journey_2_enrolled_matched_in_a_round_and_both_say_yes(open_phone):
+def test_journey_2_enrolled_matched_in_a_round_and_both_say_yes(open_phone, worker_and_beat):
     from matching.models import Match, MatchState
 
     from ..factories import cleared_buddy
@@ -326,7 +332,9 @@ def _sign(page, name, by_keyboard=False):
     expect(page.get_by_text("you have signed the agreement")).to_be_visible()
 
 
-def test_journey_3_the_agreement_is_signed_by_all_three_and_downloaded(open_phone, tmp_path):
+def test_journey_3_the_agreement_is_signed_by_all_three_and_downloaded(
+    open_phone, worker_and_beat, tmp_path
+):
     import subprocess
 
     from contracts.models import Contract, ContractState
@@ -410,22 +418,21 @@ def test_journey_3_the_agreement_is_signed_by_all_three_and_downloaded(open_phon
 
 
 def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_clear(
-    open_phone, live_server, settings
+    open_phone, worker_and_beat, live_server, settings
 ):
     import datetime as dt
 
-    import time_machine
     from django.utils import timezone
 
     from matching.models import Match
-    from meetings import services
     from meetings.models import Alert, Debrief, Meeting, MeetingState, OnCallShift
 
     from ..factories import PASSWORD, cleared_buddy, venue, waiting_participant
 
     settings.SITE_URL = live_server.url
-    # A Wednesday morning in spring, the clock running on from there.
-    with time_machine.travel(dt.datetime(2027, 3, 10, 10, 0, tzinfo=dt.UTC), tick=True) as clock:
+    # A Wednesday morning in spring, the clock running on from there (the worker's and beat's
+    # too).
+    with worker_and_beat.travel(dt.datetime(2027, 3, 10, 10, 0, tzinfo=dt.UTC)) as clock:
         scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
         _coordinator_membership, secret = _coordinator(scheme)
         responder = MembershipFactory(
@@ -435,6 +442,8 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
             user__email="tunde.oncall@example.org",
             user__first_name="Tunde",
         )
+        responder.user.profile.phone = "07700 900321"  # texted as well as emailed
+        responder.user.profile.save(update_fields=["phone"])
         now = timezone.now()
         OnCallShift.objects.create(
             scheme=scheme,
@@ -482,14 +491,16 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
         expect(laptop.get_by_text("No open alerts.")).to_be_visible()
         journey.check(laptop, "coordinator-board-quiet")
 
-        # Time passes: the meeting runs over and the sweep (beat's job) raises an alert.
-        clock.move_to(meeting.planned_end + timedelta(minutes=1))
-        # Level 1 prompts the buddy, level 2 tells the coordinator, level 3 the on-call phone.
-        for _ in range(30):
-            services.sweep()
-            if Alert.objects.filter(meeting=meeting, level=3).exists():
-                break
-            clock.shift(timedelta(minutes=5))
+        # Time passes: the meeting runs over. Each time the next level falls due, beat's sweep
+        # (in the worker) raises it: level 1 prompts the buddy, level 2 tells the coordinator,
+        # level 3 the on-call phone.
+        for level in (1, 2, 3):
+            meeting.refresh_from_db()
+            clock.move_to(meeting.next_alert_at + timedelta(seconds=5))
+            worker_and_beat.wait_until(
+                lambda level=level: Alert.objects.filter(meeting=meeting, level=level).exists(),
+                f"beat's sweep raises the level {level} alert",
+            )
         alert = Alert.objects.get(meeting=meeting, level=3)
         # Sessions end after an idle half hour: the open board notices on its next refresh and
         # takes the whole page to the sign-in (not the sign-in page inside the board).
@@ -502,9 +513,16 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
         expect(laptop.get_by_text(re.compile("Level 3: ")).first).to_be_visible()
         journey.check(laptop, "coordinator-board-alert")
 
-        notifications_deliver()  # the worker's job
-        message = next(m for m in mail.outbox if m.to == ["tunde.oncall@example.org"])
-        link = re.search(r"https?://[^/\s]+(/r/\S+)", message.body).group(1)
+        # The worker sends it to the on-call responder: an email, and a text whose link the
+        # responder's phone opens.
+        message = worker_and_beat.wait_for_mail("tunde.oncall@example.org")
+        assert re.search(r"https?://[^/\s]+/r/\S+", message.body)
+        text = worker_and_beat.wait_until(
+            lambda: next((t for t in worker_and_beat.texts() if t["to"] == "+447700900321"), None),
+            "a text to the on-call responder's phone",
+        )
+        assert "Amara not checked out at Corner café" in text["text"]
+        link = re.search(r"https?://[^/\s]+(/r/\S+)", text["text"]).group(1)
         on_call_phone = open_phone(PHONE)
         on_call_phone.goto(link)
         on_call_phone.fill("input[name=login]", "tunde.oncall@example.org")
@@ -527,14 +545,21 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
         assert meeting.state == MeetingState.CHECKED_OUT
         assert alert.resolved_at is not None and alert.all_clear_at is not None
         assert not Alert.objects.filter(meeting=meeting, resolved_at__isnull=True).exists()
-        notifications_deliver()  # may already have gone: the check-out queued the worker
-        # Everyone the alerts reached hears the all-clear once; the buddy does not need it.
-        all_clear = sorted(m.to[0] for m in mail.outbox if m.subject.startswith("All clear"))
-        assert all_clear == ["lead@example.org", "tunde.oncall@example.org"]
-        assert all(
-            m.subject.startswith("All clear: Amara is safe")
-            for m in mail.outbox
-            if m.subject.startswith("All clear")
+
+        # Everyone the alerts reached hears the all-clear once (the check-out queued the
+        # worker); the buddy does not need it.
+        def all_clear():
+            return [m for m in worker_and_beat.mails() if m.subject.startswith("All clear")]
+
+        worker_and_beat.wait_until(lambda: len(all_clear()) >= 2, "the all-clear emails")
+        assert sorted(m.to[0] for m in all_clear()) == [
+            "lead@example.org",
+            "tunde.oncall@example.org",
+        ]
+        assert all(m.subject.startswith("All clear: Amara is safe") for m in all_clear())
+        worker_and_beat.wait_until(
+            lambda: any("all clear" in t["text"] for t in worker_and_beat.texts()),
+            "the all-clear text to the on-call responder's phone",
         )
 
         # The debrief: a full name is caught, shown, and corrected to initials.
@@ -560,10 +585,11 @@ def test_journey_4_an_overdue_meeting_raises_an_alert_that_is_answered_then_all_
         journey.check(laptop, "coordinator-board-clear")
 
 
-def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(open_phone):
+def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(
+    open_phone, worker_and_beat
+):
     import datetime as dt
 
-    import time_machine
     from django.utils import timezone
 
     from buddyscheme.models import Supervision
@@ -575,7 +601,7 @@ def test_journey_5_a_one_to_one_with_shared_notes_and_a_drop_in_run_by_two(open_
     from ..factories import cleared_buddy, venue
 
     # A Monday morning; the one-to-one is booked for the next day.
-    with time_machine.travel(dt.datetime(2027, 3, 8, 9, 0, tzinfo=dt.UTC), tick=True) as clock:
+    with worker_and_beat.travel(dt.datetime(2027, 3, 8, 9, 0, tzinfo=dt.UTC)) as clock:
         scheme = SchemeFactory(name="Riverside Buddies", sender_name="Riverside")
         coordinator, secret = _coordinator(scheme)
         coordinator.is_on_call = True
@@ -754,7 +780,7 @@ def _pdf_text(page, href, tmp_path, name):
 
 
 def test_journey_6_friends_next_steps_exit_feedback_and_the_funder_report(
-    open_phone, live_server, settings, tmp_path
+    open_phone, worker_and_beat, live_server, settings, tmp_path
 ):
     from django.core import signing
     from django.utils import timezone
@@ -835,19 +861,19 @@ def test_journey_6_friends_next_steps_exit_feedback_and_the_funder_report(
     assert plan.state == "finished"
     assert plan.actions.get().entry.name == "Peckham Walking Club"
 
-    # The exit questionnaire, answered from the link in the participant's email.
-    notifications_deliver()
+    # The exit questionnaire, answered from the link in the participant's email (the worker
+    # sends it).
     invitation = Invitation.objects.get(person=participant, questionnaire__purpose=Purpose.EXIT)
-    links = [
-        re.search(r"https?://[^/\s]+/q/([^/\s]+)/", message.body)
-        for message in mail.outbox
-        if message.to == [participant.user.email]
-    ]
-    path = next(
-        f"/q/{link.group(1)}/"
-        for link in links
-        if link and signing.loads(link.group(1), salt=questionnaires.LINK_SALT)[0] == invitation.pk
-    )
+
+    def exit_link():
+        for message in worker_and_beat.mails():
+            link = re.search(r"https?://[^/\s]+/q/([^/\s]+)/", message.body)
+            token = link.group(1) if link and message.to == [participant.user.email] else None
+            if token and signing.loads(token, salt=questionnaires.LINK_SALT)[0] == invitation.pk:
+                return f"/q/{token}/"
+        return None
+
+    path = worker_and_beat.wait_until(exit_link, "the exit questionnaire's email")
     answer = open_phone(PHONE)
     answer.goto(path)
     journey.check(answer, "participant-exit-first-question")

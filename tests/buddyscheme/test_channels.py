@@ -76,3 +76,25 @@ def test_a_provider_error_becomes_a_channel_error_for_the_outbox_to_retry(provid
     settings.SMS_API_URL = base + "/fail"
     with pytest.raises(ChannelError):
         TwilioSMSBackend().send(notification(), "hello")
+
+
+def test_the_file_backend_appends_one_json_line_a_text(settings, tmp_path):
+    from buddyscheme.channels import FileSMSBackend
+
+    settings.SMS_FILE_PATH = str(tmp_path / "texts.jsonl")
+    sms = notification()
+    FileSMSBackend().send(sms, "Riverside: all clear")
+    FileSMSBackend().send(sms, "Riverside: a second\nline")
+    lines = (tmp_path / "texts.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"notification": sms.pk, "to": "+447700900456", "text": "Riverside: all clear"},
+        {"notification": sms.pk, "to": "+447700900456", "text": "Riverside: a second\nline"},
+    ]
+
+
+def test_the_file_backend_that_cannot_write_is_a_channel_error(settings, tmp_path):
+    from buddyscheme.channels import FileSMSBackend
+
+    settings.SMS_FILE_PATH = str(tmp_path / "no-such-folder" / "texts.jsonl")
+    with pytest.raises(ChannelError, match="sms: FileNotFoundError"):
+        FileSMSBackend().send(notification(), "Riverside: all clear")
