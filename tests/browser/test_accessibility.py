@@ -55,7 +55,7 @@ def visit_all(open_phone, size, persona, check):
     page.goto("/accounts/login/")
     problems += [f"/accounts/login/: {problem}" for problem in check(page)]
     log_in(page, getattr(case, persona).email)
-    for route, url in pages:
+    for _route, url in pages:
         response = page.goto(url)
         assert response is not None and response.status == 200, (url, response and response.status)
         problems += [f"{url}: {problem}" for problem in check(page)]
