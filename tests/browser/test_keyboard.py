@@ -143,3 +143,53 @@ def test_participant_and_buddy_sign_with_the_keyboard_alone(open_phone):
         assert Signature.objects.filter(contract=contract, party=party, typed_name=name).exists()
         assert keyboard.unmarked == [], "\n".join(keyboard.unmarked)
         assert serious_accessibility_problems(page) == []
+
+
+SIZES = {
+    "320": {"viewport": {"width": 320, "height": 640}, "is_mobile": True, "has_touch": True},
+    "375": {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True},
+    "zoom200": {"viewport": {"width": 640, "height": 400}, "device_scale_factor": 2},
+}
+
+
+def test_today_signing_and_a_form_with_errors_at_320_375_and_200_percent(open_phone):
+    """The states the URL-matrix walk does not reach (a meeting to check in to, one checked in,
+    an agreement to sign, a form with errors): no sideways scrolling, no small targets, axe
+    clean, and a screenshot of each under var/screenshots/a11y-*."""
+    from .test_accessibility import sideways_scrolling, small_targets
+
+    scheme, _ = scheme_with_cover()
+    buddy = cleared_buddy(scheme, email="walker@example.org")
+    now = timezone.now()
+    book_meeting(buddy, now + timedelta(minutes=5), now=now)
+    checked_in = book_meeting(buddy, now - timedelta(minutes=30), now=now - timedelta(hours=1))
+    Meeting = type(checked_in)
+    Meeting.objects.filter(pk=checked_in.pk).update(state="checked_in", checked_in_at=now)
+    contract = _agreement()
+    problems = []
+    for size_name, size in SIZES.items():
+        page = open_phone(size)
+        log_in(page, "walker@example.org")
+        page.goto("/today/")
+        screenshot(page, f"a11y-today-{size_name}")
+        problems += [f"today {size_name}: {p}" for p in sideways_scrolling(page)]
+        page.goto("/expenses/new/")
+        page.fill("input[name=amount]", "0")
+        page.get_by_role("button", name="Send the claim").click()
+        page.wait_for_load_state()
+        screenshot(page, f"a11y-form-errors-{size_name}")
+        problems += [f"form {size_name}: {p}" for p in sideways_scrolling(page)]
+        signer = open_phone(size)
+        log_in(signer, "signer@example.org")
+        signer.goto(f"/contracts/{contract.pk}/")
+        screenshot(signer, f"a11y-agreement-{size_name}")
+        problems += [f"agreement {size_name}: {p}" for p in sideways_scrolling(signer)]
+        if size_name == "375":
+            for name, checked in (("today", page), ("agreement", signer)):
+                problems += [f"{name}: {p}" for p in serious_accessibility_problems(checked)]
+            page.goto("/today/")
+            problems += [
+                f"today: {p}" for p in small_targets(page) + serious_accessibility_problems(page)
+            ]
+            problems += [f"agreement: {p}" for p in small_targets(signer)]
+    assert problems == [], "\n".join(problems)
