@@ -96,8 +96,8 @@ def test_check_in_and_check_out_with_the_keyboard_alone(open_phone):
     assert keyboard.unmarked == [], "\n".join(keyboard.unmarked)
 
 
-def _agreement():
-    scheme = SchemeFactory(name="Scheme A", sender_name="Appointments")
+def _agreement(scheme=None):
+    scheme = scheme or SchemeFactory(name="Scheme A", sender_name="Appointments")
     MembershipFactory(scheme=scheme, role=Role.COORDINATOR)
     participant = waiting_participant(scheme, email="signer@example.org")
     participant.user.first_name, participant.user.last_name = "Grace", "Obi"
@@ -165,7 +165,7 @@ def test_today_signing_and_a_form_with_errors_at_320_375_and_200_percent(open_ph
     checked_in = book_meeting(buddy, now - timedelta(minutes=30), now=now - timedelta(hours=1))
     Meeting = type(checked_in)
     Meeting.objects.filter(pk=checked_in.pk).update(state="checked_in", checked_in_at=now)
-    contract = _agreement()
+    contract = _agreement(scheme)
     problems = []
     for size_name, size in SIZES.items():
         page = open_phone(size)
