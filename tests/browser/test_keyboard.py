@@ -113,8 +113,7 @@ def _agreement(scheme=None):
 
 def _sign_with_the_keyboard(page, name):
     keyboard = Keyboard(page)
-    keyboard.tab_to(lambda focused: focused["tag"] == "input" and focused["type"] == "text")
-    page.keyboard.type(name)
+    # The form's order: "I have read the whole agreement", "I agree", then the name.
     keyboard.tab_to(lambda focused: focused["type"] == "checkbox")
     page.keyboard.press("Space")
     keyboard.tab_to(lambda focused: focused["type"] == "checkbox")
@@ -122,6 +121,9 @@ def _sign_with_the_keyboard(page, name):
     # Back up one and forward again: Shift-Tab works and the ticks stay.
     keyboard.tab_to(lambda focused: focused["type"] == "checkbox", backwards=True)
     keyboard.tab_to(lambda focused: focused["type"] == "checkbox")
+    keyboard.tab_to(lambda focused: focused["tag"] == "input" and focused["type"] == "text")
+    page.keyboard.type(name)
+    assert page.locator("input[type=checkbox]:checked").count() == 2
     keyboard.tab_to(named("Sign the agreement"))
     keyboard.submit("Enter")
     return keyboard
