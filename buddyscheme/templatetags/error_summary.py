@@ -14,3 +14,10 @@ def field_anchor(bound_field) -> str:
     if isinstance(widget, ChoiceWidget) and widget.input_type in ("radio", "checkbox"):
         return f"{bound_field.auto_id}_0"
     return bound_field.auto_id
+
+
+@register.filter
+def focuses_a_field(form) -> bool:
+    """True when the form puts the focus on a field itself (the initials-only guard sends it to
+    the text to correct); the summary then leaves the focus there."""
+    return any(bound_field.field.widget.attrs.get("autofocus") for bound_field in form)
