@@ -24,6 +24,8 @@ ZOOM_200 = {"viewport": {"width": 640, "height": 400}, "device_scale_factor": 2}
 class _Data(MatrixCase):
     """The URL matrix's personas and objects, made in the live server's database."""
 
+    __test__ = False  # a data builder, not a test case
+
     def runTest(self):  # pragma: no cover - never run; unittest wants a method to name
         pass
 
