@@ -33,7 +33,9 @@ def test_a_participant_signs_on_a_phone(open_phone):
     page.get_by_label("Type your name to sign").fill("Grace O")
     page.get_by_role("button", name="Sign the agreement").click()
     # Forgot the ticks: told what is missing, the typed name kept.
-    assert page.get_by_text("Please read the agreement to the end first.").is_visible()
+    assert (
+        "Please read the agreement to the end first." in page.locator(".error-summary").inner_text()
+    )
     assert page.get_by_label("Type your name to sign").input_value() == "Grace O"
     page.get_by_label("I have read the whole agreement").check()
     page.get_by_label("I agree").check()

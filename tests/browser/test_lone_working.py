@@ -109,7 +109,9 @@ def test_a_buddy_booking_on_the_night_the_clocks_go_back_is_asked_which_time(ope
     page.get_by_label("From").fill("01:30")
     page.get_by_label("Until").fill("02:30")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("happens twice because the clocks go back")).to_be_visible()
+    expect(page.locator(".error-summary")).to_contain_text(
+        "happens twice because the clocks go back"
+    )
     assert serious_accessibility_problems(page) == []
     screenshot(page, "phone-meeting-clock-question")
     # What was typed is kept; only the question is new.

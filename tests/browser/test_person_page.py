@@ -36,7 +36,7 @@ def test_vetting_and_enrolment_from_the_person_page(open_phone):
     laptop.get_by_label("Issue date").fill("2026-11-01")
     laptop.get_by_label("Renewal due").fill("2026-10-01")
     laptop.get_by_role("button", name="Record DBS check").click()
-    expect(laptop.get_by_text("must be after the issue date")).to_be_visible()
+    expect(laptop.locator(".error-summary")).to_contain_text("must be after the issue date")
     expect(laptop.get_by_label("Certificate number")).to_have_value("001122")
     assert not DBSCheck.objects.exists()
     assert serious_accessibility_problems(laptop) == []

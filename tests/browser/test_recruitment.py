@@ -55,7 +55,7 @@ def test_apply_on_a_phone_then_a_referee_answers(open_phone):
 
     # Forgot to agree to the checks: told so, and nothing typed is lost.
     page.get_by_role("button", name="Send my application").click()
-    expect(page.get_by_text("Please agree to the checks")).to_be_visible()
+    expect(page.locator(".error-summary")).to_contain_text("Please agree to the checks")
     expect(page.get_by_label("What attracts you to being a buddy?")).to_have_value(
         "I like listening."
     )

@@ -34,7 +34,7 @@ def test_a_self_referral_on_a_phone(open_phone):
     page.get_by_label("I agree to the scheme contacting me about this").check()
     # "Is it safe to leave you a message?" left unanswered.
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_text("Say whether we may leave a message.")).to_be_visible()
+    expect(page.locator(".error-summary")).to_contain_text("Say whether we may leave a message.")
     expect(page.get_by_label("Your name")).to_have_value("Alex Morgan")
     assert serious_accessibility_problems(page) == []
     width = page.evaluate("document.documentElement.scrollWidth")

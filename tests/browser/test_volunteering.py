@@ -53,7 +53,7 @@ def test_the_buddy_reads_the_pack_and_claims_an_expense(open_phone):
         {"name": "receipt.jpg", "mimeType": "image/jpeg", "buffer": JPEG}
     )
     page.get_by_role("button", name="Send the claim").click()
-    expect(page.get_by_text("at most 2 digits after the point")).to_be_visible()
+    expect(page.locator(".error-summary")).to_contain_text("at most 2 digits after the point")
     expect(page.get_by_label("What was it for?")).to_have_value("Bus fares, return")
     assert serious_accessibility_problems(page) == []
     screenshot(page, "expense-error-375")

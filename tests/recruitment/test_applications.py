@@ -77,7 +77,10 @@ class ApplicationFormTest(PersonaTestCase):
         self.assertEqual(set(form.errors), {"email", "consent_to_checks", "referee2_name"})
         self.assertContains(response, "I had a buddy once and it made a difference.")
         self.assertContains(response, 'value="Okafor"')
-        self.assertContains(response, "Everything you typed is still here")
+        # The shared error summary (templates/bootstrap5/errors.html) links to each field.
+        self.assertContains(response, "There is a problem")
+        self.assertContains(response, 'href="#id_email"')
+        self.assertContains(response, 'href="#id_consent_to_checks"')
         self.assertFalse(User.objects.filter(last_name="Okafor").exists())
 
     def test_referee_cannot_be_the_applicant_or_the_same_person_twice(self):
