@@ -23,6 +23,12 @@ SCRIPT_NEEDS = {
     "js/leave-quickly.js": r"\sdata-leave-quickly",
     "js/location.js": r"\sdata-(share-location|location-check)",
     "js/press-again.js": r"\sdata-retry=",
+    # The buddy app's service worker (registered from any buddy page: the app is installable
+    # from every one of them) goes with the web app manifest.
+    "js/pwa.js": r'<link rel="manifest"',
+    # The offline queue: the safety buttons (check-in, extend, check-out, help) on Today, and
+    # Today's offline banners (it sends presses kept on the phone even when no button is left).
+    "js/offline-queue.js": r"\sdata-(safety-press|help-url|offline-now|offline-kept)",
 }
 # Needed wherever what they act on is present (the others are optional enhancements).
 REQUIRED_WHEN_USED = ("vendor/htmx.min.js", "vendor/bootstrap.bundle.min.js")
