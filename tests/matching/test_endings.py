@@ -231,7 +231,9 @@ class EachTypeTest(EndingCase):
             self.step_url(EndingType.BREACH), {"action": "review", "breach_what": "Kept this"}
         )
         self.assertContains(page, "Kept this")
-        self.assertEqual(page.content.decode().count("This field is required."), 2)
+        # Two fields missing: each problem in the error summary and again under its field.
+        self.assertContains(page, "There is a problem")
+        self.assertEqual(page.content.decode().count("This field is required."), 4)
 
     def test_moved_away_and_other(self):
         self.end_through_the_pages(EndingType.MOVED, {"notes": "Moving to Leeds."})
