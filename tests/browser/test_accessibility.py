@@ -39,8 +39,11 @@ def matrix_pages(persona):
     for route, (method, kwargs_name, expected) in MATRIX.items():
         if method != "get" or expected[persona] != 200:
             continue
-        # Downloads, feeds and stylesheets are not pages; help-status is a fragment htmx polls.
-        if route.endswith((".ics", "pdf/", "file/", "receipt/", ".css", "help-status/")):
+        # Downloads, feeds, stylesheets, the app manifest and the service worker are not pages;
+        # help-status is a fragment htmx polls.
+        if route.endswith(
+            (".ics", "pdf/", "file/", "receipt/", ".css", "help-status/", ".webmanifest", ".js")
+        ):
             continue
         if route == "healthz":
             continue

@@ -152,7 +152,8 @@ def test_the_safety_page_on_a_phone(open_phone):
     page.get_by_label(DURESS_PIN_FIELD).fill("2468")
     page.get_by_label("Type your danger PIN again").fill("2468")
     page.get_by_role("button", name="Save my PINs").click()
-    expect(page.get_by_text("must be different from your check-out PIN")).to_be_visible()
+    summary = page.locator(".error-summary")
+    expect(summary.get_by_text("must be different from your check-out PIN")).to_be_visible()
     assert page.get_by_label(CHECK_OUT_PIN_FIELD).input_value() == ""
     assert serious_accessibility_problems(page) == []
     screenshot(page, "safety-pin-error")

@@ -4,7 +4,7 @@ Checked on a buddy's page (an expense claim) and a coordinator's (an invitation)
 
 from buddyscheme.models import Role
 
-from ..factories import MembershipFactory, SchemeFactory, enrol_totp
+from ..factories import PASSWORD, MembershipFactory, SchemeFactory, enrol_totp
 from .conftest import log_in, screenshot, serious_accessibility_problems
 
 LAPTOP = {"viewport": {"width": 1366, "height": 900}}
@@ -64,6 +64,10 @@ def test_a_coordinator_s_invitation_with_errors(open_phone):
     page.fill("input[name=email]", "ann@example")
     page.check("input[name=role][value=participant]")
     page.get_by_role("button", name="Send invitation").click()
+    # An invitation grants a role: the password first, then the kept post is carried out.
+    page.wait_for_url("**/reauthenticate/**")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
 
     summary = page.locator(".error-summary")

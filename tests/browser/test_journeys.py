@@ -372,7 +372,9 @@ def test_journey_3_the_agreement_is_signed_by_all_three_and_downloaded(
     buddy_phone.get_by_label("I agree").check()
     buddy_phone.get_by_label("Type your name to sign").fill("Somebody Else")
     buddy_phone.get_by_role("button", name="Sign the agreement").click()
-    expect(buddy_phone.get_by_text("does not match the name we have for you")).to_be_visible()
+    # The problem is in the error summary at the top (and again under the field).
+    summary = buddy_phone.locator(".error-summary")
+    expect(summary.get_by_text("does not match the name we have for you")).to_be_visible()
     journey.check(buddy_phone, "buddy-name-mismatch")
     _sign(buddy_phone, "Amara Okonkwo")
     journey.check(buddy_phone, "buddy-signed")
