@@ -48,7 +48,7 @@ def test_coordinator_reauthenticates_with_an_authenticator_code(open_phone, sett
 
         laptop.fill("input[name=code]", "000000" if _code(secret) != "000000" else "111111")
         laptop.get_by_role("button", name="Confirm").click()
-        expect(laptop.get_by_text("Incorrect code")).to_be_visible()
+        expect(laptop.locator(".error-summary").get_by_text("Incorrect code")).to_be_visible()
 
         clock.shift(dt.timedelta(seconds=30))  # a fresh code, never the one used to sign in
         laptop.fill("input[name=code]", _code(secret))
