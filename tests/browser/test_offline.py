@@ -48,6 +48,18 @@ def _scheme_with_cover():
     return scheme, coordinator
 
 
+def _buddy_at_a_meeting():
+    """A buddy (walker@example.org) whose 45-minute meeting began five minutes ago, with the
+    team on call: (buddy, meeting, now)."""
+    scheme, _coordinator = _scheme_with_cover()
+    buddy = cleared_buddy(scheme, email="walker@example.org")
+    now = timezone.now()
+    meeting = book_meeting(
+        buddy, now - timedelta(minutes=5), minutes=45, now=now - timedelta(hours=1)
+    )
+    return buddy, meeting, now
+
+
 def _kept_urls(page):
     return page.evaluate(
         """async () => {
@@ -70,12 +82,7 @@ def _wait_until_today_is_kept(page):
 
 
 def test_check_out_with_no_signal_is_kept_and_sent_when_the_signal_returns(open_phone):
-    scheme, _coordinator = _scheme_with_cover()
-    buddy = cleared_buddy(scheme, email="walker@example.org")
-    now = timezone.now()
-    meeting = book_meeting(
-        buddy, now - timedelta(minutes=5), minutes=45, now=now - timedelta(hours=1)
-    )
+    buddy, meeting, now = _buddy_at_a_meeting()
 
     phone = open_phone(PHONE_390)
     log_in(phone, "walker@example.org")
@@ -115,12 +122,7 @@ def test_check_out_with_no_signal_is_kept_and_sent_when_the_signal_returns(open_
 
 
 def test_help_with_no_signal_says_to_call_999_or_the_team_and_sends_later(open_phone):
-    scheme, _coordinator = _scheme_with_cover()
-    buddy = cleared_buddy(scheme, email="walker@example.org")
-    now = timezone.now()
-    meeting = book_meeting(
-        buddy, now - timedelta(minutes=5), minutes=45, now=now - timedelta(hours=1)
-    )
+    buddy, meeting, now = _buddy_at_a_meeting()
     services.meeting_check_in(meeting=meeting, key="in", by=buddy.user, now=now)
 
     phone = open_phone(SMALL_PHONE)
